@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from './commands/command.ts';
+import { loadConfig } from './config.ts';
+import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from './errors.ts';
+import { createLogger } from './log.ts';
+import { commands } from './commands/index.ts';
+
+const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payment Gateway
+
+Usage: kpgw-recon <command> [flags]
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+
+Run 'kpgw-recon <command> --help' for a command's flags and environment.
+Exit codes: 0 reconciled clean, 1 findings (mismatches or rejected rows), 2 usage or
+configuration error, 3 run aborted.`;
+
+/** The whole CLI: returns the exit code instead of exiting so tests can call it in-process. */
+export async function main(argv: string[]): Promise<ExitCode> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
+    return fail(new ReconError('USAGE', `${what} (see kpgw-recon --help)`));
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${command.help.trim()}\n`);
+    return EXIT.ok;
+  }
+  return runCommand(command, args);
+}
+
+async function runCommand(command: Command, args: string[]): Promise<ExitCode> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    return fail(error);
+  }
+  const runId = randomUUID();
+  const logger = createLogger({ level: config.logLevel, secrets: [config.kpgw.secretKey] }).child({
+    runId,
+    command: command.name,
+  });
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      // A second Ctrl-C means "now": the first one is already unwinding cleanly.
+      process.exit(EXIT.aborted);
+    }
+    logger.warn({ signal }, 'interrupted; stopping');
+    controller.abort(new ReconError('INTERRUPTED', `interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await command.run(args, { config, logger, stdout: process.stdout, signal: controller.signal, runId });
+  } catch (error) {
+    if (!isReconError(error)) logger.error({ err: error }, 'failed');
+    return fail(error, config.kpgw.secretKey);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** One line on stderr; no stack trace for anything a user can cause. */
+function fail(error: unknown, secret = ''): ExitCode {
+  const reconError = isReconError(error) ? error : undefined;
+  let message = reconError ? reconError.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  if (secret) message = message.split(secret).join('[REDACTED]');
+  process.stderr.write(`kpgw-recon: ${message}\n`);
+  return reconError ? exitCodeOf(reconError) : EXIT.aborted;
+}

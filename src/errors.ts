@@ -1,0 +1,55 @@
+/**
+ * What a user or the environment can cause, as codes. Each maps to one of the contract's exit
+ * codes in one place ({@link exitCodeOf}); everything else is a bug and is reported as such.
+ */
+export type ReconErrorCode =
+  | 'USAGE' // bad flag, missing argument
+  | 'CONFIG' // bad or missing configuration (e.g. no secret key)
+  | 'INPUT' // unreadable input file (missing columns, not CSV)
+  | 'DATABASE_UNREACHABLE'
+  | 'GATEWAY_AUTH' // the gateway answered authentication_failure
+  | 'INTERRUPTED'
+  | 'RUN_IN_PROGRESS';
+
+export class ReconError extends Error {
+  readonly code: ReconErrorCode;
+
+  constructor(code: ReconErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReconError';
+    this.code = code;
+  }
+}
+
+export const EXIT = {
+  ok: 0,
+  findings: 1,
+  usage: 2,
+  aborted: 3,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export function exitCodeOf(error: ReconError): ExitCode {
+  switch (error.code) {
+    case 'USAGE':
+    case 'CONFIG':
+    case 'INPUT':
+      return EXIT.usage;
+    case 'DATABASE_UNREACHABLE':
+    case 'GATEWAY_AUTH':
+    case 'INTERRUPTED':
+    case 'RUN_IN_PROGRESS':
+      return EXIT.aborted;
+  }
+}
+
+export function isReconError(error: unknown): error is ReconError {
+  return error instanceof ReconError;
+}
+
+/** Postgres SQLSTATEs we react to. */
+export const PG = {
+  UNIQUE_VIOLATION: '23505',
+  UNDEFINED_TABLE: '42P01',
+  DUPLICATE_DATABASE: '42P04',
+} as const;

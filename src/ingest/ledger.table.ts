@@ -1,0 +1,41 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/** numeric columns come back as text (exact), and accept text on the way in. */
+export type Numeric = ColumnType<string, string, string>;
+/** date columns are `YYYY-MM-DD` text both ways. */
+export type DateText = ColumnType<string, string, string>;
+
+export interface LedgerEntryTable {
+  entry_id: string;
+  entry_type: 'charge' | 'refund' | 'void';
+  reference_order: string | null;
+  charge_id: string | null;
+  order_id: string | null;
+  transaction_date: DateText;
+  entry_date: DateText;
+  source_type: SourceType;
+  currency: string;
+  amount: Numeric;
+  mdr: Numeric | null;
+  vat: Numeric | null;
+  net_amount: Numeric | null;
+  refund_id: string | null;
+  mid: string | null;
+  plan_id: string | null;
+  ipan_mode: string | null;
+  term: number | null;
+  supplier_no: string | null;
+  model_no: string | null;
+  product_type: string | null;
+  content_hash: string;
+  source_file: string;
+  source_line: number;
+  ingested_at: Generated<Date>;
+}
+
+export type SourceType = 'card' | 'qr' | 'wechat' | 'alipay' | 'unionpay';
+export type LedgerEntry = Selectable<LedgerEntryTable>;
+
+export interface LedgerTables {
+  ledger_entries: LedgerEntryTable;
+}
