@@ -9,6 +9,7 @@ export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 const MIGRATION_LOCK = 0x6b70_6777; // "kpgw"
 
 export interface Migration {
+  readonly file: string;
   readonly version: number;
   readonly name: string;
   readonly sql: string;
@@ -19,6 +20,7 @@ export async function loadMigrations(dir = SQL_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
   return Promise.all(
     files.map(async (file) => ({
+      file,
       version: Number(file.slice(0, 4)),
       name: file.slice(5, -4),
       sql: await readFile(`${dir}/${file}`, 'utf8'),
@@ -31,8 +33,8 @@ export async function loadMigrations(dir = SQL_DIR): Promise<Migration[]> {
  * starting at the same moment waits, then finds nothing left to do; a migration that fails
  * rolls back the lot, leaving the schema as it was.
  */
-export async function migrate(databaseUrl: string, logger?: Logger): Promise<Migration[]> {
-  const migrations = await loadMigrations();
+export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DIR): Promise<Migration[]> {
+  const migrations = await loadMigrations(dir);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -50,7 +52,7 @@ export async function migrate(databaseUrl: string, logger?: Logger): Promise<Mig
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
         await client.query(migration.sql);
       } catch (error) {
-        throw new Error(`migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, { cause: error });
+        throw new Error(`migration ${migration.file} failed: ${(error as Error).message}`, { cause: error });
       }
       logger?.info({ version: migration.version, name: migration.name }, 'migration applied');
     }
