@@ -1,0 +1,279 @@
+import { parseMoney, type Money } from '../money.ts';
+
+/**
+ * A charge as the Inquiry Transaction endpoints return it (guide §6.1.2, §6.4.1), read
+ * tolerantly: the guide's table and its samples disagree on names and types, and integrations
+ * in the field see more variants (see `api-digest.md`). Amounts are exact decimals; strings the
+ * gateway leaves out or sends empty are `null`; anything not read here stays in `extra`.
+ */
+export interface GatewayCharge {
+  readonly id: string;
+  /** `"charge"` in every sample. */
+  readonly object: string;
+  /** QR charges only (`order_…`). */
+  readonly orderId: string | null;
+  readonly amount: Money;
+  /** ISO code, upper-cased. */
+  readonly currency: string;
+  /** As sent: unknown and misspelt states (`VOID`, `Auhtorized`) are kept, see {@link canonicalState}. */
+  readonly transactionState: string;
+  /** `success` or `fail` (kept as sent). */
+  readonly status: string;
+  readonly source: GatewaySource | null;
+  /** The raw 17-digit `YYYYMMDDHHmmssSSS` (Bangkok time), `''` when missing. */
+  readonly created: string;
+  /** `YYYY-MM-DD` from the first 8 digits of `created`; `null` when they are not a date. */
+  readonly createdDate: string | null;
+  readonly referenceOrder: string | null;
+  readonly approvalCode: string | null;
+  readonly failureCode: string | null;
+  readonly failureMessage: string | null;
+  /** `null` when absent or neither a boolean nor `"true"`/`"false"`. */
+  readonly livemode: boolean | null;
+  /** `null` before settlement (and for QR charges, whose inquiry has no settlement). */
+  readonly settlement: GatewaySettlement | null;
+  /** In the order the gateway lists them; empty when there is none. */
+  readonly refunds: readonly GatewayRefund[];
+  /** Top-level fields not read above (`description`, `ref_1`, `dcc_data`, `metadata`, …). */
+  readonly extra: Readonly<Record<string, unknown>>;
+  /** Fields that were present but could not be read (e.g. `settlement_info.orig_mdr: "n/a"`). */
+  readonly warnings: readonly string[];
+}
+
+export interface GatewaySource {
+  readonly id: string | null;
+  /** `card`, `qr`, `redirect`, … */
+  readonly object: string | null;
+  /** `visa`, `mastercard`, `ThaiQR`, `Alipay`, … as sent. */
+  readonly brand: string | null;
+  readonly issuerBank: string | null;
+  /** `441770*****1827`. */
+  readonly cardMasking: string | null;
+}
+
+/** `settlement_info`, all Decimal(14,4); a field that is absent is `null`, a `0.0` is zero (§6.1.5). */
+export interface GatewaySettlement {
+  /** `settle_amount` (every sample) or `settlement_amount` (the guide's tables). */
+  readonly settleAmount: Money | null;
+  readonly bahtAmount: Money | null;
+  readonly exchangeRate: Money | null;
+  readonly origAmount: Money | null;
+  readonly origMdr: Money | null;
+  readonly origVat: Money | null;
+  readonly origNetAmount: Money | null;
+}
+
+/** One entry of `refund_info`. */
+export interface GatewayRefund {
+  readonly refundId: string | null;
+  /** `refund_amount`, else `settle_amount` (the Inquiry sample), else `orig_amount` (contract §4). */
+  readonly amount: Money | null;
+  readonly bahtAmount: Money | null;
+  readonly exchangeRate: Money | null;
+  readonly origAmount: Money | null;
+  readonly origMdr: Money | null;
+  readonly origVat: Money | null;
+  readonly origNetAmount: Money | null;
+  /** e.g. `OBAVL` (insufficient balance): the refund did not go through. */
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  /** Raw 17 digits, `null` when missing. */
+  readonly refundDate: string | null;
+}
+
+/** The guide's error body (§9): `{"object": "error", "code": "…", "message": "…"}`. */
+export interface GatewayErrorBody {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type ParseChargeResult =
+  | { readonly ok: true; readonly charge: GatewayCharge }
+  | { readonly ok: false; readonly reason: string };
+
+type Json = Record<string, unknown>;
+
+const READ_FIELDS = new Set([
+  'id', 'object', 'order_id', 'amount', 'currency', 'transaction_state', 'status', 'source',
+  'created', 'reference_order', 'approval_code', 'failure_code', 'failure_message', 'livemode',
+  'settlement_info', 'refund_info',
+]);
+
+/**
+ * Reads an Inquiry (or Void/Settle/Refund) answer. Only a missing `id` or an unreadable `amount`
+ * make it unusable; everything else degrades to `null` plus a warning, because one odd field must
+ * not hide a charge from reconciliation.
+ */
+export function parseCharge(body: unknown): ParseChargeResult {
+  if (!isObject(body)) return { ok: false, reason: 'response body is not a JSON object' };
+  const id = text(body.id);
+  if (!id) return { ok: false, reason: 'response has no charge id' };
+  const amount = parseMoney(body.amount);
+  if (!amount) return { ok: false, reason: `charge ${id} has no readable amount (${JSON.stringify(body.amount)})` };
+
+  const warnings: string[] = [];
+  const created = text(body.created) ?? '';
+  const extra: Json = {};
+  for (const [key, value] of Object.entries(body)) if (!READ_FIELDS.has(key)) extra[key] = value;
+
+  const charge: GatewayCharge = {
+    id,
+    object: text(body.object) ?? '',
+    orderId: text(body.order_id),
+    amount,
+    currency: (text(body.currency) ?? '').toUpperCase(),
+    transactionState: text(body.transaction_state) ?? '',
+    status: text(body.status) ?? '',
+    source: parseSource(body.source),
+    created,
+    createdDate: dateOf17(created),
+    referenceOrder: text(body.reference_order),
+    approvalCode: text(body.approval_code),
+    failureCode: text(body.failure_code),
+    failureMessage: text(body.failure_message),
+    livemode: parseBoolean(body.livemode),
+    settlement: parseSettlement(body.settlement_info, warnings),
+    refunds: parseRefunds(body.refund_info, warnings),
+    extra,
+    warnings,
+  };
+  return { ok: true, charge };
+}
+
+/** The error body of §9, or `null` when the body is something else (a charge, HTML, …). */
+export function parseGatewayError(body: unknown): GatewayErrorBody | null {
+  if (!isObject(body)) return null;
+  const code = text(body.code);
+  // A charge never has `code`; an error body is marked `object: "error"` in every sample.
+  if (!code || (body.object !== 'error' && body.id !== undefined)) return null;
+  return { code, message: text(body.message) ?? '' };
+}
+
+const STATE_SPELLINGS: Readonly<Record<string, string>> = {
+  // §6.4.2's QR void answers "VOID" where the card API says "Voided".
+  void: 'Voided',
+  // A misspelling seen in copies of KBank's own documentation.
+  auhtorized: 'Authorized',
+};
+
+/**
+ * The state in the card API's spelling (`VOID` → `Voided`, `Auhtorized` → `Authorized`,
+ * `settled` → `Settled`); unknown states are returned unchanged.
+ */
+export function canonicalState(state: string): string {
+  const key = state.trim().toLowerCase();
+  const known = STATE_SPELLINGS[key] ?? KNOWN_STATES.find((s) => s.toLowerCase() === key);
+  return known ?? state;
+}
+
+/** The states of §6.1.2, in lifecycle order. */
+export const KNOWN_STATES = [
+  'Initialize', 'Pre-Authorized', 'Authorized', 'Declined', 'Reversed', 'Voided', 'Captured',
+  'Settled', 'Refund Sent', 'Refunded', 'Partial Refund',
+] as const;
+
+function parseSource(value: unknown): GatewaySource | null {
+  if (!isObject(value)) return null;
+  return {
+    id: text(value.id),
+    object: text(value.object),
+    brand: text(value.brand),
+    issuerBank: text(value.issuer_bank),
+    cardMasking: text(value.card_masking),
+  };
+}
+
+function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement | null {
+  // Field reports show `""` and lists as well as the documented object or null.
+  const info = Array.isArray(value) ? value.find(isObject) : value;
+  if (!isObject(info) || Object.keys(info).length === 0) {
+    if (value !== null && value !== undefined && value !== '' && !Array.isArray(value)) {
+      warnings.push(`settlement_info: unreadable ${JSON.stringify(value)}`);
+    }
+    return null;
+  }
+  const amount = (field: string) => decimal(info, field, 'settlement_info', warnings);
+  return {
+    // The guide's tables say settlement_amount; every sample sends settle_amount.
+    settleAmount: amount('settle_amount') ?? amount('settlement_amount'),
+    bahtAmount: amount('baht_amount'),
+    exchangeRate: amount('exchange_rate'),
+    origAmount: amount('orig_amount'),
+    origMdr: amount('orig_mdr'),
+    origVat: amount('orig_vat'),
+    origNetAmount: amount('orig_net_amount'),
+  };
+}
+
+function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
+  if (value === null || value === undefined || value === '') return [];
+  // Documented as a list; a single object is taken as one refund.
+  const entries = Array.isArray(value) ? value : [value];
+  const refunds: GatewayRefund[] = [];
+  entries.forEach((entry, index) => {
+    const where = `refund_info[${index}]`;
+    if (!isObject(entry)) {
+      warnings.push(`${where}: unreadable ${JSON.stringify(entry)}`);
+      return;
+    }
+    const amount = (field: string) => decimal(entry, field, where, warnings);
+    refunds.push({
+      refundId: text(entry.refund_id),
+      // §6.1.2's table says refund_amount; its sample repeats settle_amount instead.
+      amount: amount('refund_amount') ?? amount('settle_amount') ?? amount('orig_amount'),
+      bahtAmount: amount('baht_amount'),
+      exchangeRate: amount('exchange_rate'),
+      origAmount: amount('orig_amount'),
+      origMdr: amount('orig_mdr'),
+      origVat: amount('orig_vat'),
+      origNetAmount: amount('orig_net_amount'),
+      errorCode: text(entry.error_code),
+      errorMessage: text(entry.error_message),
+      refundDate: text(entry.refund_date),
+    });
+  });
+  return refunds;
+}
+
+/**
+ * A decimal field: JSON number or numeric string. JSON numbers reach us as binary doubles, which
+ * is exact enough here: Decimal(14,4) has at most 14 significant digits and a double
+ * round-trips 15, so `String(n)` gives back the digits the gateway sent.
+ */
+function decimal(object: Json, field: string, where: string, warnings: string[]): Money | null {
+  const value = object[field];
+  if (value === undefined || value === null || value === '') return null;
+  const parsed = parseMoney(value);
+  if (!parsed) warnings.push(`${where}.${field}: not a number ${JSON.stringify(value)}`);
+  return parsed ?? null;
+}
+
+/** A string field; numbers (a numeric `reference_order`) become their text; `""` is absent. */
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value === '' ? null : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+function parseBoolean(value: unknown): boolean | null {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+  }
+  return null;
+}
+
+/** `YYYYMMDD…` → `YYYY-MM-DD` when the first 8 digits are a real calendar date. */
+export function dateOf17(created: string): string | null {
+  const match = /^(\d{4})(\d{2})(\d{2})/.exec(created);
+  if (!match) return null;
+  const iso = `${match[1]}-${match[2]}-${match[3]}`;
+  const date = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(iso) ? iso : null;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,65 @@
+import { parseCharge, parseGatewayError, type GatewayCharge } from './charge.ts';
+import type { InquiryRequest } from './inquiry-path.ts';
+import { parseRetryAfter } from './retry.ts';
+
+/** What one HTTP answer means for the charge asked about. */
+export type AttemptResult =
+  | { readonly kind: 'found'; readonly charge: GatewayCharge; readonly raw: unknown; readonly httpStatus: number }
+  | { readonly kind: 'not_found'; readonly code: string; readonly raw: unknown; readonly httpStatus: number }
+  /** No definite answer yet: ask again later (at least `retryAfterMs` later when given). */
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
+  /** A definite answer that is not a charge; asking again would give the same. */
+  | { readonly kind: 'failed'; readonly reason: string }
+  /** `authentication_failure`: the key is wrong for every charge, so the run must stop. */
+  | { readonly kind: 'auth' };
+
+/**
+ * Error codes that mean "the gateway does not know this charge" (guide §9). The QR API has two
+ * more spellings of it.
+ */
+const NOT_FOUND_CODES: Readonly<Record<InquiryRequest['family'], ReadonlySet<string>>> = {
+  card: new Set(['charge_id_not_exist']),
+  qr: new Set(['charge_id_not_exist', 'invalid_order_id', 'no_transaction_found']),
+};
+
+/**
+ * Classifies one answer. The guide publishes error bodies but no HTTP statuses, so the error
+ * `code` decides first and the status only where there is no error body (429, 5xx, a proxy's
+ * HTML page).
+ */
+export function classifyResponse(
+  family: InquiryRequest['family'],
+  status: number,
+  bodyText: string,
+  retryAfterHeader: string | null,
+): AttemptResult {
+  let body: unknown;
+  let isJson = true;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    isJson = false;
+  }
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(retryAfterHeader) : undefined;
+  const retry = (reason: string): AttemptResult =>
+    retryAfterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
+
+  const error = isJson ? parseGatewayError(body) : null;
+  if (error) {
+    if (error.code === 'authentication_failure') return { kind: 'auth' };
+    if (NOT_FOUND_CODES[family].has(error.code)) return { kind: 'not_found', code: error.code, raw: body, httpStatus: status };
+    // "Transaction is pending, please try again in 15 minutes": a later answer will be definite.
+    if (error.code === 'pending_state') return retry('pending_state');
+    if (status === 429 || status >= 500) return retry(`HTTP ${status} ${error.code}`);
+    return { kind: 'failed', reason: `gateway error ${error.code}${error.message ? `: ${error.message}` : ''}` };
+  }
+  if (status === 429) return retry('HTTP 429 (rate limited)');
+  if (status >= 500) return retry(`HTTP ${status}`);
+  if (status === 401) return { kind: 'auth' };
+  if (status < 200 || status >= 300) return { kind: 'failed', reason: `HTTP ${status} without a gateway error body` };
+  // A 200 whose body does not parse was cut short or garbled on the way: ask again.
+  if (!isJson) return retry(`malformed JSON body (HTTP ${status})`);
+  const parsed = parseCharge(body);
+  if (!parsed.ok) return { kind: 'failed', reason: `unreadable charge: ${parsed.reason}` };
+  return { kind: 'found', charge: parsed.charge, raw: body, httpStatus: status };
+}
