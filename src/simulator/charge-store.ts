@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+
+export type Family = 'card' | 'qr';
+
+/** One charge the simulator knows, with its inquiry answer serialised once. */
+export interface StoredCharge {
+  readonly id: string;
+  readonly family: Family;
+  /** `YYYYMMDD`, the first 8 digits of `created`. */
+  readonly createdDate: string;
+  /** Lookup keys other than the id: `reference_order` (card only) and `order_id`. */
+  readonly referenceOrder: string | null;
+  readonly orderId: string | null;
+  /** The inquiry answer exactly as served. */
+  readonly body: string;
+}
+
+/**
+ * A record may carry `"_family": "card" | "qr"` to say which endpoint serves it; the key is removed
+ * before serving. Without it the family is read from the charge (see {@link inferFamily}).
+ */
+export const FAMILY_HINT = '_family';
+
+export interface ChargeStore {
+  readonly size: number;
+  /** The guide: card inquiry by charge id, reference order or order id; QR by charge id or order id. */
+  find(family: Family, key: string): StoredCharge | undefined;
+  /** Every key (id, reference order, order id) a charge can be asked by. */
+  keysOf(charge: StoredCharge): string[];
+}
+
+/**
+ * QR when the source says so (`source.object` `qr`, brand ThaiQR/WeChat, a `qr_…` source id);
+ * otherwise card. The QR void sample has `source.object: "charge"`, which is why the brand and the
+ * source id are looked at too.
+ */
+export function inferFamily(record: Record<string, unknown>): Family {
+  const hint = record[FAMILY_HINT];
+  if (hint === 'card' || hint === 'qr') return hint;
+  const source = typeof record.source === 'object' && record.source !== null ? (record.source as Record<string, unknown>) : {};
+  const text = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : '');
+  if (text(source.object) === 'qr') return 'qr';
+  if (/thaiqr|wechat|promptpay/.test(text(source.brand))) return 'qr';
+  if (text(source.id).startsWith('qr_')) return 'qr';
+  return 'card';
+}
+
+/** Builds the store from inquiry answers; `texts[i]` (the JSON line as read) is served verbatim when given. */
+export function createChargeStore(records: Iterable<unknown>, texts?: readonly string[]): ChargeStore {
+  const byFamily: Record<Family, Map<string, StoredCharge>> = { card: new Map(), qr: new Map() };
+  let size = 0;
+  let index = 0;
+  for (const record of records) {
+    const where = `charge record ${index + 1}`;
+    const verbatim = texts?.[index];
+    index += 1;
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new Error(`${where} is not a JSON object`);
+    const r = record as Record<string, unknown>;
+    if (typeof r.id !== 'string' || !r.id) throw new Error(`${where} has no "id"`);
+    const family = inferFamily(r);
+    const hinted = FAMILY_HINT in r;
+    const served = hinted ? Object.fromEntries(Object.entries(r).filter(([k]) => k !== FAMILY_HINT)) : r;
+    const str = (v: unknown) => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null);
+    const charge: StoredCharge = {
+      id: r.id,
+      family,
+      createdDate: (str(r.created) ?? '').slice(0, 8),
+      referenceOrder: str(r.reference_order),
+      orderId: str(r.order_id),
+      body: verbatim !== undefined && !hinted ? verbatim : JSON.stringify(served),
+    };
+    const map = byFamily[family];
+    // Later records replace earlier ones, so a data file can be appended to with updates.
+    map.set(charge.id, charge);
+    if (charge.orderId) map.set(charge.orderId, charge);
+    if (charge.referenceOrder && family === 'card') map.set(charge.referenceOrder, charge);
+    size += 1;
+  }
+  return {
+    size,
+    find: (family, key) => byFamily[family].get(key),
+    keysOf: (c) => [c.id, c.referenceOrder, c.orderId].filter((k): k is string => k !== null),
+  };
+}
+
+/**
+ * Reads a JSON-lines file of full inquiry answers (blank lines and `#` comments skipped), keeping
+ * each line's text so it can be served byte for byte (`60.0` stays `60.0`).
+ */
+export async function readJsonLines(path: string): Promise<{ records: unknown[]; texts: string[] }> {
+  const content = await readFile(path, 'utf8');
+  const records: unknown[] = [];
+  const texts: string[] = [];
+  content.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
+    const text = line.trim();
+    if (!text || text.startsWith('#')) return;
+    try {
+      records.push(JSON.parse(text));
+    } catch (error) {
+      throw new Error(`${path}:${i + 1}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    texts.push(text);
+  });
+  return { records, texts };
+}

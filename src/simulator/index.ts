@@ -1,0 +1,5 @@
+export { startSimulator, errorBody, type Simulator, type SimulatorOptions } from './server.ts';
+export { FAULT_KINDS, type ChargeFault, type FaultConfig, type FaultKind } from './faults.ts';
+export type { SimulatorStats } from './request-stats.ts';
+export { syntheticCharges } from './synthetic.ts';
+export { inferFamily, FAMILY_HINT } from './charge-store.ts';
