@@ -50,7 +50,7 @@ export interface InquiryClient {
 export interface InquiryClientOptions {
   /** Defaults: base 500 ms, cap 30 s. Tests use a base of a few ms. */
   readonly backoff?: Partial<BackoffOptions>;
-  /** See {@link createRateLimiter}; default 25 ms. */
+  /** See {@link createRateLimiter}; default 50 ms. */
   readonly rateMarginMs?: number;
 }
 

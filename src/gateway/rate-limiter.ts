@@ -47,7 +47,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (rps === Infinity) return unlimited;
 
   const permits = Math.max(1, Math.floor(rps));
-  const windowMs = (rps >= 1 ? 1000 : 1000 / rps) + (options.marginMs ?? 25);
+  const windowMs = (rps >= 1 ? 1000 : 1000 / rps) + (options.marginMs ?? 50);
   const spacingMs = windowMs / permits;
 
   /** Grant times of the last `permits` requests, oldest first. */

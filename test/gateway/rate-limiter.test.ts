@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createRateLimiter } from '../../src/gateway/rate-limiter.ts';
+import { maxInWindow } from '../../src/simulator/request-stats.ts';
+
+// A fake clock: every grant time is exact, so the window property is checked without timing noise
+// (the tests against the simulator check it again over real HTTP).
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function grantTimes(rps: number, count: number, marginMs?: number): Promise<number[]> {
+  const limiter = createRateLimiter({ rps, marginMs, now: () => Date.now() });
+  const times: number[] = [];
+  const all = Array.from({ length: count }, () => limiter.acquire().then(() => void times.push(Date.now())));
+  await vi.advanceTimersByTimeAsync(60_000);
+  await Promise.all(all);
+  return times;
+}
+
+describe('sliding-window rate limiter', () => {
+  it('never grants more than the cap in any one-second window, with a backlog', async () => {
+    const times = await grantTimes(10, 100);
+    expect(times).toHaveLength(100);
+    expect(maxInWindow(times, 1000)).toBe(10);
+    // Also true for the window plus its margin: that is what absorbs network jitter.
+    expect(maxInWindow(times, 1050)).toBe(10);
+  });
+
+  it('paces evenly and reaches over 90% of the cap', async () => {
+    const times = await grantTimes(20, 200);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(52); // (1000 + 50) / 20, rounded down to the ms
+    const seconds = (times.at(-1)! - times[0]!) / 1000;
+    const achieved = (times.length - 1) / seconds / 20;
+    expect(achieved).toBeGreaterThan(0.9);
+    expect(achieved).toBeLessThanOrEqual(1);
+  });
+
+  it('holds the cap with no margin at all', async () => {
+    const times = await grantTimes(7, 50, 0);
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(7);
+  });
+
+  it('handles caps below one request per second', async () => {
+    const times = await grantTimes(0.5, 4, 0);
+    expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual([2000, 2000, 2000]);
+  });
+
+  it('grants at once when idle, and after an idle spell starts afresh', async () => {
+    const limiter = createRateLimiter({ rps: 5, now: () => Date.now() });
+    const start = Date.now();
+    await limiter.acquire();
+    expect(Date.now()).toBe(start);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const before = Date.now();
+    await limiter.acquire();
+    expect(Date.now()).toBe(before);
+  });
+
+  it('holds every grant during a pause (Retry-After)', async () => {
+    const limiter = createRateLimiter({ rps: 100, now: () => Date.now() });
+    const start = Date.now();
+    limiter.pause(3000);
+    let grantedAt = 0;
+    const waiting = limiter.acquire().then(() => void (grantedAt = Date.now()));
+    await vi.advanceTimersByTimeAsync(5000);
+    await waiting;
+    expect(grantedAt - start).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('drops a waiter whose signal aborts, without blocking the others', async () => {
+    const limiter = createRateLimiter({ rps: 1, marginMs: 0, now: () => Date.now() });
+    await limiter.acquire();
+    const controller = new AbortController();
+    const aborted = limiter.acquire(controller.signal);
+    const next = limiter.acquire();
+    controller.abort(new Error('gone'));
+    await expect(aborted).rejects.toThrow('gone');
+    expect(limiter.waiting).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    await next;
+    expect(limiter.waiting).toBe(0);
+  });
+
+  it('is a no-op without a cap and refuses nonsense', async () => {
+    const limiter = createRateLimiter({ rps: Infinity });
+    await Promise.all(Array.from({ length: 1000 }, () => limiter.acquire()));
+    expect(() => createRateLimiter({ rps: 0 })).toThrow(RangeError);
+    expect(() => createRateLimiter({ rps: Number.NaN })).toThrow(RangeError);
+  });
+});
