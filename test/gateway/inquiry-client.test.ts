@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReconError } from '../../src/errors.ts';
+import { createInquiryClient, type InquiryOutcome } from '../../src/gateway/inquiry-client.ts';
+import { startSimulator, syntheticCharges, type Simulator } from '../../src/simulator/index.ts';
+import { FAST, TEST_KEY, capturingLogger, gatewayConfig, guideSample } from './helpers.ts';
+
+const charges = [
+  guideSample('6.1.2-inquiry.json'),
+  guideSample('6.4.1-inquiry-qr.json'),
+  ...syntheticCharges(40),
+];
+const CARD_ID = 'chrg_prod_208adcd781192334b1eab9c626a287cc18e';
+const QR_ORDER = 'order_test_1927d35fb9b9cf943a19963e5387678db60';
+const sim = (n: number) => `chrg_test_sim_${String(n).padStart(8, '0')}`;
+
+describe('inquiry against the simulator', () => {
+  let simulator: Simulator;
+  beforeAll(async () => {
+    simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { retryAfterSeconds: 0 } });
+  });
+  afterAll(() => simulator.close());
+
+  const client = () => createInquiryClient(gatewayConfig(simulator.url), capturingLogger().logger, FAST);
+
+  it('finds a card charge by id and by reference order with its date, keeping the raw body', async () => {
+    const c = client();
+    const byId = await c.inquire({ family: 'card', id: CARD_ID });
+    expect(byId).toMatchObject({ kind: 'found', httpStatus: 200, attempts: 1, raw: { id: CARD_ID } });
+    const byRef = await c.inquire({ family: 'card', id: 'JUASU95Q4F', transactionDate: '20190604' });
+    expect(byRef.kind === 'found' && byRef.charge.settlement?.origNetAmount?.toFixed(4)).toBe('10.7000');
+    expect(c.stats()).toEqual({ requests: 2, retries: 0, errors: 0 });
+  });
+
+  it('finds a QR charge by order id', async () => {
+    const outcome = await client().inquire({ family: 'qr', id: QR_ORDER });
+    expect(outcome.kind === 'found' && [outcome.charge.id, outcome.charge.amount.toFixed(2)]).toEqual([
+      'chrg_test_192f3dac0c01a3048a19678d13c180e2d21', '1.07',
+    ]);
+  });
+
+  it('reports charge_id_not_exist as not found, without retrying', async () => {
+    const c = client();
+    expect(await c.inquire({ family: 'card', id: 'chrg_test_nobody' })).toMatchObject({ kind: 'not_found', code: 'charge_id_not_exist', attempts: 1 });
+    // A QR charge is unknown to the card endpoint.
+    expect(await c.inquire({ family: 'card', id: QR_ORDER })).toMatchObject({ kind: 'not_found', attempts: 1 });
+    expect(c.stats()).toEqual({ requests: 2, retries: 0, errors: 0 });
+  });
+
+  it('fails a date that is not the charge date at once (invalid_parameter is definite)', async () => {
+    const outcome = await client().inquire({ family: 'card', id: CARD_ID, transactionDate: '20190605' });
+    expect(outcome).toEqual({ kind: 'failed', reason: 'gateway error invalid_parameter: Invalid parameter', attempts: 1 });
+  });
+
+  it('rejects at once when the caller has aborted, and stops waiting in backoff when it aborts', async () => {
+    const c = createInquiryClient(gatewayConfig(simulator.url), capturingLogger().logger, { backoff: { baseMs: 10_000, capMs: 10_000 } });
+    await expect(c.inquire({ family: 'card', id: CARD_ID }, AbortSignal.abort(new Error('cancelled')))).rejects.toThrow('cancelled');
+    simulator.setFaults({ perCharge: { [sim(40)]: 'http500' } });
+    try {
+      const controller = new AbortController();
+      const pending = c.inquire({ family: 'card', id: sim(40) }, controller.signal);
+      setTimeout(() => controller.abort(new Error('interrupted')), 200);
+      const started = Date.now();
+      await expect(pending).rejects.toThrow('interrupted');
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      simulator.setFaults({ retryAfterSeconds: 0 });
+    }
+  });
+});
+
+describe('faults end as the right outcome within the retry budget', () => {
+  let simulator: Simulator;
+  const maxRetries = 3;
+  const cases: [kind: string, times: number | undefined, expected: Partial<InquiryOutcome> & { reason?: unknown }][] = [
+    ['http500', 2, { kind: 'found', attempts: 3 }],
+    ['http503', 1, { kind: 'found', attempts: 2 }],
+    ['http429', 3, { kind: 'found', attempts: 4 }],
+    ['malformed', 1, { kind: 'found', attempts: 2 }],
+    ['pending_state', 2, { kind: 'found', attempts: 3 }],
+    ['reset', 1, { kind: 'found', attempts: 2 }],
+    ['hang', 1, { kind: 'found', attempts: 2 }],
+    ['http500', undefined, { kind: 'failed', attempts: 4, reason: 'HTTP 500; gave up after 4 attempts' }],
+    ['malformed', undefined, { kind: 'failed', attempts: 4, reason: 'malformed JSON body (HTTP 200); gave up after 4 attempts' }],
+    ['pending_state', undefined, { kind: 'failed', attempts: 4, reason: 'pending_state; gave up after 4 attempts' }],
+    ['hang', undefined, { kind: 'failed', attempts: 4, reason: 'timeout after 300 ms; gave up after 4 attempts' }],
+    ['reset', undefined, { kind: 'failed', attempts: 4, reason: expect.stringMatching(/^connection error: .*gave up after 4 attempts$/) }],
+    ['not_found', undefined, { kind: 'not_found', attempts: 1 }],
+  ];
+  const perCharge = Object.fromEntries(cases.map(([kind, times], i) => [sim(i + 1), times === undefined ? { kind } : { kind, times }])) as Record<string, never>;
+
+  beforeAll(async () => {
+    simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { perCharge, retryAfterSeconds: 0 } });
+  });
+  afterAll(() => simulator.close());
+
+  it.each(cases.map((c, i) => [i + 1, ...c] as const))('charge %i: %s × %s → %o', async (n, _kind, times, expected) => {
+    const c = createInquiryClient(gatewayConfig(simulator.url, { maxRetries }), capturingLogger().logger, FAST);
+    const outcome = await c.inquire({ family: 'card', id: sim(n) });
+    expect(outcome).toMatchObject(expected);
+    const attempts = expected.attempts!;
+    expect(c.stats()).toEqual({
+      requests: attempts,
+      retries: attempts - 1,
+      errors: expected.kind === 'failed' ? attempts : (times ?? 0),
+    });
+  });
+
+  it('honours Retry-After before asking again', async () => {
+    simulator.setFaults({ perCharge: { [sim(30)]: { kind: 'http429', times: 1 } }, retryAfterSeconds: 1 });
+    const c = createInquiryClient(gatewayConfig(simulator.url), capturingLogger().logger, FAST);
+    const started = Date.now();
+    expect(await c.inquire({ family: 'card', id: sim(30) })).toMatchObject({ kind: 'found', attempts: 2 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('authentication_failure', () => {
+  it('stops the run after the first answer: one request at concurrency 1', async () => {
+    const simulator = await startSimulator({ secretKey: 'skey_test_other', charges });
+    try {
+      const c = createInquiryClient(gatewayConfig(simulator.url, { concurrency: 1 }), capturingLogger().logger, FAST);
+      const results = await Promise.allSettled(charges.map((ch) => c.inquire({ family: 'card', id: String(ch.id) })));
+      expect(results.every((r) => r.status === 'rejected' && r.reason instanceof ReconError && r.reason.code === 'GATEWAY_AUTH')).toBe(true);
+      expect(simulator.stats().total).toBe(1);
+      // Later calls fail fast, without a request.
+      await expect(c.inquire({ family: 'card', id: CARD_ID })).rejects.toMatchObject({ code: 'GATEWAY_AUTH' });
+      expect(simulator.stats().total).toBe(1);
+      expect(c.stats().requests).toBe(1);
+    } finally {
+      await simulator.close();
+    }
+  });
+
+  it('at concurrency 8 no request is sent after the first answer, and requests in flight are abandoned', async () => {
+    const simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { latencyMs: 50, perCharge: { [sim(1)]: 'auth' } } });
+    try {
+      const c = createInquiryClient(gatewayConfig(simulator.url, { concurrency: 8 }), capturingLogger().logger, FAST);
+      const started = Date.now();
+      const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => c.inquire({ family: 'card', id: sim(i + 1) })));
+      expect(Date.now() - started).toBeLessThan(1000);
+      const rejected = results.filter((r) => r.status === 'rejected');
+      // The seven sent together with sim(1) may have been answered first; nothing else was.
+      expect(rejected.length).toBeGreaterThanOrEqual(33);
+      expect(rejected.every((r) => (r.reason as ReconError).code === 'GATEWAY_AUTH')).toBe(true);
+      expect(simulator.stats().total).toBeLessThanOrEqual(8);
+    } finally {
+      await simulator.close();
+    }
+  });
+});
+
+describe('limits, measured at the simulator', () => {
+  it('keeps requests in flight to the concurrency', async () => {
+    const simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { latencyMs: 40 } });
+    try {
+      const c = createInquiryClient(gatewayConfig(simulator.url, { concurrency: 3 }), capturingLogger().logger, FAST);
+      await Promise.all(Array.from({ length: 24 }, (_, i) => c.inquire({ family: 'card', id: sim(i + 1) })));
+      expect(simulator.stats().maxInFlight).toBe(3);
+    } finally {
+      await simulator.close();
+    }
+  });
+
+  it('never exceeds the rate cap in any one-second window, retries included, and reaches over 90% of it', async () => {
+    const cap = 20;
+    // Every fourth charge fails once: its retry must be counted against the cap too.
+    const perCharge = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [sim(4 * i + 1), { kind: 'http500' as const, times: 1 }]));
+    const simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { latencyMs: 5, perCharge } });
+    try {
+      const c = createInquiryClient(gatewayConfig(simulator.url, { concurrency: 8, rateLimitRps: cap }), capturingLogger().logger, FAST);
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => c.inquire({ family: 'card', id: sim(i + 1) })));
+      expect(outcomes.every((o) => o.kind === 'found')).toBe(true);
+      const stats = simulator.stats();
+      expect(stats.total).toBe(50);
+      expect(c.stats()).toEqual({ requests: 50, retries: 10, errors: 10 });
+      expect(stats.maxInAnyWindow).toBeLessThanOrEqual(cap);
+      // With a backlog throughout, the rate between the first and the last request.
+      const rate = (stats.total - 1) / ((stats.lastAt! - stats.firstAt!) / 1000);
+      expect(rate).toBeGreaterThanOrEqual(0.9 * cap);
+      expect(rate).toBeLessThanOrEqual(cap);
+    } finally {
+      await simulator.close();
+    }
+  });
+});
+
+describe('secret hygiene', () => {
+  it('the key appears in no log line, error, reason or outcome of a run with failures, retries and an auth stop', async () => {
+    const key = 'skey_prod_ZZleak_9f8e7d6c5b4a3f2e1d0c';
+    const { logger, lines } = capturingLogger('trace');
+    const simulator = await startSimulator({
+      secretKey: key,
+      charges,
+      faults: { retryAfterSeconds: 0, perCharge: { [sim(1)]: { kind: 'http500', times: 1 }, [sim(2)]: 'hang', [sim(3)]: 'malformed', [sim(4)]: 'reset', [sim(5)]: { kind: 'http429', times: 1 } } },
+      logger,
+    });
+    const seen: string[] = [];
+    try {
+      const c = createInquiryClient(gatewayConfig(simulator.url, { secretKey: key, maxRetries: 1 }), logger, FAST);
+      const outcomes = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => c.inquire({ family: 'card', id: sim(n) })));
+      expect(outcomes.map((o) => o.kind)).toEqual(['found', 'failed', 'failed', 'failed', 'found', 'found']);
+      seen.push(JSON.stringify(outcomes));
+      const wrong = createInquiryClient(gatewayConfig(simulator.url, { secretKey: `${key}_wrong` }), logger, FAST);
+      const error = await wrong.inquire({ family: 'card', id: sim(1) }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ReconError);
+      const e = error as ReconError;
+      seen.push(e.message, String(e.stack), JSON.stringify(e), String(e.cause));
+    } finally {
+      await simulator.close();
+    }
+    expect(lines.length).toBeGreaterThan(10);
+    const all = [...lines, ...seen].join('\n');
+    expect(all).toContain('/card/v2/charge/'); // the paths are logged
+    expect(all).not.toContain(key);
+    expect(all).not.toContain('ZZleak');
+  });
+});
