@@ -1,0 +1,159 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulatorCommand } from '../../src/commands/simulator.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startSimulator, syntheticCharges, type Simulator } from '../../src/simulator/index.ts';
+import { TEST_KEY, capturingLogger, guideSample } from './helpers.ts';
+
+const get = async (url: string, key = TEST_KEY) => {
+  const response = await fetch(url, { headers: { 'x-api-key': key } });
+  return { status: response.status, text: await response.text(), headers: response.headers };
+};
+
+describe('simulator endpoints', () => {
+  let dir: string;
+  let simulator: Simulator;
+  const refundSample = join(import.meta.dirname, '../fixtures/guide/6.1.5-refund.json');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kpgw-sim-'));
+    // JSON lines: the §6.1.5 sample on one line, served byte for byte (60.0 stays 60.0).
+    const line = (await readFile(refundSample, 'utf8')).replace(/\s*\n\s*/g, ' ').trim();
+    const qrAsCard = { ...guideSample('6.4.2-void-qr.json'), _family: 'card' };
+    await writeFile(join(dir, 'charges.jsonl'), `# comment\n${line}\n\n${JSON.stringify(guideSample('6.4.1-inquiry-qr.json'))}\n${JSON.stringify(qrAsCard)}\n`);
+    simulator = await startSimulator({ secretKey: TEST_KEY, dataFile: join(dir, 'charges.jsonl'), charges: [guideSample('6.1.2-inquiry.json')] });
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves file records verbatim and object records as JSON', async () => {
+    expect(simulator.charges).toBe(4);
+    const answer = await get(`${simulator.url}/card/v2/charge/chrg_prod_2082d5d99e4bb90422fa3fcfe2ba3714234`);
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('"amount": 60.0,');
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(JSON.parse((await get(`${simulator.url}/card/v2/charge/JUASU95Q4F`)).text).id).toBe('chrg_prod_208adcd781192334b1eab9c626a287cc18e');
+  });
+
+  it('routes QR charges to the QR endpoint only, by charge id or order id; a hint overrides', async () => {
+    const qrId = 'chrg_test_192f3dac0c01a3048a19678d13c180e2d21';
+    expect((await get(`${simulator.url}/qr/v2/qr/${qrId}`)).status).toBe(200);
+    expect((await get(`${simulator.url}/qr/v2/qr/order_test_1927d35fb9b9cf943a19963e5387678db60`)).status).toBe(200);
+    expect((await get(`${simulator.url}/card/v2/charge/${qrId}`)).status).toBe(404);
+    expect((await get(`${simulator.url}/qr/v2/qr/c2676e3f99283143a7d9`)).status).toBe(404); // reference order: card only
+    expect((await get(`${simulator.url}/qr/v2/qr/chrg_prod_208adcd781192334b1eab9c626a287cc18e`)).status).toBe(404);
+    const hinted = await get(`${simulator.url}/card/v2/charge/chrg_test_2092372cd2a07d3e14414b697288904f84df8`);
+    expect(hinted.status).toBe(200);
+    expect(JSON.parse(hinted.text)).not.toHaveProperty('_family');
+  });
+
+  it('answers with the guide error bodies', async () => {
+    const id = 'chrg_prod_208adcd781192334b1eab9c626a287cc18e';
+    const cases: [string, string, number, string][] = [
+      [`/card/v2/charge/${id}`, 'skey_wrong', 401, 'authentication_failure'],
+      [`/card/v2/charge/${id}`, '', 401, 'authentication_failure'],
+      ['/card/v2/charge/chrg_nobody', TEST_KEY, 404, 'charge_id_not_exist'],
+      [`/card/v2/charge/${id}/20190605`, TEST_KEY, 400, 'invalid_parameter'],
+      [`/card/v2/charge/${id}/2019-06-04`, TEST_KEY, 400, 'transaction_date_invalid'],
+      ['/card/v2/nothing', TEST_KEY, 404, 'not_found'],
+      ['/', TEST_KEY, 404, 'not_found'],
+    ];
+    for (const [path, key, status, code] of cases) {
+      const answer = await get(`${simulator.url}${path}`, key);
+      expect([path, answer.status, JSON.parse(answer.text)]).toEqual([path, status, { object: 'error', code, message: expect.any(String) }]);
+    }
+    expect((await get(`${simulator.url}/card/v2/charge/${id}/20190604`)).status).toBe(200);
+    expect((await get(`${simulator.url}/card/v2/charge/${id}/`)).status).toBe(200);
+    expect((await fetch(`${simulator.url}/card/v2/charge/${id}`, { method: 'POST', headers: { 'x-api-key': TEST_KEY } })).status).toBe(405);
+  });
+
+  it('counts requests per second; faults can be switched and counters reset over HTTP', async () => {
+    await fetch(`${simulator.url}/__stats`, { method: 'DELETE' });
+    await Promise.all(Array.from({ length: 5 }, () => get(`${simulator.url}/card/v2/charge/JUASU95Q4F`)));
+    const stats = (await (await fetch(`${simulator.url}/__stats`)).json()) as { total: number; maxInAnyWindow: number; perSecond: { count: number }[]; outcomes: Record<string, number> };
+    expect(stats.total).toBe(5);
+    expect(stats.maxInAnyWindow).toBe(5);
+    expect(stats.perSecond.reduce((n, s) => n + s.count, 0)).toBe(5);
+    expect(stats.outcomes).toEqual({ 200: 5 });
+
+    const set = await fetch(`${simulator.url}/__faults`, { method: 'POST', body: JSON.stringify({ perCharge: { JUASU95Q4F: { kind: 'http429', times: 1 } }, retryAfterSeconds: 7 }) });
+    expect(set.status).toBe(200);
+    const limited = await get(`${simulator.url}/card/v2/charge/JUASU95Q4F`);
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '7']);
+    expect((await get(`${simulator.url}/card/v2/charge/JUASU95Q4F`)).status).toBe(200);
+    expect((await fetch(`${simulator.url}/__faults`, { method: 'POST', body: '{"random":{"http500":2}}' })).status).toBe(400);
+    simulator.setFaults({});
+  });
+});
+
+describe('simulator faults', () => {
+  const charges = syntheticCharges(200);
+
+  it('random faults follow the seed', async () => {
+    const runOnce = async (seed: number) => {
+      const simulator = await startSimulator({ secretKey: TEST_KEY, charges, seed, faults: { random: { http500: 0.2, pending_state: 0.1 } } });
+      try {
+        const statuses: number[] = [];
+        for (let n = 1; n <= 60; n += 1) statuses.push((await get(`${simulator.url}/card/v2/charge/SIM${n}`)).status);
+        return { statuses, outcomes: simulator.stats().outcomes };
+      } finally {
+        await simulator.close();
+      }
+    };
+    const [a, b, c] = await Promise.all([runOnce(42), runOnce(42), runOnce(43)]);
+    expect(a.statuses).toEqual(b.statuses);
+    expect(a.statuses).not.toEqual(c.statuses);
+    expect(a.outcomes['fault:http500']).toBeGreaterThan(3);
+    expect(a.outcomes['fault:pending_state']).toBeGreaterThan(0);
+  });
+
+  it('close() ends hanging requests and latency waits instead of waiting for them', async () => {
+    const simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { latencyMs: 5000, perCharge: { SIM1: 'hang' } } });
+    const hanging = get(`${simulator.url}/card/v2/charge/SIM1`).catch((e: unknown) => e);
+    const slow = get(`${simulator.url}/card/v2/charge/SIM2`).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await simulator.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await hanging).toBeInstanceOf(Error);
+    expect(await slow).toBeInstanceOf(Error);
+  });
+});
+
+describe('kpgw-recon simulator', () => {
+  it('prints its URL, serves, and stops cleanly on the signal', async () => {
+    let out = '';
+    const stdout = new Writable({ write: (chunk, _enc, done) => { out += String(chunk); done(); } });
+    const controller = new AbortController();
+    const config = loadConfig({ KPGW_SECRET_KEY: TEST_KEY });
+    const running = simulatorCommand.run(['--port', '0', '--synthetic', '3', '--fault', 'SIM2=http500:1', '--latency', '1'], {
+      config, logger: capturingLogger('warn').logger, stdout, signal: controller.signal, runId: 'test',
+    });
+    for (let i = 0; i < 100 && !out.includes('listening'); i += 1) await new Promise((r) => setTimeout(r, 20));
+    const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(out).toContain('3 charges');
+    expect(out).not.toContain(TEST_KEY);
+    expect((await get(`${url}/card/v2/charge/SIM2`)).status).toBe(500);
+    expect((await get(`${url}/card/v2/charge/SIM2`)).status).toBe(200);
+    controller.abort();
+    expect(await running).toBe(0);
+    expect(out).toContain('stopped after 2 requests');
+    await expect(fetch(`${url}/__stats`)).rejects.toThrow();
+  });
+
+  it('refuses bad flags as usage errors', async () => {
+    const ctx = {
+      config: loadConfig({}), logger: capturingLogger('warn').logger, stdout: new Writable({ write: (_c, _e, d) => d() }),
+      signal: AbortSignal.abort(), runId: 'test',
+    };
+    await expect(simulatorCommand.run(['--port', 'x'], ctx)).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(simulatorCommand.run(['--fault', 'SIM1=explode'], ctx)).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(simulatorCommand.run(['--port', '0', '--data', '/nonexistent/charges.jsonl'], ctx)).rejects.toMatchObject({ code: 'INPUT' });
+  });
+});
