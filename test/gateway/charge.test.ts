@@ -194,9 +194,9 @@ describe('field quirks', () => {
   });
 
   it.each([
-    ['empty string', '', null, []],
-    ['null', null, null, []],
-    ['absent', undefined, null, []],
+    ['empty string', ''],
+    ['null', null],
+    ['absent', undefined],
   ])('settlement_info and refund_info as %s mean none', (_label, value) => {
     const charge = parsed({ ...base, settlement_info: value, refund_info: value });
     expect(charge.settlement).toBeNull();
