@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 export interface SimulatorStats {
   /** API requests received (not `/__…` ones). */
   readonly total: number;
+  /** The same as `total`, under the name the client's `stats()` uses. */
+  readonly requests: number;
   /** The most requests that arrived within any 1,000 ms (sliding window). */
   readonly maxInAnyWindow: number;
   readonly windowMs: number;
@@ -53,6 +55,7 @@ export function createRequestStats(): RequestStats {
     snapshot() {
       return {
         total: arrivals.length,
+        requests: arrivals.length,
         maxInAnyWindow: maxInWindow(arrivals, WINDOW_MS),
         windowMs: WINDOW_MS,
         perSecond: perSecond(arrivals),
