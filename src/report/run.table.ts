@@ -1,1 +1,136 @@
-export interface RunTables {}
+import type { ColumnType, Generated, Insertable, JSONColumnType } from 'kysely';
+import type { DateText, Numeric } from '../ingest/ledger.table.ts';
+
+export type RunKind = 'run' | 'nightly' | 'rerun' | 'demo';
+export type RunStatus = 'running' | 'finished' | 'aborted';
+
+export interface RunCounts {
+  ledger_rows: number;
+  rejected: number;
+  charges: number;
+  inquired: number;
+  matched: number;
+  mismatched: number;
+  unverified: number;
+}
+
+export interface GatewayCounts {
+  requests: number;
+  retries: number;
+  errors: number;
+}
+
+export interface StageTimings {
+  ingest: number;
+  inquiry: number;
+  reconcile: number;
+  report: number;
+}
+
+export interface ReconRunTable {
+  run_id: string;
+  kind: RunKind;
+  from_date: DateText;
+  to_date: DateText;
+  as_of: DateText;
+  status: RunStatus;
+  params_key: string;
+  pid: number;
+  host: string;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  abort_reason: string | null;
+  exit_code: number | null;
+  report_dir: string | null;
+  counts: JSONColumnType<RunCounts> | null;
+  gateway: JSONColumnType<GatewayCounts> | null;
+  timings_ms: JSONColumnType<StageTimings> | null;
+  duration_ms: number | null;
+}
+
+export interface GatewayInquiryTable {
+  id: Generated<string>;
+  run_id: string;
+  charge_key: string;
+  request_path: string;
+  outcome: 'found' | 'not_found' | 'failed';
+  http_status: number | null;
+  attempts: number;
+  failure: string | null;
+  body: ColumnType<unknown, string | null, string | null> | null;
+  fetched_at: ColumnType<Date, Date | undefined, never>;
+  fetched_by_run: string;
+}
+
+export interface ReconMismatchTable {
+  run_id: string;
+  seq: number;
+  transaction_date: DateText;
+  source_type: string;
+  charge_id: string | null;
+  reference_order: string | null;
+  entry_id: string | null;
+  code: string;
+  severity: 'error' | 'warning';
+  field: string | null;
+  ledger_value: string | null;
+  gateway_value: string | null;
+  difference: Numeric | null;
+  message: string;
+}
+
+export interface ReconDailySummaryTable {
+  run_id: string;
+  transaction_date: DateText;
+  source_type: string;
+  currency: string;
+  charges: number;
+  matched: number;
+  mismatched: number;
+  unverified: number;
+  gross_amount: Numeric;
+  settled_amount: Numeric;
+  mdr: Numeric;
+  vat: Numeric;
+  net_amount: Numeric;
+  refunded_amount: Numeric;
+}
+
+export type ExportStatus = 'MATCHED' | 'MISMATCH' | 'UNVERIFIED' | 'PENDING';
+
+export interface ReconChargeResultTable {
+  run_id: string;
+  entry_id: string;
+  transaction_date: DateText;
+  reference_order: string | null;
+  charge_id: string | null;
+  source_type: string;
+  brand: string | null;
+  currency: string;
+  amount: Numeric;
+  settled_amount: Numeric | null;
+  mdr: Numeric | null;
+  vat: Numeric | null;
+  net_amount: Numeric | null;
+  refunded_amount: Numeric;
+  status: ExportStatus;
+  codes: string[];
+}
+
+export interface FeeScheduleTable {
+  id: Generated<string>;
+  source_file: string;
+  schedule: JSONColumnType<object>;
+  loaded_at: Generated<Date>;
+}
+
+export type NewMismatchRow = Insertable<ReconMismatchTable>;
+
+export interface RunTables {
+  recon_runs: ReconRunTable;
+  gateway_inquiries: GatewayInquiryTable;
+  recon_mismatches: ReconMismatchTable;
+  recon_daily_summary: ReconDailySummaryTable;
+  recon_charge_results: ReconChargeResultTable;
+  fee_schedules: FeeScheduleTable;
+}

@@ -1,0 +1,60 @@
+import { todayIn } from '../dates.ts';
+import type { Command } from './command.ts';
+import { isoDateFlag, parseFlags, requireFlag } from './command.ts';
+import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
+import { ReconError } from '../errors.ts';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'ingest, inquire, reconcile and report for a range of transaction dates',
+  help: `Usage: kpgw-recon run --from D [--to D] --ledger PATH... [flags]
+
+Ingests the ledger (and plan reports), asks the gateway about every charge whose
+transaction_date is in [from, to], reconciles, and writes mismatches.csv, summary.csv,
+rejected.csv and run.json plus the recon_* tables.
+
+Flags:
+  --from D            first transaction date, YYYY-MM-DD (required)
+  --to D              last transaction date (default: --from)
+  --ledger PATH       ledger CSV file or folder of .csv files (required; may repeat)
+  --plans PATH        Installment Plan Report CSV or folder (may repeat)
+  --fees FILE         fee schedule JSON (contract §3.3)
+  --ledger-map FILE   JSON { "canonical_name": "Their Header" } for a merchant's own columns
+  --as-of D           the day the run pretends it is (default: today in RECON_TZ)
+  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
+  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)
+
+Environment:
+${GATEWAY_ENVIRONMENT}
+
+${EXIT_CODES_HELP}`,
+  async run(args, ctx) {
+    const flags = parseFlags('run', args, {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      ledger: { type: 'string', multiple: true },
+      plans: { type: 'string', multiple: true },
+      fees: { type: 'string' },
+      'ledger-map': { type: 'string' },
+      'as-of': { type: 'string' },
+      out: { type: 'string' },
+      tolerance: { type: 'string' },
+    });
+    const from = requireFlag('run', 'from', isoDateFlag('run', 'from', flags.from));
+    const to = isoDateFlag('run', 'to', flags.to) ?? from;
+    if (to < from) throw new ReconError('USAGE', `run: --to ${to} is before --from ${from}`);
+    const ledgers = requireFlag('run', 'ledger', flags.ledger);
+    return executeRun(ctx, {
+      kind: 'run',
+      from,
+      to,
+      asOf: isoDateFlag('run', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz),
+      ledgers,
+      plans: flags.plans ?? [],
+      ledgerMap: flags['ledger-map'],
+      fees: flags.fees ? { kind: 'file', file: flags.fees } : { kind: 'none' },
+      outDir: flags.out,
+      tolerance: toleranceFlag('run', flags.tolerance),
+    });
+  },
+};

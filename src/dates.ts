@@ -1,0 +1,22 @@
+import { TZDate } from '@date-fns/tz';
+import { addDays, format, parseISO } from 'date-fns';
+
+/** Today's date (`YYYY-MM-DD`) in the given zone, never the machine's. */
+export function todayIn(tz: string, now: Date = new Date()): string {
+  return format(new TZDate(now, tz), 'yyyy-MM-dd');
+}
+
+export function yesterdayIn(tz: string, now: Date = new Date()): string {
+  return shiftDate(todayIn(tz, now), -1);
+}
+
+export function shiftDate(date: string, days: number): string {
+  return format(addDays(parseISO(date), days), 'yyyy-MM-dd');
+}
+
+/** Every date from `from` to `to`, inclusive. */
+export function datesBetween(from: string, to: string): string[] {
+  const dates: string[] = [];
+  for (let d = from; d <= to; d = shiftDate(d, 1)) dates.push(d);
+  return dates;
+}

@@ -1,0 +1,86 @@
+import { differenceInCalendarDays, parseISO } from 'date-fns';
+import type { InquiryRequest } from '../gateway/inquiry-client.ts';
+import type { LedgerEntry } from '../ingest/ledger.table.ts';
+
+/** Everything the ledger says about one charge: its row, any duplicate rows, refunds and voids. */
+export interface ChargeCase {
+  readonly charge: LedgerEntry;
+  /** Further `charge` rows for the same charge (same `charge_id` or `reference_order`). */
+  readonly duplicates: LedgerEntry[];
+  readonly refunds: LedgerEntry[];
+  readonly voids: LedgerEntry[];
+}
+
+/** The charge's identity in this run: its charge id, else reference order, else order id. */
+export function chargeKey(entry: LedgerEntry): string {
+  return entry.charge_id ?? entry.reference_order ?? entry.order_id ?? entry.entry_id;
+}
+
+function identifiers(entry: Pick<LedgerEntry, 'charge_id' | 'reference_order' | 'order_id'>): string[] {
+  return [entry.charge_id, entry.reference_order, entry.order_id].filter((v): v is string => !!v);
+}
+
+/**
+ * Groups the run's ledger rows into cases. Charge rows come in ledger order (file, line), so the
+ * first row of a charge is the one reconciled and later ones are duplicates. Refund and void
+ * rows name their charge by any of its ids; rows naming no charge of the run are returned apart
+ * (their charge is outside the date range, or known to the ledger only by the gateway's id:
+ * {@link attachByGatewayIds} gets a second chance after the inquiry).
+ */
+export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { cases: ChargeCase[]; unlinked: LedgerEntry[] } {
+  const byId = new Map<string, ChargeCase>();
+  const cases: ChargeCase[] = [];
+  for (const charge of charges) {
+    const ids = identifiers(charge);
+    const existing = ids.map((id) => byId.get(id)).find(Boolean);
+    if (existing) {
+      existing.duplicates.push(charge);
+      continue;
+    }
+    const created: ChargeCase = { charge, duplicates: [], refunds: [], voids: [] };
+    cases.push(created);
+    for (const id of ids) byId.set(id, created);
+  }
+  const unlinked: LedgerEntry[] = [];
+  for (const entry of followUps) {
+    const owner = identifiers(entry).map((id) => byId.get(id)).find(Boolean);
+    if (owner) attach(owner, entry);
+    else unlinked.push(entry);
+  }
+  return { cases, unlinked };
+}
+
+/** Links follow-up rows that name a charge by an id only the gateway told us. */
+export function attachByGatewayIds(
+  unlinked: LedgerEntry[],
+  gatewayIds: Map<string, ChargeCase>,
+): LedgerEntry[] {
+  return unlinked.filter((entry) => {
+    const owner = identifiers(entry).map((id) => gatewayIds.get(id)).find(Boolean);
+    if (owner) attach(owner, entry);
+    return !owner;
+  });
+}
+
+function attach(owner: ChargeCase, entry: LedgerEntry): void {
+  if (entry.entry_type === 'void') owner.voids.push(entry);
+  else owner.refunds.push(entry);
+}
+
+const CARD_FAMILY = new Set(['card', 'alipay', 'unionpay']);
+
+/** The guide refuses inquiries without a date for charges more than 180 days old (§6.1.2). */
+export const DATE_SEGMENT_AFTER_DAYS = 180;
+
+/**
+ * Contract §4: card family by charge id or reference order, with `/{YYYYMMDD}` when the charge
+ * is more than 180 days before `asOf`; QR family by charge id or order id.
+ */
+export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryRequest {
+  if (CARD_FAMILY.has(charge.source_type)) {
+    const id = charge.charge_id ?? charge.reference_order ?? '';
+    const age = differenceInCalendarDays(parseISO(asOf), parseISO(charge.transaction_date));
+    return age > DATE_SEGMENT_AFTER_DAYS ? { family: 'card', id, transactionDate: charge.transaction_date } : { family: 'card', id };
+  }
+  return { family: 'qr', id: charge.charge_id ?? charge.order_id ?? '' };
+}

@@ -1,0 +1,50 @@
+import { formatMoney, money, toSatang, type Money } from '../money.ts';
+import type { Mismatch, MismatchCode } from './mismatch.ts';
+
+/**
+ * Values compare exactly after rounding both sides to 2 decimals; `tolerance` widens that
+ * (contract §4).
+ */
+export function differs(ledger: Money, gateway: Money, tolerance: Money): boolean {
+  return toSatang(gateway).minus(toSatang(ledger)).abs().greaterThan(tolerance);
+}
+
+/** A mismatch about two amounts, with the difference gateway minus ledger. */
+export function amountMismatch(
+  code: MismatchCode,
+  entryId: string | null,
+  field: string,
+  ledger: Money,
+  gateway: Money,
+  what: string,
+): Mismatch {
+  const difference = toSatang(gateway).minus(toSatang(ledger));
+  return {
+    code,
+    entryId,
+    field,
+    ledgerValue: formatMoney(ledger),
+    gatewayValue: formatMoney(gateway),
+    difference,
+    message: `${what}: ledger ${formatMoney(ledger)}, gateway ${formatMoney(gateway)}`,
+  };
+}
+
+/** Checks one amount, returning the mismatch or nothing. */
+export function compareAmount(
+  code: MismatchCode,
+  entryId: string | null,
+  field: string,
+  ledger: Money,
+  gateway: Money | null,
+  tolerance: Money,
+  what: string,
+): Mismatch[] {
+  if (gateway === null || !differs(ledger, gateway, tolerance)) return [];
+  return [amountMismatch(code, entryId, field, ledger, gateway, what)];
+}
+
+/** Ledger numeric text (from PostgreSQL) to Money; `null` stays `null`. */
+export function ledgerMoney(value: string | null): Money | null {
+  return value === null ? null : money(value);
+}

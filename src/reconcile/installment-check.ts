@@ -1,0 +1,81 @@
+import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import type { InstallmentPlan } from '../ingest/plan.table.ts';
+import { formatMoney, money } from '../money.ts';
+import { ledgerMoney } from './compare.ts';
+import type { Mismatch } from './mismatch.ts';
+
+/** The ingested plan reports: plans by supplier, for the suppliers whose report was imported. */
+export type PlanBook = ReadonlyMap<string, readonly InstallmentPlan[]>;
+
+export function planBook(plans: Iterable<InstallmentPlan>, suppliers: Iterable<string>): PlanBook {
+  const book = new Map<string, InstallmentPlan[]>();
+  for (const supplier of suppliers) book.set(supplier, []);
+  for (const plan of plans) book.get(plan.supplier_no)?.push(plan);
+  for (const list of book.values()) list.sort((a, b) => a.seq_no - b.seq_no);
+  return book;
+}
+
+/** Codes compare as numbers where the report has numbers (`3` = `003`), as text otherwise. */
+function sameNumber(a: string | number | null, b: number): boolean {
+  if (a === null || a === '') return false;
+  const n = Number(a);
+  return Number.isInteger(n) && n === b;
+}
+
+function sameIpanMode(a: string, b: string): boolean {
+  return a.trim().padStart(2, '0') === b.trim().padStart(2, '0');
+}
+
+/**
+ * Contract §4, the five installment checks, for charge rows with a `plan_id` whose supplier's
+ * plan report was ingested (a supplier we know nothing of is not a finding).
+ */
+export function checkInstallment(charge: LedgerEntry, book: PlanBook): Mismatch[] {
+  if (!charge.plan_id || !charge.supplier_no) return [];
+  const plans = book.get(charge.supplier_no);
+  if (!plans) return [];
+  const id = charge.entry_id;
+  const described = `plan ${charge.plan_id}, model ${charge.model_no ?? '-'}, product type ${charge.product_type ?? '-'} of supplier ${charge.supplier_no}`;
+  const known = plans.filter(
+    (p) => sameNumber(charge.plan_id, p.plan_id) && p.model_no === (charge.model_no ?? '') && sameNumber(charge.product_type, p.product_type),
+  );
+  if (known.length === 0) {
+    return [{ code: 'INSTALLMENT_PLAN_UNKNOWN', entryId: id, field: 'plan_id', ledgerValue: charge.plan_id, message: `${described} is not in the supplier's Installment Plan Report` }];
+  }
+  const date = charge.transaction_date;
+  const active = known.filter((p) => p.valid_from <= date && date <= p.valid_to);
+  if (active.length === 0) {
+    const periods = known.map((p) => `${p.valid_from}..${p.valid_to}`).join(', ');
+    return [{ code: 'INSTALLMENT_PLAN_INACTIVE', entryId: id, field: 'transaction_date', ledgerValue: date, gatewayValue: periods, message: `${described} is not valid on ${date} (valid ${periods})` }];
+  }
+  const plan = active.find((p) => p.payment_term === charge.term);
+  if (!plan) {
+    const terms = [...new Set(active.map((p) => p.payment_term))].join(', ');
+    return [{ code: 'INSTALLMENT_TERM_INVALID', entryId: id, field: 'term', ledgerValue: String(charge.term ?? ''), gatewayValue: terms, message: `${described} offers terms ${terms}, not ${charge.term ?? 'none'}` }];
+  }
+  const found: Mismatch[] = [];
+  const amount = ledgerMoney(charge.amount)!;
+  const min = money(plan.min_price);
+  const max = money(plan.max_price);
+  if (amount.lessThan(min) || amount.greaterThan(max)) {
+    found.push({
+      code: 'INSTALLMENT_PRICE_OUT_OF_RANGE',
+      entryId: id,
+      field: 'amount',
+      ledgerValue: formatMoney(amount),
+      gatewayValue: `${formatMoney(min)}..${formatMoney(max)}`,
+      message: `amount ${formatMoney(amount)} is outside the plan's price range ${formatMoney(min)}..${formatMoney(max)}`,
+    });
+  }
+  if (charge.ipan_mode && !sameIpanMode(charge.ipan_mode, plan.ipan_mode)) {
+    found.push({
+      code: 'IPAN_MODE_MISMATCH',
+      entryId: id,
+      field: 'ipan_mode',
+      ledgerValue: charge.ipan_mode,
+      gatewayValue: plan.ipan_mode,
+      message: `the ledger's ipan mode ${charge.ipan_mode} differs from the plan's ${plan.ipan_mode}`,
+    });
+  }
+  return found;
+}

@@ -1,0 +1,113 @@
+import { hostname } from 'node:os';
+import pg from 'pg';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
+import { ReconError } from '../errors.ts';
+import type { RunKind } from './run.table.ts';
+
+/** Held for the whole run; PostgreSQL releases it when the holder's connection dies. */
+const RUN_LOCK = 0x6b70_7275; // "kpru"
+
+export interface RunLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One run at a time per database (contract §1). A session-level advisory lock on a connection
+ * of its own: a run that is killed loses its connection and so the lock, and never blocks the
+ * next one. Runs still marked `running` without the lock were killed; they become `aborted`.
+ */
+export async function acquireRunLock(url: string, db: Kysely<Database>): Promise<RunLock> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  client.on('error', () => undefined); // surfaced by the run's own queries
+  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUN_LOCK]);
+  if (!rows[0]?.locked) {
+    await client.end();
+    const running = await db
+      .selectFrom('recon_runs')
+      .select(['run_id', 'kind', 'from_date', 'to_date', 'started_at', 'pid', 'host'])
+      .where('status', '=', 'running')
+      .orderBy('started_at', 'desc')
+      .executeTakeFirst();
+    const which = running
+      ? `run ${running.run_id} (${running.kind} ${running.from_date}..${running.to_date}, pid ${running.pid} on ${running.host}, started ${running.started_at.toISOString()})`
+      : 'another run';
+    throw new ReconError('RUN_IN_PROGRESS', `${which} is in progress; try again when it has finished`);
+  }
+  await db
+    .updateTable('recon_runs')
+    .set({ status: 'aborted', abort_reason: 'the process ended without finishing (killed?)', exit_code: 3 })
+    .where('status', '=', 'running')
+    .execute();
+  return { release: () => client.end() };
+}
+
+export interface RunParams {
+  runId: string;
+  kind: RunKind;
+  from: string;
+  to: string;
+  asOf: string;
+}
+
+export function paramsKey(params: Pick<RunParams, 'from' | 'to' | 'asOf'>): string {
+  return `${params.from}..${params.to}@${params.asOf}`;
+}
+
+export async function startRun(db: Kysely<Database>, params: RunParams): Promise<void> {
+  await db
+    .insertInto('recon_runs')
+    .values({
+      run_id: params.runId,
+      kind: params.kind,
+      from_date: params.from,
+      to_date: params.to,
+      as_of: params.asOf,
+      status: 'running',
+      params_key: paramsKey(params),
+      pid: process.pid,
+      host: hostname(),
+      finished_at: null,
+      abort_reason: null,
+      exit_code: null,
+      report_dir: null,
+      counts: null,
+      gateway: null,
+      timings_ms: null,
+      duration_ms: null,
+    })
+    .execute();
+}
+
+export async function abortRun(db: Kysely<Database>, runId: string, reason: string): Promise<void> {
+  await db
+    .updateTable('recon_runs')
+    .set({ status: 'aborted', abort_reason: reason, exit_code: 3, finished_at: new Date() })
+    .where('run_id', '=', runId)
+    .where('status', '=', 'running')
+    .execute();
+}
+
+/**
+ * The interrupted run this one resumes: the latest aborted run of the same dates begun after the
+ * last finished one. Its definite gateway answers are reused instead of asked again.
+ */
+export async function findResumableRun(db: Kysely<Database>, params: RunParams): Promise<string | undefined> {
+  const key = paramsKey(params);
+  const lastFinished = db
+    .selectFrom('recon_runs')
+    .select((eb) => eb.fn.max('started_at').as('t'))
+    .where('params_key', '=', key)
+    .where('status', '=', 'finished');
+  const row = await db
+    .selectFrom('recon_runs')
+    .select('run_id')
+    .where('params_key', '=', key)
+    .where('status', '=', 'aborted')
+    .where('run_id', '!=', params.runId)
+    .where((eb) => eb.or([eb(lastFinished, 'is', null), eb('started_at', '>', lastFinished)]))
+    .orderBy('started_at', 'desc')
+    .executeTakeFirst();
+  return row?.run_id;
+}

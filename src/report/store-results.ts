@@ -1,0 +1,48 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { RunJson } from './report-files.ts';
+import type { ChargeRow, MismatchRow, SummaryRow } from './summary.ts';
+
+const BATCH = 1000;
+
+/**
+ * Contract §5: the run's tables are written in one transaction at the end, together with the
+ * run's `finished` status, so readers (who take the latest finished run) never see half a run.
+ */
+export async function storeResults(
+  db: Kysely<Database>,
+  input: { run: RunJson; exitCode: number; reportDir: string; mismatches: MismatchRow[]; summary: SummaryRow[]; charges: ChargeRow[] },
+): Promise<void> {
+  const { run } = input;
+  await db.transaction().execute(async (trx) => {
+    await insertBatched(trx, 'recon_mismatches', input.mismatches.map((m, seq) => ({ ...m, seq, difference: m.difference || null, field: m.field || null, ledger_value: m.ledger_value || null, gateway_value: m.gateway_value || null, entry_id: m.entry_id || null, charge_id: m.charge_id || null, reference_order: m.reference_order || null, severity: m.severity as 'error' | 'warning' })));
+    await insertBatched(trx, 'recon_daily_summary', input.summary.map((s) => ({ ...s, run_id: run.run_id })));
+    await insertBatched(trx, 'recon_charge_results', input.charges.map((c) => ({ ...c, run_id: run.run_id })));
+    const updated = await trx
+      .updateTable('recon_runs')
+      .set({
+        status: 'finished',
+        finished_at: new Date(),
+        exit_code: input.exitCode,
+        report_dir: input.reportDir,
+        counts: JSON.stringify(run.counts),
+        gateway: JSON.stringify(run.gateway),
+        timings_ms: JSON.stringify(run.timings_ms),
+        duration_ms: run.duration_ms,
+      })
+      .where('run_id', '=', run.run_id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (updated.numUpdatedRows !== 1n) throw new Error(`run ${run.run_id} is no longer running; results not stored`);
+  });
+}
+
+async function insertBatched<T extends 'recon_mismatches' | 'recon_daily_summary' | 'recon_charge_results'>(
+  trx: Transaction<Database>,
+  table: T,
+  rows: readonly object[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH) {
+    await trx.insertInto(table).values(rows.slice(i, i + BATCH) as never).execute();
+  }
+}

@@ -1,0 +1,168 @@
+import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
+import { SEVERITY } from '../reconcile/mismatch.ts';
+import { exportStatus, refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
+import type { ExportStatus } from './run.table.ts';
+
+/** One row of `mismatches.csv` / `recon_mismatches` (contract §5), all text as written. */
+export interface MismatchRow {
+  run_id: string;
+  transaction_date: string;
+  source_type: string;
+  charge_id: string;
+  reference_order: string;
+  entry_id: string;
+  code: string;
+  severity: string;
+  field: string;
+  ledger_value: string;
+  gateway_value: string;
+  difference: string;
+  message: string;
+}
+
+export const MISMATCH_COLUMNS = [
+  'run_id', 'transaction_date', 'source_type', 'charge_id', 'reference_order', 'entry_id', 'code',
+  'severity', 'field', 'ledger_value', 'gateway_value', 'difference', 'message',
+] as const satisfies readonly (keyof MismatchRow)[];
+
+/** One row of `summary.csv` / `recon_daily_summary`. */
+export interface SummaryRow {
+  transaction_date: string;
+  source_type: string;
+  currency: string;
+  charges: number;
+  matched: number;
+  mismatched: number;
+  unverified: number;
+  gross_amount: string;
+  settled_amount: string;
+  mdr: string;
+  vat: string;
+  net_amount: string;
+  refunded_amount: string;
+}
+
+export const SUMMARY_COLUMNS = [
+  'transaction_date', 'source_type', 'currency', 'charges', 'matched', 'mismatched', 'unverified',
+  'gross_amount', 'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount',
+] as const satisfies readonly (keyof SummaryRow)[];
+
+/** One row per charge for the finance export (`recon_charge_results`). */
+export interface ChargeRow {
+  entry_id: string;
+  transaction_date: string;
+  reference_order: string | null;
+  charge_id: string | null;
+  source_type: string;
+  brand: string | null;
+  currency: string;
+  amount: string;
+  settled_amount: string | null;
+  mdr: string | null;
+  vat: string | null;
+  net_amount: string | null;
+  refunded_amount: string;
+  status: ExportStatus;
+  codes: string[];
+}
+
+export function mismatchRows(runId: string, result: ChargeResult): MismatchRow[] {
+  const { charge } = result.case;
+  return result.mismatches.map((m) => ({
+    run_id: runId,
+    transaction_date: charge.transaction_date,
+    source_type: charge.source_type,
+    charge_id: result.gateway?.id ?? charge.charge_id ?? '',
+    reference_order: charge.reference_order ?? result.gateway?.referenceOrder ?? '',
+    entry_id: m.entryId ?? '',
+    code: m.code,
+    severity: SEVERITY[m.code],
+    field: m.field ?? '',
+    ledger_value: m.ledgerValue ?? '',
+    gateway_value: m.gatewayValue ?? '',
+    difference: m.difference ? m.difference.toFixed(2) : '',
+    message: m.message,
+  }));
+}
+
+const text = (value: Money | null | undefined) => (value ? value.toFixed(4) : null);
+
+export function chargeRow(result: ChargeResult): ChargeRow {
+  const { charge } = result.case;
+  const settlement = result.gateway?.settlement;
+  return {
+    entry_id: charge.entry_id,
+    transaction_date: charge.transaction_date,
+    reference_order: charge.reference_order ?? result.gateway?.referenceOrder ?? null,
+    charge_id: result.gateway?.id ?? charge.charge_id,
+    source_type: charge.source_type,
+    brand: result.gateway?.source?.brand ?? null,
+    currency: charge.currency,
+    amount: charge.amount,
+    settled_amount: text(settlement?.settleAmount),
+    mdr: text(settlement?.origMdr),
+    vat: text(settlement?.origVat),
+    net_amount: text(settlement?.origNetAmount),
+    refunded_amount: formatMoney(refundedByGateway(result.gateway)),
+    status: exportStatus(result),
+    codes: [...new Set(result.mismatches.map((m) => m.code))],
+  };
+}
+
+interface Totals {
+  charges: number;
+  matched: number;
+  mismatched: number;
+  unverified: number;
+  gross: Money;
+  settled: Money;
+  mdr: Money;
+  vat: Money;
+  net: Money;
+  refunded: Money;
+}
+
+/**
+ * Per date × source type × currency: counts from the results; gross from the ledger; settled,
+ * MDR, VAT, net and refunded as the gateway reports them (what the bank actually moved).
+ */
+export function summarise(results: Iterable<ChargeResult>): SummaryRow[] {
+  const groups = new Map<string, { key: [string, string, string]; totals: Totals }>();
+  for (const result of results) {
+    const { charge } = result.case;
+    const key: [string, string, string] = [charge.transaction_date, charge.source_type, charge.currency.toUpperCase()];
+    const id = key.join('|');
+    let group = groups.get(id);
+    if (!group) {
+      group = { key, totals: { charges: 0, matched: 0, mismatched: 0, unverified: 0, gross: ZERO, settled: ZERO, mdr: ZERO, vat: ZERO, net: ZERO, refunded: ZERO } };
+      groups.set(id, group);
+    }
+    const t = group.totals;
+    const s = result.gateway?.settlement;
+    t.charges += 1;
+    t[result.status] += 1;
+    t.gross = t.gross.plus(money(charge.amount));
+    t.settled = sum([t.settled, s?.settleAmount ?? ZERO]);
+    t.mdr = sum([t.mdr, s?.origMdr ?? ZERO]);
+    t.vat = sum([t.vat, s?.origVat ?? ZERO]);
+    t.net = sum([t.net, s?.origNetAmount ?? ZERO]);
+    t.refunded = t.refunded.plus(refundedByGateway(result.gateway));
+  }
+  return [...groups.values()]
+    .sort((a, b) => a.key.join('|').localeCompare(b.key.join('|')))
+    .map(({ key: [date, source, currency], totals: t }) => ({
+      transaction_date: date,
+      source_type: source,
+      currency,
+      charges: t.charges,
+      matched: t.matched,
+      mismatched: t.mismatched,
+      unverified: t.unverified,
+      gross_amount: formatMoney(t.gross),
+      settled_amount: formatMoney(t.settled),
+      mdr: formatMoney(t.mdr),
+      vat: formatMoney(t.vat),
+      net_amount: formatMoney(t.net),
+      refunded_amount: formatMoney(t.refunded),
+    }));
+}
