@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { GatewayConfig } from '../config.ts';
@@ -66,6 +67,7 @@ export function createInquiryClient(
   const secrets = config.secretKey ? [config.secretKey] : [];
   /** Aborted, with the GATEWAY_AUTH error as reason, by the first authentication_failure. */
   const stopped = new AbortController();
+  setMaxListeners(0, stopped.signal);
   const counters = { requests: 0, retries: 0, errors: 0 };
 
   const stop = (path: string): never => {
@@ -78,54 +80,73 @@ export function createInquiryClient(
     throw stopped.signal.reason;
   };
 
-  const throwIfStopped = (signal: AbortSignal | undefined): void => {
-    if (stopped.signal.aborted) throw stopped.signal.reason;
-    if (signal?.aborted) throw signal.reason;
+  /**
+   * One signal per caller signal that aborts on either it or the auth stop. Every request and
+   * backoff wait listens to it, so it can have thousands of listeners (hence no limit), while
+   * the caller's own signal and `stopped` get one listener each.
+   */
+  const relays = new WeakMap<AbortSignal, AbortSignal>();
+  const cancelSignal = (signal: AbortSignal | undefined): AbortSignal => {
+    if (!signal) return stopped.signal;
+    let relay = relays.get(signal);
+    if (!relay) {
+      const controller = new AbortController();
+      setMaxListeners(0, controller.signal);
+      relay = controller.signal;
+      relays.set(signal, relay);
+      if (stopped.signal.aborted || signal.aborted) {
+        controller.abort(stopped.signal.aborted ? stopped.signal.reason : signal.reason);
+      } else {
+        signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+        stopped.signal.addEventListener('abort', () => controller.abort(stopped.signal.reason), { once: true });
+      }
+    }
+    return relay;
   };
 
   /** One request, holding a p-limit slot from the rate permit to the end of the body. */
-  const send = async (path: string, family: InquiryRequest['family'], signal: AbortSignal | undefined, attempt: number): Promise<AttemptResult> => {
-    const cancel = linkSignals(signal ? [stopped.signal, signal] : [stopped.signal]);
+  const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<AttemptResult> => {
+    await limiter.acquire(cancel);
+    const timeout = AbortSignal.timeout(config.timeoutMs);
+    const request = linkSignals([cancel, timeout]);
+    counters.requests += 1;
+    if (attempt > 1) counters.retries += 1;
+    const started = performance.now();
+    let status: number;
+    let bodyText: string;
+    let retryAfter: string | null;
     try {
-      await limiter.acquire(cancel.signal);
-      const timeout = AbortSignal.timeout(config.timeoutMs);
-      const request = linkSignals([cancel.signal, timeout]);
-      counters.requests += 1;
-      if (attempt > 1) counters.retries += 1;
-      const started = performance.now();
-      let status: number;
-      let bodyText: string;
-      let retryAfter: string | null;
-      try {
-        const response = await fetch(`${config.baseUrl}${path}`, {
-          headers: { 'x-api-key': config.secretKey, accept: 'application/json' },
-          signal: request.signal,
-        });
-        status = response.status;
-        retryAfter = response.headers.get('retry-after');
-        bodyText = await response.text();
-      } catch (error) {
-        throwIfStopped(signal);
-        if (timeout.aborted) return { kind: 'retry', reason: `timeout after ${config.timeoutMs} ms` };
-        return { kind: 'retry', reason: `connection error: ${scrub(describe(error), secrets)}` };
-      } finally {
-        request.dispose();
-      }
-      const ms = Math.round(performance.now() - started);
-      log.debug({ path, status, ms, attempt }, 'inquiry answered');
-      const result = classifyResponse(family, status, bodyText, retryAfter);
-      if (result.kind === 'auth') return stop(path);
-      return result;
+      const response = await fetch(`${config.baseUrl}${path}`, {
+        headers: { 'x-api-key': config.secretKey, accept: 'application/json' },
+        signal: request.signal,
+      });
+      status = response.status;
+      retryAfter = response.headers.get('retry-after');
+      bodyText = await response.text();
+    } catch (error) {
+      if (cancel.aborted) throw cancel.reason;
+      if (timeout.aborted) return { kind: 'retry', reason: `timeout after ${config.timeoutMs} ms` };
+      return { kind: 'retry', reason: `connection error: ${scrub(describe(error), secrets)}` };
     } finally {
-      cancel.dispose();
+      request.dispose();
     }
+    const ms = Math.round(performance.now() - started);
+    log.debug({ path, status, ms, attempt }, 'inquiry answered');
+    const result = classifyResponse(family, status, bodyText, retryAfter);
+    if (result.kind === 'auth') return stop(path);
+    return result;
   };
 
   const inquire = async (request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome> => {
     const path = inquiryPath(request);
+    const cancel = cancelSignal(signal);
     for (let attempt = 1; ; attempt += 1) {
-      throwIfStopped(signal);
-      const result = await limit(() => send(path, request.family, signal, attempt));
+      if (cancel.aborted) throw cancel.reason;
+      const result = await limit(() => {
+        // Queued behind thousands of others: the run may have stopped meanwhile.
+        if (cancel.aborted) throw cancel.reason;
+        return send(path, request.family, cancel, attempt);
+      });
       switch (result.kind) {
         case 'found':
           return { kind: 'found', charge: result.charge, raw: result.raw, httpStatus: result.httpStatus, attempts: attempt };
@@ -150,12 +171,7 @@ export function createInquiryClient(
           if (result.retryAfterMs !== undefined) limiter.pause(result.retryAfterMs);
           const delayMs = backoffDelay(attempt - 1, backoff, result.retryAfterMs);
           log.info({ path, attempt, reason: result.reason, delayMs }, 'inquiry will be retried');
-          const cancel = linkSignals(signal ? [stopped.signal, signal] : [stopped.signal]);
-          try {
-            await sleep(delayMs, cancel.signal);
-          } finally {
-            cancel.dispose();
-          }
+          await sleep(delayMs, cancel);
           break;
         }
       }

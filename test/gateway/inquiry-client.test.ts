@@ -184,6 +184,26 @@ describe('limits, measured at the simulator', () => {
   });
 });
 
+describe('many calls sharing one signal', () => {
+  it('adds one listener to the caller signal, not one per request (no MaxListenersExceededWarning)', async () => {
+    const simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { latencyMs: 20 } });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const c = createInquiryClient(gatewayConfig(simulator.url, { concurrency: 32 }), capturingLogger().logger, FAST);
+      const controller = new AbortController();
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => c.inquire({ family: 'card', id: sim(i + 1) }, controller.signal)));
+      expect(outcomes.every((o) => o.kind === 'found')).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await simulator.close();
+    }
+  });
+});
+
 describe('secret hygiene', () => {
   it('the key appears in no log line, error, reason or outcome of a run with failures, retries and an auth stop', async () => {
     const key = 'skey_prod_ZZleak_9f8e7d6c5b4a3f2e1d0c';
