@@ -1,0 +1,214 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { ReconError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { csvRecords, type CsvRecord } from './csv-records.ts';
+import { decodedChunks, NotUtf8Error, type TextEncoding } from './decode.ts';
+import { encodingOf, expandCsvPaths } from './inputs.ts';
+import { mapLedgerHeader, type LedgerColumns, type LedgerMap } from './ledger-columns.ts';
+import { readLedgerRow } from './ledger-row.ts';
+import {
+  beginFile,
+  copyInto,
+  copyValue,
+  createSessionTables,
+  createStage,
+  drainReplaced,
+  finishBulkLoad,
+  rememberLoaded,
+  removeRepeats,
+  removeSeen,
+  stagedLine,
+  startBulkLoad,
+  upsertStage,
+  type DuplicateRow,
+} from './ledger-stage.ts';
+import { detachedText, type RejectedRow } from './rejected.ts';
+
+export { loadLedgerMap } from './ledger-columns.ts';
+
+export interface IngestReport {
+  files: number;
+  /** Data rows read (header and blank lines not counted): inserted + replaced + unchanged + rejected. */
+  rows: number;
+  inserted: number;
+  replaced: number;
+  unchanged: number;
+  rejected: RejectedRow[];
+}
+
+export interface IngestOptions {
+  ledgerMap?: LedgerMap;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Called now and then with the number of data rows read so far in this call. */
+  onProgress?: (rows: number) => void;
+}
+
+/** Where to ingest: COPY needs a connection of its own, so the database's URL. */
+export interface IngestTarget {
+  readonly url: string;
+}
+
+/** Staged text is sent to COPY in pieces of about this size. */
+const COPY_PIECE = 256 * 1024;
+
+/**
+ * Ingests merchant ledger files (contract §3.1) into `ledger_entries`, one transaction per file.
+ * Unreadable rows come back in `rejected`; a file that cannot be used at all (missing, not CSV,
+ * without the required columns) throws a `ReconError('INPUT')` naming it. Within the call, a row
+ * repeating an entry_id with other content is rejected and the first kept; a row changing an
+ * entry stored by an earlier call replaces it (logged).
+ */
+export async function ingestLedgers(target: IngestTarget, paths: readonly string[], options: IngestOptions): Promise<IngestReport> {
+  const files = await expandCsvPaths(paths);
+  const report: IngestReport = { files: files.length, rows: 0, inserted: 0, replaced: 0, unchanged: 0, rejected: [] };
+  if (!files.length) options.logger.warn({ paths }, 'no ledger files found');
+  const client = new pg.Client({ connectionString: target.url, application_name: 'kpgw-recon ingest' });
+  await client.connect();
+  try {
+    await createSessionTables(client);
+    for (const [i, file] of files.entries()) {
+      const remember = i < files.length - 1;
+      const before = report.rows;
+      const encoding = await encodingOf(file);
+      let result: FileResult;
+      try {
+        result = await ingestFile(client, file, encoding, remember, before, options);
+      } catch (error) {
+        if (!(error instanceof NotUtf8Error)) throw error;
+        // Thai text further in than the sniffed first 64 KB: the file is Windows-874 after all.
+        options.logger.info({ file, byte: error.byteOffset }, 'ledger file is not UTF-8 after all; reading it as Windows-874');
+        result = await ingestFile(client, file, 'win874', remember, before, options);
+      }
+      for await (const ids of drainReplaced(client)) {
+        for (const entryId of ids) options.logger.info({ entryId, file }, 'ledger entry replaced');
+      }
+      report.rows += result.rows;
+      report.inserted += result.inserted;
+      report.replaced += result.replaced;
+      report.unchanged += result.unchanged;
+      report.rejected.push(...result.rejected);
+      options.logger.info(
+        { file, encoding: result.encoding, rows: result.rows, inserted: result.inserted, replaced: result.replaced, unchanged: result.unchanged, rejected: result.rejected.length },
+        'ledger file ingested',
+      );
+    }
+    return report;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+interface FileResult {
+  encoding: TextEncoding;
+  rows: number;
+  inserted: number;
+  replaced: number;
+  unchanged: number;
+  rejected: RejectedRow[];
+}
+
+async function ingestFile(
+  client: pg.Client,
+  file: string,
+  encoding: TextEncoding,
+  remember: boolean,
+  rowsBefore: number,
+  options: IngestOptions,
+): Promise<FileResult> {
+  const batches = csvRecords(decodedChunks(file, encoding))[Symbol.asyncIterator]();
+  const first = await batches.next();
+  const header = first.done ? undefined : first.value[0];
+  if (!header || header.malformed) throw new ReconError('INPUT', `${file}: not a CSV file with a header row`);
+  const mapped = mapLedgerHeader(header.fields, options.ledgerMap);
+  if (!mapped.ok) throw new ReconError('INPUT', `${file}: ${mapped.problem}`);
+  const columns = mapped.columns;
+  const rejected: RejectedRow[] = [];
+  let rows = 0;
+  let staged = 0;
+  const fileText = copyValue(file);
+
+  // Reads, checks and formats rows for COPY; pipeline() applies COPY's backpressure to it.
+  async function* copyText(): AsyncGenerator<string> {
+    let piece = '';
+    const take = (records: CsvRecord[], from: number): void => {
+      for (let i = from; i < records.length; i++) {
+        const record = records[i]!;
+        rows++;
+        const outcome = readLedgerRow(record, columns);
+        if (outcome.ok) {
+          piece += stagedLine(outcome.entry, fileText, record.line);
+          staged++;
+        } else {
+          rejected.push({ file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: detachedText(record.raw) });
+        }
+      }
+    };
+    take(first.value as CsvRecord[], 1);
+    for (;;) {
+      if (piece.length >= COPY_PIECE) {
+        yield piece;
+        piece = '';
+      }
+      if (options.signal?.aborted) throw new ReconError('INTERRUPTED', `ingest of ${file} interrupted`);
+      const next = await batches.next();
+      if (next.done) break;
+      take(next.value, 0);
+      options.onProgress?.(rowsBefore + rows);
+    }
+    if (piece) yield piece;
+  }
+
+  await beginFile(client);
+  try {
+    const started = performance.now();
+    const bulk = await startBulkLoad(client);
+    if (!bulk) await createStage(client);
+    const table = bulk ? 'ledger_entries' : 'ledger_stage';
+    await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
+    const copied = performance.now();
+    let counts: { inserted: number; replaced: number; repeats: DuplicateRow[]; unchanged: number };
+    if (bulk) {
+      const { duplicates, removed } = await removeRepeats(client, table);
+      await finishBulkLoad(client, bulk);
+      counts = { inserted: staged - removed, replaced: 0, repeats: duplicates, unchanged: removed - duplicates.length };
+    } else {
+      // ingest_seen is empty until a file with rows has been remembered
+      const seen = rowsBefore > 0 ? await removeSeen(client) : [];
+      const { inserted, replaced, duplicates } = await upsertStage(client);
+      const repeats = [...seen, ...duplicates];
+      counts = { inserted, replaced, repeats, unchanged: staged - inserted - replaced - repeats.length };
+    }
+    if (remember) await rememberLoaded(client, table, file);
+    await client.query('COMMIT');
+    options.logger.debug(
+      { file, bulk: Boolean(bulk), copyMs: Math.round(copied - started), storeMs: Math.round(performance.now() - copied) },
+      'ledger file timings',
+    );
+    rejected.push(...(await duplicateRejections(file, encoding, counts.repeats)));
+    rejected.sort((a, b) => a.line - b.line);
+    return { encoding, rows, inserted: counts.inserted, replaced: counts.replaced, unchanged: counts.unchanged, rejected };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Rejections for repeated entry_ids, with their original text read back from the file. */
+async function duplicateRejections(file: string, encoding: TextEncoding, repeats: DuplicateRow[]): Promise<RejectedRow[]> {
+  if (!repeats.length) return [];
+  const wanted = new Map(repeats.map((r) => [r.line, r]));
+  const raws = new Map<number, string>();
+  for await (const records of csvRecords(decodedChunks(file, encoding))) {
+    for (const record of records) if (wanted.has(record.line)) raws.set(record.line, detachedText(record.raw));
+  }
+  return repeats.map((r) => ({
+    file,
+    line: r.line,
+    entryId: r.entryId,
+    reason: `duplicate entry_id '${r.entryId}' with different content; the first row (${r.firstFile}:${r.firstLine}) is kept`,
+    raw: raws.get(r.line) ?? '',
+  }));
+}

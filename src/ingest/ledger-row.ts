@@ -1,0 +1,170 @@
+import type { CsvRecord } from './csv-records.ts';
+import type { LedgerColumns, LedgerField } from './ledger-columns.ts';
+import type { SourceType } from './ledger.table.ts';
+import { readDate, readDecimal, readInteger, type DecimalRules, type ValueOutcome } from './values.ts';
+
+/** One ledger row, read and normalised: what is stored, before file and line are added. */
+export interface LedgerEntryInput {
+  entry_id: string;
+  entry_type: 'charge' | 'refund' | 'void';
+  reference_order: string | null;
+  charge_id: string | null;
+  order_id: string | null;
+  /** `YYYY-MM-DD` */
+  transaction_date: string;
+  entry_date: string;
+  source_type: SourceType;
+  /** upper case */
+  currency: string;
+  /** two-decimal text, e.g. `1234.50` */
+  amount: string;
+  mdr: string | null;
+  vat: string | null;
+  net_amount: string | null;
+  refund_id: string | null;
+  mid: string | null;
+  plan_id: string | null;
+  ipan_mode: string | null;
+  term: number | null;
+  supplier_no: string | null;
+  model_no: string | null;
+  product_type: string | null;
+}
+
+export type LedgerRowOutcome =
+  | { ok: true; entry: LedgerEntryInput }
+  | { ok: false; line: number; entryId: string | null; reason: string };
+
+const ENTRY_TYPES = new Set(['charge', 'refund', 'void']);
+const SOURCE_TYPES = new Set(['card', 'qr', 'wechat', 'alipay', 'unionpay']);
+/** The QR family is inquired by charge or order id; everything else by charge id or reference. */
+const QR_FAMILY = new Set(['qr', 'wechat']);
+const CURRENCY = /^[A-Z]{3}$/;
+// numeric(14, 2) in ledger_entries
+const AMOUNT: DecimalRules = { maxIntegerDigits: 12, sign: 'positive' };
+const FEE: DecimalRules = { maxIntegerDigits: 12, sign: 'any' };
+
+/**
+ * Reads one data record of a ledger file. Pure: no I/O, never throws. Written without closures
+ * because it runs once per row of million-row files.
+ */
+export function readLedgerRow(record: CsvRecord, columns: LedgerColumns): LedgerRowOutcome {
+  const { fields } = record;
+  const { index } = columns;
+  const entryId = valueAt(fields, index.entry_id);
+  if (record.malformed) return rejection(record, entryId, record.malformed);
+  if (fields.length !== columns.width) {
+    const hint = fields.length > columns.width ? ' (a value with a comma but no quotes around it?)' : '';
+    return rejection(record, entryId, `the row has ${fields.length} values but the header has ${columns.width}${hint}`);
+  }
+
+  const problems: string[] = [];
+  if (!entryId) problems.push('entry_id is missing');
+
+  const entryTypeText = valueAt(fields, index.entry_type);
+  const entryType = entryTypeText.toLowerCase();
+  if (!ENTRY_TYPES.has(entryType)) problems.push(entryType ? `entry_type '${entryTypeText}' is not charge, refund or void` : 'entry_type is missing');
+
+  const sourceTypeText = valueAt(fields, index.source_type);
+  const sourceType = sourceTypeText.toLowerCase();
+  if (!SOURCE_TYPES.has(sourceType)) {
+    problems.push(sourceType ? `source_type '${sourceTypeText}' is not card, qr, wechat, alipay or unionpay` : 'source_type is missing');
+  }
+
+  const currencyText = valueAt(fields, index.currency);
+  const currency = currencyText.toUpperCase();
+  if (!CURRENCY.test(currency)) problems.push(currency ? `currency '${currencyText}' is not a 3-letter ISO code` : 'currency is missing');
+
+  const transactionDate = required(fields, index.transaction_date, 'transaction_date', problems, readDate);
+  const entryDateText = valueAt(fields, index.entry_date);
+  const entryDate = entryDateText ? accept(readDate(entryDateText, 'entry_date'), problems) : null;
+  const amount = required(fields, index.amount, 'amount', problems, readAmount);
+  const mdr = optional(fields, index.mdr, 'mdr', problems, readFee);
+  const vat = optional(fields, index.vat, 'vat', problems, readFee);
+  const netAmount = optional(fields, index.net_amount, 'net_amount', problems, readFee);
+  const termText = valueAt(fields, index.term);
+  let term: number | null = null;
+  if (termText) {
+    const outcome = readInteger(termText, 'term', 999);
+    if (outcome.ok) term = outcome.value;
+    else problems.push(outcome.problem);
+  }
+
+  const chargeId = valueAt(fields, index.charge_id) || null;
+  const orderId = valueAt(fields, index.order_id) || null;
+  const referenceOrder = valueAt(fields, index.reference_order) || null;
+  if (QR_FAMILY.has(sourceType)) {
+    if (!chargeId && !orderId) problems.push(`a ${sourceType} row needs a charge_id or an order_id`);
+  } else if (!chargeId && !referenceOrder) {
+    problems.push('the row needs a charge_id or a reference_order');
+  }
+
+  if (problems.length || transactionDate === null || amount === null) return rejection(record, entryId, problems.join('; '));
+  return {
+    ok: true,
+    entry: {
+      entry_id: entryId,
+      entry_type: entryType as LedgerEntryInput['entry_type'],
+      reference_order: referenceOrder,
+      charge_id: chargeId,
+      order_id: orderId,
+      transaction_date: transactionDate,
+      entry_date: entryDate ?? transactionDate,
+      source_type: sourceType as SourceType,
+      currency,
+      amount,
+      mdr,
+      vat,
+      net_amount: netAmount,
+      refund_id: valueAt(fields, index.refund_id) || null,
+      mid: valueAt(fields, index.mid) || null,
+      plan_id: valueAt(fields, index.plan_id) || null,
+      ipan_mode: valueAt(fields, index.ipan_mode) || null,
+      term,
+      supplier_no: valueAt(fields, index.supplier_no) || null,
+      model_no: valueAt(fields, index.model_no) || null,
+      product_type: valueAt(fields, index.product_type) || null,
+    },
+  };
+}
+
+function valueAt(fields: readonly string[], at: number): string {
+  if (at < 0) return '';
+  const value = fields[at] ?? '';
+  // trim() allocates; most values have nothing to trim
+  return value.length && (value.charCodeAt(0) <= 32 || value.charCodeAt(value.length - 1) <= 32) ? value.trim() : value;
+}
+
+function rejection(record: CsvRecord, entryId: string, reason: string): LedgerRowOutcome {
+  return { ok: false, line: record.line, entryId: entryId || null, reason };
+}
+
+type Reader = (text: string, column: string) => ValueOutcome;
+
+function required(fields: readonly string[], at: number, column: string, problems: string[], read: Reader): string | null {
+  const text = valueAt(fields, at);
+  if (!text) {
+    problems.push(`${column} is missing`);
+    return null;
+  }
+  return accept(read(text, column), problems);
+}
+
+function optional(fields: readonly string[], at: number, column: string, problems: string[], read: Reader): string | null {
+  const text = valueAt(fields, at);
+  return text ? accept(read(text, column), problems) : null;
+}
+
+function accept(outcome: ValueOutcome, problems: string[]): string | null {
+  if (outcome.ok) return outcome.value;
+  problems.push(outcome.problem);
+  return null;
+}
+
+function readAmount(text: string, column: string): ValueOutcome {
+  return readDecimal(text, column, AMOUNT);
+}
+
+function readFee(text: string, column: string): ValueOutcome {
+  return readDecimal(text, column, FEE);
+}

@@ -1,0 +1,113 @@
+/**
+ * Readers for the values finance exports write in many ways: dates with Christian- or
+ * Buddhist-era years, amounts with thousands separators. Each returns the canonical text or an
+ * error phrase for the row's rejection reason; none throws.
+ */
+export type ValueOutcome = { ok: true; value: string } | { ok: false; problem: string };
+
+const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
+const THAI_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+/** Thai systems write Buddhist-era years (CE + 543); no ledger of ours predates 1857 CE. */
+const BUDDHIST_ERA_FROM = 2400;
+const BUDDHIST_ERA_OFFSET = 543;
+
+// Ledgers repeat the same few dates on every row: remember recent answers.
+const dateCache = new Map<string, ValueOutcome>();
+
+/** `YYYY-MM-DD` or `DD/MM/YYYY`, Buddhist-era years converted → `YYYY-MM-DD`. */
+export function readDate(text: string, column: string): ValueOutcome {
+  const cached = dateCache.get(text);
+  if (cached) return cached.ok ? cached : { ok: false, problem: `${column} ${cached.problem}` };
+  const outcome = parseDate(text.trim());
+  if (dateCache.size > 10_000) dateCache.clear();
+  dateCache.set(text, outcome);
+  return outcome.ok ? outcome : { ok: false, problem: `${column} ${outcome.problem}` };
+}
+
+function parseDate(text: string): ValueOutcome {
+  let year: number, month: number, day: number;
+  const iso = ISO_DATE.exec(text);
+  const thai = iso ? null : THAI_DATE.exec(text);
+  if (iso) [year, month, day] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
+  else if (thai) [day, month, year] = [Number(thai[1]), Number(thai[2]), Number(thai[3])];
+  else return { ok: false, problem: `'${text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)` };
+  if (year >= BUDDHIST_ERA_FROM) year -= BUDDHIST_ERA_OFFSET;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    return { ok: false, problem: `'${text}' is not a calendar date` };
+  }
+  return { ok: true, value: `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}` };
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+export interface DecimalRules {
+  /** digits allowed before the point (numeric(14,2) → 12). */
+  maxIntegerDigits: number;
+  /** `positive`: > 0 (amounts); `any`: sign allowed (fees). */
+  sign: 'positive' | 'any';
+}
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/**
+ * `1234.5`, `1,234.50` → `1234.50`: commas only as thousands separators, at most two decimals,
+ * since these are baht and satang and a third decimal means the export is not what we think.
+ * A character loop rather than regular expressions: it runs several times per ledger row.
+ */
+export function readDecimal(raw: string, column: string, rules: DecimalRules): ValueOutcome {
+  const text = raw.trim();
+  const negative = text.charCodeAt(0) === 0x2d;
+  let i = negative ? 1 : 0;
+  let whole = '';
+  let group = -1; // digits since the last comma; -1 before any comma
+  let digits = 0;
+  let nonZero = false;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= DIGIT_0 && c <= DIGIT_9) {
+      digits++;
+      if (group >= 0) group++;
+      if (c !== DIGIT_0) nonZero = true;
+      if (nonZero) whole += text[i];
+    } else if (c === 0x2c && digits > 0 && (group === -1 ? digits <= 3 : group === 3)) {
+      group = 0;
+    } else break;
+  }
+  const point = text.charCodeAt(i) === 0x2e;
+  const fraction = point ? text.slice(i + 1) : '';
+  const valid = digits > 0 && (group === -1 || group === 3) && (point ? isDigits(fraction) : i === text.length);
+  if (!valid) return { ok: false, problem: `${column} '${raw}' is not a number` };
+  if (fraction.length > 2) return { ok: false, problem: `${column} '${raw}' has more than 2 decimals` };
+  if (whole.length > rules.maxIntegerDigits) return { ok: false, problem: `${column} '${raw}' is too large` };
+  const zero = !nonZero && !/[1-9]/.test(fraction);
+  if (rules.sign === 'positive' && (negative || zero)) return { ok: false, problem: `${column} '${raw}' is not a positive amount` };
+  const cents = fraction.length === 2 ? fraction : fraction.length === 1 ? `${fraction}0` : '00';
+  return { ok: true, value: `${negative && !zero ? '-' : ''}${whole || '0'}.${cents}` };
+}
+
+function isDigits(text: string): boolean {
+  if (!text.length) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < DIGIT_0 || c > DIGIT_9) return false;
+  }
+  return true;
+}
+
+const INTEGER = /^\d+$/;
+
+/** A whole number such as a term in months or `003` for a product type. */
+export function readInteger(raw: string, column: string, max = 2_147_483_647): { ok: true; value: number } | { ok: false; problem: string } {
+  const text = raw.trim();
+  if (!INTEGER.test(text)) return { ok: false, problem: `${column} '${raw}' is not a whole number` };
+  const value = Number(text);
+  if (value > max) return { ok: false, problem: `${column} '${raw}' is too large` };
+  return { ok: true, value };
+}
