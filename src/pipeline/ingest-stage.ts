@@ -16,7 +16,7 @@ export interface IngestedInputs {
 
 /** The run's ledger files and plan reports into PostgreSQL (a `rerun` has none). */
 export async function ingestInputs(
-  db: Kysely<Database>,
+  database: { url: string; db: Kysely<Database> },
   request: { ledgers: readonly string[]; plans: readonly string[]; ledgerMap?: string },
   options: { logger: Logger; signal: AbortSignal; onProgress?: (rows: number) => void },
 ): Promise<IngestedInputs> {
@@ -24,7 +24,7 @@ export async function ingestInputs(
   let rows = 0;
   if (request.ledgers.length) {
     const ledgerMap = request.ledgerMap ? await loadLedgerMap(request.ledgerMap) : undefined;
-    const ledger = await ingestLedgers(db, [...request.ledgers], { ledgerMap, ...options });
+    const ledger = await ingestLedgers(database, [...request.ledgers], { ledgerMap, ...options });
     rows += ledger.rows;
     rejected.push(...ledger.rejected);
     options.logger.info(
@@ -33,7 +33,7 @@ export async function ingestInputs(
     );
   }
   if (request.plans.length) {
-    const plans = await ingestPlanReports(db, [...request.plans], { logger: options.logger });
+    const plans = await ingestPlanReports(database.db, [...request.plans], { logger: options.logger });
     rows += plans.rows;
     rejected.push(...plans.rejected);
     options.logger.info({ files: plans.files, rows: plans.rows, suppliers: plans.suppliers, rejected: plans.rejected.length }, 'plan reports ingested');

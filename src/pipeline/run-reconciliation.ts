@@ -83,7 +83,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
     try {
       const resumeFrom = await findResumableRun(db, request);
       const ingested = await timed('ingest', () =>
-        ingestInputs(db, request, { logger, signal, onProgress: (n) => env.onProgress?.('ingest', n) }),
+        ingestInputs(database, request, { logger, signal, onProgress: (n) => env.onProgress?.('ingest', n) }),
       );
       checkpoint();
       const { cases, unlinked, fees, plans } = await timed('ingest', async () => {

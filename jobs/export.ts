@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import type { Command } from '../src/commands/command.ts';
+import { isoDateFlag, parseFlags, requireFlag } from '../src/commands/command.ts';
+import { openDatabase } from '../src/db/connection.ts';
+import { datesBetween } from '../src/dates.ts';
+import { EXIT, ReconError } from '../src/errors.ts';
+import { exportFinance } from '../src/report/finance-export.ts';
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'finance export: one row per charge from the latest finished runs',
+  help: `Usage: kpgw-recon export --from D --to D --out FILE
+
+Writes one row per charge with transaction_date in [from, to], each date taken from the
+latest finished run that covers it: transaction_date, reference_order, charge_id,
+source_type, brand, currency, amount, settled_amount, mdr, vat, net_amount,
+refunded_amount, status (MATCHED, MISMATCH, UNVERIFIED, PENDING) and codes.
+UTF-8 with a byte-order mark, so Excel and LibreOffice show Thai text; numbers are plain
+numbers; text cells that a spreadsheet would run as a formula are prefixed with '.
+
+Flags:
+  --from D     first transaction date, YYYY-MM-DD (required)
+  --to D       last transaction date, YYYY-MM-DD (required)
+  --out FILE   the CSV file to write (required)
+
+Environment:
+  DATABASE_URL   PostgreSQL ≥ 14; unset: embedded under .data/postgres
+  LOG_LEVEL      pino level of the JSON logs on stderr (default info)
+
+Exit codes: 0 written; 2 usage error; 3 database unreachable.`,
+  async run(args, ctx) {
+    const flags = parseFlags('export', args, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
+    const from = requireFlag('export', 'from', isoDateFlag('export', 'from', flags.from));
+    const to = requireFlag('export', 'to', isoDateFlag('export', 'to', flags.to));
+    const out = resolve(requireFlag('export', 'out', flags.out));
+    if (to < from) throw new ReconError('USAGE', `export: --to ${to} is before --from ${from}`);
+    const database = await openDatabase(ctx.config, ctx.logger);
+    try {
+      const { rows, runs } = await exportFinance(database.db, { from, to }, out);
+      const days = datesBetween(from, to).length;
+      ctx.logger.info({ rows, runs, out }, 'export written');
+      ctx.stdout.write(`exported ${rows} charges of ${days} day${days === 1 ? '' : 's'} from ${runs} run${runs === 1 ? '' : 's'} to ${out}\n`);
+      return EXIT.ok;
+    } finally {
+      await database.close();
+    }
+  },
+};

@@ -1,0 +1,62 @@
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from '../src/commands/command.ts';
+import { isoDateFlag, parseFlags } from '../src/commands/command.ts';
+import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../src/commands/execute-run.ts';
+import { todayIn, yesterdayIn } from '../src/dates.ts';
+import { ReconError } from '../src/errors.ts';
+
+export const nightlyCommand: Command = {
+  name: 'nightly',
+  summary: "reconcile yesterday (in RECON_TZ) from the inbox: what cron runs",
+  help: `Usage: kpgw-recon nightly [--date D] [--out DIR] [--tolerance AMOUNT]
+
+Runs 'run' for yesterday in RECON_TZ with the inputs in RECON_INBOX:
+  ledger/*.csv   the merchant's ledger exports (required)
+  plans/*.csv    Installment Plan Reports (optional)
+  fees.json      fee schedule (optional; without it, the last one given is used)
+Safe to run twice for the same night: the ledger is not duplicated, and the newer run is
+the one reports read.
+
+Flags:
+  --date D            reconcile this date instead of yesterday (YYYY-MM-DD)
+  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
+  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)
+
+Environment:
+  RECON_INBOX          where the inputs are (default ./inbox)
+${GATEWAY_ENVIRONMENT}
+
+Crontab (19:30 UTC = 02:30 in Bangkok; the date reconciled comes from RECON_TZ, not cron):
+  30 19 * * * cd /srv/kpgw-recon && . ./kpgw-recon.env && npx kpgw-recon nightly >> reports/nightly.log 2>&1
+
+${EXIT_CODES_HELP}`,
+  async run(args, ctx) {
+    const flags = parseFlags('nightly', args, { date: { type: 'string' }, out: { type: 'string' }, tolerance: { type: 'string' } });
+    const date = isoDateFlag('nightly', 'date', flags.date) ?? yesterdayIn(ctx.config.tz);
+    const inbox = ctx.config.inbox;
+    const ledgerDir = join(inbox, 'ledger');
+    if (!(await csvFilesIn(ledgerDir)).length) {
+      throw new ReconError('INPUT', `nightly: no ledger files in ${ledgerDir} (RECON_INBOX=${inbox})`);
+    }
+    const plansDir = join(inbox, 'plans');
+    const feesFile = join(inbox, 'fees.json');
+    const hasFees = await access(feesFile).then(() => true, () => false);
+    return executeRun(ctx, {
+      kind: 'nightly',
+      from: date,
+      to: date,
+      asOf: todayIn(ctx.config.tz),
+      ledgers: [ledgerDir],
+      plans: (await csvFilesIn(plansDir)).length ? [plansDir] : [],
+      fees: hasFees ? { kind: 'file', file: feesFile } : { kind: 'latest' },
+      outDir: flags.out,
+      tolerance: toleranceFlag('nightly', flags.tolerance),
+    });
+  },
+};
+
+async function csvFilesIn(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n.toLowerCase().endsWith('.csv'));
+}

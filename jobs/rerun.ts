@@ -1,0 +1,51 @@
+import type { Command } from '../src/commands/command.ts';
+import { isoDateFlag, parseFlags, requireFlag } from '../src/commands/command.ts';
+import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../src/commands/execute-run.ts';
+import { todayIn } from '../src/dates.ts';
+import { ReconError } from '../src/errors.ts';
+
+export const rerunCommand: Command = {
+  name: 'rerun',
+  summary: 'reconcile a past range again from what is stored, asking the gateway afresh',
+  help: `Usage: kpgw-recon rerun --from D --to D [--out DIR] [--tolerance AMOUNT]
+
+Reconciles every charge already ingested with transaction_date in [from, to] again: the
+stored ledger rows and plan reports, the last fee schedule given, and a fresh inquiry of
+every charge. Each day of the range gets a newer finished run, which reports and 'export'
+then read. Nothing is ingested.
+
+Flags:
+  --from D            first transaction date, YYYY-MM-DD (required)
+  --to D              last transaction date, YYYY-MM-DD (required)
+  --as-of D           the day the run pretends it is (default: today in RECON_TZ)
+  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
+  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)
+
+Environment:
+${GATEWAY_ENVIRONMENT}
+
+${EXIT_CODES_HELP}`,
+  async run(args, ctx) {
+    const flags = parseFlags('rerun', args, {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'as-of': { type: 'string' },
+      out: { type: 'string' },
+      tolerance: { type: 'string' },
+    });
+    const from = requireFlag('rerun', 'from', isoDateFlag('rerun', 'from', flags.from));
+    const to = requireFlag('rerun', 'to', isoDateFlag('rerun', 'to', flags.to));
+    if (to < from) throw new ReconError('USAGE', `rerun: --to ${to} is before --from ${from}`);
+    return executeRun(ctx, {
+      kind: 'rerun',
+      from,
+      to,
+      asOf: isoDateFlag('rerun', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz),
+      ledgers: [],
+      plans: [],
+      fees: { kind: 'latest' },
+      outDir: flags.out,
+      tolerance: toleranceFlag('rerun', flags.tolerance),
+    });
+  },
+};

@@ -1,0 +1,118 @@
+import { money, toSatang } from '../money.ts';
+import { seededRandom } from '../simulator/prng.ts';
+import { shiftDate } from '../dates.ts';
+import type { MismatchCode } from '../reconcile/mismatch.ts';
+import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
+import { DEFECTS, PLAN_DEFECTS, type ChargeShape, type Defect } from './defects.ts';
+import { planReportCsv, planReportFileName, type PlanRow } from './sample-files.ts';
+
+export interface SampleOptions {
+  from: string;
+  days: number;
+  chargesPerDay: number;
+  /** Share of charges broken by one defect each (default 0.08). */
+  defectRate?: number;
+  seed?: number;
+}
+
+export interface SampleData {
+  ledger: LedgerRow[];
+  /** Rows a finance export would plausibly get wrong; they must end up in rejected.csv. */
+  badLedgerLines: string[];
+  gateway: GatewayBody[];
+  plans: { fileName: string; csv: string };
+  fees: typeof SAMPLE_FEES;
+  /** The codes each charge row (by entry_id) must get, when the gateway answers. */
+  expected: Map<string, MismatchCode[]>;
+}
+
+export const SAMPLE_SUPPLIER = '09902';
+const PLAN = { planId: '999', ipanMode: '01', term: 10, supplierNo: SAMPLE_SUPPLIER, modelNo: '999999', productType: '003' };
+
+/**
+ * A realistic day-by-day sample: card (Visa, Mastercard, JCB), Thai QR, WeChat, Alipay, UnionPay
+ * and installment charges, refunds and voids, with a sprinkling of every kind of defect. The same
+ * seed gives the same data.
+ */
+export function generateSample(options: SampleOptions): SampleData {
+  const random = seededRandom(options.seed ?? 20261129);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const defectRate = options.defectRate ?? 0.08;
+  const ledger: LedgerRow[] = [];
+  const gateway: GatewayBody[] = [];
+  const expected = new Map<string, MismatchCode[]>();
+  const defectUse = new Map<string, number>();
+
+  for (let day = 0; day < options.days; day += 1) {
+    const date = shiftDate(options.from, day);
+    for (let n = 0; n < options.chargesPerDay; n += 1) {
+      const key = `${date.replaceAll('-', '')}-${String(n).padStart(5, '0')}`;
+      const roll = random();
+      const sourceType: ChargeSpec['sourceType'] = roll < 0.6 ? 'card' : roll < 0.75 ? 'qr' : roll < 0.8 ? 'wechat' : roll < 0.9 ? 'alipay' : 'unionpay';
+      const installment = sourceType === 'card' && random() < 0.08;
+      const qr = sourceType === 'qr' || sourceType === 'wechat';
+      const amount = toSatang(money(installment ? 3000 + Math.floor(random() * 60000) : 20 + Math.floor(random() * 500000) / 100));
+      const voided = !installment && random() < 0.03;
+      const refundRoll = random();
+      const refunds = voided || qr || installment ? [] : refundRoll < 0.06 ? [amount.toFixed(2)] : refundRoll < 0.15 ? [toSatang(amount.times('0.3')).toFixed(2)] : [];
+      const shape: ChargeShape = { qr, refunds: refunds.length, voided, installment };
+      const charge = buildCharge({
+        key,
+        date,
+        amount: amount.toFixed(2),
+        sourceType,
+        brand: sourceType === 'card' ? pick(['visa', 'mastercard', 'jcb']) : undefined,
+        refunds,
+        voided,
+        installment: installment ? PLAN : undefined,
+        mdrRate: installment ? '0.065' : '0.025',
+      });
+      if (installment) {
+        // Installment ledgers book their own fees (the schedule's 6.5 % rule, for the record).
+        const s = charge.gateway.settlement_info as Record<string, string>;
+        Object.assign(charge.ledger[0]!, { mdr: money(s.orig_mdr!).toFixed(2), vat: money(s.orig_vat!).toFixed(2), net_amount: money(s.orig_net_amount!).toFixed(2) });
+      }
+      let codes: MismatchCode[] = [];
+      if (random() < defectRate) {
+        const candidates: Defect[] = [...DEFECTS, ...PLAN_DEFECTS].filter((d) => d.fits(shape));
+        // Least-used first, so even a small sample shows every kind of finding.
+        const least = Math.min(...candidates.map((d) => defectUse.get(d.name) ?? 0));
+        const defect = pick(candidates.filter((d) => (defectUse.get(d.name) ?? 0) === least));
+        defectUse.set(defect.name, least + 1);
+        defect.apply(charge);
+        codes = [...defect.codes];
+      }
+      expected.set(charge.ledger[0]!.entry_id!, codes.sort());
+      ledger.push(...charge.ledger);
+      if (!charge.gateway.__missing) gateway.push(charge.gateway);
+    }
+  }
+  const last = shiftDate(options.from, options.days - 1);
+  return {
+    ledger,
+    badLedgerLines: [
+      `BAD-1,charge,ORD-BAD-1,,,${options.from},,card,THB,"12,34.5",,,,,,,,,,,`,
+      `BAD-2,charge,ORD-BAD-2,,,31/02/2026,,card,THB,100.00,,,,,,,,,,,`,
+      `BAD-3,refund,ORD-BAD-3,,,${last},,bitcoin,THB,5.00,,,,,,,,,,,`,
+    ],
+    gateway,
+    plans: samplePlanReport(),
+    fees: SAMPLE_FEES,
+    expected,
+  };
+}
+
+function samplePlanReport(): { fileName: string; csv: string } {
+  const base: PlanRow = {
+    'SeqNo.': '1', PromotionName: 'ผ่อน 0% 10 เดือน', ValidFrom: '01/01/2020', ValidTo: '31/12/2030', IPanMode: '01',
+    ProductName: 'ALL PRODUCT', 'SupplierNo.': SAMPLE_SUPPLIER, ProductType: '3', 'ModelNo.': '999999', PlanID: '999',
+    ModelName: 'Galaxy Z Flip3 5G', MinPrice: '3000.00', MaxPrice: '999999999', PaymentTerm: '10', CardType: 'C',
+  };
+  const rows: PlanRow[] = [
+    base,
+    { ...base, 'SeqNo.': '2', PaymentTerm: '6', PromotionName: 'ผ่อน 0% 6 เดือน' },
+    { ...base, 'SeqNo.': '3', 'ModelNo.': '888888', ModelName: 'Galaxy Note 20', ValidTo: '31/12/2020', PromotionName: 'โปรโมชันเก่า' },
+    { ...base, 'SeqNo.': '4', 'ModelNo.': '777777', ModelName: 'Galaxy Z Fold7', MinPrice: '1000000.00' },
+  ];
+  return { fileName: planReportFileName(SAMPLE_SUPPLIER, '2020-01-01', '2030-12-31'), csv: planReportCsv(rows) };
+}
