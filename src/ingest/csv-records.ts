@@ -16,7 +16,7 @@ export interface CsvRecord {
   line: number;
   /** The record's text, line terminator excluded. */
   raw: string;
-  /** Set when the record could not be split into fields. */
+  /** Set when the record could not be split into fields (`fields` is then a best guess). */
   malformed?: string;
 }
 
@@ -73,7 +73,9 @@ class CsvReader {
       const scan = this.scanQuoted(start, eof);
       if (scan.kind === 'incomplete' && text.length - start <= MAX_RECORD_CHARS) break;
       if (scan.kind !== 'record') {
-        records.push({ fields: [], line: this.line, raw: text.slice(start, contentEnd), malformed: 'a quoted value is never closed' });
+        // fields split naively, so that at least an entry id before the stray quote is readable
+        const raw = text.slice(start, contentEnd);
+        records.push({ fields: raw.split(','), line: this.line, raw, malformed: 'a quoted value is never closed' });
         this.skipLine(lineEnd);
         continue;
       }

@@ -1,0 +1,20 @@
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../src/log.ts';
+
+export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+
+/** A logger whose JSON lines the test can read back. */
+export function capturingLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const captured: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      captured.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination: destination as unknown as Parameters<typeof createLogger>[0]['destination'] });
+  return {
+    logger,
+    lines: () => captured.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
