@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { DestinationStream } from 'pino';
 import { createLogger, type Logger } from '../../src/log.ts';
 
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
@@ -12,7 +13,7 @@ export function capturingLogger(): { logger: Logger; lines: () => Record<string,
       done();
     },
   });
-  const logger = createLogger({ level: 'info', destination: destination as unknown as Parameters<typeof createLogger>[0]['destination'] });
+  const logger = createLogger({ level: 'info', destination: destination as unknown as DestinationStream });
   return {
     logger,
     lines: () => captured.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
