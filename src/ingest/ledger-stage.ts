@@ -11,8 +11,6 @@ import type { LedgerEntryInput } from './ledger-row.ts';
  * a process killed at any point leaves the file not ingested at all (the transaction rolls back).
  */
 
-const CARDINALITY_VIOLATION = '21000'; // "ON CONFLICT DO UPDATE command cannot affect row a second time"
-
 const STAGE_TYPES: Record<(typeof LEDGER_FIELDS)[number], string> = {
   entry_id: 'text', entry_type: 'text', reference_order: 'text', charge_id: 'text', order_id: 'text',
   transaction_date: 'date', entry_date: 'date', source_type: 'text', currency: 'text',
@@ -112,25 +110,19 @@ export interface UpsertCounts {
   replaced: number;
   /** Rows repeating an earlier row of this file with other content (to be rejected). */
   duplicates: DuplicateRow[];
+  /** Repeats taken out of the stage, identical or not. */
+  removed: number;
 }
 
 /**
  * Moves the stage into `ledger_entries`: new ids inserted, changed ones replaced, identical ones
- * left alone. Tried first as one statement, which fails only when the file repeats an entry_id;
- * then the repeats are resolved (first row kept) and the statement runs again.
+ * left alone. Repeats within the file are resolved first (first row kept): ON CONFLICT cannot be
+ * trusted to notice them, since a first row equal to the stored one updates nothing and the
+ * second, different one would then quietly replace it.
  */
 export async function upsertStage(client: pg.Client): Promise<UpsertCounts> {
-  await client.query('SAVEPOINT upsert');
-  try {
-    const counts = await upsert(client);
-    await client.query('RELEASE SAVEPOINT upsert');
-    return { ...counts, duplicates: [] };
-  } catch (error) {
-    if ((error as { code?: string }).code !== CARDINALITY_VIOLATION) throw error;
-    await client.query('ROLLBACK TO SAVEPOINT upsert');
-  }
-  const { duplicates } = await removeRepeats(client, 'ledger_stage');
-  return { ...(await upsert(client)), duplicates };
+  const { duplicates, removed } = await removeRepeats(client, 'ledger_stage');
+  return { ...(await upsert(client)), duplicates, removed };
 }
 
 async function upsert(client: pg.Client): Promise<{ inserted: number; replaced: number }> {
