@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import type { Command } from '../src/commands/command.ts';
 import { isoDateFlag, parseFlags, requireFlag } from '../src/commands/command.ts';
-import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../src/commands/execute-run.ts';
-import { todayIn } from '../src/dates.ts';
+import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from '../src/commands/execute-run.ts';
+import { datesBetween, todayIn } from '../src/dates.ts';
 import { ReconError } from '../src/errors.ts';
 
 export const rerunCommand: Command = {
@@ -11,8 +12,9 @@ export const rerunCommand: Command = {
 
 Reconciles every charge already ingested with transaction_date in [from, to] again: the
 stored ledger rows and plan reports, the last fee schedule given, and a fresh inquiry of
-every charge. Each day of the range gets a newer finished run, which reports and 'export'
-then read. Nothing is ingested.
+every charge. Each day of the range gets a run of its own, newer than the ones it had, which
+'export' and other readers then take. Nothing is ingested. With --out and several days, each
+day's reports go to DIR/YYYY-MM-DD.
 
 Flags:
   --from D            first transaction date, YYYY-MM-DD (required)
@@ -36,16 +38,23 @@ ${EXIT_CODES_HELP}`,
     const from = requireFlag('rerun', 'from', isoDateFlag('rerun', 'from', flags.from));
     const to = requireFlag('rerun', 'to', isoDateFlag('rerun', 'to', flags.to));
     if (to < from) throw new ReconError('USAGE', `rerun: --to ${to} is before --from ${from}`);
-    return executeRun(ctx, {
-      kind: 'rerun',
-      from,
-      to,
-      asOf: isoDateFlag('rerun', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz),
-      ledgers: [],
-      plans: [],
-      fees: { kind: 'latest' },
-      outDir: flags.out,
-      tolerance: toleranceFlag('rerun', flags.tolerance),
-    });
+    const asOf = isoDateFlag('rerun', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz);
+    const tolerance = toleranceFlag('rerun', flags.tolerance);
+    // One run per day: each day gets a run of its own, newer than what it had.
+    const days = datesBetween(from, to);
+    return executeRuns(
+      ctx,
+      days.map((day) => ({
+        kind: 'rerun' as const,
+        from: day,
+        to: day,
+        asOf,
+        ledgers: [],
+        plans: [],
+        fees: { kind: 'latest' as const },
+        outDir: flags.out && days.length > 1 ? join(flags.out, day) : flags.out,
+        tolerance,
+      })),
+    );
   },
 };

@@ -5,21 +5,38 @@ import { parseMoney, type Money } from '../money.ts';
 import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
 import { createProgress } from '../progress.ts';
 import type { CommandContext } from './command.ts';
-import { ReconError } from '../errors.ts';
+import { EXIT, ReconError } from '../errors.ts';
+import { randomUUID } from 'node:crypto';
 
 /** `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, summary on stdout. */
 export async function executeRun(ctx: CommandContext, request: Omit<RunRequest, 'runId'>): Promise<ExitCode> {
+  return executeRuns(ctx, [request]);
+}
+
+/**
+ * Several runs in a row on one database (a `rerun` does one per day), stopping at the first
+ * that aborts. The first run takes the invocation's run id; each later one gets its own.
+ * Returns the worst exit code.
+ */
+export async function executeRuns(ctx: CommandContext, requests: readonly Omit<RunRequest, 'runId'>[]): Promise<ExitCode> {
   requireSecretKey(ctx.config);
   const database = await openDatabase(ctx.config, ctx.logger);
   const progress = createProgress(ctx.logger);
+  let worst: ExitCode = EXIT.ok;
   try {
-    const outcome = await runReconciliation(
-      { ...request, runId: ctx.runId },
-      { database, config: ctx.config, logger: ctx.logger, signal: ctx.signal, onProgress: progress.update },
-    );
-    progress.done();
-    ctx.stdout.write(outcome.text);
-    return outcome.exitCode;
+    for (const [i, request] of requests.entries()) {
+      const runId = i === 0 ? ctx.runId : randomUUID();
+      const logger = i === 0 ? ctx.logger : ctx.logger.child({ runId });
+      if (requests.length > 1) logger.info({ run: i + 1, of: requests.length, from: request.from, to: request.to }, 'starting run');
+      const outcome = await runReconciliation(
+        { ...request, runId },
+        { database, config: ctx.config, logger, signal: ctx.signal, onProgress: (stage, done, total) => progress.update(requests.length > 1 ? `${stage} ${i + 1}/${requests.length}` : stage, done, total) },
+      );
+      progress.done();
+      ctx.stdout.write(outcome.text);
+      worst = Math.max(worst, outcome.exitCode) as ExitCode;
+    }
+    return worst;
   } finally {
     progress.done();
     await database.close({ force: ctx.signal.aborted });

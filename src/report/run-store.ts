@@ -51,8 +51,9 @@ export interface RunParams {
   asOf: string;
 }
 
-export function paramsKey(params: Pick<RunParams, 'from' | 'to' | 'asOf'>): string {
-  return `${params.from}..${params.to}@${params.asOf}`;
+/** "The same command": same kind, dates and as-of day. */
+export function paramsKey(params: Pick<RunParams, 'kind' | 'from' | 'to' | 'asOf'>): string {
+  return `${params.kind} ${params.from}..${params.to}@${params.asOf}`;
 }
 
 export async function startRun(db: Kysely<Database>, params: RunParams): Promise<void> {

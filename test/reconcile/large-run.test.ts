@@ -121,8 +121,10 @@ describe('a 10,000-charge run against the simulator', () => {
       expect(fresh.code).toBe(1);
       const freshRequests = simulator.stats().total;
 
-      expect(freshRequests).toBe(10_000);
-      expect(resumedRequests).toBeLessThan(freshRequests);
+      // (A request or two may be retried after a timeout on this busy 2-core machine.)
+      expect(freshRequests).toBeGreaterThanOrEqual(10_000);
+      // At least the 5,000 answers stored before the kill are not asked again.
+      expect(resumedRequests).toBeLessThanOrEqual(freshRequests - 5_000);
       expect(resumedRequests + askedBeforeKill).toBeGreaterThanOrEqual(freshRequests);
       const withoutRunId = (rows: Row[]) => rows.map(({ run_id: _, ...rest }) => JSON.stringify(rest)).sort();
       expect(withoutRunId(await readCsv(join(dir, 'resumed'), 'mismatches.csv'))).toEqual(withoutRunId(await readCsv(join(dir, 'fresh'), 'mismatches.csv')));

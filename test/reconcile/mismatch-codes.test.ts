@@ -9,7 +9,7 @@ const database = await createTestDatabase();
 /** One charge (built clean, then broken by `tweak`) reconciled on its own date. */
 async function reconcileOne(spec: Partial<ChargeSpec>, tweak: (c: SampleCharge) => void = () => {}, extra: Partial<Scenario> = {}) {
   const date = spec.date ?? nextDate();
-  const charge = buildCharge({ key: `${date}-${Math.random().toString(36).slice(2, 8)}`, date, amount: '1000.00', ...spec });
+  const charge = buildCharge({ key: `${date}-${Math.random().toString(36).slice(2, 8)}`, amount: '1000.00', ...spec, date });
   tweak(charge);
   return runScenario(database, { from: date, ledger: charge.ledger, gateway: [charge.gateway], ...extra });
 }
