@@ -17,7 +17,6 @@ import {
   drainReplaced,
   finishBulkLoad,
   rememberLoaded,
-  removeRepeats,
   removeSeen,
   stagedLine,
   startBulkLoad,
@@ -171,8 +170,7 @@ async function ingestFile(
     const copied = performance.now();
     let counts: { inserted: number; replaced: number; repeats: DuplicateRow[]; unchanged: number };
     if (bulk) {
-      const { duplicates, removed } = await removeRepeats(client, table);
-      await finishBulkLoad(client, bulk);
+      const { duplicates, removed } = await finishBulkLoad(client, bulk);
       counts = { inserted: staged - removed, replaced: 0, repeats: duplicates, unchanged: removed - duplicates.length };
     } else {
       // ingest_seen is empty until a file with rows has been remembered

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
+import { PG } from '../errors.ts';
 import { LEDGER_FIELDS } from './ledger-columns.ts';
 import type { LedgerEntryInput } from './ledger-row.ts';
 
@@ -203,12 +204,31 @@ export async function startBulkLoad(client: pg.Client): Promise<DroppedIndexes |
   return { constraints, indexes };
 }
 
-export async function finishBulkLoad(client: pg.Client, dropped: DroppedIndexes): Promise<void> {
+/**
+ * Rebuilds what {@link startBulkLoad} dropped, resolving repeated entry_ids first. The primary
+ * key doubles as the repeat check: only when building it fails are repeats looked for (a
+ * GROUP BY over the whole file, which a file without repeats is spared).
+ */
+export async function finishBulkLoad(client: pg.Client, dropped: DroppedIndexes): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
   await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+  let repeats = { duplicates: [] as DuplicateRow[], removed: 0 };
+  await client.query('SAVEPOINT bulk_keys');
+  try {
+    await addConstraints(client, dropped);
+  } catch (error) {
+    if ((error as { code?: string }).code !== PG.UNIQUE_VIOLATION) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT bulk_keys');
+    repeats = await removeRepeats(client, 'ledger_entries');
+    await addConstraints(client, dropped);
+  }
+  for (const i of dropped.indexes) await client.query(i.definition);
+  return repeats;
+}
+
+async function addConstraints(client: pg.Client, dropped: DroppedIndexes): Promise<void> {
   for (const c of dropped.constraints) {
     await client.query(`ALTER TABLE ledger_entries ADD CONSTRAINT ${pg.escapeIdentifier(c.name)} ${c.definition}`);
   }
-  for (const i of dropped.indexes) await client.query(i.definition);
 }
 
 /** Records the file's stored rows so later files of the same call can be checked against them. */
