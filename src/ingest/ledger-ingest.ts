@@ -11,10 +11,10 @@ import { readLedgerRow } from './ledger-row.ts';
 import {
   beginFile,
   copyInto,
-  copyValue,
   createSessionTables,
   createStage,
   drainReplaced,
+  mayNeedEscape,
   finishBulkLoad,
   rememberLoaded,
   removeSeen,
@@ -127,7 +127,6 @@ async function ingestFile(
   const rejected: RejectedRow[] = [];
   let rows = 0;
   let staged = 0;
-  const fileText = copyValue(file);
 
   // Reads, checks and formats rows for COPY; pipeline() applies COPY's backpressure to it.
   async function* copyText(): AsyncGenerator<string> {
@@ -138,7 +137,7 @@ async function ingestFile(
         rows++;
         const outcome = readLedgerRow(record, columns);
         if (outcome.ok) {
-          piece += stagedLine(outcome.entry, fileText, record.line);
+          piece += stagedLine(outcome.entry, record.line, !mayNeedEscape(record.raw));
           staged++;
         } else {
           rejected.push({ file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: detachedText(record.raw) });
@@ -163,8 +162,8 @@ async function ingestFile(
   await beginFile(client);
   try {
     const started = performance.now();
-    const bulk = await startBulkLoad(client);
-    if (!bulk) await createStage(client);
+    const bulk = await startBulkLoad(client, file);
+    if (!bulk) await createStage(client, file);
     const table = bulk ? 'ledger_entries' : 'ledger_stage';
     await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
     const copied = performance.now();

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import type { LedgerEntryInput } from '../../src/ingest/ledger-row.ts';
+import { mayNeedEscape, stagedLine } from '../../src/ingest/ledger-stage.ts';
+
+const entry: LedgerEntryInput = {
+  entry_id: 'E1', entry_type: 'charge', reference_order: 'ORD-1', charge_id: null, order_id: null,
+  transaction_date: '2024-05-01', entry_date: '2024-05-01', source_type: 'card', currency: 'THB', amount: '10.00',
+  mdr: null, vat: null, net_amount: null, refund_id: null, mid: null, plan_id: null, ipan_mode: null, term: 3,
+  supplier_no: null, model_no: null, product_type: null,
+};
+
+describe('stagedLine', () => {
+  it('writes NULL as \\N and the same line on the fast path as on the escaping path', () => {
+    const line = stagedLine(entry, 7, false);
+    expect(line).toMatch(/^7\tE1\tcharge\tORD-1\t\\N\t\\N\t2024-05-01\t2024-05-01\tcard\tTHB\t10\.00\t(\\N\t){7}3\t(\\N\t){3}[0-9a-f]{32}\n$/);
+    expect(stagedLine(entry, 7, true)).toBe(line);
+  });
+
+  it('escapes backslashes, tabs and line breaks so a value cannot break the COPY line', () => {
+    const tricky = { ...entry, reference_order: 'a\\b\tc\nd\re' };
+    expect(mayNeedEscape('x,"a\\b"')).toBe(true);
+    expect(stagedLine(tricky, 1)).toContain('\ta\\\\b\\tc\\nd\\re\t');
+  });
+});
