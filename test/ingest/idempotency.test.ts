@@ -45,6 +45,19 @@ describe('ledger ingest idempotency', () => {
     expect(await count()).toBe(5);
   });
 
+  it('an aborted ingest (the run interrupted) throws INTERRUPTED and stores nothing of the file', async () => {
+    const file = join(dir, 'aborted.csv');
+    await generateLedger(file, 50_000);
+    const controller = new AbortController();
+    const ingest = ingestLedgers({ url }, [file], {
+      logger: capturingLogger().logger,
+      signal: controller.signal,
+      onProgress: (rows) => rows > 10_000 && controller.abort(),
+    });
+    await expect(ingest).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect(await count()).toBe(0);
+  });
+
   it('a process killed mid-ingest leaves nothing behind, and the next ingest stores exactly the file', async () => {
     const rows = 300_000;
     const file = join(dir, 'big.csv');
