@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
 import { attachByGatewayIds, buildCases, type ChargeCase } from '../reconcile/charge-case.ts';
 import { isError } from '../reconcile/mismatch.ts';
-import { reconcileCharge, type ChargeResult } from '../reconcile/reconcile-charge.ts';
+import { reconcileCharge, type ChargeResult, type GatewayAnswer } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
@@ -127,12 +127,12 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
 }
 
 /** Refund and void rows that name their charge only by an id the gateway told us. */
-function linkByGatewayIds(cases: ChargeCase[], answers: Map<ChargeCase, { kind: string; charge?: { id: string; referenceOrder: string | null; orderId: string | null } }>, unlinked: ChargeCase['refunds']): void {
+function linkByGatewayIds(cases: ChargeCase[], answers: Map<ChargeCase, GatewayAnswer>, unlinked: ChargeCase['refunds']): void {
   if (!unlinked.length) return;
   const byGatewayId = new Map<string, ChargeCase>();
   for (const c of cases) {
     const answer = answers.get(c);
-    if (answer?.kind !== 'found' || !answer.charge) continue;
+    if (answer?.kind !== 'found') continue;
     for (const id of [answer.charge.id, answer.charge.referenceOrder, answer.charge.orderId]) if (id) byGatewayId.set(id, c);
   }
   attachByGatewayIds(unlinked, byGatewayId);

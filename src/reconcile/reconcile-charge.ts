@@ -1,7 +1,6 @@
 import type { GatewayCharge } from '../gateway/charge.ts';
 import type { InquiryOutcome } from '../gateway/inquiry-client.ts';
 import { money, sum, ZERO, type Money } from '../money.ts';
-import type { ExportStatus } from '../report/run.table.ts';
 import type { ChargeCase } from './charge-case.ts';
 import { compareAmount } from './compare.ts';
 import { checkState } from './expected-state.ts';
@@ -123,13 +122,6 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
   }
   found.push(...checkRefunds({ ledgerRefunds: refunds, gatewayRefunds: gateway.refunds, chargeEntryId: id, tolerance: context.tolerance }));
   return found;
-}
-
-/** The finance export's status (contract §6). */
-export function exportStatus(result: ChargeResult): ExportStatus {
-  if (result.status === 'unverified') return 'UNVERIFIED';
-  if (result.status === 'mismatched') return 'MISMATCH';
-  return result.mismatches.some((m) => m.code === 'SETTLEMENT_PENDING') ? 'PENDING' : 'MATCHED';
 }
 
 /** What the gateway says was refunded successfully (failed refunds moved no money). */

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { RunJson } from './report-files.ts';
+import type { NewMismatchRow } from './run.table.ts';
 import type { ChargeRow, MismatchRow, SummaryRow } from './summary.ts';
 
 const BATCH = 1000;
@@ -15,7 +16,7 @@ export async function storeResults(
 ): Promise<void> {
   const { run } = input;
   await db.transaction().execute(async (trx) => {
-    await insertBatched(trx, 'recon_mismatches', input.mismatches.map((m, seq) => ({ ...m, seq, difference: m.difference || null, field: m.field || null, ledger_value: m.ledger_value || null, gateway_value: m.gateway_value || null, entry_id: m.entry_id || null, charge_id: m.charge_id || null, reference_order: m.reference_order || null, severity: m.severity as 'error' | 'warning' })));
+    await insertBatched(trx, 'recon_mismatches', input.mismatches.map(mismatchRecord));
     await insertBatched(trx, 'recon_daily_summary', input.summary.map((s) => ({ ...s, run_id: run.run_id })));
     await insertBatched(trx, 'recon_charge_results', input.charges.map((c) => ({ ...c, run_id: run.run_id })));
     const updated = await trx
@@ -35,6 +36,23 @@ export async function storeResults(
       .executeTakeFirst();
     if (updated.numUpdatedRows !== 1n) throw new Error(`run ${run.run_id} is no longer running; results not stored`);
   });
+}
+
+/** The CSV's empty cells are NULLs in the table. */
+function mismatchRecord(m: MismatchRow, seq: number): NewMismatchRow {
+  const orNull = (value: string) => value || null;
+  return {
+    ...m,
+    seq,
+    severity: m.severity as NewMismatchRow['severity'],
+    charge_id: orNull(m.charge_id),
+    reference_order: orNull(m.reference_order),
+    entry_id: orNull(m.entry_id),
+    field: orNull(m.field),
+    ledger_value: orNull(m.ledger_value),
+    gateway_value: orNull(m.gateway_value),
+    difference: orNull(m.difference),
+  };
 }
 
 async function insertBatched<T extends 'recon_mismatches' | 'recon_daily_summary' | 'recon_charge_results'>(

@@ -1,6 +1,6 @@
 import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
-import { exportStatus, refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
+import { refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
 import type { ExportStatus } from './run.table.ts';
 
 /** One row of `mismatches.csv` / `recon_mismatches` (contract §5), all text as written. */
@@ -64,6 +64,13 @@ export interface ChargeRow {
   refunded_amount: string;
   status: ExportStatus;
   codes: string[];
+}
+
+/** The finance export's status (contract §6). */
+export function exportStatus(result: ChargeResult): ExportStatus {
+  if (result.status === 'unverified') return 'UNVERIFIED';
+  if (result.status === 'mismatched') return 'MISMATCH';
+  return result.mismatches.some((m) => m.code === 'SETTLEMENT_PENDING') ? 'PENDING' : 'MATCHED';
 }
 
 export function mismatchRows(runId: string, result: ChargeResult): MismatchRow[] {
