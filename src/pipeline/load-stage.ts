@@ -7,42 +7,25 @@ import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
 import type { FeeSource } from './ingest-stage.ts';
 
 /**
- * The run's ledger rows: `charge` rows dated in [from, to], in ledger order (so the first row of
- * a charge is the one kept and later ones are duplicates), and the refund and void rows that may
- * belong to them (dated in the range, or naming one of the charges by any id).
+ * The run's ledger rows dated in [from, to]: `charge` rows in ledger order (so the first row of a
+ * charge is the one kept and later ones are duplicates), and the refund and void rows, which
+ * carry their charge's transaction_date (contract §3.1).
  */
 export async function selectLedger(db: Kysely<Database>, from: string, to: string): Promise<{ charges: LedgerEntry[]; followUps: LedgerEntry[] }> {
-  const charges = await db
+  const rows = await db
     .selectFrom('ledger_entries')
     .selectAll()
-    .where('entry_type', '=', 'charge')
     .where('transaction_date', '>=', from)
     .where('transaction_date', '<=', to)
     .orderBy('ingested_at')
     .orderBy('source_file')
     .orderBy('source_line')
     .execute();
-  const ids = (pick: (e: LedgerEntry) => string | null) => [...new Set(charges.map(pick).filter((v): v is string => !!v))];
-  const chargeIds = ids((e) => e.charge_id);
-  const references = ids((e) => e.reference_order);
-  const orderIds = ids((e) => e.order_id);
-  const followUps = await db
-    .selectFrom('ledger_entries')
-    .selectAll()
-    .where('entry_type', 'in', ['refund', 'void'])
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('transaction_date', '>=', from), eb('transaction_date', '<=', to)]),
-        ...(chargeIds.length ? [eb('charge_id', '=', eb.fn.any(eb.val(chargeIds)))] : []),
-        ...(references.length ? [eb('reference_order', '=', eb.fn.any(eb.val(references)))] : []),
-        ...(orderIds.length ? [eb('order_id', '=', eb.fn.any(eb.val(orderIds)))] : []),
-      ]),
-    )
-    .orderBy('entry_date')
-    .orderBy('source_file')
-    .orderBy('source_line')
-    .execute();
-  return { charges, followUps };
+  return {
+    charges: rows.filter((r) => r.entry_type === 'charge'),
+    // Refunds in the order they happened: matching by amount takes the earliest first.
+    followUps: rows.filter((r) => r.entry_type !== 'charge').sort((a, b) => a.entry_date.localeCompare(b.entry_date)),
+  };
 }
 
 /** A fee schedule given now is stored, so a later `rerun` can use "the last one given". */
