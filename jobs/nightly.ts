@@ -2,7 +2,7 @@ import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from '../src/commands/command.ts';
 import { isoDateFlag, parseFlags } from '../src/commands/command.ts';
-import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../src/commands/execute-run.ts';
+import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../src/commands/execute-run.ts';
 import { todayIn, yesterdayIn } from '../src/dates.ts';
 import { ReconError } from '../src/errors.ts';
 
@@ -20,8 +20,7 @@ the one reports read.
 
 Flags:
   --date D            reconcile this date instead of yesterday (YYYY-MM-DD)
-  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
-  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)
+${OUTPUT_FLAGS_HELP}
 
 Environment:
   RECON_INBOX          where the inputs are (default ./inbox)

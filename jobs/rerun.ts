@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from '../src/commands/command.ts';
 import { isoDateFlag, parseFlags, requireFlag } from '../src/commands/command.ts';
-import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from '../src/commands/execute-run.ts';
+import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from '../src/commands/execute-run.ts';
 import { datesBetween, todayIn } from '../src/dates.ts';
 import { ReconError } from '../src/errors.ts';
 
@@ -19,9 +19,8 @@ day's reports go to DIR/YYYY-MM-DD.
 Flags:
   --from D            first transaction date, YYYY-MM-DD (required)
   --to D              last transaction date, YYYY-MM-DD (required)
-  --as-of D           the day the run pretends it is (default: today in RECON_TZ)
-  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
-  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)
+${AS_OF_FLAG_HELP}
+${OUTPUT_FLAGS_HELP}
 
 Environment:
 ${GATEWAY_ENVIRONMENT}

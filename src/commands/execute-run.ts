@@ -51,6 +51,12 @@ export function toleranceFlag(command: string, value: string | undefined): Money
   return tolerance;
 }
 
+/** Flags every reconciling command takes. */
+export const OUTPUT_FLAGS_HELP = `  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
+  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)`;
+
+export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is (default: today in RECON_TZ)`;
+
 export const GATEWAY_ENVIRONMENT = `  KPGW_SECRET_KEY      merchant secret key (required), sent as x-api-key, never logged
   KPGW_BASE_URL        gateway base URL (default: the KPGW sandbox)
   KPGW_RATE_LIMIT_RPS  hard cap on requests per second (default 5)

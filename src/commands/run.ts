@@ -1,7 +1,7 @@
 import { todayIn } from '../dates.ts';
 import type { Command } from './command.ts';
 import { isoDateFlag, parseFlags, requireFlag } from './command.ts';
-import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
+import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
 import { ReconError } from '../errors.ts';
 
 export const runCommand: Command = {
@@ -20,9 +20,8 @@ Flags:
   --plans PATH        Installment Plan Report CSV or folder (may repeat)
   --fees FILE         fee schedule JSON (contract §3.3)
   --ledger-map FILE   JSON { "canonical_name": "Their Header" } for a merchant's own columns
-  --as-of D           the day the run pretends it is (default: today in RECON_TZ)
-  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
-  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)
+${AS_OF_FLAG_HELP}
+${OUTPUT_FLAGS_HELP}
 
 Environment:
 ${GATEWAY_ENVIRONMENT}

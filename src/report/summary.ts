@@ -1,47 +1,22 @@
 import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
 import { refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
-import type { ExportStatus } from './run.table.ts';
+import type { Selectable } from 'kysely';
+import type { ExportStatus, ReconDailySummaryTable } from './run.table.ts';
 
-/** One row of `mismatches.csv` / `recon_mismatches` (contract §5), all text as written. */
-export interface MismatchRow {
-  run_id: string;
-  transaction_date: string;
-  source_type: string;
-  charge_id: string;
-  reference_order: string;
-  entry_id: string;
-  code: string;
-  severity: string;
-  field: string;
-  ledger_value: string;
-  gateway_value: string;
-  difference: string;
-  message: string;
-}
-
+/** `mismatches.csv`'s header, exactly (contract §5); `recon_mismatches` has the same columns. */
 export const MISMATCH_COLUMNS = [
   'run_id', 'transaction_date', 'source_type', 'charge_id', 'reference_order', 'entry_id', 'code',
   'severity', 'field', 'ledger_value', 'gateway_value', 'difference', 'message',
-] as const satisfies readonly (keyof MismatchRow)[];
+] as const;
 
-/** One row of `summary.csv` / `recon_daily_summary`. */
-export interface SummaryRow {
-  transaction_date: string;
-  source_type: string;
-  currency: string;
-  charges: number;
-  matched: number;
-  mismatched: number;
-  unverified: number;
-  gross_amount: string;
-  settled_amount: string;
-  mdr: string;
-  vat: string;
-  net_amount: string;
-  refunded_amount: string;
-}
+/** One row of `mismatches.csv`, all text as written (empty where there is no value). */
+export type MismatchRow = Record<(typeof MISMATCH_COLUMNS)[number], string>;
 
+/** One row of `summary.csv`: `recon_daily_summary` without its run id. */
+export type SummaryRow = Omit<Selectable<ReconDailySummaryTable>, 'run_id'>;
+
+/** `summary.csv`'s header, exactly (contract §5). */
 export const SUMMARY_COLUMNS = [
   'transaction_date', 'source_type', 'currency', 'charges', 'matched', 'mismatched', 'unverified',
   'gross_amount', 'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount',

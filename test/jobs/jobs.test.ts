@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile, copyFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
