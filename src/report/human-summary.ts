@@ -9,14 +9,19 @@ export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; misma
   const c = run.counts;
   const byCode = new Map<string, number>();
   for (const m of mismatches) byCode.set(m.code, (byCode.get(m.code) ?? 0) + 1);
-  const total = (pick: (row: SummaryRow) => string) => formatMoney(sum(summary.map((row) => money(pick(row)))));
-  const currencies = [...new Set(summary.map((s) => s.currency))].join('+') || 'THB';
   const lines = [
     `kpgw-recon ${run.from}${run.to === run.from ? '' : ` to ${run.to}`}: ${run.status} in ${(run.duration_ms / 1000).toFixed(1)} s (run ${run.run_id})`,
     `  charges     ${c.charges}   matched ${c.matched}   mismatched ${c.mismatched}   unverified ${c.unverified}`,
     `  ledger rows ${c.ledger_rows}   rejected ${c.rejected}   gateway requests ${run.gateway.requests} (retries ${run.gateway.retries})`,
-    `  totals (${currencies}) gross ${total((r) => r.gross_amount)}   MDR ${total((r) => r.mdr)}   VAT ${total((r) => r.vat)}   net ${total((r) => r.net_amount)}   refunded ${total((r) => r.refunded_amount)}`,
   ];
+  // Amounts of different currencies are never added together.
+  for (const currency of [...new Set(summary.map((row) => row.currency))].sort()) {
+    const rows = summary.filter((row) => row.currency === currency);
+    const total = (pick: (row: SummaryRow) => string) => formatMoney(sum(rows.map((row) => money(pick(row)))));
+    lines.push(
+      `  totals ${currency}  gross ${total((r) => r.gross_amount)}   MDR ${total((r) => r.mdr)}   VAT ${total((r) => r.vat)}   net ${total((r) => r.net_amount)}   refunded ${total((r) => r.refunded_amount)}`,
+    );
+  }
   if (byCode.size) {
     lines.push('  findings:');
     for (const [code, count] of [...byCode].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { humanSummary } from '../../src/report/human-summary.ts';
+import type { RunJson } from '../../src/report/report-files.ts';
+import type { SummaryRow } from '../../src/report/summary.ts';
+
+const run: RunJson = {
+  run_id: 'r1', from: '2026-01-01', to: '2026-01-02', as_of: '2026-01-03', status: 'finished',
+  counts: { ledger_rows: 5, rejected: 1, charges: 3, inquired: 3, matched: 1, mismatched: 1, unverified: 1 },
+  gateway: { requests: 4, retries: 1, errors: 1 }, timings_ms: { ingest: 1, inquiry: 1, reconcile: 1, report: 1 }, duration_ms: 1500,
+};
+const row = (currency: string, gross: string, date = '2026-01-01'): SummaryRow => ({
+  transaction_date: date, source_type: 'card', currency, charges: 1, matched: 1, mismatched: 0, unverified: 0,
+  gross_amount: gross, settled_amount: gross, mdr: '1.00', vat: '0.07', net_amount: '0.93', refunded_amount: '0.00',
+});
+
+describe('the human summary', () => {
+  it('totals each currency on its own line, never adding baht to dollars', () => {
+    const text = humanSummary({ run, summary: [row('THB', '100.10'), row('USD', '5.00'), row('THB', '0.90', '2026-01-02')], mismatches: [], reportDir: '/r' });
+    expect(text).toMatch(/totals THB {2}gross 101\.00 {3}MDR 2\.00 {3}VAT 0\.14/);
+    expect(text).toMatch(/totals USD {2}gross 5\.00 /);
+    expect(text).toMatch(/no findings/);
+    expect(text).toMatch(/reports: \/r\n$/);
+  });
+
+  it('counts findings by code, most frequent first', () => {
+    const m = (code: string) => ({ code }) as never;
+    const text = humanSummary({ run, summary: [], mismatches: [m('DATE_MISMATCH'), m('AMOUNT_MISMATCH'), m('AMOUNT_MISMATCH')], reportDir: '/r' });
+    expect(text).toMatch(/AMOUNT_MISMATCH\s+2 {2}error\n\s+DATE_MISMATCH\s+1 {2}warning/);
+  });
+});
