@@ -27,12 +27,35 @@ const LF = 0x0a;
 /** A quoted value spanning more than this is a stray quote, not a value. */
 const MAX_RECORD_CHARS = 1 << 20;
 
+export interface CsvRecordsOptions {
+  /** Line number of the first line of `chunks` (1 unless reading a part of a file). */
+  line?: number;
+  /**
+   * The chunks are a part of a file that must end exactly at a record boundary, with the rest
+   * of the file still to come: the end is not treated as the end of the file, and text left
+   * over in an unfinished record throws {@link RecordSplitError}.
+   */
+  partEnd?: boolean;
+}
+
+/** A part of a file did not end at a record boundary (see {@link CsvRecordsOptions.partEnd}). */
+export class RecordSplitError extends Error {
+  constructor() {
+    super('the part does not end at a record boundary');
+    this.name = 'RecordSplitError';
+  }
+}
+
 /** Records in batches (one per chunk read), so the caller pays one `await` per batch. */
-export async function* csvRecords(chunks: AsyncIterable<string>): AsyncGenerator<CsvRecord[]> {
-  const reader = new CsvReader();
+export async function* csvRecords(chunks: AsyncIterable<string>, options: CsvRecordsOptions = {}): AsyncGenerator<CsvRecord[]> {
+  const reader = new CsvReader(options.line ?? 1);
   for await (const chunk of chunks) {
     const batch = reader.push(chunk, false);
     if (batch.length) yield batch;
+  }
+  if (options.partEnd) {
+    if (reader.pending()) throw new RecordSplitError();
+    return;
   }
   const last = reader.push('', true);
   if (last.length) yield last;
@@ -43,9 +66,18 @@ type Scan = { kind: 'record'; fields: string[]; end: number; next: number } | { 
 class CsvReader {
   private text = '';
   private pos = 0;
-  private line = 1;
+  private line: number;
   /** Position of the next `"` at or after `pos` (-1: none in `text`), so we never rescan. */
   private nextQuote = -2;
+
+  constructor(line: number) {
+    this.line = line;
+  }
+
+  /** True when text of an unfinished record is waiting for more. */
+  pending(): boolean {
+    return this.pos < this.text.length;
+  }
 
   push(chunk: string, eof: boolean): CsvRecord[] {
     this.text = this.pos < this.text.length ? this.text.slice(this.pos) + chunk : chunk;

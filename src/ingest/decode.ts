@@ -42,10 +42,15 @@ export class NotUtf8Error extends Error {
   }
 }
 
-/** The file's text in chunks of about 1 MB, BOM removed. */
-export async function* decodedChunks(path: string, encoding: TextEncoding): AsyncGenerator<string> {
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
-  let first = true;
+/**
+ * The file's text in chunks of 64 KB, BOM removed. `range` reads bytes [start, end) only (a BOM
+ * is then removed only when start is 0); it must start and end on character boundaries.
+ */
+export async function* decodedChunks(path: string, encoding: TextEncoding, range?: { start: number; end: number }): AsyncGenerator<string> {
+  const start = range?.start ?? 0;
+  if (range && range.end <= start) return;
+  const stream = createReadStream(path, { highWaterMark: READ_CHUNK, start, end: range ? range.end - 1 : undefined });
+  let first = start === 0;
   const emit = (text: string): string => {
     if (first && text.length > 0) {
       first = false;
@@ -62,7 +67,7 @@ export async function* decodedChunks(path: string, encoding: TextEncoding): Asyn
   }
   const decoder = new StringDecoder('utf8');
   let carry = Buffer.alloc(0);
-  let offset = 0;
+  let offset = start;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
     const complete = completeUtf8Length(bytes);

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
-import { EXIT, type ExitCode } from '../errors.ts';
+import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
 import type { Logger } from '../log.ts';
@@ -82,13 +82,15 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
     log.info({ kind: request.kind, from: request.from, to: request.to, asOf: request.asOf }, 'run started');
     try {
       const resumeFrom = await findResumableRun(db, request);
+      // A bad fee schedule is found before anything is ingested.
+      const fees = await loadFees(db, request.fees, log);
       const ingested = await timed('ingest', () =>
         ingestInputs(database, request, { logger, signal, onProgress: (n) => env.onProgress?.('ingest', n) }),
       );
       checkpoint();
-      const { cases, unlinked, fees, plans } = await timed('ingest', async () => {
+      const { cases, unlinked, plans } = await timed('ingest', async () => {
         const { charges, followUps } = await selectLedger(db, request.from, request.to);
-        return { ...buildCases(charges, followUps), fees: await loadFees(db, request.fees, log), plans: await loadPlans(db) };
+        return { ...buildCases(charges, followUps), plans: await loadPlans(db) };
       });
       log.info({ charges: cases.length }, 'charges selected');
 
@@ -117,7 +119,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       return await report(request, env, { results, rejected: ingested.rejected, ledgerRows: ingested.rows, client: client.stats(), timings, started });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      await abortRun(db, request.runId, reason).catch((e) => log.error({ err: e }, 'could not record the run as aborted'));
+      await abortRun(db, request.runId, reason, isReconError(error) ? exitCodeOf(error) : EXIT.aborted).catch((e) => log.error({ err: e }, 'could not record the run as aborted'));
       log.warn({ reason }, 'run aborted');
       throw error;
     }

@@ -81,10 +81,10 @@ export async function startRun(db: Kysely<Database>, params: RunParams): Promise
     .execute();
 }
 
-export async function abortRun(db: Kysely<Database>, runId: string, reason: string): Promise<void> {
+export async function abortRun(db: Kysely<Database>, runId: string, reason: string, exitCode: number): Promise<void> {
   await db
     .updateTable('recon_runs')
-    .set({ status: 'aborted', abort_reason: reason, exit_code: 3, finished_at: new Date() })
+    .set({ status: 'aborted', abort_reason: reason, exit_code: exitCode, finished_at: new Date() })
     .where('run_id', '=', runId)
     .where('status', '=', 'running')
     .execute();
