@@ -61,8 +61,11 @@ async function runCommand(command: Command, args: string[]): Promise<ExitCode> {
   try {
     return await command.run(args, { config, logger, stdout: process.stdout, signal: controller.signal, runId });
   } catch (error) {
-    if (!isReconError(error)) logger.error({ err: error }, 'failed');
-    return fail(error, config.kpgw.secretKey);
+    // After Ctrl-C the error is often a consequence (a terminal's SIGINT also reaches an embedded
+    // PostgreSQL, closing our connections); the interruption is what the user should read.
+    const cause = controller.signal.aborted ? controller.signal.reason : error;
+    if (!isReconError(cause)) logger.error({ err: error }, 'failed');
+    return fail(cause, config.kpgw.secretKey);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -34,6 +34,12 @@ describe('the CLI shell', () => {
     }
   });
 
+  it('exits 3 with one line when the database is unreachable', async () => {
+    const result = await runCli(['migrate'], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' } });
+    expect(result.code).toBe(3);
+    expect(humanLines(result.stderr)).toEqual([expect.stringMatching(/^kpgw-recon: database postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere is unreachable: /)]);
+  });
+
   it('exits 2 with one line for a bad configuration value', async () => {
     const result = await runCli(['migrate'], { env: { KPGW_CONCURRENCY: 'lots' } });
     expect(result.code).toBe(2);
