@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { sql } from 'kysely';
 import { rm } from 'node:fs/promises';
 import type { Command } from '../src/commands/command.ts';
 import { parseFlags } from '../src/commands/command.ts';
@@ -16,8 +17,9 @@ export const demoCommand: Command = {
   summary: 'generated sample + simulator + a full run, on the embedded PostgreSQL (npm start)',
   help: `Usage: kpgw-recon demo [--per-day N]
 
-What 'npm start' runs. With nothing configured it starts the embedded PostgreSQL (or uses
-DATABASE_URL), generates three days of realistic sample data under .data/demo (card, QR,
+What 'npm start' runs. It starts an embedded PostgreSQL of its own (.data/demo-postgres,
+emptied at every start, so sample data never mixes with your books; DATABASE_URL is not
+used), generates three days of realistic sample data under .data/demo (card, QR,
 WeChat, Alipay, UnionPay, installments, refunds, voids, and some of every kind of mismatch),
 starts the K-Payment Gateway simulator on a free loopback port, runs the reconciliation, and
 prints the summary and where the reports are. Exits 0 when the run completes: the sample's
@@ -30,7 +32,6 @@ Flags:
   --per-day N   charges per day (default 1000)
 
 Environment:
-  DATABASE_URL         PostgreSQL ≥ 14; unset: embedded under .data/postgres
   RECON_REPORTS_DIR    where the reports go (default ./reports)`,
   async run(args, ctx) {
     const flags = parseFlags('demo', args, { 'per-day': { type: 'string' } });
@@ -52,6 +53,9 @@ Environment:
     try {
       const config = {
         ...ctx.config,
+        // A database of the demo's own, emptied first: sample data never mixes with real books.
+        databaseUrl: undefined,
+        embeddedDataDir: join('.data', 'demo-postgres'),
         kpgw: { ...ctx.config.kpgw, baseUrl: simulator.url, secretKey: DEMO_KEY, rateLimitRps: 500, concurrency: 16, timeoutMs: 2000, maxRetries: 2 },
       };
       await executeRun(
@@ -66,6 +70,7 @@ Environment:
           fees: { kind: 'file', file: sample.fees },
           tolerance: ZERO,
         },
+        ({ db }) => sql`TRUNCATE ledger_entries, installment_plan_reports, fee_schedules, recon_runs CASCADE`.execute(db).then(() => undefined),
       );
       // The findings are the point of the demo, not a failure of it.
       return EXIT.ok;

@@ -2,8 +2,10 @@ import { ReconError } from './errors.ts';
 
 /** Everything kpgw-recon reads from the environment (contract §2), read once and frozen. */
 export interface Config {
-  /** Unset: an embedded PostgreSQL under `.data/postgres`. */
+  /** Unset: an embedded PostgreSQL in {@link embeddedDataDir}. */
   readonly databaseUrl: string | undefined;
+  /** `.data/postgres`; the demo keeps a database of its own beside it. */
+  readonly embeddedDataDir: string;
   readonly kpgw: GatewayConfig;
   readonly tz: string;
   readonly inbox: string;
@@ -46,6 +48,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!isValidTimeZone(tz)) throw new ReconError('CONFIG', `RECON_TZ '${tz}' is not a known time zone`);
   return Object.freeze({
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    embeddedDataDir: '.data/postgres',
     kpgw: Object.freeze({
       baseUrl: get('KPGW_BASE_URL').replace(/\/+$/, ''),
       secretKey: env.KPGW_SECRET_KEY?.trim() ?? '',

@@ -1,5 +1,5 @@
 import { requireSecretKey } from '../config.ts';
-import { openDatabase } from '../db/connection.ts';
+import { openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
 import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
@@ -9,8 +9,12 @@ import { EXIT, ReconError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
 
 /** `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, summary on stdout. */
-export async function executeRun(ctx: CommandContext, request: Omit<RunRequest, 'runId'>): Promise<ExitCode> {
-  return executeRuns(ctx, [request]);
+export async function executeRun(
+  ctx: CommandContext,
+  request: Omit<RunRequest, 'runId'>,
+  prepare?: (database: DatabaseHandle) => Promise<void>,
+): Promise<ExitCode> {
+  return executeRuns(ctx, [request], prepare);
 }
 
 /**
@@ -18,12 +22,17 @@ export async function executeRun(ctx: CommandContext, request: Omit<RunRequest, 
  * that aborts. The first run takes the invocation's run id; each later one gets its own.
  * Returns the worst exit code.
  */
-export async function executeRuns(ctx: CommandContext, requests: readonly Omit<RunRequest, 'runId'>[]): Promise<ExitCode> {
+export async function executeRuns(
+  ctx: CommandContext,
+  requests: readonly Omit<RunRequest, 'runId'>[],
+  prepare?: (database: DatabaseHandle) => Promise<void>,
+): Promise<ExitCode> {
   requireSecretKey(ctx.config);
   const database = await openDatabase(ctx.config, ctx.logger);
   const progress = createProgress(ctx.logger);
   let worst: ExitCode = EXIT.ok;
   try {
+    await prepare?.(database);
     for (const [i, request] of requests.entries()) {
       const runId = i === 0 ? ctx.runId : randomUUID();
       const logger = i === 0 ? ctx.logger : ctx.logger.child({ runId });

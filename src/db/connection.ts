@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.ts';
@@ -7,8 +6,6 @@ import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './embedded.ts';
 import { migrate } from './migrate.ts';
-
-export const EMBEDDED_DATA_DIR = join('.data', 'postgres');
 
 /** An open, migrated database for one command. */
 export interface DatabaseHandle {
@@ -22,12 +19,12 @@ export interface DatabaseHandle {
  * `DATABASE_URL` when set, else the embedded PostgreSQL; migrations applied either way, since
  * every command that needs the database needs the current schema.
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl'>, logger: Logger): Promise<DatabaseHandle> {
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir'>, logger: Logger): Promise<DatabaseHandle> {
   useTextForDatesAndNumbers();
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbedded({ dataDir: EMBEDDED_DATA_DIR, logger });
+    embedded = await startEmbedded({ dataDir: config.embeddedDataDir, logger });
     url = embedded.url;
   }
   try {

