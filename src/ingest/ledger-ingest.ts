@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -7,18 +8,17 @@ import { csvRecords, type CsvRecord } from './csv-records.ts';
 import { decodedChunks, NotUtf8Error, type TextEncoding } from './decode.ts';
 import { encodingOf, expandCsvPaths } from './inputs.ts';
 import { mapLedgerHeader, type LedgerColumns, type LedgerMap } from './ledger-columns.ts';
-import { readLedgerRow } from './ledger-row.ts';
+import { COPY_PIECE, PieceBuilder } from './ledger-pieces.ts';
+import { findSplit, PARALLEL_FROM_BYTES, ParallelFallback, parallelText, type ParallelCounts, type PartTask } from './ledger-parallel.ts';
 import {
   beginFile,
   copyInto,
   createSessionTables,
   createStage,
   drainReplaced,
-  mayNeedEscape,
   finishBulkLoad,
   rememberLoaded,
   removeSeen,
-  stagedLine,
   startBulkLoad,
   upsertStage,
   type DuplicateRow,
@@ -43,15 +43,14 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Called now and then with the number of data rows read so far in this call. */
   onProgress?: (rows: number) => void;
+  /** Files at least this large are parsed on two threads, main and a worker (default 16 MB; tests lower it). */
+  parallelFromBytes?: number;
 }
 
 /** Where to ingest: COPY needs a connection of its own, so the database's URL. */
 export interface IngestTarget {
   readonly url: string;
 }
-
-/** Staged text is sent to COPY in pieces of about this size. */
-const COPY_PIECE = 256 * 1024;
 
 /**
  * Ingests merchant ledger files (contract §3.1) into `ledger_entries`, one transaction per file.
@@ -90,7 +89,7 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
       report.unchanged += result.unchanged;
       report.rejected.push(...result.rejected);
       options.logger.info(
-        { file, encoding: result.encoding, rows: result.rows, inserted: result.inserted, replaced: result.replaced, unchanged: result.unchanged, rejected: result.rejected.length },
+        { file, encoding: result.encoding, parallel: result.parallel, rows: result.rows, inserted: result.inserted, replaced: result.replaced, unchanged: result.unchanged, rejected: result.rejected.length },
         'ledger file ingested',
       );
     }
@@ -102,6 +101,8 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
 
 interface FileResult {
   encoding: TextEncoding;
+  /** Parsed on two threads (ledger-parallel.ts). */
+  parallel: boolean;
   rows: number;
   inserted: number;
   replaced: number;
@@ -117,38 +118,47 @@ async function ingestFile(
   rowsBefore: number,
   options: IngestOptions,
 ): Promise<FileResult> {
-  const batches = csvRecords(decodedChunks(file, encoding))[Symbol.asyncIterator]();
-  const first = await batches.next();
+  let batches = csvRecords(decodedChunks(file, encoding))[Symbol.asyncIterator]();
+  let first: IteratorResult<CsvRecord[]>;
+  try {
+    first = await batches.next();
+  } catch (error) {
+    await batches.return(undefined).catch(() => undefined);
+    throw error;
+  }
   const header = first.done ? undefined : first.value[0];
-  if (!header || header.malformed) throw new ReconError('INPUT', `${file}: not a CSV file with a header row`);
+  if (!header || header.malformed) {
+    await batches.return(undefined).catch(() => undefined);
+    throw new ReconError('INPUT', `${file}: not a CSV file with a header row`);
+  }
   const mapped = mapLedgerHeader(header.fields, options.ledgerMap);
-  if (!mapped.ok) throw new ReconError('INPUT', `${file}: ${mapped.problem}`);
+  if (!mapped.ok) {
+    await batches.return(undefined).catch(() => undefined);
+    throw new ReconError('INPUT', `${file}: ${mapped.problem}`);
+  }
   const columns = mapped.columns;
-  const rejected: RejectedRow[] = [];
+  const size = (await stat(file)).size;
+  const split = size >= (options.parallelFromBytes ?? PARALLEL_FROM_BYTES) ? await findSplit(file, size) : null;
+  let rejected: RejectedRow[] = [];
   let rows = 0;
   let staged = 0;
 
   // Reads, checks and formats rows for COPY; pipeline() applies COPY's backpressure to it.
   async function* copyText(): AsyncGenerator<string> {
-    let piece = '';
+    const builder = new PieceBuilder(columns, file);
     const take = (records: CsvRecord[], from: number): void => {
-      for (let i = from; i < records.length; i++) {
-        const record = records[i]!;
-        rows++;
-        const outcome = readLedgerRow(record, columns);
-        if (outcome.ok) {
-          piece += stagedLine(outcome.entry, record.line, !mayNeedEscape(record.raw));
-          staged++;
-        } else {
-          rejected.push({ file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: detachedText(record.raw) });
-        }
-      }
+      builder.take(records, from);
+      const piece = builder.flush();
+      rows += piece.rows;
+      staged += piece.staged;
+      for (const r of piece.rejected) rejected.push(r);
+      builder.text = piece.text;
     };
     take(first.value as CsvRecord[], 1);
     for (;;) {
-      if (piece.length >= COPY_PIECE) {
-        yield piece;
-        piece = '';
+      if (builder.text.length >= COPY_PIECE) {
+        yield builder.text;
+        builder.text = '';
       }
       if (options.signal?.aborted) throw new ReconError('INTERRUPTED', `ingest of ${file} interrupted`);
       const next = await batches.next();
@@ -156,7 +166,7 @@ async function ingestFile(
       take(next.value, 0);
       options.onProgress?.(rowsBefore + rows);
     }
-    if (piece) yield piece;
+    if (builder.text) yield builder.text;
   }
 
   await beginFile(client);
@@ -165,7 +175,35 @@ async function ingestFile(
     const bulk = await startBulkLoad(client, file);
     if (!bulk) await createStage(client, file);
     const table = bulk ? 'ledger_entries' : 'ledger_stage';
-    await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
+    let parallel = false;
+    if (split) {
+      await batches.return(undefined);
+      const parts: [PartTask, PartTask] = [
+        { file, encoding, start: 0, end: split.byte, line: 1, skip: 1, partEnd: true, columns },
+        { file, encoding, start: split.byte, end: size, line: split.line, skip: 0, partEnd: false, columns },
+      ];
+      const counts: ParallelCounts = { rows: 0, staged: 0, rejected: [] };
+      const progress = (n: number): void => options.onProgress?.(rowsBefore + n);
+      await client.query('SAVEPOINT ledger_copy');
+      try {
+        await pipeline(Readable.from(parallelText(parts, counts, progress, options.signal), { objectMode: false }), copyInto(client, table));
+        await client.query('RELEASE SAVEPOINT ledger_copy');
+        ({ rows, staged, rejected } = counts);
+        parallel = true;
+      } catch (error) {
+        if (!(error instanceof ParallelFallback)) throw error;
+        options.logger.info({ file, reason: error.message }, 'reading the ledger file on one thread');
+        await client.query('ROLLBACK TO SAVEPOINT ledger_copy');
+      }
+    }
+    if (!parallel) {
+      if (split) {
+        // the header again, from a fresh read of the file
+        batches = csvRecords(decodedChunks(file, encoding))[Symbol.asyncIterator]();
+        first = await batches.next();
+      }
+      await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
+    }
     const copied = performance.now();
     let counts: { inserted: number; replaced: number; repeats: DuplicateRow[]; unchanged: number };
     if (bulk) {
@@ -186,7 +224,7 @@ async function ingestFile(
     );
     rejected.push(...(await duplicateRejections(file, encoding, counts.repeats)));
     rejected.sort((a, b) => a.line - b.line);
-    return { encoding, rows, inserted: counts.inserted, replaced: counts.replaced, unchanged: counts.unchanged, rejected };
+    return { encoding, parallel, rows, inserted: counts.inserted, replaced: counts.replaced, unchanged: counts.unchanged, rejected };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LEDGER_FIELDS } from '../../src/ingest/ledger-columns.ts';
 import type { LedgerEntryInput } from '../../src/ingest/ledger-row.ts';
 import { mayNeedEscape, stagedLine } from '../../src/ingest/ledger-stage.ts';
 
@@ -14,6 +15,14 @@ describe('stagedLine', () => {
     const line = stagedLine(entry, 7, false);
     expect(line).toMatch(/^7\tE1\tcharge\tORD-1\t\\N\t\\N\t2024-05-01\t2024-05-01\tcard\tTHB\t10\.00\t(\\N\t){7}3\t(\\N\t){3}[A-Za-z0-9+/]{22}==\n$/);
     expect(stagedLine(entry, 7, true)).toBe(line);
+  });
+
+  it('writes every field in LEDGER_FIELDS order on the fast path, filled or NULL', () => {
+    const filled = Object.fromEntries(LEDGER_FIELDS.map((f, i) => [f, f === 'term' ? i : `v${i}`])) as unknown as LedgerEntryInput;
+    expect(stagedLine(filled, 3, true)).toBe(stagedLine(filled, 3, false));
+    expect(stagedLine(filled, 3, true).split('\t').slice(1, -1)).toEqual(LEDGER_FIELDS.map((f, i) => (f === 'term' ? String(i) : `v${i}`)));
+    const empty = { ...filled, ...Object.fromEntries(LEDGER_FIELDS.slice(1).map((f) => [f, null])) } as LedgerEntryInput;
+    expect(stagedLine(empty, 3, true)).toBe(stagedLine(empty, 3, false));
   });
 
   it('escapes backslashes, tabs and line breaks so a value cannot break the COPY line', () => {
