@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import pg from 'pg';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { PG } from '../errors.ts';
@@ -22,21 +21,24 @@ const STAGE_TYPES: Record<(typeof LEDGER_FIELDS)[number], string> = {
 const FIELD_LIST = LEDGER_FIELDS.join(', ');
 
 /**
- * md5 (base64, cheaper to make here than hex) of the canonical row (the staged text of its fields): an unchanged row ingested again has
- * the same hash whatever its file, line or original spelling (`1,234.5` and `1234.50`).
- */
-export function ledgerContentHash(entry: LedgerEntryInput): string {
-  return hash('md5', canonicalText(entry), 'base64');
-}
-
-/**
- * The COPY text line of one entry: `source_line`, the fields, `content_hash`. The file name is
- * not repeated on every line (it made the COPY a fifth bigger): the load table's column
- * default supplies it.
+ * The COPY text line of one entry: `source_line` and the fields. The file name is not repeated
+ * on every line (it made the COPY a fifth bigger): the load table's column default supplies it.
+ * No content hash: whether a re-ingested row changed is asked of PostgreSQL, which compares the
+ * stored values themselves (`1,234.5` and `1234.50` are the same numeric), and only for the rows
+ * that meet an existing id, instead of hashing every row of every file here.
  */
 export function stagedLine(entry: LedgerEntryInput, line: number, plain = false): string {
-  const content = plain ? plainText(entry) : canonicalText(entry);
-  return `${line}\t${content}\t${hash('md5', content, 'base64')}\n`;
+  return `${line}\t${plain ? plainText(entry) : canonicalText(entry)}\n`;
+}
+
+/** The row's values as one comparable SQL value, for `alias`. */
+function rowOf(alias: string): string {
+  return `ROW(${LEDGER_FIELDS.map((f) => `${alias}.${f}`).join(', ')})`;
+}
+
+/** A digest of the row's values, for `ingest_seen` and repeats within a file (both rare). */
+function digestOf(alias: string): string {
+  return `md5(${rowOf(alias)}::text)`;
 }
 
 function canonicalText(entry: LedgerEntryInput): string {
@@ -83,7 +85,7 @@ function copyValue(value: string | number | null): string {
  */
 export async function createSessionTables(client: pg.Client): Promise<void> {
   await client.query(`CREATE TEMP TABLE ingest_seen (
-    entry_id text PRIMARY KEY, content_hash text NOT NULL, source_file text NOT NULL, source_line integer NOT NULL)`);
+    entry_id text PRIMARY KEY, digest text NOT NULL, source_file text NOT NULL, source_line integer NOT NULL)`);
   await client.query('CREATE TEMP TABLE ingest_replaced (entry_id text NOT NULL)');
 }
 
@@ -98,13 +100,13 @@ export async function beginFile(client: pg.Client): Promise<void> {
 /** The staging table for the upsert path (a bulk load COPYs straight into `ledger_entries`). */
 export async function createStage(client: pg.Client, file: string): Promise<void> {
   const columns = LEDGER_FIELDS.map((f) => `${f} ${STAGE_TYPES[f]}`).join(', ');
-  await client.query(`CREATE TEMP TABLE ledger_stage (source_file text NOT NULL DEFAULT ${pg.escapeLiteral(file)}, source_line integer NOT NULL, ${columns}, content_hash text NOT NULL) ON COMMIT DROP`);
+  await client.query(`CREATE TEMP TABLE ledger_stage (source_file text NOT NULL DEFAULT ${pg.escapeLiteral(file)}, source_line integer NOT NULL, ${columns}) ON COMMIT DROP`);
 }
 
 export type LoadTable = 'ledger_stage' | 'ledger_entries';
 
 export function copyInto(client: pg.Client, table: LoadTable): CopyStreamQuery {
-  return client.query(copyFrom(`COPY ${table} (source_line, ${FIELD_LIST}, content_hash) FROM STDIN`));
+  return client.query(copyFrom(`COPY ${table} (source_line, ${FIELD_LIST}) FROM STDIN`));
 }
 
 /** A staged row that repeats an `entry_id` read earlier in the same call with other content. */
@@ -123,7 +125,7 @@ export async function removeSeen(client: pg.Client): Promise<DuplicateRow[]> {
   const { rows } = await client.query<DuplicateRow>(`
     SELECT s.source_line AS line, s.entry_id AS "entryId", k.source_file AS "firstFile", k.source_line AS "firstLine"
     FROM ledger_stage s JOIN ingest_seen k USING (entry_id)
-    WHERE s.content_hash <> k.content_hash ORDER BY s.source_line`);
+    WHERE ${digestOf('s')} <> k.digest ORDER BY s.source_line`);
   await client.query('DELETE FROM ledger_stage s USING ingest_seen k WHERE k.entry_id = s.entry_id');
   return rows;
 }
@@ -149,15 +151,15 @@ export async function upsertStage(client: pg.Client): Promise<UpsertCounts> {
 }
 
 async function upsert(client: pg.Client): Promise<{ inserted: number; replaced: number }> {
-  const updates = [...LEDGER_FIELDS.slice(1), 'content_hash', 'source_file', 'source_line']
+  const updates = [...LEDGER_FIELDS.slice(1), 'source_file', 'source_line']
     .map((c) => `${c} = EXCLUDED.${c}`)
     .join(', ');
   const { rows } = await client.query<{ inserted: number; replaced: number }>(
     `WITH up AS (
-       INSERT INTO ledger_entries (${FIELD_LIST}, content_hash, source_file, source_line)
-       SELECT ${FIELD_LIST}, content_hash, source_file, source_line FROM ledger_stage
+       INSERT INTO ledger_entries (${FIELD_LIST}, source_file, source_line)
+       SELECT ${FIELD_LIST}, source_file, source_line FROM ledger_stage
        ON CONFLICT (entry_id) DO UPDATE SET ${updates}, ingested_at = now()
-       WHERE ledger_entries.content_hash <> EXCLUDED.content_hash
+       WHERE ${rowOf('ledger_entries')} IS DISTINCT FROM ${rowOf('EXCLUDED')}
        RETURNING entry_id, (xmax = 0) AS inserted),
      replaced AS (INSERT INTO ingest_replaced SELECT entry_id FROM up WHERE NOT inserted)
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS replaced FROM up`,
@@ -171,16 +173,16 @@ async function upsert(client: pg.Client): Promise<{ inserted: number; replaced: 
  */
 export async function removeRepeats(client: pg.Client, table: LoadTable): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
   await client.query(`CREATE TEMP TABLE ledger_repeats ON COMMIT DROP AS
-    SELECT source_file, source_line, entry_id, content_hash,
-           first_value(source_line) OVER w AS first_line, first_value(content_hash) OVER w AS first_hash
-    FROM ${table}
+    SELECT source_file, source_line, entry_id, ${digestOf('t')} AS digest,
+           first_value(source_line) OVER w AS first_line, first_value(${digestOf('t')}) OVER w AS first_digest
+    FROM ${table} t
     WHERE entry_id IN (SELECT entry_id FROM ${table} GROUP BY entry_id HAVING count(*) > 1)
     WINDOW w AS (PARTITION BY entry_id ORDER BY source_line)`);
   const { rowCount } = await client.query(`DELETE FROM ${table} s USING ledger_repeats r
     WHERE s.entry_id = r.entry_id AND s.source_line = r.source_line AND r.source_line <> r.first_line`);
   const { rows } = await client.query<DuplicateRow>(
     `SELECT source_line AS line, entry_id AS "entryId", source_file AS "firstFile", first_line AS "firstLine"
-     FROM ledger_repeats WHERE source_line <> first_line AND content_hash <> first_hash ORDER BY source_line`,
+     FROM ledger_repeats WHERE source_line <> first_line AND digest <> first_digest ORDER BY source_line`,
   );
   await client.query('DROP TABLE ledger_repeats');
   return { duplicates: rows, removed: rowCount ?? 0 };
@@ -260,7 +262,7 @@ async function addConstraints(client: pg.Client, dropped: DroppedIndexes): Promi
 /** Records the file's stored rows so later files of the same call can be checked against them. */
 export async function rememberLoaded(client: pg.Client, table: LoadTable, file: string): Promise<void> {
   await client.query(
-    `INSERT INTO ingest_seen SELECT entry_id, content_hash, source_file, source_line FROM ${table}
+    `INSERT INTO ingest_seen SELECT entry_id, ${digestOf('t')}, source_file, source_line FROM ${table} t
      WHERE source_file = $1 ON CONFLICT DO NOTHING`,
     [file],
   );

@@ -27,7 +27,6 @@ export interface LedgerEntryTable {
   supplier_no: string | null;
   model_no: string | null;
   product_type: string | null;
-  content_hash: string;
   source_file: string;
   source_line: number;
   ingested_at: Generated<Date>;

@@ -29,10 +29,10 @@ describe('ledger ingest idempotency', () => {
     await generateLedger(file, 5_000);
     const first = await ingestLedgers({ url }, [file], { logger: capturingLogger().logger });
     expect(first).toMatchObject({ rows: 5_000, inserted: 5_000, unchanged: 0, replaced: 0, rejected: [] });
-    const before = await db.selectFrom('ledger_entries').select(['entry_id', 'content_hash', 'ingested_at']).orderBy('entry_id').execute();
+    const before = await db.selectFrom('ledger_entries').selectAll().orderBy('entry_id').execute();
     const second = await ingestLedgers({ url }, [file], { logger: capturingLogger().logger });
     expect(second).toMatchObject({ rows: 5_000, inserted: 0, unchanged: 5_000, replaced: 0, rejected: [] });
-    const after = await db.selectFrom('ledger_entries').select(['entry_id', 'content_hash', 'ingested_at']).orderBy('entry_id').execute();
+    const after = await db.selectFrom('ledger_entries').selectAll().orderBy('entry_id').execute();
     expect(after).toEqual(before); // not even rewritten
   });
 

@@ -13,14 +13,14 @@ const entry: LedgerEntryInput = {
 describe('stagedLine', () => {
   it('writes NULL as \\N and the same line on the fast path as on the escaping path', () => {
     const line = stagedLine(entry, 7, false);
-    expect(line).toMatch(/^7\tE1\tcharge\tORD-1\t\\N\t\\N\t2024-05-01\t2024-05-01\tcard\tTHB\t10\.00\t(\\N\t){7}3\t(\\N\t){3}[A-Za-z0-9+/]{22}==\n$/);
+    expect(line).toMatch(/^7\tE1\tcharge\tORD-1\t\\N\t\\N\t2024-05-01\t2024-05-01\tcard\tTHB\t10\.00\t(\\N\t){7}3(\t\\N){3}\n$/);
     expect(stagedLine(entry, 7, true)).toBe(line);
   });
 
   it('writes every field in LEDGER_FIELDS order on the fast path, filled or NULL', () => {
     const filled = Object.fromEntries(LEDGER_FIELDS.map((f, i) => [f, f === 'term' ? i : `v${i}`])) as unknown as LedgerEntryInput;
     expect(stagedLine(filled, 3, true)).toBe(stagedLine(filled, 3, false));
-    expect(stagedLine(filled, 3, true).split('\t').slice(1, -1)).toEqual(LEDGER_FIELDS.map((f, i) => (f === 'term' ? String(i) : `v${i}`)));
+    expect(stagedLine(filled, 3, true).trimEnd().split('\t').slice(1)).toEqual(LEDGER_FIELDS.map((f, i) => (f === 'term' ? String(i) : `v${i}`)));
     const empty = { ...filled, ...Object.fromEntries(LEDGER_FIELDS.slice(1).map((f) => [f, null])) } as LedgerEntryInput;
     expect(stagedLine(empty, 3, true)).toBe(stagedLine(empty, 3, false));
   });
