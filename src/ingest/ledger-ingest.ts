@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import { csvRecords, type CsvRecord } from './csv-records.ts';
 import { decodedChunks, NotUtf8Error, type TextEncoding } from './decode.ts';
 import { encodingOf, expandCsvPaths } from './inputs.ts';
-import { mapLedgerHeader, type LedgerColumns, type LedgerMap } from './ledger-columns.ts';
+import { mapLedgerHeader, type LedgerMap } from './ledger-columns.ts';
 import { COPY_PIECE, PieceBuilder } from './ledger-pieces.ts';
 import { findSplit, PARALLEL_FROM_BYTES, ParallelFallback, parallelText, type ParallelCounts, type PartTask } from './ledger-parallel.ts';
 import {

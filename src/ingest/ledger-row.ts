@@ -1,35 +1,14 @@
 import type { CsvRecord } from './csv-records.ts';
-import type { LedgerColumns, LedgerField } from './ledger-columns.ts';
-import type { SourceType } from './ledger.table.ts';
+import type { Selectable } from 'kysely';
+import type { LedgerColumns } from './ledger-columns.ts';
+import type { LedgerEntryTable, SourceType } from './ledger.table.ts';
 import { readDate, readDecimal, readInteger, type DecimalRules, type ValueOutcome } from './values.ts';
 
-/** One ledger row, read and normalised: what is stored, before file and line are added. */
-export interface LedgerEntryInput {
-  entry_id: string;
-  entry_type: 'charge' | 'refund' | 'void';
-  reference_order: string | null;
-  charge_id: string | null;
-  order_id: string | null;
-  /** `YYYY-MM-DD` */
-  transaction_date: string;
-  entry_date: string;
-  source_type: SourceType;
-  /** upper case */
-  currency: string;
-  /** two-decimal text, e.g. `1234.50` */
-  amount: string;
-  mdr: string | null;
-  vat: string | null;
-  net_amount: string | null;
-  refund_id: string | null;
-  mid: string | null;
-  plan_id: string | null;
-  ipan_mode: string | null;
-  term: number | null;
-  supplier_no: string | null;
-  model_no: string | null;
-  product_type: string | null;
-}
+/**
+ * One ledger row, read and normalised (dates `YYYY-MM-DD`, amounts two-decimal text, currency
+ * upper case): what is stored, before file and line are added.
+ */
+export type LedgerEntryInput = Omit<Selectable<LedgerEntryTable>, 'source_file' | 'source_line' | 'ingested_at'>;
 
 export type LedgerRowOutcome =
   | { ok: true; entry: LedgerEntryInput }

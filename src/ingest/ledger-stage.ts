@@ -89,12 +89,11 @@ export async function createSessionTables(client: pg.Client): Promise<void> {
   await client.query('CREATE TEMP TABLE ingest_replaced (entry_id text NOT NULL)');
 }
 
-/** Opens the file's transaction with an empty staging table. */
+/** Opens the file's transaction. */
 export async function beginFile(client: pg.Client): Promise<void> {
   await client.query('BEGIN');
   // The duplicate check groups a whole file by entry_id: give it room to do so in memory.
   await client.query(`SET LOCAL work_mem = '128MB'`);
-  const columns = LEDGER_FIELDS.map((f) => `${f} ${STAGE_TYPES[f]}`).join(', ');
 }
 
 /** The staging table for the upsert path (a bulk load COPYs straight into `ledger_entries`). */
