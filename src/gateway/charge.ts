@@ -51,10 +51,11 @@ export interface GatewaySource {
   readonly cardMasking: string | null;
 }
 
-/** `settlement_info`, all Decimal(14,4); a field that is absent is `null`, a `0.0` is zero (§6.1.5). */
-export interface GatewaySettlement {
-  /** `settle_amount` (every sample) or `settlement_amount` (the guide's tables). */
-  readonly settleAmount: Money | null;
+/**
+ * The figures `settlement_info` and each `refund_info` entry share, all Decimal(14,4); a field
+ * that is absent is `null`, a `0.0` is zero (§6.1.5).
+ */
+export interface GatewayFigures {
   readonly bahtAmount: Money | null;
   readonly exchangeRate: Money | null;
   readonly origAmount: Money | null;
@@ -63,17 +64,17 @@ export interface GatewaySettlement {
   readonly origNetAmount: Money | null;
 }
 
+/** `settlement_info`. */
+export interface GatewaySettlement extends GatewayFigures {
+  /** `settle_amount` (every sample) or `settlement_amount` (the guide's tables). */
+  readonly settleAmount: Money | null;
+}
+
 /** One entry of `refund_info`. */
-export interface GatewayRefund {
+export interface GatewayRefund extends GatewayFigures {
   readonly refundId: string | null;
   /** `refund_amount`, else `settle_amount` (the Inquiry sample), else `orig_amount` (contract §4). */
   readonly amount: Money | null;
-  readonly bahtAmount: Money | null;
-  readonly exchangeRate: Money | null;
-  readonly origAmount: Money | null;
-  readonly origMdr: Money | null;
-  readonly origVat: Money | null;
-  readonly origNetAmount: Money | null;
   /** e.g. `OBAVL` (insufficient balance): the refund did not go through. */
   readonly errorCode: string | null;
   readonly errorMessage: string | null;
@@ -196,12 +197,7 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
   return {
     // The guide's tables say settlement_amount; every sample sends settle_amount.
     settleAmount: amount('settle_amount') ?? amount('settlement_amount'),
-    bahtAmount: amount('baht_amount'),
-    exchangeRate: amount('exchange_rate'),
-    origAmount: amount('orig_amount'),
-    origMdr: amount('orig_mdr'),
-    origVat: amount('orig_vat'),
-    origNetAmount: amount('orig_net_amount'),
+    ...figures(amount),
   };
 }
 
@@ -221,18 +217,24 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
       refundId: text(entry.refund_id),
       // §6.1.2's table says refund_amount; its sample repeats settle_amount instead.
       amount: amount('refund_amount') ?? amount('settle_amount') ?? amount('orig_amount'),
-      bahtAmount: amount('baht_amount'),
-      exchangeRate: amount('exchange_rate'),
-      origAmount: amount('orig_amount'),
-      origMdr: amount('orig_mdr'),
-      origVat: amount('orig_vat'),
-      origNetAmount: amount('orig_net_amount'),
+      ...figures(amount),
       errorCode: text(entry.error_code),
       errorMessage: text(entry.error_message),
       refundDate: text(entry.refund_date),
     });
   });
   return refunds;
+}
+
+function figures(amount: (field: string) => Money | null): GatewayFigures {
+  return {
+    bahtAmount: amount('baht_amount'),
+    exchangeRate: amount('exchange_rate'),
+    origAmount: amount('orig_amount'),
+    origMdr: amount('orig_mdr'),
+    origVat: amount('orig_vat'),
+    origNetAmount: amount('orig_net_amount'),
+  };
 }
 
 /**
