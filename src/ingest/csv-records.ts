@@ -1,15 +1,43 @@
 /**
- * A streaming CSV reader (RFC 4180, as Excel and finance systems write it) that keeps what a
- * rejected row needs: the line a text editor shows where the record starts, and its original
- * text. We read the file ourselves rather than with csv-parse because csv-parse manages about
- * 100,000 records/s on this machine, a tenth of what ingesting a million-row ledger needs; lines
- * without quotes (nearly all of them) take a `split(',')` fast path.
+ * A streaming CSV reader (RFC 4180, as Excel and finance systems write it) over UTF-8 bytes, that
+ * keeps what a rejected row needs: the line a text editor shows where the record starts, and its
+ * original text. We read the bytes ourselves rather than with csv-parse because a million-row
+ * ledger needs several times the ~100,000 records/s csv-parse manages on this machine, and
+ * because most ledger rows can then go from the file's bytes to COPY bytes without becoming
+ * JavaScript strings at all (ledger-pieces.ts). Only ASCII bytes delimit, so UTF-8 text (and
+ * Windows-874 transcoded to UTF-8) passes through untouched.
  *
  * Lenient where exports are sloppy: a quote inside an unquoted value is literal, text after a
  * closing quote is kept, LF or CRLF, blank lines skipped. A quoted value never closed is one bad
  * record (its first line), and reading resumes on the next line, so one stray quote cannot
  * swallow the rest of the file.
  */
+
+/**
+ * One record as byte ranges of `bytes`, valid only during the callback that receives it (the
+ * reader reuses it and its buffer).
+ */
+export interface RecordSpan {
+  bytes: Buffer;
+  /** 1-based physical line where the record starts. */
+  line: number;
+  /** The record's bytes: [start, end), line terminator excluded. */
+  start: number;
+  end: number;
+  /** Field `k` is the bytes [fieldStarts[k], fieldEnds[k]), quotes included (see {@link fieldValue}). */
+  count: number;
+  fieldStarts: Int32Array;
+  fieldEnds: Int32Array;
+  /**
+   * Every quoted field is exactly `"…"` with no doubled quote inside, and no value holds a
+   * backslash, tab, CR or line feed: each value is its bytes (quotes off), and safe in COPY text.
+   */
+  plain: boolean;
+  /** Set when the record could not be split into fields (the fields are then its first line split at commas). */
+  malformed: string | undefined;
+}
+
+/** A record as strings, for callers that want them (header, plan report, rejected rows). */
 export interface CsvRecord {
   fields: string[];
   /** 1-based physical line where the record starts. */
@@ -25,149 +53,222 @@ const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
 /** A quoted value spanning more than this is a stray quote, not a value. */
-const MAX_RECORD_CHARS = 1 << 20;
+const MAX_RECORD_BYTES = 1 << 20;
+const UNCLOSED = 'a quoted value is never closed';
 
-export interface CsvRecordsOptions {
-  /** Line number of the first line of `chunks` (1 unless reading a part of a file). */
-  line?: number;
+// Byte classes: outside quotes, 1 ends a value; 2 needs a closer look (may make a record not plain).
+const OUTSIDE = new Uint8Array(256);
+OUTSIDE[COMMA] = 1;
+OUTSIDE[LF] = 1;
+OUTSIDE[CR] = 2;
+OUTSIDE[0x5c] = 2; // backslash
+OUTSIDE[0x09] = 2; // tab
+// Inside quotes, 1 may end the value; 2 is kept but makes the record not plain.
+const INSIDE = new Uint8Array(256);
+INSIDE[QUOTE] = 1;
+INSIDE[LF] = 2;
+INSIDE[CR] = 2;
+INSIDE[0x5c] = 2;
+INSIDE[0x09] = 2;
+
+export class CsvReader {
+  private rest: Buffer = Buffer.alloc(0);
+  private line = 1;
+  /** Line feeds inside the quoted values of the record just scanned. */
+  private lineFeeds = 0;
+  private readonly span: RecordSpan = {
+    bytes: this.rest,
+    line: 0,
+    start: 0,
+    end: 0,
+    count: 0,
+    fieldStarts: new Int32Array(64),
+    fieldEnds: new Int32Array(64),
+    plain: true,
+    malformed: undefined,
+  };
+
   /**
-   * The chunks are a part of a file that must end exactly at a record boundary, with the rest
-   * of the file still to come: the end is not treated as the end of the file, and text left
-   * over in an unfinished record throws {@link RecordSplitError}.
+   * Calls `onRecord` for each record completed by `chunk`; `null` is the end of the file, which
+   * completes the last record.
    */
-  partEnd?: boolean;
-}
-
-/** A part of a file did not end at a record boundary (see {@link CsvRecordsOptions.partEnd}). */
-export class RecordSplitError extends Error {
-  constructor() {
-    super('the part does not end at a record boundary');
-    this.name = 'RecordSplitError';
-  }
-}
-
-/** Records in batches (one per chunk read), so the caller pays one `await` per batch. */
-export async function* csvRecords(chunks: AsyncIterable<string>, options: CsvRecordsOptions = {}): AsyncGenerator<CsvRecord[]> {
-  const reader = new CsvReader(options.line ?? 1);
-  for await (const chunk of chunks) {
-    const batch = reader.push(chunk, false);
-    if (batch.length) yield batch;
-  }
-  if (options.partEnd) {
-    if (reader.pending()) throw new RecordSplitError();
-    return;
-  }
-  const last = reader.push('', true);
-  if (last.length) yield last;
-}
-
-type Scan = { kind: 'record'; fields: string[]; end: number; next: number } | { kind: 'incomplete' } | { kind: 'unclosed' };
-
-class CsvReader {
-  private text = '';
-  private pos = 0;
-  private line: number;
-  /** Position of the next `"` at or after `pos` (-1: none in `text`), so we never rescan. */
-  private nextQuote = -2;
-
-  constructor(line: number) {
-    this.line = line;
-  }
-
-  /** True when text of an unfinished record is waiting for more. */
-  pending(): boolean {
-    return this.pos < this.text.length;
-  }
-
-  push(chunk: string, eof: boolean): CsvRecord[] {
-    this.text = this.pos < this.text.length ? this.text.slice(this.pos) + chunk : chunk;
-    this.pos = 0;
-    this.nextQuote = -2;
-    const records: CsvRecord[] = [];
-    const text = this.text;
-    while (this.pos < text.length) {
-      const start = this.pos;
-      const newline = text.indexOf('\n', start);
-      if (newline === -1 && !eof) break;
-      const lineEnd = newline === -1 ? text.length : newline;
-      const contentEnd = lineEnd > start && text.charCodeAt(lineEnd - 1) === CR ? lineEnd - 1 : lineEnd;
-      if (contentEnd === start) {
-        this.skipLine(lineEnd); // blank line
+  push(chunk: Buffer | null, onRecord: (record: RecordSpan) => void): void {
+    const eof = chunk === null;
+    const bytes = chunk === null ? this.rest : this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const length = bytes.length;
+    const span = this.span;
+    span.bytes = bytes;
+    let pos = 0;
+    while (pos < length) {
+      const first = bytes[pos];
+      if (first === LF) {
+        this.line++; // blank line
+        pos++;
         continue;
       }
-      if (this.nextQuote !== -1 && this.nextQuote < start) this.nextQuote = text.indexOf('"', start);
-      if (this.nextQuote === -1 || this.nextQuote >= lineEnd) {
-        const raw = text.slice(start, contentEnd);
-        records.push({ fields: raw.split(','), line: this.line, raw });
-        this.skipLine(lineEnd);
+      if (first === CR && (pos + 1 < length ? bytes[pos + 1] === LF : eof)) {
+        this.line++;
+        pos += 2;
         continue;
       }
-      const scan = this.scanQuoted(start, eof);
-      if (scan.kind === 'incomplete' && text.length - start <= MAX_RECORD_CHARS) break;
-      if (scan.kind !== 'record') {
-        // fields split naively, so that at least an entry id before the stray quote is readable
-        const raw = text.slice(start, contentEnd);
-        records.push({ fields: raw.split(','), line: this.line, raw, malformed: 'a quoted value is never closed' });
-        this.skipLine(lineEnd);
-        continue;
-      }
-      const raw = text.slice(start, scan.end);
-      records.push({ fields: scan.fields, line: this.line, raw });
-      this.line += 1 + countNewlines(raw);
-      this.pos = scan.next;
+      const next = this.scan(bytes, pos, eof);
+      if (next === -1) break; // needs more bytes
+      span.line = this.line;
+      onRecord(span);
+      this.line += 1 + this.lineFeeds;
+      pos = next;
     }
-    return records;
+    this.rest = pos < length ? Buffer.from(bytes.subarray(pos)) : Buffer.alloc(0);
   }
 
-  private skipLine(lineEnd: number): void {
-    this.line += 1;
-    this.pos = lineEnd + 1;
-  }
-
-  /** One record that has a quote somewhere, character by character. */
-  private scanQuoted(start: number, eof: boolean): Scan {
-    const text = this.text;
-    const fields: string[] = [];
-    let i = start;
-    let newline = -2; // next LF at or after i, found lazily
-    let comma = -2; // next comma at or after i
+  /**
+   * Splits the record at `pos` into the span; returns where the next record starts, or -1 when
+   * the record is not complete in `bytes`.
+   */
+  private scan(bytes: Buffer, pos: number, eof: boolean): number {
+    const span = this.span;
+    const length = bytes.length;
+    let starts = span.fieldStarts;
+    let ends = span.fieldEnds;
+    let count = 0;
+    let plain = true;
+    let lineFeeds = 0;
+    let i = pos;
     for (;;) {
-      let value = '';
-      if (text.charCodeAt(i) === QUOTE) {
+      const fieldStart = i;
+      if (i < length && bytes[i] === QUOTE) {
         i++;
         for (;;) {
-          const quote = text.indexOf('"', i);
-          if (quote === -1) return eof ? { kind: 'unclosed' } : { kind: 'incomplete' };
-          value += text.slice(i, quote);
-          if (quote + 1 >= text.length && !eof) return { kind: 'incomplete' }; // `""` split across chunks?
-          if (text.charCodeAt(quote + 1) === QUOTE) {
-            value += '"';
-            i = quote + 2;
+          let c = 0;
+          while (i < length && (c = INSIDE[bytes[i]!]!) !== 1) {
+            if (c === 2) {
+              plain = false;
+              if (bytes[i] === LF) lineFeeds++;
+            }
+            i++;
+          }
+          if (i >= length || (i + 1 >= length && !eof)) {
+            // no closing quote yet, or a quote that may be the first of a doubled one
+            if (!eof && length - pos <= MAX_RECORD_BYTES) return -1;
+            if (i >= length) return this.unclosed(bytes, pos, eof);
+          }
+          if (bytes[i + 1] === QUOTE) {
+            plain = false;
+            i += 2;
             continue;
           }
-          i = quote + 1;
+          i++;
           break;
         }
       }
-      if (newline !== -1 && newline < i) newline = text.indexOf('\n', i);
-      if (comma !== -1 && comma < i) comma = text.indexOf(',', i);
-      const stop = Math.min(comma === -1 ? text.length : comma, newline === -1 ? text.length : newline);
-      value += text.slice(i, stop > i && text.charCodeAt(stop - 1) === CR && text.charCodeAt(stop) === LF ? stop - 1 : stop);
-      fields.push(value);
-      i = stop;
-      if (i >= text.length) return eof ? { kind: 'record', fields, end: i, next: i } : { kind: 'incomplete' };
-      if (text.charCodeAt(i) === COMMA) {
+      const after = i; // the value's unquoted part (all of it, for an unquoted value)
+      let c = 0;
+      while (i < length && (c = OUTSIDE[bytes[i]!]!) !== 1) {
+        // a CR is plain only as the first half of CRLF or the file's very last byte
+        if (c === 2 && !(bytes[i] === CR && (i + 1 === length ? eof : bytes[i + 1] === LF))) plain = false;
+        i++;
+      }
+      if (i >= length && !eof) return -1;
+      const fieldEnd = i > after && bytes[i - 1] === CR && (i >= length || bytes[i] === LF) ? i - 1 : i;
+      if (fieldEnd > after && bytes[fieldStart] === QUOTE) plain = false; // text after the closing quote
+      if (count === starts.length) [starts, ends] = this.grow();
+      starts[count] = fieldStart;
+      ends[count] = fieldEnd;
+      count++;
+      if (i < length && bytes[i] === COMMA) {
         i++;
         continue;
       }
-      // a line feed ends the record
-      return { kind: 'record', fields, end: text.charCodeAt(i - 1) === CR ? i - 1 : i, next: i + 1 };
+      span.start = pos;
+      span.end = fieldEnd;
+      span.count = count;
+      span.plain = plain;
+      span.malformed = undefined;
+      this.lineFeeds = lineFeeds;
+      return i < length ? i + 1 : length;
     }
+  }
+
+  /** The record's first line as a bad record, split at commas so that an entry id before the stray quote is readable. */
+  private unclosed(bytes: Buffer, pos: number, eof: boolean): number {
+    const span = this.span;
+    const newline = bytes.indexOf(LF, pos);
+    if (newline === -1 && !eof) return -1;
+    const lineEnd = newline === -1 ? bytes.length : newline;
+    const end = lineEnd > pos && bytes[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+    let count = 0;
+    let fieldStart = pos;
+    for (let i = pos; i <= end; i++) {
+      if (i < end && bytes[i] !== COMMA) continue;
+      if (count === span.fieldStarts.length) this.grow();
+      span.fieldStarts[count] = fieldStart;
+      span.fieldEnds[count] = i;
+      count++;
+      fieldStart = i + 1;
+    }
+    span.start = pos;
+    span.end = end;
+    span.count = count;
+    span.plain = false;
+    span.malformed = UNCLOSED;
+    this.lineFeeds = 0;
+    return newline === -1 ? bytes.length : newline + 1;
+  }
+
+  private grow(): [Int32Array, Int32Array] {
+    const span = this.span;
+    const starts = new Int32Array(span.fieldStarts.length * 2);
+    const ends = new Int32Array(span.fieldEnds.length * 2);
+    starts.set(span.fieldStarts);
+    ends.set(span.fieldEnds);
+    span.fieldStarts = starts;
+    span.fieldEnds = ends;
+    return [starts, ends];
   }
 }
 
-function countNewlines(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
-  return count;
+/** Field `k`'s value: its bytes as text, quotes taken off and doubled quotes undone. */
+export function fieldValue(span: RecordSpan, k: number): string {
+  const { bytes } = span;
+  const start = span.fieldStarts[k]!;
+  const end = span.fieldEnds[k]!;
+  if (span.malformed || bytes[start] !== QUOTE) return bytes.toString('utf8', start, end);
+  let value = '';
+  let i = start + 1;
+  for (;;) {
+    const quote = bytes.indexOf(QUOTE, i);
+    if (quote === -1 || quote >= end) return value + bytes.toString('utf8', i, end); // unreachable for a well-formed record
+    value += bytes.toString('utf8', i, quote);
+    if (bytes[quote + 1] === QUOTE && quote + 1 < end) {
+      value += '"';
+      i = quote + 2;
+      continue;
+    }
+    return value + bytes.toString('utf8', quote + 1, end); // text after the closing quote is kept
+  }
+}
+
+/** The span as strings (fresh ones: they do not keep the read buffer alive). */
+export function recordOf(span: RecordSpan): CsvRecord {
+  const fields: string[] = [];
+  for (let k = 0; k < span.count; k++) fields.push(fieldValue(span, k));
+  const record: CsvRecord = { fields, line: span.line, raw: span.bytes.toString('utf8', span.start, span.end) };
+  if (span.malformed) record.malformed = span.malformed;
+  return record;
+}
+
+/** Records as strings, in batches (one per chunk read), so the caller pays one `await` per batch. */
+export async function* csvRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<CsvRecord[]> {
+  const reader = new CsvReader();
+  let batch: CsvRecord[] = [];
+  const take = (span: RecordSpan): void => {
+    batch.push(recordOf(span));
+  };
+  for await (const chunk of chunks) {
+    reader.push(chunk, take);
+    if (batch.length) yield batch;
+    batch = [];
+  }
+  reader.push(null, take);
+  if (batch.length) yield batch;
 }

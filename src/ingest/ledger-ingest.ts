@@ -1,15 +1,13 @@
-import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { csvRecords, type CsvRecord } from './csv-records.ts';
-import { decodedChunks, NotUtf8Error, type TextEncoding } from './decode.ts';
+import { csvRecords } from './csv-records.ts';
+import { utf8Chunks, NotUtf8Error, type TextEncoding } from './decode.ts';
 import { encodingOf, expandCsvPaths } from './inputs.ts';
-import { mapLedgerHeader, type LedgerMap } from './ledger-columns.ts';
-import { COPY_PIECE, PieceBuilder } from './ledger-pieces.ts';
-import { findSplit, PARALLEL_FROM_BYTES, ParallelFallback, parallelText, type ParallelCounts, type PartTask } from './ledger-parallel.ts';
+import { mapLedgerHeader, type LedgerColumns, type LedgerMap } from './ledger-columns.ts';
+import { ledgerPieces } from './ledger-pieces.ts';
 import {
   beginFile,
   copyInto,
@@ -23,7 +21,7 @@ import {
   upsertStage,
   type DuplicateRow,
 } from './ledger-stage.ts';
-import { detachedText, type RejectedRow } from './rejected.ts';
+import type { RejectedRow } from './rejected.ts';
 
 export { loadLedgerMap } from './ledger-columns.ts';
 
@@ -43,8 +41,6 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** Called now and then with the number of data rows read so far in this call. */
   onProgress?: (rows: number) => void;
-  /** Files at least this large are parsed on two threads, main and a worker (default 16 MB; tests lower it). */
-  parallelFromBytes?: number;
 }
 
 /** Where to ingest: COPY needs a connection of its own, so the database's URL. */
@@ -89,7 +85,7 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
       report.unchanged += result.unchanged;
       report.rejected.push(...result.rejected);
       options.logger.info(
-        { file, encoding: result.encoding, parallel: result.parallel, rows: result.rows, inserted: result.inserted, replaced: result.replaced, unchanged: result.unchanged, rejected: result.rejected.length },
+        { file, encoding: result.encoding, rows: result.rows, inserted: result.inserted, replaced: result.replaced, unchanged: result.unchanged, rejected: result.rejected.length },
         'ledger file ingested',
       );
     }
@@ -101,8 +97,6 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
 
 interface FileResult {
   encoding: TextEncoding;
-  /** Parsed on two threads (ledger-parallel.ts). */
-  parallel: boolean;
   rows: number;
   inserted: number;
   replaced: number;
@@ -118,55 +112,21 @@ async function ingestFile(
   rowsBefore: number,
   options: IngestOptions,
 ): Promise<FileResult> {
-  let batches = csvRecords(decodedChunks(file, encoding))[Symbol.asyncIterator]();
-  let first: IteratorResult<CsvRecord[]>;
-  try {
-    first = await batches.next();
-  } catch (error) {
-    await batches.return(undefined).catch(() => undefined);
-    throw error;
-  }
-  const header = first.done ? undefined : first.value[0];
-  if (!header || header.malformed) {
-    await batches.return(undefined).catch(() => undefined);
-    throw new ReconError('INPUT', `${file}: not a CSV file with a header row`);
-  }
-  const mapped = mapLedgerHeader(header.fields, options.ledgerMap);
-  if (!mapped.ok) {
-    await batches.return(undefined).catch(() => undefined);
-    throw new ReconError('INPUT', `${file}: ${mapped.problem}`);
-  }
-  const columns = mapped.columns;
-  const size = (await stat(file)).size;
-  const split = size >= (options.parallelFromBytes ?? PARALLEL_FROM_BYTES) ? await findSplit(file, size) : null;
-  let rejected: RejectedRow[] = [];
+  const columns = await readHeader(file, encoding, options.ledgerMap);
   let rows = 0;
   let staged = 0;
+  const rejected: RejectedRow[] = [];
 
-  // Reads, checks and formats rows for COPY; pipeline() applies COPY's backpressure to it.
-  async function* copyText(): AsyncGenerator<string> {
-    const builder = new PieceBuilder(columns, file);
-    const take = (records: CsvRecord[], from: number): void => {
-      builder.take(records, from);
-      const piece = builder.flush();
+  // COPY text of the file's rows; pipeline() applies COPY's backpressure to it.
+  async function* copyText(): AsyncGenerator<Buffer> {
+    for await (const piece of ledgerPieces(file, encoding, columns)) {
       rows += piece.rows;
       staged += piece.staged;
       for (const r of piece.rejected) rejected.push(r);
-      builder.text = piece.text;
-    };
-    take(first.value as CsvRecord[], 1);
-    for (;;) {
-      if (builder.text.length >= COPY_PIECE) {
-        yield builder.text;
-        builder.text = '';
-      }
-      if (options.signal?.aborted) throw new ReconError('INTERRUPTED', `ingest of ${file} interrupted`);
-      const next = await batches.next();
-      if (next.done) break;
-      take(next.value, 0);
       options.onProgress?.(rowsBefore + rows);
+      yield* piece.bytes;
+      if (options.signal?.aborted) throw new ReconError('INTERRUPTED', `ingest of ${file} interrupted`);
     }
-    if (builder.text) yield builder.text;
   }
 
   await beginFile(client);
@@ -175,35 +135,7 @@ async function ingestFile(
     const bulk = await startBulkLoad(client, file);
     if (!bulk) await createStage(client, file);
     const table = bulk ? 'ledger_entries' : 'ledger_stage';
-    let parallel = false;
-    if (split) {
-      await batches.return(undefined);
-      const parts: [PartTask, PartTask] = [
-        { file, encoding, start: 0, end: split.byte, line: 1, skip: 1, partEnd: true, columns },
-        { file, encoding, start: split.byte, end: size, line: split.line, skip: 0, partEnd: false, columns },
-      ];
-      const counts: ParallelCounts = { rows: 0, staged: 0, rejected: [] };
-      const progress = (n: number): void => options.onProgress?.(rowsBefore + n);
-      await client.query('SAVEPOINT ledger_copy');
-      try {
-        await pipeline(Readable.from(parallelText(parts, counts, progress, options.signal), { objectMode: false }), copyInto(client, table));
-        await client.query('RELEASE SAVEPOINT ledger_copy');
-        ({ rows, staged, rejected } = counts);
-        parallel = true;
-      } catch (error) {
-        if (!(error instanceof ParallelFallback)) throw error;
-        options.logger.info({ file, reason: error.message }, 'reading the ledger file on one thread');
-        await client.query('ROLLBACK TO SAVEPOINT ledger_copy');
-      }
-    }
-    if (!parallel) {
-      if (split) {
-        // the header again, from a fresh read of the file
-        batches = csvRecords(decodedChunks(file, encoding))[Symbol.asyncIterator]();
-        first = await batches.next();
-      }
-      await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
-    }
+    await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
     const copied = performance.now();
     let counts: { inserted: number; replaced: number; repeats: DuplicateRow[]; unchanged: number };
     if (bulk) {
@@ -224,11 +156,22 @@ async function ingestFile(
     );
     rejected.push(...(await duplicateRejections(file, encoding, counts.repeats)));
     rejected.sort((a, b) => a.line - b.line);
-    return { encoding, parallel, rows, inserted: counts.inserted, replaced: counts.replaced, unchanged: counts.unchanged, rejected };
+    return { encoding, rows, inserted: counts.inserted, replaced: counts.replaced, unchanged: counts.unchanged, rejected };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** The file's header mapped to the canonical columns; a file that cannot be used throws. */
+async function readHeader(file: string, encoding: TextEncoding, ledgerMap: LedgerMap | undefined): Promise<LedgerColumns> {
+  const batches = csvRecords(utf8Chunks(file, encoding));
+  const first = await batches.next().finally(() => batches.return(undefined));
+  const header = first.done ? undefined : first.value[0];
+  if (!header || header.malformed) throw new ReconError('INPUT', `${file}: not a CSV file with a header row`);
+  const mapped = mapLedgerHeader(header.fields, ledgerMap);
+  if (!mapped.ok) throw new ReconError('INPUT', `${file}: ${mapped.problem}`);
+  return mapped.columns;
 }
 
 /** Rejections for repeated entry_ids, with their original text read back from the file. */
@@ -236,8 +179,8 @@ async function duplicateRejections(file: string, encoding: TextEncoding, repeats
   if (!repeats.length) return [];
   const wanted = new Map(repeats.map((r) => [r.line, r]));
   const raws = new Map<number, string>();
-  for await (const records of csvRecords(decodedChunks(file, encoding))) {
-    for (const record of records) if (wanted.has(record.line)) raws.set(record.line, detachedText(record.raw));
+  for await (const records of csvRecords(utf8Chunks(file, encoding))) {
+    for (const record of records) if (wanted.has(record.line)) raws.set(record.line, record.raw);
   }
   return repeats.map((r) => ({
     file,

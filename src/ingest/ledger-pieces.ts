@@ -1,64 +1,110 @@
-import type { CsvRecord } from './csv-records.ts';
+import { CsvReader, recordOf, type RecordSpan } from './csv-records.ts';
+import { utf8Chunks, type TextEncoding } from './decode.ts';
 import type { LedgerColumns } from './ledger-columns.ts';
 import { readLedgerRow } from './ledger-row.ts';
-import { mayNeedEscape, stagedLine } from './ledger-stage.ts';
-import { detachedText, type RejectedRow } from './rejected.ts';
+import { MAX_LINE_GROWTH, writePlainRow } from './ledger-row-bytes.ts';
+import { stagedLine } from './ledger-stage.ts';
+import type { RejectedRow } from './rejected.ts';
 
-/** Staged text is sent to COPY in pieces of about this size. */
+/** COPY text is handed on in pieces of at least this size. */
 export const COPY_PIECE = 256 * 1024;
+const BUFFER_SIZE = 2 * COPY_PIECE;
 
-/** What a run of records gave since the last {@link PieceBuilder.flush}. */
+/** What a run of records gave since the last piece. */
 export interface Piece {
-  /** COPY text lines of the rows that were read. */
-  text: string;
+  /** COPY text lines of the rows that were read, each buffer owning its memory (transferable). */
+  bytes: Buffer[];
   /** Data records read. */
   rows: number;
-  /** Rows in `text`. */
+  /** Rows in `bytes`. */
   staged: number;
   rejected: RejectedRow[];
 }
 
 /**
  * Reads, checks and formats ledger records into COPY text, collecting the rows that cannot be
- * read. Shared by the single-threaded ingest and the parse workers of a large file.
+ * read: the plainly good ones straight from bytes (ledger-row-bytes.ts), the rest through
+ * {@link readLedgerRow}, which words the rejections.
  */
 export class PieceBuilder {
-  text = '';
+  private out = Buffer.allocUnsafeSlow(BUFFER_SIZE);
+  private pos = 0;
+  private filled: Buffer[] = [];
   private rows = 0;
   private staged = 0;
   private rejected: RejectedRow[] = [];
-  /** Set once a record with a quoted value never closed was read (the reader's guess). */
-  unclosedQuote = false;
 
   constructor(
     private readonly columns: LedgerColumns,
     private readonly file: string,
+    /** Off only in tests, which compare the two readers. */
+    private readonly fromBytes = true,
   ) {}
 
-  take(records: readonly CsvRecord[], from: number): void {
-    const { columns, file } = this;
-    let text = this.text;
-    for (let i = from; i < records.length; i++) {
-      const record = records[i]!;
-      this.rows++;
-      if (record.malformed) this.unclosedQuote = true;
-      const outcome = readLedgerRow(record, columns);
-      if (outcome.ok) {
-        text += stagedLine(outcome.entry, record.line, !mayNeedEscape(record.raw));
-        this.staged++;
-      } else {
-        this.rejected.push({ file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: detachedText(record.raw) });
-      }
+  /** Takes one data record (a {@link CsvReader} callback). */
+  readonly take = (span: RecordSpan): void => {
+    this.rows++;
+    this.room(span.end - span.start + MAX_LINE_GROWTH);
+    const end = this.fromBytes ? writePlainRow(span, this.columns, this.out, this.pos) : -1;
+    if (end >= 0) {
+      this.pos = end;
+      this.staged++;
+      return;
     }
-    this.text = text;
+    const record = recordOf(span);
+    const outcome = readLedgerRow(record, this.columns);
+    if (!outcome.ok) {
+      this.rejected.push({ file: this.file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: record.raw });
+      return;
+    }
+    const line = stagedLine(outcome.entry, record.line);
+    this.room(Buffer.byteLength(line));
+    this.pos += this.out.write(line, this.pos, 'utf8');
+    this.staged++;
+  };
+
+  /** Bytes of COPY text waiting. */
+  get size(): number {
+    return this.pos + this.filled.reduce((sum, b) => sum + b.length, 0);
   }
 
   flush(): Piece {
-    const piece: Piece = { text: this.text, rows: this.rows, staged: this.staged, rejected: this.rejected };
-    this.text = '';
+    if (this.pos) this.filled.push(this.out.subarray(0, this.pos));
+    const piece: Piece = { bytes: this.filled, rows: this.rows, staged: this.staged, rejected: this.rejected };
+    this.out = Buffer.allocUnsafeSlow(BUFFER_SIZE);
+    this.pos = 0;
+    this.filled = [];
     this.rows = 0;
     this.staged = 0;
     this.rejected = [];
     return piece;
   }
+
+  /** Makes room for `bytes` more, setting the written part aside when the buffer is short of it. */
+  private room(bytes: number): void {
+    if (this.out.length - this.pos >= bytes) return;
+    if (this.pos) this.filled.push(this.out.subarray(0, this.pos));
+    this.out = Buffer.allocUnsafeSlow(Math.max(BUFFER_SIZE, bytes));
+    this.pos = 0;
+  }
+}
+
+/**
+ * The data rows of a ledger file (its first record is the header, already mapped to `columns`)
+ * read, checked and formatted, in pieces of about {@link COPY_PIECE}.
+ */
+export async function* ledgerPieces(file: string, encoding: TextEncoding, columns: LedgerColumns, fromBytes = true): AsyncGenerator<Piece> {
+  const builder = new PieceBuilder(columns, file, fromBytes);
+  const reader = new CsvReader();
+  let header = true;
+  const take = (span: RecordSpan): void => {
+    if (header) header = false;
+    else builder.take(span);
+  };
+  for await (const chunk of utf8Chunks(file, encoding)) {
+    reader.push(chunk, take);
+    if (builder.size >= COPY_PIECE) yield builder.flush();
+  }
+  reader.push(null, take);
+  yield builder.flush();
 }

@@ -25,10 +25,13 @@ const FIELD_LIST = LEDGER_FIELDS.join(', ');
  * on every line (it made the COPY a fifth bigger): the load table's column default supplies it.
  * No content hash: whether a re-ingested row changed is asked of PostgreSQL, which compares the
  * stored values themselves (`1,234.5` and `1234.50` are the same numeric), and only for the rows
- * that meet an existing id, instead of hashing every row of every file here.
+ * that meet an existing id, instead of hashing every row of every file here. (Most rows never
+ * come here: ledger-row-bytes.ts writes the same line straight from the file's bytes.)
  */
-export function stagedLine(entry: LedgerEntryInput, line: number, plain = false): string {
-  return `${line}\t${plain ? plainText(entry) : canonicalText(entry)}\n`;
+export function stagedLine(entry: LedgerEntryInput, line: number): string {
+  let text = `${line}\t${copyValue(entry.entry_id)}`;
+  for (let i = 1; i < LEDGER_FIELDS.length; i++) text += `\t${copyValue(entry[LEDGER_FIELDS[i]!])}`;
+  return `${text}\n`;
 }
 
 /** The row's values as one comparable SQL value, for `alias`. */
@@ -39,33 +42,6 @@ function rowOf(alias: string): string {
 /** A digest of the row's values, for `ingest_seen` and repeats within a file (both rare). */
 function digestOf(alias: string): string {
   return `md5(${rowOf(alias)}::text)`;
-}
-
-function canonicalText(entry: LedgerEntryInput): string {
-  let text = copyValue(entry.entry_id);
-  for (let i = 1; i < LEDGER_FIELDS.length; i++) text += `\t${copyValue(entry[LEDGER_FIELDS[i]!])}`;
-  return text;
-}
-
-/**
- * {@link canonicalText} for an entry read from a record with no backslash, tab or line break
- * anywhere (nearly all): nothing to escape, so no per-value check.
- */
-function plainText(e: LedgerEntryInput): string {
-  // Spelled out rather than a loop over LEDGER_FIELDS (a keyed load per field per row); the
-  // order is LEDGER_FIELDS' (a test compares it with canonicalText).
-  return (
-    `${e.entry_id}\t${e.entry_type ?? '\\N'}\t${e.reference_order ?? '\\N'}\t${e.charge_id ?? '\\N'}\t${e.order_id ?? '\\N'}` +
-    `\t${e.transaction_date ?? '\\N'}\t${e.entry_date ?? '\\N'}\t${e.source_type ?? '\\N'}\t${e.currency ?? '\\N'}\t${e.amount ?? '\\N'}` +
-    `\t${e.mdr ?? '\\N'}\t${e.vat ?? '\\N'}\t${e.net_amount ?? '\\N'}\t${e.refund_id ?? '\\N'}\t${e.mid ?? '\\N'}` +
-    `\t${e.plan_id ?? '\\N'}\t${e.ipan_mode ?? '\\N'}\t${e.term ?? '\\N'}\t${e.supplier_no ?? '\\N'}\t${e.model_no ?? '\\N'}` +
-    `\t${e.product_type ?? '\\N'}`
-  );
-}
-
-/** True when some value of the record may need escaping for COPY. */
-export function mayNeedEscape(raw: string): boolean {
-  return NEEDS_ESCAPE.test(raw);
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;

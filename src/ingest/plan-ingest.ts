@@ -3,11 +3,11 @@ import type { Database } from '../db/database.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { csvRecords } from './csv-records.ts';
-import { decodedChunks, NotUtf8Error, type TextEncoding } from './decode.ts';
+import { NotUtf8Error, utf8Chunks, type TextEncoding } from './decode.ts';
 import { encodingOf, expandCsvPaths } from './inputs.ts';
 import { mapPlanHeader, readPlanReportName, readPlanRow, type PlanReportName } from './plan-row.ts';
 import type { InstallmentPlanTable } from './plan.table.ts';
-import { detachedText, type RejectedRow } from './rejected.ts';
+import type { RejectedRow } from './rejected.ts';
 
 export interface PlanIngestReport {
   files: number;
@@ -73,7 +73,7 @@ async function ingestReport(
     let rows = 0;
     let stored = 0;
     let batch: Insertable<InstallmentPlanTable>[] = [];
-    for await (const records of csvRecords(decodedChunks(file, encoding))) {
+    for await (const records of csvRecords(utf8Chunks(file, encoding))) {
       for (const record of records) {
         if (!columns) {
           columns = record.malformed ? { ok: false, problem: 'not a CSV file with a header row' } : mapPlanHeader(record.fields);
@@ -90,7 +90,7 @@ async function ingestReport(
           else firstLineOfSeq.set(outcome.plan.seq_no, record.line);
         }
         if (reason !== undefined || !outcome.ok) {
-          rejected.push({ file, line: record.line, entryId: null, reason: reason ?? '', raw: detachedText(record.raw) });
+          rejected.push({ file, line: record.line, entryId: null, reason: reason ?? '', raw: record.raw });
           continue;
         }
         batch.push({ ...outcome.plan, source_line: record.line });

@@ -10,11 +10,3 @@ export interface RejectedRow {
   reason: string;
   raw: string;
 }
-
-/**
- * A copy of `raw` that does not keep the whole read chunk it was sliced from alive (V8 slices
- * share their parent string), so a file with many bad rows does not pin megabytes per row.
- */
-export function detachedText(raw: string): string {
-  return Buffer.from(raw, 'utf8').toString('utf8');
-}

@@ -11,16 +11,9 @@ const THAI_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 const BUDDHIST_ERA_FROM = 2400;
 const BUDDHIST_ERA_OFFSET = 543;
 
-// Ledgers repeat the same few dates on every row: remember recent answers.
-const dateCache = new Map<string, ValueOutcome>();
-
 /** `YYYY-MM-DD` or `DD/MM/YYYY`, Buddhist-era years converted → `YYYY-MM-DD`. */
 export function readDate(text: string, column: string): ValueOutcome {
-  const cached = dateCache.get(text);
-  if (cached) return cached.ok ? cached : { ok: false, problem: `${column} ${cached.problem}` };
   const outcome = parseDate(text.trim());
-  if (dateCache.size > 10_000) dateCache.clear();
-  dateCache.set(text, outcome);
   return outcome.ok ? outcome : { ok: false, problem: `${column} ${outcome.problem}` };
 }
 
@@ -59,7 +52,6 @@ const DIGIT_9 = 0x39;
 /**
  * `1234.5`, `1,234.50` → `1234.50`: commas only as thousands separators, at most two decimals,
  * since these are baht and satang and a third decimal means the export is not what we think.
- * A character loop rather than regular expressions: it runs several times per ledger row.
  */
 export function readDecimal(raw: string, column: string, rules: DecimalRules): ValueOutcome {
   const text = raw.trim();

@@ -1,17 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { csvRecords, type CsvRecord } from '../../src/ingest/csv-records.ts';
+import { CsvReader, csvRecords, type CsvRecord } from '../../src/ingest/csv-records.ts';
 
-async function read(chunks: string[]): Promise<CsvRecord[]> {
+async function read(chunks: (string | Buffer)[]): Promise<CsvRecord[]> {
   async function* source() {
-    yield* chunks;
+    for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   }
   const out: CsvRecord[] = [];
   for await (const batch of csvRecords(source())) out.push(...batch);
   return out;
 }
 
-const nasty = readFileSync(new URL('../fixtures/ledger/nasty.csv', import.meta.url), 'utf8');
+/** Whether the reader calls each record of `text` plain (its values usable as bytes, see RecordSpan). */
+function plainness(text: string): boolean[] {
+  const reader = new CsvReader();
+  const plain: boolean[] = [];
+  reader.push(Buffer.from(text), (span) => plain.push(span.plain));
+  reader.push(null, (span) => plain.push(span.plain));
+  return plain;
+}
+
+const nasty = readFileSync(new URL('../fixtures/ledger/nasty.csv', import.meta.url));
 
 describe('csvRecords', () => {
   it('gives each record the line it starts on, counting newlines inside quotes and blank lines', async () => {
@@ -32,6 +41,7 @@ describe('csvRecords', () => {
   it('makes a quote never closed one bad record of its first line and reads on', async () => {
     const records = await read([nasty]);
     expect(records[17]).toMatchObject({ line: 22, malformed: 'a quoted value is never closed', raw: 'L14,void,ORD-14,chrg_14,,2024-05-01,,alipay,THB,5.00,,,,,,"never closed' });
+    expect(records[17]!.fields[0]).toBe('L14');
     expect(records[18]).toMatchObject({ line: 23, fields: expect.arrayContaining(['L15']) });
   });
 
@@ -43,14 +53,37 @@ describe('csvRecords', () => {
       [4, ['3', '4']],
     ]);
     expect(records[0]!.raw).toBe('a,"b\r\nc"');
+    expect((await read(['a,"b"\r'])).map((r) => r.fields)).toEqual([['a', 'b']]);
   });
 
-  it('reads the same records however the text is split into chunks', async () => {
-    const whole = await read([nasty]);
+  it('keeps a quote inside an unquoted value and text after a closing quote', async () => {
+    const records = await read(['a,b"c,"d"e,""\n']);
+    expect(records[0]!.fields).toEqual(['a', 'b"c', 'de', '']);
+  });
+
+  it('reads the same records however the bytes are split into chunks, Thai letters cut in half included', async () => {
+    // first: the stray quote at the end of nasty.csv would otherwise close on its quote
+    const thai = Buffer.concat([Buffer.from('L16,charge,ORD-16,chrg_16,,2024-05-01,,card,THB,7.00,,,,,,"หมายเหตุ, ภาษาไทย"\n'), nasty]);
+    const whole = await read([thai]);
+    expect(whole[0]!.fields.at(-1)).toBe('หมายเหตุ, ภาษาไทย');
+    expect(whole).toHaveLength(20);
     for (const size of [1, 2, 3, 5, 7, 16, 64, 100]) {
-      const chunks: string[] = [];
-      for (let i = 0; i < nasty.length; i += size) chunks.push(nasty.slice(i, i + size));
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < thai.length; i += size) chunks.push(thai.subarray(i, i + size));
       expect(await read(chunks)).toEqual(whole);
     }
+  });
+});
+
+describe('CsvReader: plain records', () => {
+  it('calls a record plain only when every value is its bytes and needs no COPY escaping', () => {
+    expect(plainness('a,b,c\r\n"x,y",,"ข้อความ"\n')).toEqual([true, true]);
+    expect(plainness('a,"say ""hi"""\n')).toEqual([false]); // doubled quote
+    expect(plainness('a,"two\nlines"\n')).toEqual([false]); // line feed inside
+    expect(plainness('a,"b"c\n')).toEqual([false]); // text after the closing quote
+    expect(plainness('a,b\\c\n')).toEqual([false]); // backslash
+    expect(plainness('a,b\tc\n')).toEqual([false]); // tab
+    expect(plainness('a,b\rc\n')).toEqual([false]); // a CR that does not end the line
+    expect(plainness('a,"never closed\n')).toEqual([false]);
   });
 });

@@ -1,7 +1,6 @@
 /**
  * Ingests ledger files in a process of its own, for tests and the benchmark that need to kill
  * it mid-way or read its peak memory. Usage: ingest-child.ts <database-url> <path>...
- * INGEST_PARALLEL_FROM_BYTES overrides the size from which a file is parsed on two threads.
  * Prints `progress <rows>` lines while reading, then one JSON line with the report's counts,
  * the ingest's duration and the process's peak RSS.
  */
@@ -16,10 +15,8 @@ if (!url || !paths.length) {
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
 let nextProgress = 0;
 const started = performance.now();
-const parallelFrom = process.env.INGEST_PARALLEL_FROM_BYTES;
 const report = await ingestLedgers({ url }, paths, {
   logger,
-  ...(parallelFrom ? { parallelFromBytes: Number(parallelFrom) } : {}),
   onProgress: (rows) => {
     if (rows < nextProgress) return;
     nextProgress = rows + 50_000;
