@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CsvReader, csvRecords, type CsvRecord } from '../../src/ingest/csv-records.ts';
 
@@ -71,6 +72,30 @@ describe('csvRecords', () => {
       const chunks: Buffer[] = [];
       for (let i = 0; i < thai.length; i += size) chunks.push(thai.subarray(i, i + size));
       expect(await read(chunks)).toEqual(whole);
+    }
+  });
+});
+
+describe('csvRecords and csv-parse', () => {
+  it('read well-formed RFC 4180 text alike: quotes, doubled quotes, commas and line breaks in values, LF or CRLF, Thai', async () => {
+    let seed = 42;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ['a', 'ORD-1', '1,234.50', 'say "hi"', 'two\nlines', 'cr\r\nlf', 'ภาษาไทย', '', ' spaced ', '"'];
+    // one line ending per file: csv-parse takes the first it meets as the file's
+    for (const eol of ['\n', '\r\n']) {
+      let text = '';
+      for (let r = 0; r < 2000; r++) {
+        const values = Array.from({ length: 1 + next(6) }, () => pieces[next(pieces.length)]!);
+        const quoted = values.map((v) => (/[",\r\n]/.test(v) || next(4) === 0 ? `"${v.replaceAll('"', '""')}"` : v));
+        text += quoted.join(',') + eol;
+      }
+      const ours = (await read([text])).map((r) => r.fields);
+      const theirs = parse(text, { relax_column_count: true, skip_empty_lines: true }) as string[][];
+      expect(ours).toHaveLength(2000);
+      expect(ours).toEqual(theirs);
     }
   });
 });
