@@ -12,7 +12,7 @@ const BUFFER_SIZE = 2 * COPY_PIECE;
 
 /** What a run of records gave since the last piece. */
 export interface Piece {
-  /** COPY text lines of the rows that were read, each buffer owning its memory (transferable). */
+  /** COPY text lines of the rows that were read. */
   bytes: Buffer[];
   /** Data records read. */
   rows: number;
@@ -26,8 +26,8 @@ export interface Piece {
  * read: the plainly good ones straight from bytes (ledger-row-bytes.ts), the rest through
  * {@link readLedgerRow}, which words the rejections.
  */
-export class PieceBuilder {
-  private out = Buffer.allocUnsafeSlow(BUFFER_SIZE);
+class PieceBuilder {
+  private out = Buffer.allocUnsafe(BUFFER_SIZE);
   private pos = 0;
   private filled: Buffer[] = [];
   private rows = 0;
@@ -71,7 +71,7 @@ export class PieceBuilder {
   flush(): Piece {
     if (this.pos) this.filled.push(this.out.subarray(0, this.pos));
     const piece: Piece = { bytes: this.filled, rows: this.rows, staged: this.staged, rejected: this.rejected };
-    this.out = Buffer.allocUnsafeSlow(BUFFER_SIZE);
+    this.out = Buffer.allocUnsafe(BUFFER_SIZE);
     this.pos = 0;
     this.filled = [];
     this.rows = 0;
@@ -84,7 +84,7 @@ export class PieceBuilder {
   private room(bytes: number): void {
     if (this.out.length - this.pos >= bytes) return;
     if (this.pos) this.filled.push(this.out.subarray(0, this.pos));
-    this.out = Buffer.allocUnsafeSlow(Math.max(BUFFER_SIZE, bytes));
+    this.out = Buffer.allocUnsafe(Math.max(BUFFER_SIZE, bytes));
     this.pos = 0;
   }
 }
