@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from '../src/commands/command.ts';
-import { isoDateFlag, parseFlags, requireFlag } from '../src/commands/command.ts';
+import { dateRangeFlags, parseFlags, requireFlag } from '../src/commands/command.ts';
 import { openDatabase } from '../src/db/connection.ts';
 import { datesBetween } from '../src/dates.ts';
-import { EXIT, ReconError } from '../src/errors.ts';
+import { EXIT } from '../src/errors.ts';
 import { exportFinance } from '../src/report/finance-export.ts';
 
 export const exportCommand: Command = {
@@ -30,10 +30,8 @@ Environment:
 Exit codes: 0 written; 2 usage error; 3 database unreachable.`,
   async run(args, ctx) {
     const flags = parseFlags('export', args, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
-    const from = requireFlag('export', 'from', isoDateFlag('export', 'from', flags.from));
-    const to = requireFlag('export', 'to', isoDateFlag('export', 'to', flags.to));
+    const { from, to } = dateRangeFlags('export', flags);
     const out = resolve(requireFlag('export', 'out', flags.out));
-    if (to < from) throw new ReconError('USAGE', `export: --to ${to} is before --from ${from}`);
     const database = await openDatabase(ctx.config, ctx.logger);
     try {
       const { rows, runs } = await exportFinance(database.db, { from, to }, out);

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from '../src/commands/command.ts';
-import { isoDateFlag, parseFlags, requireFlag } from '../src/commands/command.ts';
+import { dateRangeFlags, isoDateFlag, parseFlags } from '../src/commands/command.ts';
 import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from '../src/commands/execute-run.ts';
 import { datesBetween, todayIn } from '../src/dates.ts';
-import { ReconError } from '../src/errors.ts';
 
 export const rerunCommand: Command = {
   name: 'rerun',
@@ -34,9 +33,7 @@ ${EXIT_CODES_HELP}`,
       out: { type: 'string' },
       tolerance: { type: 'string' },
     });
-    const from = requireFlag('rerun', 'from', isoDateFlag('rerun', 'from', flags.from));
-    const to = requireFlag('rerun', 'to', isoDateFlag('rerun', 'to', flags.to));
-    if (to < from) throw new ReconError('USAGE', `rerun: --to ${to} is before --from ${from}`);
+    const { from, to } = dateRangeFlags('rerun', flags);
     const asOf = isoDateFlag('rerun', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz);
     const tolerance = toleranceFlag('rerun', flags.tolerance);
     // One run per day: each day gets a run of its own, newer than what it had.

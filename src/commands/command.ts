@@ -49,6 +49,22 @@ export function isoDateFlag(command: string, flag: string, value: string | undef
   return value;
 }
 
+/**
+ * `--from` and `--to` as a date range: `--from` required, `--to` required too unless
+ * `toDefault` is given (run's `--to` defaults to `--from`), and not before `--from`.
+ */
+export function dateRangeFlags(
+  command: string,
+  flags: { from?: string | undefined; to?: string | undefined },
+  toDefault?: 'from',
+): { from: string; to: string } {
+  const from = requireFlag(command, 'from', isoDateFlag(command, 'from', flags.from));
+  const given = isoDateFlag(command, 'to', flags.to);
+  const to = toDefault ? (given ?? from) : requireFlag(command, 'to', given);
+  if (to < from) throw new ReconError('USAGE', `${command}: --to ${to} is before --from ${from}`);
+  return { from, to };
+}
+
 export function requireFlag<T>(command: string, flag: string, value: T | undefined): T {
   if (value === undefined) throw new ReconError('USAGE', `${command}: --${flag} is required (see kpgw-recon ${command} --help)`);
   return value;

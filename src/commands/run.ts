@@ -1,8 +1,7 @@
 import { todayIn } from '../dates.ts';
 import type { Command } from './command.ts';
-import { isoDateFlag, parseFlags, requireFlag } from './command.ts';
+import { dateRangeFlags, isoDateFlag, parseFlags, requireFlag } from './command.ts';
 import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
-import { ReconError } from '../errors.ts';
 
 export const runCommand: Command = {
   name: 'run',
@@ -39,9 +38,7 @@ ${EXIT_CODES_HELP}`,
       out: { type: 'string' },
       tolerance: { type: 'string' },
     });
-    const from = requireFlag('run', 'from', isoDateFlag('run', 'from', flags.from));
-    const to = isoDateFlag('run', 'to', flags.to) ?? from;
-    if (to < from) throw new ReconError('USAGE', `run: --to ${to} is before --from ${from}`);
+    const { from, to } = dateRangeFlags('run', flags, 'from');
     const ledgers = requireFlag('run', 'ledger', flags.ledger);
     return executeRun(ctx, {
       kind: 'run',
