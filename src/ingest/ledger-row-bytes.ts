@@ -105,11 +105,9 @@ export function writePlainRow(span: RecordSpan, columns: LedgerColumns, out: Buf
   // amount (positive), mdr, vat, net_amount
   out[o++] = TAB;
   if ((o = writeDecimal(span, index.amount, true, out, o)) < 0) return -1;
-  for (const at of [index.mdr, index.vat, index.net_amount]) {
-    out[o++] = TAB;
-    if (startOf(span, at) >= endOf(span, at)) o = writeNull(out, o);
-    else if ((o = writeDecimal(span, at, false, out, o)) < 0) return -1;
-  }
+  if ((o = optionalFee(span, index.mdr, out, o)) < 0) return -1;
+  if ((o = optionalFee(span, index.vat, out, o)) < 0) return -1;
+  if ((o = optionalFee(span, index.net_amount, out, o)) < 0) return -1;
 
   if ((o = optionalText(span, index.refund_id, out, o)) < 0) return -1;
   if ((o = optionalText(span, index.mid, out, o)) < 0) return -1;
@@ -166,6 +164,13 @@ function optionalText(span: RecordSpan, at: number, out: Buffer, o: number): num
   if (s >= e) return writeNull(out, o);
   if (untrimmed(span.bytes, s, e)) return -1;
   return copy(span.bytes, s, e, out, o);
+}
+
+/** A fee column: a signed decimal, or NULL when empty. */
+function optionalFee(span: RecordSpan, at: number, out: Buffer, o: number): number {
+  out[o++] = TAB;
+  if (startOf(span, at) >= endOf(span, at)) return writeNull(out, o);
+  return writeDecimal(span, at, false, out, o);
 }
 
 /** Which of `list` the value is, ASCII letters compared case-insensitively; -1 for none. */
