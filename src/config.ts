@@ -11,6 +11,19 @@ export interface Config {
   readonly inbox: string;
   readonly reportsDir: string;
   readonly logLevel: string;
+  readonly recon: OpenItemsConfig;
+}
+
+/** v2: how open items are followed (contract §2, §8). */
+export interface OpenItemsConfig {
+  /** Days a booked refund may be unknown to the gateway before it is an error. */
+  readonly refundGraceDays: number;
+  /** Ages in days at which a final charge is asked again; empty: never. */
+  readonly recheckAges: readonly number[];
+  /** After this many days an open charge is no longer revisited by itself (`stale`). */
+  readonly openMaxDays: number;
+  /** Most charges one `nightly` asks about; `undefined`: no budget. */
+  readonly maxRequests: number | undefined;
 }
 
 export interface GatewayConfig {
@@ -35,6 +48,8 @@ const DEFAULTS = {
   RECON_INBOX: './inbox',
   RECON_REPORTS_DIR: './reports',
   LOG_LEVEL: 'info',
+  RECON_REFUND_GRACE_DAYS: '3',
+  RECON_OPEN_MAX_DAYS: '60',
 } satisfies Record<string, string>;
 
 type Env = Record<string, string | undefined>;
@@ -61,6 +76,12 @@ export function loadConfig(env: Env = process.env): Config {
     inbox: get('RECON_INBOX'),
     reportsDir: get('RECON_REPORTS_DIR'),
     logLevel: get('LOG_LEVEL'),
+    recon: Object.freeze({
+      refundGraceDays: positiveInteger('RECON_REFUND_GRACE_DAYS', get('RECON_REFUND_GRACE_DAYS'), 0),
+      recheckAges: Object.freeze(recheckAges(env.RECON_RECHECK_AGES)),
+      openMaxDays: positiveInteger('RECON_OPEN_MAX_DAYS', get('RECON_OPEN_MAX_DAYS')),
+      maxRequests: env.RECON_MAX_REQUESTS?.trim() ? positiveInteger('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
+    }),
   });
 }
 
@@ -69,6 +90,13 @@ export function requireSecretKey(config: Config): void {
   if (!config.kpgw.secretKey) {
     throw new ReconError('CONFIG', 'KPGW_SECRET_KEY is not set (the merchant secret key, skey_…)');
   }
+}
+
+/** `RECON_RECHECK_AGES`: unset means the default `7,30`; set but empty means never. */
+function recheckAges(text: string | undefined): number[] {
+  if (text === undefined) return [7, 30];
+  const parts = text.split(',').map((part) => part.trim()).filter(Boolean);
+  return [...new Set(parts.map((part) => positiveInteger('RECON_RECHECK_AGES', part)))].sort((a, b) => a - b);
 }
 
 function positiveNumber(name: string, text: string): number {

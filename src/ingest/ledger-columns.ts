@@ -24,6 +24,8 @@ export const LEDGER_FIELDS = [
   'supplier_no',
   'model_no',
   'product_type',
+  'convfee_amount',
+  'convfee_vat',
 ] as const;
 export type LedgerField = (typeof LEDGER_FIELDS)[number];
 

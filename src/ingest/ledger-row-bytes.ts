@@ -133,6 +133,8 @@ export function writePlainRow(span: RecordSpan, columns: LedgerColumns, out: Buf
   if ((o = optionalText(span, index.supplier_no, out, o)) < 0) return -1;
   if ((o = optionalText(span, index.model_no, out, o)) < 0) return -1;
   if ((o = optionalText(span, index.product_type, out, o)) < 0) return -1;
+  if ((o = optionalFee(span, index.convfee_amount, out, o)) < 0) return -1;
+  if ((o = optionalFee(span, index.convfee_vat, out, o)) < 0) return -1;
   out[o++] = NEWLINE;
   return o;
 }

@@ -62,6 +62,8 @@ export function readLedgerRow(record: CsvRecord, columns: LedgerColumns): Ledger
   const mdr = optional(fields, index.mdr, 'mdr', problems, readFee);
   const vat = optional(fields, index.vat, 'vat', problems, readFee);
   const netAmount = optional(fields, index.net_amount, 'net_amount', problems, readFee);
+  const convfeeAmount = optional(fields, index.convfee_amount, 'convfee_amount', problems, readFee);
+  const convfeeVat = optional(fields, index.convfee_vat, 'convfee_vat', problems, readFee);
   const termText = valueAt(fields, index.term);
   let term: number | null = null;
   if (termText) {
@@ -104,6 +106,8 @@ export function readLedgerRow(record: CsvRecord, columns: LedgerColumns): Ledger
       supplier_no: valueAt(fields, index.supplier_no) || null,
       model_no: valueAt(fields, index.model_no) || null,
       product_type: valueAt(fields, index.product_type) || null,
+      convfee_amount: convfeeAmount,
+      convfee_vat: convfeeVat,
     },
   };
 }

@@ -27,6 +27,9 @@ export interface LedgerEntryTable {
   supplier_no: string | null;
   model_no: string | null;
   product_type: string | null;
+  /** v2: the convenience fee and its VAT the customer paid on top of `amount`. */
+  convfee_amount: Numeric | null;
+  convfee_vat: Numeric | null;
   source_file: string;
   source_line: number;
   ingested_at: Generated<Date>;

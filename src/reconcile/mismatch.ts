@@ -27,6 +27,14 @@ export const SEVERITY = {
   INSTALLMENT_TERM_INVALID: 'error',
   INSTALLMENT_PRICE_OUT_OF_RANGE: 'error',
   IPAN_MODE_MISMATCH: 'error',
+  // v2
+  FEES_NOT_REPORTED: 'warning',
+  REFUND_PENDING: 'warning',
+  REFUND_UNVERIFIABLE: 'warning',
+  REFUND_EXCEEDS_AMOUNT: 'error',
+  CONVFEE_MISMATCH: 'error',
+  LIVEMODE_MISMATCH: 'error',
+  ORPHAN_LEDGER_ENTRY: 'error',
 } as const satisfies Record<string, 'error' | 'warning'>;
 
 export type MismatchCode = keyof typeof SEVERITY;

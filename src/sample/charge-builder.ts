@@ -4,7 +4,7 @@ import { money, toSatang, type Money } from '../money.ts';
 export const LEDGER_COLUMNS = [
   'entry_id', 'entry_type', 'reference_order', 'charge_id', 'order_id', 'transaction_date', 'entry_date',
   'source_type', 'currency', 'amount', 'mdr', 'vat', 'net_amount', 'refund_id', 'mid', 'plan_id',
-  'ipan_mode', 'term', 'supplier_no', 'model_no', 'product_type',
+  'ipan_mode', 'term', 'supplier_no', 'model_no', 'product_type', 'convfee_amount', 'convfee_vat',
 ] as const;
 export type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 export type LedgerRow = Partial<Record<LedgerColumn, string>>;
