@@ -22,7 +22,10 @@ export type InquiryOutcome =
   | {
       readonly kind: 'found';
       readonly charge: GatewayCharge;
-      /** The body as parsed (numbers as {@link JsonNumber}); `bodyText` is it exactly as received. */
+      /**
+       * The body as parsed, numbers as `JsonNumber` (their text; `JSON.stringify` writes them as
+       * plain numbers). `bodyText` is the body exactly as received.
+       */
       readonly raw: unknown;
       readonly bodyText: string;
       readonly httpStatus: number;
