@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { humanLines, runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { answerText, redirect, startHostileServer, type HostileServer } from './hostile-gateway.ts';
+import { answerText, closedPort, redirect, startHostileServer, type HostileServer } from './hostile-gateway.ts';
 
 /** One CLI run per class of hostile answer (issue 10): the exit code and the one stderr line. */
 const database = await createTestDatabase();
@@ -106,11 +105,3 @@ describe('kpgw-recon run against a hostile gateway', () => {
     expect(elsewhere.requests).toEqual([]);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

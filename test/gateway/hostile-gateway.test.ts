@@ -1,10 +1,9 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ReconError } from '../../src/errors.ts';
 import { createInquiryClient, type InquiryClient } from '../../src/gateway/inquiry-client.ts';
 import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { FAST, TEST_KEY, capturingLogger, gatewayConfig } from './helpers.ts';
-import { answerText, drip, hang, redirect, startHostileServer, type HostileServer } from './hostile-gateway.ts';
+import { answerText, closedPort, drip, hang, redirect, startHostileServer, type HostileServer } from './hostile-gateway.ts';
 
 const CAP = 5;
 /**
@@ -218,12 +217,3 @@ describe('answers that stop the run or wait', () => {
     expect(await c.inquire(asked)).toMatchObject({ kind: 'failed', attempts: 2, reason: 'Pending_state; gave up after 2 attempts' });
   });
 });
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /** One request as it arrived. */
@@ -100,4 +100,13 @@ export function drip(body: string, everyMs = 200): Behaviour {
     // The client gives up (or close() drops the connection): stop dripping.
     response.on('close', () => clearInterval(timer));
   };
+}
+
+/** A loopback port nothing listens on: bound, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
