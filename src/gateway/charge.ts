@@ -269,21 +269,23 @@ function figures(amount: (field: string) => Money | null): GatewayFigures {
 }
 
 /**
- * Gateway figures must be below 10^12 (at most 12 integer digits): our columns are
+ * Gateway figures must be in [0, 10^12) (at most 12 integer digits): our columns are
  * numeric(16,4) and numeric(14,2), so anything larger could only end the run with a numeric
- * overflow later.
+ * overflow later. The guide's amounts, fees and rates are never negative, and a negative one
+ * could overflow too: `difference` (gateway minus ledger) of -999999999999 against a ledger
+ * amount of 1.00 has 13 integer digits.
  */
 const DECIMAL_LIMIT = money('1000000000000');
 
 /**
  * A decimal figure: a JSON number (as its text, see {@link JsonNumber}) or a numeric string,
- * written as a plain decimal (`-?digits[.digits]`) below {@link DECIMAL_LIMIT}; anything else
- * (`1e400`, 40 digits, `"NaN"`) is `undefined`. A plain JS number (a body read back from the
- * database) is taken by its shortest text.
+ * written as a plain decimal (`digits[.digits]`) below {@link DECIMAL_LIMIT}; anything else
+ * (`1e400`, 40 digits, `"NaN"`, `-5`) is `undefined`. A plain JS number (a body read back from
+ * the database) is taken by its shortest text.
  */
 export function readGatewayDecimal(value: unknown): Money | undefined {
   const parsed = parseMoney(value instanceof JsonNumber ? value.text : value);
-  return parsed?.abs().lessThan(DECIMAL_LIMIT) ? parsed : undefined;
+  return parsed && !parsed.lessThan(0) && parsed.lessThan(DECIMAL_LIMIT) ? parsed : undefined;
 }
 
 /** A decimal field: `null` when absent, `null` and a warning when present but unreadable. */
