@@ -12,7 +12,7 @@ export interface RecordedRequest {
 }
 
 /** What the server does with one request. */
-export type Behaviour = (request: IncomingMessage, response: ServerResponse, self: HostileServer) => void;
+export type Behaviour = (request: IncomingMessage, response: ServerResponse) => void;
 
 export interface HostileServer {
   /** `http://HOST:PORT`. */
@@ -35,7 +35,7 @@ export async function startHostileServer(host: string, behaviour: Behaviour = an
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {
     requests.push({ at: performance.now(), method: request.method ?? '', path: request.url ?? '', headers: request.headers });
-    self.behaviour(request, response, self);
+    self.behaviour(request, response);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
