@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalState, parseCharge, parseGatewayError, type GatewayCharge } from '../../src/gateway/charge.ts';
+import { classifyResponse } from '../../src/gateway/inquiry-response.ts';
 import { money, type Money } from '../../src/money.ts';
 import { guideSample } from './helpers.ts';
 
@@ -53,7 +54,8 @@ describe('guide samples parse to the values printed in the guide', () => {
       ['11.0000', '11.0000', '1.0000', '11.0000', '0.2800', '0.0200', '10.7000'],
     );
     expect([r.errorCode, r.errorMessage, r.refundDate]).toEqual([null, null, null]);
-    expect(charge.extra).toMatchObject({ ref_1: 'Ref123', ref_2: '123456', ref_3: null, description: 'Test Product', dcc_data: null });
+    expect([charge.ref1, charge.ref2, charge.ref3]).toEqual(['Ref123', '123456', null]);
+    expect(charge.extra).toMatchObject({ description: 'Test Product', dcc_data: null });
   });
 
   it('§6.1.1 Create Charge (authorized, not yet settled)', () => {
@@ -98,7 +100,8 @@ describe('guide samples parse to the values printed in the guide', () => {
       refunds: [],
     });
     expect(charge.amount.toString()).toBe('11.5');
-    expect(charge.extra).toMatchObject({ redirect_url: '', campaign_id: '00000001', ref_1: '1' });
+    expect(charge.extra).toMatchObject({ redirect_url: '', campaign_id: '00000001' });
+    expect(charge.ref1).toBe('1');
   });
 
   it('§6.1.4 Settle Transaction', () => {
@@ -240,6 +243,17 @@ describe('field quirks', () => {
     expect(charge.warnings).toEqual(['settlement_info.settle_amount: not a number "n/a"']);
   });
 
+  it('reads convfee and ref_1..ref_3; a convfee that is not an object is a warning', () => {
+    const charge = parsed({ ...base, convfee: { convfee_amount: '15.00', convfee_vat_amount: 1.05, net_amount: 'x' }, ref_1: 'A', ref_2: 42, ref_3: '' });
+    expect([charge.convfee?.amount?.toFixed(2), charge.convfee?.vat?.toFixed(2), charge.convfee?.net]).toEqual(['15.00', '1.05', null]);
+    expect([charge.ref1, charge.ref2, charge.ref3]).toEqual(['A', '42', null]);
+    expect(charge.warnings).toEqual(['convfee.net_amount: not a number "x"']);
+    expect(parsed({ ...base }).convfee).toBeNull();
+    const odd = parsed({ ...base, convfee: 'abc' });
+    expect(odd.convfee).toBeNull();
+    expect(odd.warnings).toEqual(['convfee: unreadable "abc"']);
+  });
+
   it('reads a numeric reference_order as text and a bad created date as no date', () => {
     const charge = parsed({ ...base, reference_order: 20180530175600, created: '20181332000000000' });
     expect(charge.referenceOrder).toBe('20180530175600');
@@ -258,5 +272,55 @@ describe('field quirks', () => {
     expect(parseGatewayError({ code: 'pending_state' })).toEqual({ code: 'pending_state', message: '' });
     expect(parseGatewayError(base)).toBeNull();
     expect(parseGatewayError('<html>')).toBeNull();
+  });
+});
+
+describe('numbers read exactly and within range (bodies as text, through classifyResponse)', () => {
+  const answer = (fields: string) =>
+    classifyResponse('card', 200, `{"id":"chrg_1","object":"charge","currency":"THB","transaction_state":"Settled",${fields}}`, null);
+
+  it('keeps the digits sent: 10.7000 stays 10.7000, a 20-digit numeric reference order stays text', () => {
+    const result = answer('"amount":10.7000,"reference_order":12345678901234567890,"settlement_info":{"orig_mdr":0.2800}');
+    expect(result.kind).toBe('found');
+    if (result.kind !== 'found') return;
+    expect(result.charge.amount.toFixed(4)).toBe('10.7000');
+    expect(result.charge.referenceOrder).toBe('12345678901234567890');
+    expect(result.charge.settlement?.origMdr?.toFixed(4)).toBe('0.2800');
+  });
+
+  it.each(['999999999999.99', '0', '-0', '0.0001', '"123.45"', '"000000000000001.5"'])('amount %s is read', (text) => {
+    const result = answer(`"amount":${text}`);
+    expect(result.kind === 'found' && result.charge.amount.toFixed(4)).toBe(money(text.replaceAll('"', '')).toFixed(4));
+  });
+
+  it.each(['1e400', '1e+300', '1E2', '-1e-400', '1000000000000', '-1000000000000.5', '-0.01', '"-999999999999"', '1234567890123456789012345678901234567890', '"NaN"', '"Infinity"', '"1e5"', '" "', 'true', '[]', '{}'])(
+    'amount %s makes the charge unreadable (failed, never retried)',
+    (text) => {
+      expect(answer(`"amount":${text}`)).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^unreadable charge: charge chrg_1 has no readable amount/) });
+    },
+  );
+
+  it('any other absurd figure is a warning and null', () => {
+    const result = answer('"amount":1,"settlement_info":{"settle_amount":1e400,"orig_mdr":99999999999999999999,"orig_vat":"NaN"},"refund_info":[{"refund_amount":-1e300}]');
+    expect(result.kind).toBe('found');
+    if (result.kind !== 'found') return;
+    expect([result.charge.settlement?.settleAmount, result.charge.settlement?.origMdr, result.charge.settlement?.origVat, result.charge.refunds[0]?.amount]).toEqual([null, null, null, null]);
+    expect(result.charge.warnings).toEqual([
+      'settlement_info.settle_amount: not a number 1e400',
+      'settlement_info.orig_mdr: not a number 99999999999999999999',
+      'settlement_info.orig_vat: not a number "NaN"',
+      'refund_info[0].refund_amount: not a number -1e300',
+    ]);
+  });
+
+  it('JS numbers (a body read back from the database) obey the same range', () => {
+    expect(parseCharge({ id: 'chrg_1', amount: 1e21 })).toMatchObject({ ok: false });
+    expect(parseCharge({ id: 'chrg_1', amount: 1e12 })).toMatchObject({ ok: false });
+    expect(parseCharge({ id: 'chrg_1', amount: 999999999999.5 })).toMatchObject({ ok: true });
+  });
+
+  it('a body that is not JSON (bare NaN) or repeats a key with another value is malformed: retried', () => {
+    expect(answer('"amount":NaN')).toMatchObject({ kind: 'retry' });
+    expect(answer('"amount":1,"amount":2')).toMatchObject({ kind: 'retry' });
   });
 });
