@@ -12,16 +12,43 @@ import { kindOf } from '../ingest/inputs.ts';
  */
 export async function checkWritableDir(dir: string, setting: string): Promise<void> {
   const absolute = resolve(dir);
-  let created: string | undefined;
+  const created: string[] = [];
   try {
-    created = await mkdir(absolute, { recursive: true });
-  } catch (error) {
-    throw await notWritable(setting, dir, absolute, error);
-  }
-  try {
+    await makeFolders(absolute, created, (reason) => refused(setting, `${setting} ${dir}: ${reason}`));
     await probe(absolute, setting, dir);
   } finally {
-    if (created) await removeCreated(absolute, created);
+    for (const folder of created.reverse()) await rmdir(folder).catch(() => undefined);
+  }
+}
+
+/**
+ * `mkdir -p`, one folder at a time, recording each one made in `created`. Not Node's
+ * `recursive: true`: where a parent exists but refuses new entries with ENOENT (procfs), that
+ * retries the parent and the child forever.
+ */
+async function makeFolders(dir: string, created: string[], fail: (reason: string) => ReconError): Promise<void> {
+  const missing: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    let info;
+    try {
+      info = await stat(at);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === 'ENOTDIR') throw fail('cannot be created (part of the path is not a folder)');
+      if (code !== 'ENOENT' || dirname(at) === at) throw fail(`cannot be created (${code})`);
+      missing.unshift(at);
+      continue;
+    }
+    if (info.isDirectory()) break;
+    throw fail(at === dir ? `is ${kindOf(info)}, not a folder` : 'cannot be created (part of the path is not a folder)');
+  }
+  for (const folder of missing) {
+    try {
+      await mkdir(folder);
+    } catch (error) {
+      throw fail(`cannot be created (${codeOf(error)})`);
+    }
+    created.push(folder);
   }
 }
 
@@ -55,24 +82,6 @@ async function probe(folder: string, setting: string, given: string): Promise<vo
     throw refused(setting, `${setting} ${given}: cannot be written (${codeOf(error)})`, error);
   }
   await unlink(path);
-}
-
-async function notWritable(setting: string, given: string, absolute: string, error: unknown): Promise<ReconError> {
-  const code = codeOf(error);
-  if (code === 'EEXIST') {
-    const info = await stat(absolute).catch(() => undefined);
-    if (info && !info.isDirectory()) return refused(setting, `${setting} ${given}: is ${kindOf(info)}, not a folder`, error);
-  }
-  if (code === 'ENOTDIR') return refused(setting, `${setting} ${given}: cannot be created (part of the path is not a folder)`, error);
-  return refused(setting, `${setting} ${given}: cannot be created (${code})`, error);
-}
-
-/** Removes `dir` and its parents up to `created`, the first folder mkdir made (rmdir: only empty ones). */
-async function removeCreated(dir: string, created: string): Promise<void> {
-  for (let at = dir; at.startsWith(created); at = dirname(at)) {
-    const removed = await rmdir(at).then(() => true, () => false);
-    if (!removed || at === created) return;
-  }
 }
 
 /** A flag is the user's usage; an environment setting is configuration. Both exit 2. */
