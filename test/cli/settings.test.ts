@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { humanLines, runCli, type CliResult } from '../helpers/cli.ts';
+
+/**
+ * Every wrong setting or path ends the real CLI with exit 2 and one line naming it, before the
+ * database is opened: DATABASE_URL points at a port where nothing listens, so a check that came
+ * too late would end in exit 3 ("unreachable") instead.
+ */
+const UNREACHABLE_DB = 'postgres://postgres@127.0.0.1:1/none';
+const KEY = 'skey_test_settings_Qw3rTy9';
+
+let dir: string;
+const at = (...parts: string[]) => join(dir, ...parts);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kpgw-settings-'));
+  await writeFile(at('ledger.csv'), 'entry_id,entry_type,reference_order,transaction_date,source_type,currency,amount\nE1,charge,ORD-1,2026-07-01,card,THB,10.00\n');
+  execFileSync('mkfifo', [at('pipe')]);
+  await mkdir(at('empty'));
+  await mkdir(at('with-pipe'));
+  await writeFile(at('with-pipe', 'a.csv'), 'entry_id\n');
+  execFileSync('mkfifo', [at('with-pipe', 'b.csv')]);
+  await mkdir(at('inbox', 'ledger'), { recursive: true });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+interface Case {
+  name: string;
+  args: string[];
+  env?: Record<string, string | undefined>;
+  /** The one line on stderr, exactly; a RegExp where the operating system words the reason. */
+  line: string | RegExp;
+}
+
+/**
+ * The CLI with the unreachable database; a child still running after 45 s is killed, so a check
+ * that hangs fails its case (killed, no exit code) instead of outliving the test.
+ */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined;
+  return runCli(args, {
+    env: { DATABASE_URL: UNREACHABLE_DB, KPGW_SECRET_KEY: KEY, LOG_LEVEL: 'info', ...env },
+    onSpawn: (child) => {
+      timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    },
+  }).finally(() => clearTimeout(timer));
+}
+
+const run = (...args: string[]) => ['run', '--from', '2026-07-01', ...args];
+const ledger = () => ['--ledger', at('ledger.csv')];
+
+const cases = (): Case[] => [
+  { name: 'a FIFO as --ledger', args: run('--ledger', at('pipe')), line: `kpgw-recon: ${at('pipe')}: not a regular file or folder (a FIFO)` },
+  {
+    name: 'a FIFO named .csv inside a --ledger folder',
+    args: run('--ledger', at('with-pipe')),
+    line: `kpgw-recon: ${at('with-pipe', 'b.csv')}: not a regular file (a FIFO)`,
+  },
+  { name: '/dev/zero as --ledger', args: run('--ledger', '/dev/zero'), line: 'kpgw-recon: /dev/zero: not a regular file or folder (a character device)' },
+  { name: 'an empty --ledger folder', args: run('--ledger', at('empty')), line: `kpgw-recon: no ledger files (.csv) in ${at('empty')}` },
+  { name: '--out naming a file', args: run(...ledger(), '--out', at('ledger.csv')), line: `kpgw-recon: --out ${at('ledger.csv')}: is a file, not a folder` },
+  {
+    // procfs takes no new folders, not even from root.
+    name: '--out where no folder can be made',
+    args: run(...ledger(), '--out', '/proc/kpgw-recon-reports'),
+    line: /^kpgw-recon: --out \/proc\/kpgw-recon-reports: cannot be created \((ENOENT|EACCES|EPERM)\)$/,
+  },
+  {
+    name: 'an inbox with an empty ledger folder (nightly)',
+    args: ['nightly', '--date', '2026-07-01'],
+    env: { RECON_INBOX: at('inbox') },
+    line: `kpgw-recon: nightly: no ledger files in ${at('inbox', 'ledger')} (RECON_INBOX=${at('inbox')})`,
+  },
+  {
+    name: 'export --out in a folder that does not exist',
+    args: ['export', '--from', '2026-07-01', '--to', '2026-07-01', '--out', at('nowhere', 'x.csv')],
+    line: `kpgw-recon: --out ${at('nowhere', 'x.csv')}: the folder ${at('nowhere')} does not exist`,
+  },
+  {
+    name: 'an unknown LOG_LEVEL',
+    args: run(...ledger()),
+    env: { LOG_LEVEL: 'verbose' },
+    line: "kpgw-recon: LOG_LEVEL 'verbose' is not a log level (one of trace, debug, info, warn, error, fatal, silent)",
+  },
+  {
+    // Its --out passes its check (and must be left as it was: not there).
+    name: 'a key with a line break in it',
+    args: run(...ledger(), '--out', at('made', 'by', 'probe')),
+    env: { KPGW_SECRET_KEY: 'skey_test_abc\ndef' },
+    line: 'kpgw-recon: KPGW_SECRET_KEY is not a secret key: expected skey_prod_… or skey_test_…, printable ASCII without spaces',
+  },
+  { name: 'a --per-day that is not a number (demo)', args: ['demo', '--per-day', 'lots'], line: "kpgw-recon: demo: --per-day must be a whole number from 1 to 100000, got 'lots'" },
+];
+
+describe('a wrong setting or path is exit 2 with one line, before the database or the gateway', () => {
+  // Generous: eleven CLI start-ups on a machine that may be busy; a hang is killed at 45 s anyway.
+  it('for every case in the table', { timeout: 180_000 }, async () => {
+    const table = cases();
+    const results: CliResult[] = [];
+    // Four child processes at a time: each is mostly start-up, and the machine is shared.
+    for (let i = 0; i < table.length; i += 4) {
+      const batch = table.slice(i, i + 4);
+      results.push(...(await Promise.all(batch.map((c) => cli(c.args, c.env)))));
+    }
+    table.forEach((c, i) => {
+      const result = results[i]!;
+      expect(result.code, `${c.name}: ${result.stderr}`).toBe(2);
+      const lines = humanLines(result.stderr);
+      expect(lines, c.name).toHaveLength(1);
+      if (typeof c.line === 'string') expect(lines[0], c.name).toBe(c.line);
+      else expect(lines[0], c.name).toMatch(c.line);
+      // Everything else on stderr is a JSON log line, and the key is in none of it.
+      for (const other of result.stderr.split('\n').filter((l: string) => l.trim() && l !== lines[0])) expect(() => JSON.parse(other), c.name).not.toThrow();
+      expect(result.stderr, c.name).not.toContain('abc\ndef');
+    });
+    // The probe of a folder that did not exist removes the probe file and the folders it made.
+    expect(await readdir(dir)).not.toContain('made');
+  });
+
+});
