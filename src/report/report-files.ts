@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
+import { humanCsvOptions } from './csv-cells.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
 import type { RunCounts, GatewayCounts, StageTimings } from './run.table.ts';
 import { MISMATCH_COLUMNS, SUMMARY_COLUMNS, type MismatchRow, type SummaryRow } from './summary.ts';
@@ -52,7 +53,7 @@ export async function writeRunJson(dir: string, run: RunJson): Promise<void> {
 
 async function writeCsv<T extends object>(dir: string, name: string, columns: readonly string[], rows: Iterable<T>): Promise<void> {
   const tmp = join(dir, `.${name}.tmp`);
-  await pipeline(Readable.from(rows, { objectMode: true }), stringify({ header: true, columns: [...columns] }), createWriteStream(tmp));
+  await pipeline(Readable.from(rows, { objectMode: true }), stringify(humanCsvOptions(columns)), createWriteStream(tmp));
   await rename(tmp, join(dir, name));
 }
 

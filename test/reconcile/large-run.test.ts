@@ -14,7 +14,7 @@ const database = await createTestDatabase();
 const KEY = 'skey_test_large_run_secret';
 
 type Row = Record<string, string>;
-const readCsv = async (dir: string, name: string) => parse(await readFile(join(dir, name), 'utf8'), { columns: true }) as Row[];
+const readCsv = async (dir: string, name: string) => parse(await readFile(join(dir, name), 'utf8'), { columns: true, bom: true }) as Row[];
 
 async function cliRun(sample: { ledger: string; plans: string; fees: string }, from: string, to: string, out: string, baseUrl: string, onSpawn?: CliOptions['onSpawn']) {
   return runCli(['run', '--from', from, '--to', to, '--as-of', to, '--ledger', sample.ledger, '--plans', sample.plans, '--fees', sample.fees, '--out', out], {
