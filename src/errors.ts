@@ -7,6 +7,7 @@ export type ReconErrorCode =
   | 'CONFIG' // bad or missing configuration (e.g. no secret key)
   | 'INPUT' // unreadable input file (missing columns, not CSV)
   | 'DATABASE_UNREACHABLE'
+  | 'DATABASE_LOST' // the database went away during a run (restart, network, a killed backend)
   | 'GATEWAY_AUTH' // the gateway answered authentication_failure
   | 'INTERRUPTED'
   | 'RUN_IN_PROGRESS';
@@ -36,6 +37,7 @@ export function exitCodeOf(error: ReconError): ExitCode {
     case 'INPUT':
       return EXIT.usage;
     case 'DATABASE_UNREACHABLE':
+    case 'DATABASE_LOST':
     case 'GATEWAY_AUTH':
     case 'INTERRUPTED':
     case 'RUN_IN_PROGRESS':

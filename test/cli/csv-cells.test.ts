@@ -42,7 +42,7 @@ describe('the CSVs a person opens', () => {
     }
     expect(result.rejected).toHaveLength(1);
     expect(result.rejected[0]!.entry_id).toBe(`'${rejectedRow.entry_id}`);
-    expect(result.rejected[0]!.raw.startsWith(`'${rejectedRow.entry_id}`)).toBe(true);
+    expect(result.rejected[0]!.raw!.startsWith(`'${rejectedRow.entry_id}`)).toBe(true);
     expect(result.rejected[0]!.line).toBe('6');
   });
 });
