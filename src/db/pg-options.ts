@@ -43,3 +43,16 @@ function useTextForDatesAndNumbers(): void {
   pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
   pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 }
+
+/**
+ * `client.connect()`, closing the socket when it fails: a server that asked for a password
+ * it did not get keeps the connection open, and with it the process alive.
+ */
+export async function connectClient(client: pg.Client): Promise<void> {
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}

@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Kysely } from 'kysely';
 import { isConnectionFailure } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
-import { connectionOptions } from '../db/pg-options.ts';
+import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import { ReconError } from '../errors.ts';
 import type { RunKind } from './run.table.ts';
 
@@ -35,7 +35,7 @@ export async function acquireRunLock(url: string, db: Kysely<Database>): Promise
   };
   client.on('error', (error) => onLost(error.message));
   client.on('end', () => onLost('its database connection closed'));
-  await client.connect();
+  await connectClient(client);
   const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUN_LOCK]);
   if (!rows[0]?.locked) {
     await client.end();
