@@ -27,9 +27,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const run = (args: string[], onSpawn?: CliOptions['onSpawn']) =>
+const run = (args: string[], onSpawn?: CliOptions['onSpawn'], extraEnv: Record<string, string> = {}) =>
   runCli(['run', '--from', '2026-08-01', '--ledger', join(dir, 'ledger.csv'), ...args], {
     env: {
+      ...extraEnv,
       DATABASE_URL: database.url,
       KPGW_BASE_URL: simulator.url,
       KPGW_SECRET_KEY: KEY,
@@ -72,6 +73,29 @@ describe('faults during a run', () => {
       expect(humanLines(result.stderr)).toEqual([expect.stringMatching(/^kpgw-recon: the run lost its lock \(.*\) and stopped/)]);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(await latestRun()).toMatchObject({ status: 'aborted', exit_code: 3, abort_reason: expect.stringMatching(/lost its lock/) });
+    } finally {
+      simulator.setFaults({});
+    }
+  });
+
+  it('an uncaught exception during a run: exit 3, one line, the run recorded aborted', async () => {
+    // A bug escaping every await, planted with Node's own --import: SIGUSR2 throws from a handler.
+    const bug = join(dir, 'bug.mjs');
+    await writeFile(bug, "process.on('SIGUSR2', () => { throw new Error('boom from an event handler'); });\n");
+    simulator.setFaults({ latencyMs: 400 });
+    const before = simulator.stats().total;
+    try {
+      const result = await run(
+        [],
+        (child) => {
+          void until('the inquiry stage has begun', () => simulator.stats().total > before).then(() => child.kill('SIGUSR2'));
+        },
+        { NODE_OPTIONS: `--import ${bug}` },
+      );
+      expect(result.code, result.stderr.slice(-2000)).toBe(3);
+      expect(humanLines(result.stderr)).toEqual(['kpgw-recon: internal error: boom from an event handler']);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(await latestRun()).toMatchObject({ status: 'aborted', exit_code: 3, abort_reason: 'boom from an event handler' });
     } finally {
       simulator.setFaults({});
     }
