@@ -76,6 +76,7 @@ export const GATEWAY_ENVIRONMENT = `  KPGW_SECRET_KEY      merchant secret key (
   KPGW_TIMEOUT_MS      per request (default 20000)
   KPGW_MAX_RETRIES     per charge (default 5)
   DATABASE_URL         PostgreSQL ≥ 14; unset: embedded under .data/postgres
+  PGCONNECT_TIMEOUT    seconds to wait for PostgreSQL to accept a connection (default 10)
   RECON_TZ             time zone of report dates (default Asia/Bangkok)
   RECON_REPORTS_DIR    where runs write without --out (default ./reports)
   LOG_LEVEL            pino level of the JSON logs on stderr (default info)`;
