@@ -103,7 +103,7 @@ export async function startRun(db: Kysely<Database>, params: RunParams): Promise
 }
 
 /** How long recording an aborted run waits for a database that is restarting. */
-const ABORT_RECORD_WAIT_MS = 10_000;
+const ABORT_RECORD_WAIT_MS = 30_000;
 
 /**
  * Records the run as aborted. A run aborted because the database restarted finds it still

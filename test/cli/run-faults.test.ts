@@ -12,6 +12,8 @@ import { humanLines, runCli, type CliOptions } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
 const database = await createTestDatabase();
+/** Each test starts the real CLI once or twice; on a loaded machine that takes its time. */
+const CLI_TIMEOUT_MS = 240_000;
 const KEY = 'skey_test_faults_0123456789abc';
 let simulator: Simulator;
 let dir: string;
@@ -45,7 +47,7 @@ const latestRun = () =>
   database.db.selectFrom('recon_runs').select(['run_id', 'status', 'abort_reason', 'exit_code']).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
 
 async function until(what: string, ready: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 1200; i += 1) {
+  for (let i = 0; i < 3600; i += 1) {
     if (await ready()) return;
     await sleep(50);
   }
@@ -76,7 +78,7 @@ describe('faults during a run', () => {
     } finally {
       simulator.setFaults({});
     }
-  });
+  }, CLI_TIMEOUT_MS);
 
   it('an uncaught exception during a run: exit 3, one line, the run recorded aborted', async () => {
     // A bug escaping every await, planted with Node's own --import: SIGUSR2 throws from a handler.
@@ -99,7 +101,7 @@ describe('faults during a run', () => {
     } finally {
       simulator.setFaults({});
     }
-  });
+  }, CLI_TIMEOUT_MS);
 
   it('SIGTERM ends a run stuck on the database within seconds, exit 3 with one line', async () => {
     const blocker = new pg.Client({ connectionString: database.url });
@@ -124,7 +126,7 @@ describe('faults during a run', () => {
       await blocker.query('ROLLBACK');
       await blocker.end();
     }
-  });
+  }, CLI_TIMEOUT_MS);
 
   it('a run whose results cannot be stored leaves no report files; the next one publishes all of them', async () => {
     const out = join(dir, 'existing-out');
@@ -149,5 +151,5 @@ describe('faults during a run', () => {
     expect(again.code, again.stderr.slice(-2000)).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['mismatches.csv', 'notes.txt', 'rejected.csv', 'run.json', 'summary.csv']);
     expect((await readdir(dir)).filter((name) => name.includes('staging'))).toEqual([]);
-  });
+  }, CLI_TIMEOUT_MS);
 });

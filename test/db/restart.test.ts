@@ -71,7 +71,7 @@ async function reports(out: string): Promise<{ mismatches: Record<string, string
 }
 
 async function until(what: string, ready: () => boolean): Promise<void> {
-  for (let i = 0; i < 2400; i += 1) {
+  for (let i = 0; i < 7200; i += 1) {
     if (ready()) return;
     await sleep(25);
   }
@@ -87,23 +87,22 @@ describe('PostgreSQL restarts during the inquiry stage', () => {
 
     simulator.setFaults({ latencyMs: 400 });
     let restart: { asked: number; runStatus: string | undefined } | undefined;
+    let restarted: Promise<void> = Promise.resolve();
     let disturbed;
+    const before = simulator.stats().total;
     try {
       disturbed = await run('disturbed', (child) => {
-        let stderr = '';
-        child.stderr!.on('data', (chunk) => (stderr += chunk));
-        void (async () => {
-          await until('the run has selected its charges', () => /"msg":"charges selected"/.test(stderr));
-          const before = simulator.stats().total;
-          await until('the first inquiry has arrived', () => simulator.stats().total > before);
+        restarted = (async () => {
+          await until('the inquiry stage has begun', () => simulator.stats().total > before);
           const running = await db.selectFrom('recon_runs').select('status').orderBy('started_at', 'desc').executeTakeFirst();
           restart = { asked: simulator.stats().total - before, runStatus: running?.status };
           await embedded.restart();
         })().catch((error: unknown) => {
-          restart = { asked: -1, runStatus: String(error) };
           child.kill('SIGKILL');
+          throw error;
         });
       });
+      await restarted;
     } finally {
       simulator.setFaults({});
     }
