@@ -107,7 +107,7 @@ const ABORT_RECORD_WAIT_MS = 30_000;
 
 /**
  * Records the run as aborted. A run aborted because the database restarted finds it still
- * coming back, so a connection failure is retried for a few seconds before giving up (the
+ * coming back, so a connection failure is retried for up to half a minute before giving up (the
  * next run would then mark it aborted as killed).
  */
 export async function abortRun(db: Kysely<Database>, runId: string, reason: string, exitCode: number): Promise<void> {
