@@ -3,6 +3,7 @@ import type { Command } from './commands/command.ts';
 import { loadConfig } from './config.ts';
 import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from './errors.ts';
 import { createLogger } from './log.ts';
+import { terminalOf } from './terminal.ts';
 import { commands } from './commands/index.ts';
 
 const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payment Gateway
@@ -43,7 +44,8 @@ async function runCommand(command: Command, args: string[]): Promise<ExitCode> {
     return fail(error);
   }
   const runId = randomUUID();
-  const logger = createLogger({ level: config.logLevel, secrets: [config.kpgw.secretKey] }).child({
+  const terminal = process.stderr.isTTY ? terminalOf(process.stderr) : undefined;
+  const logger = createLogger({ level: config.logLevel, secrets: [config.kpgw.secretKey], terminal }).child({
     runId,
     command: command.name,
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -11,6 +11,7 @@ import { SAMPLE_FEES, type GatewayBody, type LedgerRow } from '../../src/sample/
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type FaultConfig } from '../../src/simulator/index.ts';
 import { randomUUID } from 'node:crypto';
+import { afterAll } from 'vitest';
 import type { TestDatabase } from './database.ts';
 
 export const TEST_KEY = 'skey_test_scenario_0123456789';
@@ -42,12 +43,16 @@ export interface ScenarioResult {
   requests: number;
 }
 
+/** Every scenario's files go under one folder per test file, removed after the file's tests. */
+const scenarioRoot = mkdtemp(join(tmpdir(), 'kpgw-scenario-'));
+afterAll(async () => rm(await scenarioRoot, { recursive: true, force: true }));
+
 /**
  * Runs one reconciliation end to end: the ledger as a CSV file, the gateway as the simulator
  * over real HTTP, the test file's own PostgreSQL.
  */
 export async function runScenario(database: TestDatabase, scenario: Scenario): Promise<ScenarioResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'kpgw-scenario-'));
+  const dir = await mkdtemp(join(await scenarioRoot, 'run-'));
   const ledgerFile = join(dir, 'ledger.csv');
   await writeFile(ledgerFile, ledgerCsv(scenario.ledger));
   const plans: string[] = [];
