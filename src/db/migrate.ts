@@ -37,6 +37,9 @@ export async function loadMigrations(dir = SQL_DIR): Promise<Migration[]> {
 export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DIR): Promise<Migration[]> {
   const migrations = await loadMigrations(dir);
   const client = new pg.Client(connectionOptions(databaseUrl));
+  // A lost connection also fails the query in flight, which ends the work; unheard, the
+  // 'error' event would crash the process instead.
+  client.on('error', () => undefined);
   await connectClient(client);
   try {
     await client.query('BEGIN');

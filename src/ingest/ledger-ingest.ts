@@ -61,6 +61,9 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
   const report: IngestReport = { files: files.length, rows: 0, inserted: 0, replaced: 0, unchanged: 0, rejected: [] };
   if (!files.length) options.logger.warn({ paths }, 'no ledger files found');
   const client = new pg.Client({ ...connectionOptions(target.url), application_name: 'kpgw-recon ingest' });
+  // A lost connection also fails the query in flight, which ends the work; unheard, the
+  // 'error' event would crash the process instead.
+  client.on('error', () => undefined);
   await connectClient(client);
   try {
     await createSessionTables(client);
