@@ -1,5 +1,5 @@
 import { requireSecretKey } from '../config.ts';
-import { openDatabase, type DatabaseHandle } from '../db/connection.ts';
+import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
 import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
@@ -46,9 +46,12 @@ export async function executeRuns(
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;
+  } catch (error) {
+    throw asDatabaseLost(error, database.url);
   } finally {
     progress.done();
-    await database.close({ force: ctx.signal.aborted });
+    // Best effort: a database that is gone must not replace the error that says so.
+    await database.close({ force: ctx.signal.aborted }).catch((error) => ctx.logger.debug({ err: error }, 'closing the database failed'));
   }
 }
 
@@ -77,6 +80,7 @@ export const GATEWAY_ENVIRONMENT = `  KPGW_SECRET_KEY      merchant secret key (
   KPGW_TIMEOUT_MS      per request (default 20000)
   KPGW_MAX_RETRIES     per charge (default 5)
   DATABASE_URL         PostgreSQL ≥ 14; unset: embedded under .data/postgres
+  PGCONNECT_TIMEOUT    seconds to wait for PostgreSQL to accept a connection (default 10)
   RECON_TZ             time zone of report dates (default Asia/Bangkok)
   RECON_REPORTS_DIR    where runs write without --out (default ./reports)
   LOG_LEVEL            pino level of the JSON logs on stderr (default info)`;

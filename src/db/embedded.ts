@@ -22,6 +22,11 @@ export interface EmbeddedDatabase {
   readonly url: string;
   /** Stops the server if this process owns it; `force` skips waiting for guests. */
   stop(options?: { force?: boolean }): Promise<void>;
+  /**
+   * Fast shutdown and start again on the same port, as a server restart does to its clients
+   * (tests of runs that outlive a restart). Only the process that started the server can.
+   */
+  restart(): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -71,6 +76,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
       return {
         url: urlFor(lock.port),
         stop: async () => unlink(guestFile).catch(() => undefined),
+        restart: () => Promise.reject(new Error('only the command that started the embedded PostgreSQL can restart it')),
       };
     }
     await sleep(100); // the owner is still starting its server
@@ -103,7 +109,7 @@ async function startAsOwner(
     await rm(dataDir, { recursive: true, force: true });
     await cluster.initialise();
   }
-  const postmaster = await startPostmaster(dataDir, port, settings);
+  let postmaster = await startPostmaster(dataDir, port, settings);
   await writeFile(lockPath, JSON.stringify({ pid: process.pid, port } satisfies OwnerLock));
   logger.debug({ port, ms: Date.now() - started }, 'embedded PostgreSQL started');
 
@@ -118,6 +124,10 @@ async function startAsOwner(
       if (options.ephemeral) await rm(dataDir, { recursive: true, force: true });
       await unlink(lockPath).catch(() => undefined);
       logger.debug('embedded PostgreSQL stopped');
+    },
+    async restart() {
+      await postmaster.stop();
+      postmaster = await startPostmaster(dataDir, port, settings);
     },
   };
 }
