@@ -27,8 +27,7 @@ type Json = Record<string, unknown>;
 const TOP_KEYS = ['vat_rate', 'refund_fee_reversal', 'rules'];
 const VALIDITY_KEYS = ['valid_from', 'valid_to'];
 const VAT_KEYS = ['rate', ...VALIDITY_KEYS];
-const MATCH_KEYS = ['source_type', 'brand', 'issuer_bank', 'mid', 'currency', 'ipan_mode', 'term'];
-const RULE_KEYS = ['rate', 'fixed', 'min', 'max', ...MATCH_KEYS, ...VALIDITY_KEYS];
+const RULE_KEYS = ['rate', 'fixed', 'min', 'max', 'source_type', 'brand', 'issuer_bank', 'mid', 'currency', 'ipan_mode', 'term', ...VALIDITY_KEYS];
 const REVERSALS: readonly RefundFeeReversal[] = ['none', 'pro_rata'];
 const SOURCE_TYPES: readonly SourceType[] = ['card', 'qr', 'wechat', 'alipay', 'unionpay'];
 
@@ -162,11 +161,11 @@ function validity(object: Json, where: string, fail: Fail): Validity {
 function checkNoOverlappingRules(rules: readonly FeeRule[], fail: Fail): void {
   const byFields = new Map<string, FeeRule[]>();
   for (const rule of rules) {
-    const key = JSON.stringify(MATCH_FIELD_NAMES.map((name) => rule[name] ?? null));
+    const key = JSON.stringify(MATCH_FIELDS.map(([, name]) => rule[name] ?? null));
     const same = byFields.get(key) ?? [];
     const clash = same.find((other) => overlaps(other, rule));
     if (clash) {
-      const fields = MATCH_FIELD_NAMES.filter((name) => rule[name] !== undefined).map((name) => `${name} ${rule[name]}`);
+      const fields = MATCH_FIELDS.filter(([, name]) => rule[name] !== undefined).map(([key, name]) => `${key} ${rule[name]}`);
       throw fail(
         `rules[${rule.index}]`,
         `same fields as rules[${clash.index}] (${fields.join(', ') || 'none'}) and their dates overlap (${span(clash)} and ${span(rule)}); give one of them valid_from/valid_to`,
@@ -176,7 +175,11 @@ function checkNoOverlappingRules(rules: readonly FeeRule[], fail: Fail): void {
   }
 }
 
-const MATCH_FIELD_NAMES = ['sourceType', 'brand', 'issuerBank', 'mid', 'currency', 'ipanMode', 'term'] as const satisfies readonly (keyof RuleFields)[];
+/** Each matchable key of the file and the field it becomes. */
+const MATCH_FIELDS = [
+  ['source_type', 'sourceType'], ['brand', 'brand'], ['issuer_bank', 'issuerBank'], ['mid', 'mid'],
+  ['currency', 'currency'], ['ipan_mode', 'ipanMode'], ['term', 'term'],
+] as const satisfies readonly (readonly [string, keyof RuleFields])[];
 
 function overlaps(a: Validity, b: Validity): boolean {
   return (a.validFrom ?? '') <= (b.validTo ?? '9999-12-31') && (b.validFrom ?? '') <= (a.validTo ?? '9999-12-31');
