@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Logger } from '../log.ts';
-import { loadFeeSchedule, parseFeeSchedule, type FeeSchedule } from '../reconcile/fee-schedule.ts';
+import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
+import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
 import type { FeeSource } from './ingest-stage.ts';
 
@@ -41,7 +42,8 @@ export async function loadFees(db: Kysely<Database>, source: FeeSource, logger: 
     logger.info('no fee schedule has been given yet; fees are checked against ledger figures only');
     return undefined;
   }
-  return parseFeeSchedule(latest.schedule, latest.source_file);
+  // Checked as strictly as a file: a schedule stored by an older version may no longer be clear.
+  return parseFeeSchedule(latest.schedule, `the stored fee schedule (given as ${latest.source_file})`);
 }
 
 export async function loadPlans(db: Kysely<Database>): Promise<PlanBook> {
