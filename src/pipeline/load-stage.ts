@@ -2,9 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Logger } from '../log.ts';
+import { buildCases, buildOrphanCases, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 import { loadFeeSchedule, parseFeeSchedule, type FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
-import { buildCases, buildOrphanCases, type ChargeCase } from '../reconcile/charge-case.ts';
 import type { FeeSource } from './ingest-stage.ts';
 
 /**
@@ -50,7 +50,7 @@ export async function selectLedger(db: Kysely<Database>, from: string, to: strin
 async function rowsNamedBy(db: Kysely<Database>, rows: readonly LedgerEntry[], kind: 'charge' | 'follow_up'): Promise<LedgerEntry[]> {
   if (!rows.length) return [];
   const dates = [...new Set(rows.map((r) => r.transaction_date))];
-  const ids = [...new Set(rows.flatMap(identifiersOf))];
+  const ids = [...new Set(rows.flatMap(identifiers))];
   const { rows: found } = await sql<LedgerEntry>`
     SELECT * FROM ledger_entries
     WHERE transaction_date = ANY(${dates}::date[])
@@ -58,10 +58,6 @@ async function rowsNamedBy(db: Kysely<Database>, rows: readonly LedgerEntry[], k
       AND (charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[]))
     ORDER BY ingested_at, source_file, source_line`.execute(db);
   return found;
-}
-
-function identifiersOf(row: LedgerEntry): string[] {
-  return [row.charge_id, row.reference_order, row.order_id].filter((id): id is string => !!id);
 }
 
 function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: LedgerEntry[] } {
@@ -93,7 +89,7 @@ export async function casesForUnlinked(
     .filter((c) => [...c.refunds, ...c.voids].some((r) => r.entry_date >= range.from && r.entry_date <= range.to))
     .flatMap((c) => [...c.refunds, ...c.voids]);
   if (!bookedInRange.length) return [];
-  const ids = [...new Set(bookedInRange.flatMap(identifiersOf))];
+  const ids = [...new Set(bookedInRange.flatMap(identifiers))];
   const { rows } = await sql<LedgerEntry>`
     SELECT * FROM ledger_entries
     WHERE charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[])
