@@ -112,7 +112,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       // charge is looked for anywhere in the ledger, else they are orphans, asked about by the
       // ids they carry (contract §4 v2). Either way they get a case, so no row is left out.
       const stillUnlinked = linkByGatewayIds(cases, answers, unlinked);
-      const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, request, entryIdsOf(cases)));
+      const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, entryIdsOf(cases)));
       if (lateCases.length) {
         log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
         const late = await timed('inquiry', async () => inquireCases(lateCases, inquiry));
