@@ -17,7 +17,7 @@ import type { RunKind, StageTimings } from '../report/run.table.ts';
 import { storeResults } from '../report/store-results.ts';
 import { chargeRow, mismatchRows, summarise } from '../report/summary.ts';
 import { ingestInputs, type FeeSource } from './ingest-stage.ts';
-import { inquireCases } from './inquire-stage.ts';
+import { inquireCases, type InquireOptions } from './inquire-stage.ts';
 import { casesForUnlinked, loadFees, loadPlans, selectLedger } from './load-stage.ts';
 
 export interface RunRequest {
@@ -95,7 +95,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       log.info({ charges: cases.length }, 'charges selected');
 
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
-      const inquiry = {
+      const inquiry: InquireOptions = {
         db,
         runId: request.runId,
         resumeFrom,
@@ -103,7 +103,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         asOf: request.asOf,
         signal,
         logger,
-        onProgress: (done: number, total: number) => env.onProgress?.('inquiry', done, total),
+        onProgress: (done, total) => env.onProgress?.('inquiry', done, total),
       };
       const { answers } = await timed('inquiry', async () => inquireCases(cases, inquiry));
       checkpoint();
@@ -115,7 +115,10 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, entryIdsOf(cases)));
       if (lateCases.length) {
         log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
-        const late = await timed('inquiry', async () => inquireCases(lateCases, inquiry));
+        const asked = cases.length;
+        const late = await timed('inquiry', async () =>
+          inquireCases(lateCases, { ...inquiry, onProgress: (done, total) => env.onProgress?.('inquiry', asked + done, asked + total) }),
+        );
         for (const [c, answer] of late.answers) answers.set(c, answer);
         cases.push(...lateCases);
         checkpoint();
