@@ -19,6 +19,9 @@ const live: ReconcileContext = {
   plans: planBook([], []),
   tolerance: money('0'),
   keyMode: keyModeOf('skey_prod_41Bbw6At8dJjVyKV3ZaXghhLpRro5oAtR'),
+  // Long after every sample's dates: no refund is still within its grace days.
+  asOf: '2026-01-01',
+  refundGraceDays: 3,
 };
 const codes = (result: { mismatches: readonly { code: string }[] }) => result.mismatches.map((m) => m.code).sort();
 
