@@ -19,11 +19,12 @@ export type InquiryOutcome =
       readonly charge: GatewayCharge;
       /** The body as received, for the audit trail. */
       readonly raw: unknown;
+      readonly bodyText: string;
       readonly httpStatus: number;
       readonly attempts: number;
     }
   /** `charge_id_not_exist` (QR also `invalid_order_id`, `no_transaction_found`): never retried. */
-  | { readonly kind: 'not_found'; readonly code: string; readonly raw: unknown; readonly httpStatus: number; readonly attempts: number }
+  | { readonly kind: 'not_found'; readonly code: string; readonly raw: unknown; readonly bodyText: string; readonly httpStatus: number; readonly attempts: number }
   /** No definite answer within the retry budget, or an answer that is not a charge: unverified. */
   | { readonly kind: 'failed'; readonly reason: string; readonly attempts: number };
 
@@ -47,6 +48,9 @@ export interface InquiryClient {
   inquire(request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome>;
   stats(): InquiryStats;
 }
+
+/** A definite answer keeps the body text it came in, for the audit trail. */
+type SentResult = Exclude<AttemptResult, { kind: 'found' | 'not_found' }> | (Extract<AttemptResult, { kind: 'found' | 'not_found' }> & { readonly bodyText: string });
 
 export interface InquiryClientOptions {
   /** Defaults: base 500 ms, cap 30 s. Tests use a base of a few ms. */
@@ -105,7 +109,7 @@ export function createInquiryClient(
   };
 
   /** One request, holding a p-limit slot from the rate permit to the end of the body. */
-  const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<AttemptResult> => {
+  const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<SentResult> => {
     await limiter.acquire(cancel);
     const timeout = AbortSignal.timeout(config.timeoutMs);
     const request = linkSignals([cancel, timeout]);
@@ -134,7 +138,7 @@ export function createInquiryClient(
     log.debug({ path, status, ms, attempt }, 'inquiry answered');
     const result = classifyResponse(family, status, bodyText, retryAfter);
     if (result.kind === 'auth') return stop(path);
-    return result;
+    return result.kind === 'found' || result.kind === 'not_found' ? { ...result, bodyText } : result;
   };
 
   const inquire = async (request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome> => {
@@ -149,9 +153,9 @@ export function createInquiryClient(
       });
       switch (result.kind) {
         case 'found':
-          return { kind: 'found', charge: result.charge, raw: result.raw, httpStatus: result.httpStatus, attempts: attempt };
+          return { kind: 'found', charge: result.charge, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt };
         case 'not_found':
-          return { kind: 'not_found', code: result.code, raw: result.raw, httpStatus: result.httpStatus, attempts: attempt };
+          return { kind: 'not_found', code: result.code, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt };
         case 'auth':
           return stop(path); // send() already threw; kept for exhaustiveness
         case 'failed': {
