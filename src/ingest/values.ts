@@ -9,7 +9,7 @@ const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
 const THAI_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 /** Thai systems write Buddhist-era years (CE + 543); no ledger of ours predates 1857 CE. */
 const BUDDHIST_ERA_FROM = 2400;
-const BUDDHIST_ERA_OFFSET = 543;
+export const BUDDHIST_ERA_OFFSET = 543;
 
 /** `YYYY-MM-DD` or `DD/MM/YYYY`, Buddhist-era years converted → `YYYY-MM-DD`. */
 export function readDate(text: string, column: string): ValueOutcome {
