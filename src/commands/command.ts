@@ -69,3 +69,9 @@ export function requireFlag<T>(command: string, flag: string, value: T | undefin
   if (value === undefined) throw new ReconError('USAGE', `${command}: --${flag} is required (see kpgw-recon ${command} --help)`);
   return value;
 }
+
+/** A flag whose value must be one of `choices` (e.g. `--encoding utf8|windows-874`). */
+export function choiceFlag<T extends string>(command: string, flag: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) throw new ReconError('USAGE', `${command}: --${flag} '${value}' is not one of ${choices.join(', ')}`);
+  return value as T;
+}
