@@ -1,6 +1,6 @@
--- Contract v2 §4: the audit trail keeps each answer's body exactly as KBank sent it. jsonb
--- re-serialises (`10.7000` becomes `10.7`, key order and spacing change), so the body is text.
--- Rows stored before this migration can only be kept in jsonb's own rendering.
+-- Contract v2 §4: the audit trail keeps each answer's body exactly as KBank sent it, as text.
+-- Bodies used to be parsed and serialised again before storing (`10.7000` became `10.7`), and
+-- jsonb reorders keys and spacing; rows stored before this migration keep jsonb's rendering.
 ALTER TABLE gateway_inquiries ALTER COLUMN body TYPE text USING body::text;
 
 -- Contract v2 §3.2: re-importing a supplier's Installment Plan Report adds a version instead of
