@@ -5,6 +5,7 @@ import { openDatabase } from '../src/db/connection.ts';
 import { datesBetween } from '../src/dates.ts';
 import { EXIT } from '../src/errors.ts';
 import { exportFinance } from '../src/report/finance-export.ts';
+import { checkWritableFile } from '../src/report/output-dir.ts';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -31,7 +32,9 @@ Exit codes: 0 written; 2 usage error; 3 database unreachable.`,
   async run(args, ctx) {
     const flags = parseFlags('export', args, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
     const { from, to } = dateRangeFlags('export', flags);
-    const out = resolve(requireFlag('export', 'out', flags.out));
+    const given = requireFlag('export', 'out', flags.out);
+    await checkWritableFile(given, '--out');
+    const out = resolve(given);
     const database = await openDatabase(ctx.config, ctx.logger);
     try {
       const { rows, runs } = await exportFinance(database.db, { from, to }, out);

@@ -69,3 +69,19 @@ export function requireFlag<T>(command: string, flag: string, value: T | undefin
   if (value === undefined) throw new ReconError('USAGE', `${command}: --${flag} is required (see kpgw-recon ${command} --help)`);
   return value;
 }
+
+/** A whole-number flag (digits only) within `[min, max]`, or `fallback` when not given. */
+export function wholeNumberFlag(
+  command: string,
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  bounds: { min: number; max: number },
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < bounds.min || n > bounds.max) {
+    throw new ReconError('USAGE', `${command}: --${flag} must be a whole number from ${bounds.min} to ${bounds.max}, got '${value}'`);
+  }
+  return n;
+}
