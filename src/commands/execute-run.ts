@@ -1,5 +1,5 @@
 import { requireSecretKey } from '../config.ts';
-import { openDatabase, type DatabaseHandle } from '../db/connection.ts';
+import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
 import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
@@ -46,9 +46,12 @@ export async function executeRuns(
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;
+  } catch (error) {
+    throw asDatabaseLost(error, database.url);
   } finally {
     progress.done();
-    await database.close({ force: ctx.signal.aborted });
+    // Best effort: a database that is gone must not replace the error that says so.
+    await database.close({ force: ctx.signal.aborted }).catch((error) => ctx.logger.debug({ err: error }, 'closing the database failed'));
   }
 }
 

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { ReconError } from '../errors.ts';
+import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import type { Logger } from '../log.ts';
 import { csvRecords } from './csv-records.ts';
 import { utf8Chunks, NotUtf8Error, unreadablePart, withoutMarkers, type TextEncoding } from './decode.ts';
@@ -59,8 +60,8 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
   const files = await expandCsvPaths(paths);
   const report: IngestReport = { files: files.length, rows: 0, inserted: 0, replaced: 0, unchanged: 0, rejected: [] };
   if (!files.length) options.logger.warn({ paths }, 'no ledger files found');
-  const client = new pg.Client({ connectionString: target.url, application_name: 'kpgw-recon ingest' });
-  await client.connect();
+  const client = new pg.Client({ ...connectionOptions(target.url), application_name: 'kpgw-recon ingest' });
+  await connectClient(client);
   try {
     await createSessionTables(client);
     for (const [i, file] of files.entries()) {

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.ts';
-import type { DatabaseHandle } from '../db/connection.ts';
+import { asDatabaseLost, type DatabaseHandle } from '../db/connection.ts';
 import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
@@ -11,7 +11,7 @@ import { attachByGatewayIds, buildCases, type ChargeCase } from '../reconcile/ch
 import { isError } from '../reconcile/mismatch.ts';
 import { reconcileCharge, type ChargeResult, type GatewayAnswer } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
-import { writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
+import { stageReport, writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
 import { storeResults } from '../report/store-results.ts';
@@ -59,7 +59,7 @@ export interface RunOutcome {
  * at the end; anything that stops it on the way records it as `aborted` and rethrows.
  */
 export async function runReconciliation(request: RunRequest, env: RunEnvironment): Promise<RunOutcome> {
-  const { database, config, logger, signal } = env;
+  const { database, config, logger } = env;
   const { db } = database;
   const started = performance.now();
   const timings: StageTimings = { ingest: 0, inquiry: 0, reconcile: 0, report: 0 };
@@ -76,6 +76,8 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
   };
 
   const lock = await acquireRunLock(database.url, db);
+  // Stop when asked to, and when the lock is lost: another run could start meanwhile.
+  const signal = AbortSignal.any([env.signal, lock.lost]);
   try {
     await startRun(db, request);
     const log = logger.child({ stage: 'run' });
@@ -116,12 +118,14 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       });
       checkpoint();
 
-      return await report(request, env, { results, rejected: ingested.rejected, ledgerRows: ingested.rows, client: client.stats(), timings, started });
+      return await report(request, { ...env, signal }, { results, rejected: ingested.rejected, ledgerRows: ingested.rows, client: client.stats(), timings, started });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      await abortRun(db, request.runId, reason, isReconError(error) ? exitCodeOf(error) : EXIT.aborted).catch((e) => log.error({ err: e }, 'could not record the run as aborted'));
+      // Once stopped, whatever failed on the way out is a consequence; the signal says why.
+      const failure = signal.aborted ? signal.reason : asDatabaseLost(error, database.url);
+      const reason = failure instanceof Error ? failure.message : String(failure);
+      await abortRun(db, request.runId, reason, isReconError(failure) ? exitCodeOf(failure) : EXIT.aborted).catch((e) => log.error({ err: e }, 'could not record the run as aborted'));
       log.warn({ reason }, 'run aborted');
-      throw error;
+      throw failure;
     }
   } finally {
     await lock.release().catch(() => undefined);
@@ -179,13 +183,20 @@ async function report(
     duration_ms: 0,
   };
   const t0 = performance.now();
-  await writeCsvReports(reportDir, { mismatches, summary, rejected });
-  if (env.signal.aborted) throw env.signal.reason;
-  run.timings_ms.report += Math.round(performance.now() - t0);
-  run.duration_ms = Math.round(performance.now() - input.started);
-  await storeResults(env.database.db, { run, exitCode, reportDir, mismatches, summary, charges: results.map(chargeRow) });
-  // run.json last, once the database agrees the run is finished.
-  await writeRunJson(reportDir, run);
+  const staged = await stageReport(reportDir);
+  try {
+    await writeCsvReports(staged.dir, { mismatches, summary, rejected });
+    if (env.signal.aborted) throw env.signal.reason;
+    run.timings_ms.report += Math.round(performance.now() - t0);
+    run.duration_ms = Math.round(performance.now() - input.started);
+    await storeResults(env.database.db, { run, exitCode, reportDir, mismatches, summary, charges: results.map(chargeRow) });
+    // run.json last, once the database agrees the run is finished; then all files appear at once.
+    await writeRunJson(staged.dir, run);
+    await staged.publish();
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
   return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir }) };
 }

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { sql, type Kysely } from 'kysely';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../db/database.ts';
+import { neutraliseFormula } from './csv-cells.ts';
 
 /** Contract §6, in this order. */
 export const EXPORT_COLUMNS = [
@@ -13,14 +14,6 @@ export const EXPORT_COLUMNS = [
 
 const TEXT_COLUMNS = new Set(['reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'status', 'codes']);
 const PAGE = 5000;
-
-/**
- * A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
- * leading apostrophe: shown as text, never evaluated. Numbers are not text and are left alone.
- */
-export function neutraliseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
 
 /**
  * One row per charge of [from, to], each date taken from the latest finished run that covers

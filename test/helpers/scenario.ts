@@ -97,7 +97,7 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
         gatewayOptions: { backoff: { baseMs: 5, capMs: 40 } },
       },
     );
-    const read = async (name: string) => parse(await readFile(join(outcome.reportDir, name), 'utf8'), { columns: true }) as Record<string, string>[];
+    const read = async (name: string) => parse(await readFile(join(outcome.reportDir, name), 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
     const mismatches = await read('mismatches.csv');
     return {
       outcome,

@@ -16,7 +16,7 @@ const root = await mkdtemp(join(tmpdir(), 'kpgw-large-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 type Row = Record<string, string>;
-const readCsv = async (dir: string, name: string) => parse(await readFile(join(dir, name), 'utf8'), { columns: true }) as Row[];
+const readCsv = async (dir: string, name: string) => parse(await readFile(join(dir, name), 'utf8'), { columns: true, bom: true }) as Row[];
 
 async function cliRun(sample: { ledger: string; plans: string; fees: string }, from: string, to: string, out: string, baseUrl: string, onSpawn?: CliOptions['onSpawn']) {
   return runCli(['run', '--from', from, '--to', to, '--as-of', to, '--ledger', sample.ledger, '--plans', sample.plans, '--fees', sample.fees, '--out', out], {
