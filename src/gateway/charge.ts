@@ -34,7 +34,13 @@ export interface GatewayCharge {
   readonly settlement: GatewaySettlement | null;
   /** In the order the gateway lists them; empty when there is none. */
   readonly refunds: readonly GatewayRefund[];
-  /** Top-level fields not read above (`description`, `ref_1`, `dcc_data`, `metadata`, …). */
+  /** The convenience fee (Visa/Mastercard only); `null` when the answer has no `convfee` object. */
+  readonly convfee: GatewayConvfee | null;
+  /** The merchant's own references `ref_1`…`ref_3`, as sent. */
+  readonly ref1: string | null;
+  readonly ref2: string | null;
+  readonly ref3: string | null;
+  /** Top-level fields not read above (`description`, `dcc_data`, `metadata`, …). */
   readonly extra: Readonly<Record<string, unknown>>;
   /** Fields that were present but could not be read (e.g. `settlement_info.orig_mdr: "n/a"`). */
   readonly warnings: readonly string[];
@@ -82,6 +88,16 @@ export interface GatewayRefund extends GatewayFigures {
   readonly refundDate: string | null;
 }
 
+/** `convfee`: each figure `null` when absent or unreadable. */
+export interface GatewayConvfee {
+  /** `convfee_amount`. */
+  readonly amount: Money | null;
+  /** `convfee_vat_amount`. */
+  readonly vat: Money | null;
+  /** `net_amount`. */
+  readonly net: Money | null;
+}
+
 /** The guide's error body (§9): `{"object": "error", "code": "…", "message": "…"}`. */
 export interface GatewayErrorBody {
   readonly code: string;
@@ -97,7 +113,7 @@ type Json = Record<string, unknown>;
 const READ_FIELDS = new Set([
   'id', 'object', 'order_id', 'amount', 'currency', 'transaction_state', 'status', 'source',
   'created', 'reference_order', 'approval_code', 'failure_code', 'failure_message', 'livemode',
-  'settlement_info', 'refund_info',
+  'settlement_info', 'refund_info', 'convfee', 'ref_1', 'ref_2', 'ref_3',
 ]);
 
 /**
@@ -135,6 +151,10 @@ export function parseCharge(body: unknown): ParseChargeResult {
     livemode: parseBoolean(body.livemode),
     settlement: parseSettlement(body.settlement_info, warnings),
     refunds: parseRefunds(body.refund_info, warnings),
+    convfee: parseConvfee(body.convfee, warnings),
+    ref1: text(body.ref_1),
+    ref2: text(body.ref_2),
+    ref3: text(body.ref_3),
     extra,
     warnings,
   };
@@ -224,6 +244,16 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
     });
   });
   return refunds;
+}
+
+function parseConvfee(value: unknown, warnings: string[]): GatewayConvfee | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (!isObject(value)) {
+    warnings.push(`convfee: unreadable ${JSON.stringify(value)}`);
+    return null;
+  }
+  const amount = (field: string) => decimal(value, field, 'convfee', warnings);
+  return { amount: amount('convfee_amount'), vat: amount('convfee_vat_amount'), net: amount('net_amount') };
 }
 
 function figures(amount: (field: string) => Money | null): GatewayFigures {

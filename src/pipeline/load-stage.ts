@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Logger } from '../log.ts';
-import { loadFeeSchedule, parseFeeSchedule, type FeeSchedule } from '../reconcile/fee-schedule.ts';
+import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
+import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
 import type { FeeSource } from './ingest-stage.ts';
 

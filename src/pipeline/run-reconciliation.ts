@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
 import { attachByGatewayIds, buildCases, type ChargeCase } from '../reconcile/charge-case.ts';
 import { isError } from '../reconcile/mismatch.ts';
-import { reconcileCharge, type ChargeResult, type GatewayAnswer } from '../reconcile/reconcile-charge.ts';
+import { keyModeOf } from '../reconcile/livemode-check.ts';
+import { reconcileCharge, type ChargeResult, type GatewayAnswer, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
@@ -111,7 +112,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
 
       const results = await timed('reconcile', async () => {
         linkByGatewayIds(cases, answers, unlinked);
-        const context = { fees, plans, tolerance: request.tolerance };
+        const context: ReconcileContext = { fees, plans, tolerance: request.tolerance, keyMode: keyModeOf(config.kpgw.secretKey) };
         return cases.map((c) => reconcileCharge(c, answers.get(c)!, context));
       });
       checkpoint();

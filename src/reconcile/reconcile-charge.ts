@@ -4,16 +4,21 @@ import { money, sum, ZERO, type Money } from '../money.ts';
 import type { ChargeCase } from './charge-case.ts';
 import { compareAmount } from './compare.ts';
 import { checkState } from './expected-state.ts';
+import { checkConvfee } from './convfee-check.ts';
+import { expectedFees, expectedRefundFees } from './expected-fees.ts';
 import type { FeeSchedule } from './fee-schedule.ts';
 import { checkInstallment, type PlanBook } from './installment-check.ts';
+import { checkLivemode, type KeyMode } from './livemode-check.ts';
 import { isError, type Mismatch } from './mismatch.ts';
 import { checkRefunds } from './refund-check.ts';
-import { checkSettlement, expectedFees } from './settlement-check.ts';
+import { checkSettlement } from './settlement-check.ts';
 
 export interface ReconcileContext {
   readonly fees: FeeSchedule | undefined;
   readonly plans: PlanBook;
   readonly tolerance: Money;
+  /** The secret key's environment (never the key itself); unset: `livemode` is not checked. */
+  readonly keyMode?: KeyMode;
 }
 
 /** The gateway's answer as reconciliation needs it (the client's outcome without audit data). */
@@ -64,6 +69,12 @@ export function reconcileCharge(chargeCase: ChargeCase, answer: GatewayAnswer, c
     }, ...installment);
     return { case: chargeCase, status: 'unverified', mismatches, gateway: undefined };
   }
+  const livemode = checkLivemode(answer.charge, context.keyMode, charge.entry_id);
+  if (livemode) {
+    // An answer from the other environment is about other money: none of its figures is used.
+    mismatches.push(livemode, ...installment);
+    return { case: chargeCase, status: 'mismatched', mismatches, gateway: undefined };
+  }
   mismatches.push(...checkAgainstGateway(chargeCase, answer.charge, context), ...installment);
   return {
     case: chargeCase,
@@ -108,7 +119,10 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       message: `the ledger books ${charge.currency}, the gateway charged ${gateway.currency}; amounts and fees not compared`,
     });
   } else {
-    found.push(...compareAmount('AMOUNT_MISMATCH', id, 'amount', amount, gateway.amount, context.tolerance, 'charge amount'));
+    found.push(
+      ...compareAmount('AMOUNT_MISMATCH', id, 'amount', amount, gateway.amount, context.tolerance, 'charge amount'),
+      ...checkConvfee(charge, gateway.convfee, context.tolerance),
+    );
     if (gateway.settlement) {
       found.push(
         ...checkSettlement({
@@ -120,7 +134,15 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       );
     }
   }
-  found.push(...checkRefunds({ ledgerRefunds: refunds, gatewayRefunds: gateway.refunds, chargeEntryId: id, tolerance: context.tolerance }));
+  found.push(
+    ...checkRefunds({
+      ledgerRefunds: refunds,
+      gatewayRefunds: gateway.refunds,
+      chargeEntryId: id,
+      tolerance: context.tolerance,
+      expectedFees: (row, refund) => expectedRefundFees({ row, refund, charge, gateway, schedule: context.fees }),
+    }),
+  );
   return found;
 }
 

@@ -2,6 +2,7 @@ import type { GatewayRefund } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { formatMoney, type Money } from '../money.ts';
 import { compareAmount, ledgerMoney } from './compare.ts';
+import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /**
@@ -15,8 +16,10 @@ export function checkRefunds(input: {
   gatewayRefunds: readonly GatewayRefund[];
   chargeEntryId: string;
   tolerance: Money;
+  /** The fees a matched refund should return (`expectedRefundFees`). */
+  expectedFees: (row: LedgerEntry, refund: GatewayRefund) => ExpectedCharge;
 }): Mismatch[] {
-  const { ledgerRefunds, tolerance } = input;
+  const { ledgerRefunds, tolerance, expectedFees } = input;
   const unmatched = [...input.gatewayRefunds].sort((a, b) => (a.refundDate ?? '').localeCompare(b.refundDate ?? ''));
   const take = (refund: GatewayRefund) => unmatched.splice(unmatched.indexOf(refund), 1);
   const found: Mismatch[] = [];
@@ -36,7 +39,7 @@ export function checkRefunds(input: {
     const amount = ledgerMoney(row.amount)!;
     found.push(
       ...compareAmount('REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, tolerance, `refund ${row.refund_id} amount`),
-      ...matchedRefund(row, match, tolerance),
+      ...matchedRefund(row, match, tolerance, expectedFees(row, match)),
     );
   }
   for (const row of byAmount) {
@@ -47,7 +50,7 @@ export function checkRefunds(input: {
       continue;
     }
     take(match);
-    found.push(...matchedRefund(row, match, tolerance));
+    found.push(...matchedRefund(row, match, tolerance, expectedFees(row, match)));
   }
   for (const refund of unmatched) {
     if (refund.errorCode) continue; // a refund that failed moved no money
@@ -72,8 +75,8 @@ function missing(row: LedgerEntry): Mismatch {
   };
 }
 
-/** A failed refund, and the refund's fees against the ledger refund row's own figures. */
-function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money): Mismatch[] {
+/** A failed refund, and the refund's fees against the expected ones (contract §3.3 `refund_fee_reversal`). */
+function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money, expected: ExpectedCharge): Mismatch[] {
   const label = refund.refundId ?? row.refund_id ?? '?';
   const field = (name: string) => `refund_info[${label}].${name}`;
   const found: Mismatch[] = [];
@@ -86,9 +89,7 @@ function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money
       message: `refund ${label} failed at the gateway: ${refund.errorCode}${refund.errorMessage ? ` (${refund.errorMessage})` : ''}`,
     });
   }
-  const mdr = ledgerMoney(row.mdr);
-  const vat = ledgerMoney(row.vat);
-  const net = ledgerMoney(row.net_amount);
+  const { mdr, vat, net } = expected;
   if (mdr) found.push(...compareAmount('REFUND_MDR_MISMATCH', row.entry_id, field('orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`));
   if (vat) found.push(...compareAmount('REFUND_VAT_MISMATCH', row.entry_id, field('orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`));
   if (net) found.push(...compareAmount('REFUND_NET_MISMATCH', row.entry_id, field('orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`));

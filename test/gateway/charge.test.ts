@@ -53,7 +53,8 @@ describe('guide samples parse to the values printed in the guide', () => {
       ['11.0000', '11.0000', '1.0000', '11.0000', '0.2800', '0.0200', '10.7000'],
     );
     expect([r.errorCode, r.errorMessage, r.refundDate]).toEqual([null, null, null]);
-    expect(charge.extra).toMatchObject({ ref_1: 'Ref123', ref_2: '123456', ref_3: null, description: 'Test Product', dcc_data: null });
+    expect([charge.ref1, charge.ref2, charge.ref3]).toEqual(['Ref123', '123456', null]);
+    expect(charge.extra).toMatchObject({ description: 'Test Product', dcc_data: null });
   });
 
   it('§6.1.1 Create Charge (authorized, not yet settled)', () => {
@@ -98,7 +99,8 @@ describe('guide samples parse to the values printed in the guide', () => {
       refunds: [],
     });
     expect(charge.amount.toString()).toBe('11.5');
-    expect(charge.extra).toMatchObject({ redirect_url: '', campaign_id: '00000001', ref_1: '1' });
+    expect(charge.extra).toMatchObject({ redirect_url: '', campaign_id: '00000001' });
+    expect(charge.ref1).toBe('1');
   });
 
   it('§6.1.4 Settle Transaction', () => {
@@ -238,6 +240,17 @@ describe('field quirks', () => {
     expect(charge.settlement?.settleAmount).toBeNull();
     expect(charge.settlement?.origMdr?.toString()).toBe('1');
     expect(charge.warnings).toEqual(['settlement_info.settle_amount: not a number "n/a"']);
+  });
+
+  it('reads convfee and ref_1..ref_3; a convfee that is not an object is a warning', () => {
+    const charge = parsed({ ...base, convfee: { convfee_amount: '15.00', convfee_vat_amount: 1.05, net_amount: 'x' }, ref_1: 'A', ref_2: 42, ref_3: '' });
+    expect([charge.convfee?.amount?.toFixed(2), charge.convfee?.vat?.toFixed(2), charge.convfee?.net]).toEqual(['15.00', '1.05', null]);
+    expect([charge.ref1, charge.ref2, charge.ref3]).toEqual(['A', '42', null]);
+    expect(charge.warnings).toEqual(['convfee.net_amount: not a number "x"']);
+    expect(parsed({ ...base }).convfee).toBeNull();
+    const odd = parsed({ ...base, convfee: 'abc' });
+    expect(odd.convfee).toBeNull();
+    expect(odd.warnings).toEqual(['convfee: unreadable "abc"']);
   });
 
   it('reads a numeric reference_order as text and a bad created date as no date', () => {

@@ -3,7 +3,6 @@ import { parseCharge } from '../../src/gateway/charge.ts';
 import type { LedgerEntry } from '../../src/ingest/ledger.table.ts';
 import { money } from '../../src/money.ts';
 import { buildCases, inquiryRequestFor } from '../../src/reconcile/charge-case.ts';
-import { feesFor, findRule, parseFeeSchedule } from '../../src/reconcile/fee-schedule.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
 import { reconcileCharge, type ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
 import { buildCharge, type LedgerRow } from '../../src/sample/charge-builder.ts';
@@ -93,34 +92,6 @@ describe('tolerance', () => {
     expect(codes(reconcile(sample))).toEqual([]);
     sample.gateway.amount = '100.005';
     expect(codes(reconcile(sample))).toEqual(['AMOUNT_MISMATCH']);
-  });
-});
-
-describe('fee schedule', () => {
-  const schedule = parseFeeSchedule({
-    vat_rate: '0.07',
-    rules: [
-      { source_type: 'card', ipan_mode: '01', term: 10, rate: '0.065' },
-      { source_type: 'card', brand: 'visa', rate: '0.025' },
-      { source_type: 'card', rate: '0.028' },
-    ],
-  });
-  it('takes the first rule whose given fields all match; brand is case-insensitive', () => {
-    expect(findRule(schedule, { sourceType: 'card', brand: 'VISA', currency: 'THB', ipanMode: '01', term: 10 })!.rate.toString()).toBe('0.065');
-    expect(findRule(schedule, { sourceType: 'card', brand: 'VISA', currency: 'THB', ipanMode: '01', term: 6 })!.rate.toString()).toBe('0.025');
-    expect(findRule(schedule, { sourceType: 'card', brand: 'jcb', currency: 'THB' })!.rate.toString()).toBe('0.028');
-    expect(findRule(schedule, { sourceType: 'qr', currency: 'THB' })).toBeUndefined();
-  });
-  it('reproduces the guide’s sample: 11 THB at 2.5 % → MDR 0.28, VAT 0.02, net 10.70 (half-up)', () => {
-    const fees = feesFor(money('11'), money('0.025'), money('0.07'));
-    expect([fees.mdr.toFixed(2), fees.vat.toFixed(2), fees.net.toFixed(2)]).toEqual(['0.28', '0.02', '10.70']);
-  });
-  it('rounds a half satang up, and just under half down', () => {
-    expect(feesFor(money('10.10'), money('0.025'), money('0.07')).mdr.toFixed(2)).toBe('0.25'); // 0.2525
-    expect(feesFor(money('10.20'), money('0.025'), money('0.07')).mdr.toFixed(2)).toBe('0.26'); // 0.255
-  });
-  it('rejects a rate that is not a decimal string', () => {
-    expect(() => parseFeeSchedule({ vat_rate: '0.07', rules: [{ rate: 0.025 }] })).toThrow(/rules\[0\]\.rate/);
   });
 });
 
