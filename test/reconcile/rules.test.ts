@@ -22,7 +22,7 @@ function entry(row: LedgerRow, line = 2): LedgerEntry {
   };
 }
 
-const context: ReconcileContext = { fees: undefined, plans: planBook([], []), tolerance: money('0') };
+const context: ReconcileContext = { fees: undefined, plans: planBook([], []), tolerance: money('0'), asOf: '2026-12-31', refundGraceDays: 3 };
 
 function reconcile(sample: ReturnType<typeof buildCharge>, ctx = context) {
   const rows = sample.ledger.map((r, i) => entry(r, i + 2));
