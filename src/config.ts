@@ -1,4 +1,5 @@
 import { ReconError } from './errors.ts';
+import { normaliseBaseUrl } from './gateway/base-url.ts';
 
 /** Everything kpgw-recon reads from the environment (contract §2), read once and frozen. */
 export interface Config {
@@ -65,7 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     embeddedDataDir: '.data/postgres',
     kpgw: Object.freeze({
-      baseUrl: get('KPGW_BASE_URL').replace(/\/+$/, ''),
+      baseUrl: normaliseBaseUrl(get('KPGW_BASE_URL')),
       secretKey: env.KPGW_SECRET_KEY?.trim() ?? '',
       rateLimitRps: positiveNumber('KPGW_RATE_LIMIT_RPS', get('KPGW_RATE_LIMIT_RPS')),
       concurrency: positiveInteger('KPGW_CONCURRENCY', get('KPGW_CONCURRENCY')),

@@ -8,6 +8,9 @@ export type ReconErrorCode =
   | 'INPUT' // unreadable input file (missing columns, not CSV)
   | 'DATABASE_UNREACHABLE'
   | 'GATEWAY_AUTH' // the gateway answered authentication_failure
+  | 'GATEWAY_IP_NOT_ALLOWED' // the gateway answered ip_not_allow
+  | 'GATEWAY_REDIRECT' // the gateway (or something in between) answered a 3xx
+  | 'GATEWAY_UNREACHABLE' // no request of the inquiry stage got any HTTP answer
   | 'INTERRUPTED'
   | 'RUN_IN_PROGRESS';
 
@@ -37,6 +40,9 @@ export function exitCodeOf(error: ReconError): ExitCode {
       return EXIT.usage;
     case 'DATABASE_UNREACHABLE':
     case 'GATEWAY_AUTH':
+    case 'GATEWAY_IP_NOT_ALLOWED':
+    case 'GATEWAY_REDIRECT':
+    case 'GATEWAY_UNREACHABLE':
     case 'INTERRUPTED':
     case 'RUN_IN_PROGRESS':
       return EXIT.aborted;

@@ -113,10 +113,12 @@ export const DATE_SEGMENT_AFTER_DAYS = 180;
  * is more than 180 days before `asOf`; QR family by charge id or order id.
  */
 export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryRequest {
+  // The gateway's answer must not contradict any id the ledger knows (issue 10).
+  const known = { chargeId: charge.charge_id, referenceOrder: charge.reference_order, orderId: charge.order_id };
   if (CARD_FAMILY.has(charge.source_type)) {
     const id = charge.charge_id ?? charge.reference_order ?? '';
     const age = differenceInCalendarDays(parseISO(asOf), parseISO(charge.transaction_date));
-    return age > DATE_SEGMENT_AFTER_DAYS ? { family: 'card', id, transactionDate: charge.transaction_date } : { family: 'card', id };
+    return age > DATE_SEGMENT_AFTER_DAYS ? { family: 'card', id, transactionDate: charge.transaction_date, known } : { family: 'card', id, known };
   }
-  return { family: 'qr', id: charge.charge_id ?? charge.order_id ?? '' };
+  return { family: 'qr', id: charge.charge_id ?? charge.order_id ?? '', known };
 }

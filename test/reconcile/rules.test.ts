@@ -99,13 +99,19 @@ describe('the inquiry request', () => {
   const charge = (source_type: string, date: string, ids: LedgerRow) =>
     entry({ entry_id: 'e', entry_type: 'charge', transaction_date: date, source_type, currency: 'THB', amount: '1.00', ...ids });
   it('adds the date segment to a card charge 181 days before --as-of, not to one 180 days before', () => {
-    expect(inquiryRequestFor(charge('card', '2025-12-01', { charge_id: 'chrg_1' }), '2026-05-30')).toEqual({ family: 'card', id: 'chrg_1' });
-    expect(inquiryRequestFor(charge('card', '2025-11-30', { charge_id: 'chrg_1' }), '2026-05-30')).toEqual({ family: 'card', id: 'chrg_1', transactionDate: '2025-11-30' });
+    expect(inquiryRequestFor(charge('card', '2025-12-01', { charge_id: 'chrg_1' }), '2026-05-30')).not.toHaveProperty('transactionDate');
+    expect(inquiryRequestFor(charge('card', '2025-11-30', { charge_id: 'chrg_1' }), '2026-05-30')).toMatchObject({ family: 'card', id: 'chrg_1', transactionDate: '2025-11-30' });
   });
   it('asks the card endpoint for alipay and unionpay by reference order when there is no charge id', () => {
-    expect(inquiryRequestFor(charge('alipay', '2026-05-01', { reference_order: 'R1' }), '2026-05-02')).toEqual({ family: 'card', id: 'R1' });
+    expect(inquiryRequestFor(charge('alipay', '2026-05-01', { reference_order: 'R1' }), '2026-05-02')).toMatchObject({ family: 'card', id: 'R1' });
   });
   it('asks the QR endpoint for qr and wechat by order id when there is no charge id, never with a date', () => {
-    expect(inquiryRequestFor(charge('wechat', '2025-01-01', { order_id: 'ordr_1' }), '2026-05-02')).toEqual({ family: 'qr', id: 'ordr_1' });
+    const request = inquiryRequestFor(charge('wechat', '2025-01-01', { order_id: 'ordr_1' }), '2026-05-02');
+    expect(request).toMatchObject({ family: 'qr', id: 'ordr_1' });
+    expect(request).not.toHaveProperty('transactionDate');
+  });
+  it('carries every id the ledger knows, so an answer about another charge can be told apart', () => {
+    const request = inquiryRequestFor(charge('card', '2026-05-01', { charge_id: 'chrg_1', reference_order: 'R1' }), '2026-05-02');
+    expect(request.known).toEqual({ chargeId: 'chrg_1', referenceOrder: 'R1', orderId: null });
   });
 });
