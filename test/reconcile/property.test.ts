@@ -113,7 +113,8 @@ function generateBooks(seed: number, prefix: string): Generated[] {
       else if (r < 0.25) spec.refunds = [amount];
       else if (r < 0.4 && money(amount).greaterThan('1.00')) {
         spec.refunds = [toSatang(money(amount).times('0.4')).toFixed(2)];
-        warnings.push('REFUND_UNVERIFIABLE');
+        // The QR inquiry never shows a partial refund: within the grace days it is pending, after them unverifiable.
+        warnings.push(date > shiftDate(AS_OF, -3) ? 'REFUND_PENDING' : 'REFUND_UNVERIFIABLE');
       }
     } else {
       const rule = ruleFor({ sourceType, brand, issuerBank, ipanMode: installment ? SAMPLE_PLAN.ipanMode : undefined, term: installment ? SAMPLE_PLAN.term : undefined, date })!;
@@ -222,7 +223,8 @@ const DEFECTS: Defect[] = [
   },
   { name: 'convfee', codes: ['CONVFEE_MISMATCH'], fits: (g) => settled(g) && !!g.spec.convfee, apply: (c) => void ((c.gateway.convfee as Body).convfee_amount = plus((c.gateway.convfee as Body).convfee_amount, '0.10')) },
   { name: 'convfee-vat', codes: ['CONVFEE_MISMATCH'], fits: (g) => settled(g) && !!g.spec.convfee, apply: (c) => void (c.ledger[0]!.convfee_vat = plus(c.ledger[0]!.convfee_vat, '0.01')) },
-  { name: 'convfee-not-booked', codes: ['CONVFEE_MISMATCH'], fits: (g) => settled(g) && !!g.spec.convfee, apply: (c) => void Object.assign(c.ledger[0]!, { convfee_amount: '', convfee_vat: '' }) },
+  // Both the fee and its VAT differ from what the ledger (does not) book.
+  { name: 'convfee-not-booked', codes: ['CONVFEE_MISMATCH', 'CONVFEE_MISMATCH'], fits: (g) => settled(g) && !!g.spec.convfee, apply: (c) => void Object.assign(c.ledger[0]!, { convfee_amount: '', convfee_vat: '' }) },
   { name: 'livemode', codes: ['LIVEMODE_MISMATCH'], fits: () => true, apply: (c) => void (c.gateway.livemode = true) },
   { name: 'livemode-text', codes: ['LIVEMODE_MISMATCH'], fits: () => true, apply: (c) => void (c.gateway.livemode = 'true') },
   { name: 'missing', codes: ['MISSING_AT_GATEWAY'], fits: () => true, apply: (c) => void (c.gateway.__missing = true) },
