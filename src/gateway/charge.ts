@@ -188,10 +188,13 @@ export function canonicalState(state: string): string {
   return known ?? state;
 }
 
-/** The states of §6.1.2, in lifecycle order. */
+/**
+ * The states of §6.1.2, in lifecycle order, and `Refund Fail`, which the guide names only in the
+ * Refund API's error table (`Pending_state`: "Validate Transaction status Refund Fail").
+ */
 export const KNOWN_STATES = [
   'Initialize', 'Pre-Authorized', 'Authorized', 'Declined', 'Reversed', 'Voided', 'Captured',
-  'Settled', 'Refund Sent', 'Refunded', 'Partial Refund',
+  'Settled', 'Refund Sent', 'Refunded', 'Partial Refund', 'Refund Fail',
 ] as const;
 
 function parseSource(value: unknown): GatewaySource | null {
@@ -222,6 +225,12 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
   };
 }
 
+/**
+ * `refund_info` entries. Contract v2 §4: an empty entry (`{}`, `""`, `null`, or an object with
+ * neither an amount nor a refund id) is not a refund; gateways send `refund_info: {}` or `[{}]`
+ * for a charge that was never refunded, and such an entry must not become a refund of unknown
+ * amount.
+ */
 function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
   if (value === null || value === undefined || value === '') return [];
   // Documented as a list; a single object is taken as one refund.
@@ -229,15 +238,19 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
   const refunds: GatewayRefund[] = [];
   entries.forEach((entry, index) => {
     const where = `refund_info[${index}]`;
+    if (entry === null || entry === '') return;
     if (!isObject(entry)) {
       warnings.push(`${where}: unreadable ${shown(entry)}`);
       return;
     }
     const amount = (field: string) => decimal(entry, field, where, warnings);
+    const refundId = text(entry.refund_id);
+    // §6.1.2's table says refund_amount; its sample repeats settle_amount instead.
+    const refundAmount = amount('refund_amount') ?? amount('settle_amount') ?? amount('orig_amount');
+    if (!refundId && !refundAmount) return;
     refunds.push({
-      refundId: text(entry.refund_id),
-      // §6.1.2's table says refund_amount; its sample repeats settle_amount instead.
-      amount: amount('refund_amount') ?? amount('settle_amount') ?? amount('orig_amount'),
+      refundId,
+      amount: refundAmount,
       ...figures(amount),
       errorCode: text(entry.error_code),
       errorMessage: text(entry.error_message),

@@ -19,7 +19,7 @@ import { storeResults } from '../report/store-results.ts';
 import { chargeRow, mismatchRows, summarise } from '../report/summary.ts';
 import { ingestInputs, type FeeSource } from './ingest-stage.ts';
 import { inquireCases } from './inquire-stage.ts';
-import { loadFees, loadPlans, selectLedger } from './load-stage.ts';
+import { casesForUnlinked, loadFees, loadPlans, selectLedger } from './load-stage.ts';
 
 export interface RunRequest {
   readonly kind: RunKind;
@@ -98,23 +98,41 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       log.info({ charges: cases.length }, 'charges selected');
 
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
-      const { answers } = await timed('inquiry', async () =>
-        inquireCases(cases, {
-          db,
-          runId: request.runId,
-          resumeFrom,
-          client,
-          asOf: request.asOf,
-          signal,
-          logger,
-          onProgress: (done, total) => env.onProgress?.('inquiry', done, total),
-        }),
-      );
+      const inquiry = {
+        db,
+        runId: request.runId,
+        resumeFrom,
+        client,
+        asOf: request.asOf,
+        signal,
+        logger,
+        onProgress: (done: number, total: number) => env.onProgress?.('inquiry', done, total),
+      };
+      const { answers } = await timed('inquiry', async () => inquireCases(cases, inquiry));
       checkpoint();
 
+      // Refund and void rows that name no charge of the run even by the gateway's ids: their
+      // charge is looked for anywhere in the ledger, else they are orphans, asked about by the
+      // ids they carry (contract §4 v2). Either way they get a case, so no row is left out.
+      const stillUnlinked = linkByGatewayIds(cases, answers, unlinked);
+      const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, request, entryIdsOf(cases)));
+      if (lateCases.length) {
+        log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
+        const late = await timed('inquiry', async () => inquireCases(lateCases, inquiry));
+        for (const [c, answer] of late.answers) answers.set(c, answer);
+        cases.push(...lateCases);
+        checkpoint();
+      }
+
       const results = await timed('reconcile', async () => {
-        linkByGatewayIds(cases, answers, unlinked);
-        const context: ReconcileContext = { fees, plans, tolerance: request.tolerance, keyMode: keyModeOf(config.kpgw.secretKey) };
+        const context: ReconcileContext = {
+          fees,
+          plans,
+          tolerance: request.tolerance,
+          keyMode: keyModeOf(config.kpgw.secretKey),
+          asOf: request.asOf,
+          refundGraceDays: config.recon.refundGraceDays,
+        };
         return cases.map((c) => reconcileCharge(c, answers.get(c)!, context));
       });
       checkpoint();
@@ -133,16 +151,20 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
   }
 }
 
-/** Refund and void rows that name their charge only by an id the gateway told us. */
-function linkByGatewayIds(cases: ChargeCase[], answers: Map<ChargeCase, GatewayAnswer>, unlinked: ChargeCase['refunds']): void {
-  if (!unlinked.length) return;
+/** Refund and void rows that name their charge only by an id the gateway told us; returns the others. */
+function linkByGatewayIds(cases: ChargeCase[], answers: Map<ChargeCase, GatewayAnswer>, unlinked: ChargeCase['refunds']): ChargeCase['refunds'] {
+  if (!unlinked.length) return [];
   const byGatewayId = new Map<string, ChargeCase>();
   for (const c of cases) {
     const answer = answers.get(c);
     if (answer?.kind !== 'found') continue;
     for (const id of [answer.charge.id, answer.charge.referenceOrder, answer.charge.orderId]) if (id) byGatewayId.set(id, c);
   }
-  attachByGatewayIds(unlinked, byGatewayId);
+  return attachByGatewayIds(unlinked, byGatewayId);
+}
+
+function entryIdsOf(cases: readonly ChargeCase[]): Set<string> {
+  return new Set(cases.flatMap((c) => [c.charge, ...c.duplicates, ...c.refunds, ...c.voids].map((r) => r.entry_id)));
 }
 
 async function report(

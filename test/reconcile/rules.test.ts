@@ -6,7 +6,7 @@ import type { ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
 import { buildCharge, type LedgerRow } from '../../src/sample/charge-builder.ts';
 import { ledgerEntry as entry, reconcileSample } from '../helpers/reconcile-sample.ts';
 
-const context: ReconcileContext = { fees: undefined, plans: planBook([], []), tolerance: money('0') };
+const context: ReconcileContext = { fees: undefined, plans: planBook([], []), tolerance: money('0'), asOf: '2026-12-31', refundGraceDays: 3 };
 
 const reconcile = (sample: ReturnType<typeof buildCharge>, ctx = context) => reconcileSample(sample, ctx);
 const codes = (r: ReturnType<typeof reconcile>) => r.mismatches.map((m) => m.code).sort();
