@@ -6,3 +6,5 @@ import { register } from 'tsx/esm/api';
 register();
 const { main } = await import('../src/cli.ts');
 process.exitCode = await main(process.argv.slice(2));
+// The command is over; a socket left open by a failed connect must not keep the process alive.
+setTimeout(() => process.exit(), 5_000).unref();

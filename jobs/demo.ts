@@ -2,7 +2,8 @@ import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { rm } from 'node:fs/promises';
 import type { Command } from '../src/commands/command.ts';
-import { parseFlags } from '../src/commands/command.ts';
+import { parseFlags, wholeNumberFlag } from '../src/commands/command.ts';
+import { CHARGES_PER_DAY } from '../src/commands/generate.ts';
 import { executeRun } from '../src/commands/execute-run.ts';
 import { shiftDate, todayIn } from '../src/dates.ts';
 import { EXIT } from '../src/errors.ts';
@@ -29,19 +30,19 @@ The demo talks only to its own simulator, so it lifts the gateway rate cap (500 
 second, 16 in flight); KPGW_* settings from the environment are not used.
 
 Flags:
-  --per-day N   charges per day (default 1000)
+  --per-day N   charges per day, 1 to 100000 (default 1000)
 
 Environment:
   RECON_REPORTS_DIR    where the reports go (default ./reports)`,
   async run(args, ctx) {
     const flags = parseFlags('demo', args, { 'per-day': { type: 'string' } });
-    const perDay = Number(flags['per-day'] ?? 1000);
+    const perDay = wholeNumberFlag('demo', 'per-day', flags['per-day'], 1000, CHARGES_PER_DAY);
     const today = todayIn(ctx.config.tz);
     const from = shiftDate(today, -3);
     const to = shiftDate(today, -1);
     const dir = resolve('.data', 'demo');
     await rm(dir, { recursive: true, force: true });
-    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: Number.isInteger(perDay) && perDay > 0 ? perDay : 1000 });
+    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: perDay });
     const simulator = await startSimulator({
       secretKey: DEMO_KEY,
       dataFile: sample.gateway,

@@ -6,6 +6,7 @@ import { datesBetween } from '../src/dates.ts';
 import { EXIT } from '../src/errors.ts';
 import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS } from '../src/report/export-format.ts';
 import { exportFinance } from '../src/report/finance-export.ts';
+import { checkWritableFile } from '../src/report/output-dir.ts';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -46,8 +47,10 @@ unreachable.`,
       dates: { type: 'string', default: DEFAULT_EXPORT_FORMAT.dates },
     });
     const { from, to } = dateRangeFlags('export', flags);
-    const out = resolve(requireFlag('export', 'out', flags.out));
     const format = { encoding: choiceFlag('export', 'encoding', flags.encoding, EXPORT_ENCODINGS), dates: choiceFlag('export', 'dates', flags.dates, DATE_STYLES) };
+    const given = requireFlag('export', 'out', flags.out);
+    await checkWritableFile(given, '--out');
+    const out = resolve(given);
     const database = await openDatabase(ctx.config, ctx.logger);
     try {
       const { rows, runs } = await exportFinance(database.db, { from, to }, out, format);

@@ -1,10 +1,12 @@
-import { access, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from '../src/commands/command.ts';
 import { isoDateFlag, parseFlags } from '../src/commands/command.ts';
 import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../src/commands/execute-run.ts';
 import { todayIn, yesterdayIn } from '../src/dates.ts';
 import { ReconError } from '../src/errors.ts';
+import { checkInputFile, expandCsvPaths } from '../src/ingest/inputs.ts';
+import { checkReportDir } from '../src/report/output-dir.ts';
 
 export const nightlyCommand: Command = {
   name: 'nightly',
@@ -34,28 +36,41 @@ ${EXIT_CODES_HELP}`,
     const flags = parseFlags('nightly', args, { date: { type: 'string' }, out: { type: 'string' }, tolerance: { type: 'string' } });
     const date = isoDateFlag('nightly', 'date', flags.date) ?? yesterdayIn(ctx.config.tz);
     const inbox = ctx.config.inbox;
+    const tolerance = toleranceFlag('nightly', flags.tolerance);
+    // Every path is checked before the database is opened: a bad one costs nothing.
     const ledgerDir = join(inbox, 'ledger');
-    if (!(await csvFilesIn(ledgerDir)).length) {
+    if (!(await inboxCsvFiles(ledgerDir)).length) {
       throw new ReconError('INPUT', `nightly: no ledger files in ${ledgerDir} (RECON_INBOX=${inbox})`);
     }
     const plansDir = join(inbox, 'plans');
+    const hasPlans = (await inboxCsvFiles(plansDir)).length > 0;
     const feesFile = join(inbox, 'fees.json');
-    const hasFees = await access(feesFile).then(() => true, () => false);
+    const hasFees = await exists(feesFile);
+    if (hasFees) await checkInputFile(feesFile, 'the fee schedule');
+    await checkReportDir(flags.out, ctx.config.reportsDir);
     return executeRun(ctx, {
       kind: 'nightly',
       from: date,
       to: date,
       asOf: todayIn(ctx.config.tz),
       ledgers: [ledgerDir],
-      plans: (await csvFilesIn(plansDir)).length ? [plansDir] : [],
+      plans: hasPlans ? [plansDir] : [],
       fees: hasFees ? { kind: 'file', file: feesFile } : { kind: 'latest' },
       outDir: flags.out,
-      tolerance: toleranceFlag('nightly', flags.tolerance),
+      tolerance,
     });
   },
 };
 
-async function csvFilesIn(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => n.toLowerCase().endsWith('.csv'));
+/** An inbox folder's `.csv` files, checked like `--ledger`; none when the folder is not there. */
+async function inboxCsvFiles(dir: string): Promise<string[]> {
+  return (await exists(dir)) ? expandCsvPaths([dir]) : [];
+}
+
+/** Only "not there" is false: a path that cannot be looked at is left for the checks to name. */
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT' && error.code !== 'ENOTDIR',
+  );
 }

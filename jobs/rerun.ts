@@ -3,6 +3,7 @@ import type { Command } from '../src/commands/command.ts';
 import { dateRangeFlags, isoDateFlag, parseFlags } from '../src/commands/command.ts';
 import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from '../src/commands/execute-run.ts';
 import { datesBetween, todayIn } from '../src/dates.ts';
+import { checkReportDir } from '../src/report/output-dir.ts';
 
 export const rerunCommand: Command = {
   name: 'rerun',
@@ -36,6 +37,7 @@ ${EXIT_CODES_HELP}`,
     const { from, to } = dateRangeFlags('rerun', flags);
     const asOf = isoDateFlag('rerun', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz);
     const tolerance = toleranceFlag('rerun', flags.tolerance);
+    await checkReportDir(flags.out, ctx.config.reportsDir);
     // One run per day: each day gets a run of its own, newer than what it had.
     const days = datesBetween(from, to);
     return executeRuns(

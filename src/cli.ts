@@ -3,6 +3,7 @@ import type { Command } from './commands/command.ts';
 import { loadConfig } from './config.ts';
 import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from './errors.ts';
 import { createLogger } from './log.ts';
+import { terminalOf } from './terminal.ts';
 import { commands } from './commands/index.ts';
 
 const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payment Gateway
@@ -44,34 +45,74 @@ async function runCommand(command: Command, args: string[]): Promise<ExitCode> {
     return fail(error);
   }
   const runId = randomUUID();
-  const logger = createLogger({ level: config.logLevel, secrets: [config.kpgw.secretKey] }).child({
+  const terminal = process.stderr.isTTY ? terminalOf(process.stderr) : undefined;
+  const logger = createLogger({ level: config.logLevel, secrets: [config.kpgw.secretKey], terminal }).child({
     runId,
     command: command.name,
   });
   const controller = new AbortController();
+  const secret = config.kpgw.secretKey;
+  let reported = false;
+  const report = (error: unknown): ExitCode => {
+    reported = true;
+    return fail(error, secret);
+  };
+  // However the process is stuck (a query that never returns, a server that stopped answering),
+  // once stopping has begun it ends within a few seconds, with its one line.
+  const exitSoon = () => {
+    setTimeout(() => {
+      if (!reported) report(controller.signal.reason);
+      process.exit(EXIT.aborted);
+    }, FORCED_EXIT_MS).unref();
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       // A second Ctrl-C means "now": the first one is already unwinding cleanly.
+      if (!reported) report(controller.signal.reason);
       process.exit(EXIT.aborted);
     }
     logger.warn({ signal }, 'interrupted; stopping');
     controller.abort(new ReconError('INTERRUPTED', `interrupted by ${signal}`));
+    exitSoon();
+  };
+  // A bug that escapes every await (an event handler, a stray promise) stops the run like an
+  // interruption does, so the run is still recorded as aborted, and ends the command with exit 3.
+  let crash: { error: unknown } | undefined;
+  let finished = false;
+  const onCrash = (error: unknown) => {
+    logger.error({ err: error }, 'internal error');
+    if (finished) {
+      // Nothing left to record: the command's own result is already out.
+      report(error);
+      process.exit(EXIT.aborted);
+    }
+    crash ??= { error };
+    if (!controller.signal.aborted) controller.abort(error);
+    exitSoon();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   try {
-    return await command.run(args, { config, logger, stdout: process.stdout, signal: controller.signal, runId });
+    const code = await command.run(args, { config, logger, stdout: process.stdout, signal: controller.signal, runId });
+    return crash ? report(crash.error) : code;
   } catch (error) {
     // After Ctrl-C the error is often a consequence (a terminal's SIGINT also reaches an embedded
     // PostgreSQL, closing our connections); the interruption is what the user should read.
     const cause = controller.signal.aborted ? controller.signal.reason : error;
     if (!isReconError(cause)) logger.error({ err: error }, 'failed');
-    return fail(cause, config.kpgw.secretKey);
+    return report(cause);
   } finally {
+    finished = true;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // The crash handlers stay: a crash while the last handles close still ends with exit 3.
   }
 }
+
+/** How long an interrupted or crashed command may take to record its run before it is ended. */
+const FORCED_EXIT_MS = 5_000;
 
 /** One line on stderr; no stack trace for anything a user can cause. */
 function fail(error: unknown, secret = ''): ExitCode {

@@ -1,4 +1,5 @@
 import { ReconError } from './errors.ts';
+import { normaliseBaseUrl } from './gateway/base-url.ts';
 
 /** Everything kpgw-recon reads from the environment (contract §2), read once and frozen. */
 export interface Config {
@@ -54,6 +55,26 @@ const DEFAULTS = {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Bounds of the numeric settings: wide enough for any real gateway contract or test rig, narrow
+ * enough that a typo (an extra zero, milliseconds given as seconds) is caught at start.
+ */
+const LIMITS = {
+  KPGW_RATE_LIMIT_RPS: { min: 0, max: 10_000 }, // > min: a cap of 0 would never send anything
+  KPGW_CONCURRENCY: { min: 1, max: 256 },
+  // Below 100 ms no real request can finish; above 10 minutes a hung gateway stalls the night.
+  KPGW_TIMEOUT_MS: { min: 100, max: 600_000 },
+  KPGW_MAX_RETRIES: { min: 0, max: 20 },
+  RECON_REFUND_GRACE_DAYS: { min: 0, max: 365 },
+  RECON_RECHECK_AGES: { min: 1, max: 3650 },
+  RECON_OPEN_MAX_DAYS: { min: 1, max: 3650 },
+  RECON_MAX_REQUESTS: { min: 1, max: 10_000_000 },
+} satisfies Record<string, { min: number; max: number }>;
+type Limited = keyof typeof LIMITS;
+
+/** pino's levels, and `silent`. */
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 export function loadConfig(env: Env = process.env): Config {
   const get = (name: keyof typeof DEFAULTS): string => {
     const value = env[name]?.trim();
@@ -62,55 +83,94 @@ export function loadConfig(env: Env = process.env): Config {
   const tz = get('RECON_TZ');
   if (!isValidTimeZone(tz)) throw new ReconError('CONFIG', `RECON_TZ '${tz}' is not a known time zone`);
   return Object.freeze({
-    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    databaseUrl: databaseUrl(env.DATABASE_URL),
     embeddedDataDir: '.data/postgres',
     kpgw: Object.freeze({
-      baseUrl: get('KPGW_BASE_URL').replace(/\/+$/, ''),
+      baseUrl: normaliseBaseUrl(get('KPGW_BASE_URL')),
       secretKey: env.KPGW_SECRET_KEY?.trim() ?? '',
       rateLimitRps: positiveNumber('KPGW_RATE_LIMIT_RPS', get('KPGW_RATE_LIMIT_RPS')),
-      concurrency: positiveInteger('KPGW_CONCURRENCY', get('KPGW_CONCURRENCY')),
-      timeoutMs: positiveInteger('KPGW_TIMEOUT_MS', get('KPGW_TIMEOUT_MS')),
-      maxRetries: positiveInteger('KPGW_MAX_RETRIES', get('KPGW_MAX_RETRIES'), 0),
+      concurrency: wholeNumber('KPGW_CONCURRENCY', get('KPGW_CONCURRENCY')),
+      timeoutMs: wholeNumber('KPGW_TIMEOUT_MS', get('KPGW_TIMEOUT_MS')),
+      maxRetries: wholeNumber('KPGW_MAX_RETRIES', get('KPGW_MAX_RETRIES')),
     }),
     tz,
     inbox: get('RECON_INBOX'),
     reportsDir: get('RECON_REPORTS_DIR'),
-    logLevel: get('LOG_LEVEL'),
+    logLevel: logLevel(get('LOG_LEVEL')),
     recon: Object.freeze({
-      refundGraceDays: positiveInteger('RECON_REFUND_GRACE_DAYS', get('RECON_REFUND_GRACE_DAYS'), 0),
+      refundGraceDays: wholeNumber('RECON_REFUND_GRACE_DAYS', get('RECON_REFUND_GRACE_DAYS')),
       recheckAges: Object.freeze(recheckAges(env.RECON_RECHECK_AGES)),
-      openMaxDays: positiveInteger('RECON_OPEN_MAX_DAYS', get('RECON_OPEN_MAX_DAYS')),
-      maxRequests: env.RECON_MAX_REQUESTS?.trim() ? positiveInteger('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
+      openMaxDays: wholeNumber('RECON_OPEN_MAX_DAYS', get('RECON_OPEN_MAX_DAYS')),
+      maxRequests: env.RECON_MAX_REQUESTS?.trim() ? wholeNumber('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
     }),
   });
 }
 
-/** The key is required only by commands that talk to the gateway. */
+/**
+ * The key is required only by commands that talk to the gateway. It goes into an HTTP header,
+ * where a space, a line break or a non-ASCII byte makes every request fail; the message never
+ * shows the key.
+ */
 export function requireSecretKey(config: Config): void {
-  if (!config.kpgw.secretKey) {
+  const key = config.kpgw.secretKey;
+  if (!key) {
     throw new ReconError('CONFIG', 'KPGW_SECRET_KEY is not set (the merchant secret key, skey_…)');
   }
+  if (!SECRET_KEY.test(key)) {
+    throw new ReconError('CONFIG', 'KPGW_SECRET_KEY is not a secret key: expected skey_prod_… or skey_test_…, printable ASCII without spaces');
+  }
+}
+
+/** `skey_prod_` or `skey_test_`, then visible ASCII only (what a header value may carry). */
+const SECRET_KEY = /^skey_(prod|test)_[\x21-\x7e]+$/;
+
+/** Unset or empty: the embedded server. The message never shows the URL (it may hold a password). */
+function databaseUrl(text: string | undefined): string | undefined {
+  const url = text?.trim();
+  if (!url) return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new ReconError('CONFIG', 'DATABASE_URL is not a PostgreSQL URL (postgres://user@host:5432/database)');
+  }
+  return url;
+}
+
+function logLevel(text: string): string {
+  const level = text.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ReconError('CONFIG', `LOG_LEVEL '${text}' is not a log level (one of ${LOG_LEVELS.join(', ')})`);
+  }
+  return level;
 }
 
 /** `RECON_RECHECK_AGES`: unset means the default `7,30`; set but empty means never. */
 function recheckAges(text: string | undefined): number[] {
   if (text === undefined) return [7, 30];
   const parts = text.split(',').map((part) => part.trim()).filter(Boolean);
-  return [...new Set(parts.map((part) => positiveInteger('RECON_RECHECK_AGES', part)))].sort((a, b) => a - b);
+  return [...new Set(parts.map((part) => wholeNumber('RECON_RECHECK_AGES', part)))].sort((a, b) => a - b);
 }
 
-function positiveNumber(name: string, text: string): number {
+/** A rate: a plain decimal above the minimum (exclusive) and at most the maximum. */
+function positiveNumber(name: Limited, text: string): number {
+  const { min, max } = LIMITS[name];
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ReconError('CONFIG', `${name} must be a positive number, got '${text}'`);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(value > min && value <= max)) {
+    throw new ReconError('CONFIG', `${name} must be a number above ${min} and at most ${max}, got '${text}'`);
   }
   return value;
 }
 
-function positiveInteger(name: string, text: string, min = 1): number {
+/** Digits only (no `1e3`, `0x10` or `5.0`), within the setting's bounds. */
+function wholeNumber(name: Limited, text: string): number {
+  const { min, max } = LIMITS[name];
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new ReconError('CONFIG', `${name} must be a whole number ≥ ${min}, got '${text}'`);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new ReconError('CONFIG', `${name} must be a whole number from ${min} to ${max}, got '${text}'`);
   }
   return value;
 }

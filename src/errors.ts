@@ -7,7 +7,11 @@ export type ReconErrorCode =
   | 'CONFIG' // bad or missing configuration (e.g. no secret key)
   | 'INPUT' // unreadable input file (missing columns, not CSV)
   | 'DATABASE_UNREACHABLE'
+  | 'DATABASE_LOST' // the database went away during a run (restart, network, a killed backend)
   | 'GATEWAY_AUTH' // the gateway answered authentication_failure
+  | 'GATEWAY_IP_NOT_ALLOWED' // the gateway answered ip_not_allow
+  | 'GATEWAY_REDIRECT' // the gateway (or something in between) answered a 3xx
+  | 'GATEWAY_UNREACHABLE' // no request of the inquiry stage got any HTTP answer
   | 'INTERRUPTED'
   | 'RUN_IN_PROGRESS';
 
@@ -36,7 +40,11 @@ export function exitCodeOf(error: ReconError): ExitCode {
     case 'INPUT':
       return EXIT.usage;
     case 'DATABASE_UNREACHABLE':
+    case 'DATABASE_LOST':
     case 'GATEWAY_AUTH':
+    case 'GATEWAY_IP_NOT_ALLOWED':
+    case 'GATEWAY_REDIRECT':
+    case 'GATEWAY_UNREACHABLE':
     case 'INTERRUPTED':
     case 'RUN_IN_PROGRESS':
       return EXIT.aborted;

@@ -1,4 +1,6 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import type { Terminal } from './terminal.ts';
 
 export type { Logger };
 
@@ -8,10 +10,12 @@ export interface LoggerOptions {
   secrets?: readonly string[];
   /** Defaults to stderr; tests pass a capturing stream. */
   destination?: DestinationStream;
+  /** On a terminal: readable lines (pino-pretty) printed above the progress bar, instead of JSON. */
+  terminal?: Terminal;
 }
 
 /**
- * JSON lines on stderr. Redaction by path catches the fields we know hold the key; the
+ * JSON lines on stderr (or, on a terminal, the same lines made readable). Redaction by path catches the fields we know hold the key; the
  * `streamWrite` hook is the backstop for the key turning up anywhere else (an error message
  * quoting a URL or header, say).
  */
@@ -29,8 +33,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         ? { streamWrite: (line: string) => scrub(line, secrets) }
         : {},
     },
-    options.destination ?? pino.destination({ fd: 2, sync: true }),
+    options.destination ?? (options.terminal ? readableLines(options.terminal) : pino.destination({ fd: 2, sync: true })),
   );
+}
+
+/** pino-pretty's formatting of each (already scrubbed) JSON line, printed above the live line. */
+function readableLines(terminal: Terminal): DestinationStream {
+  const pretty = prettyFactory({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,runId,command,component,stage' });
+  return { write: (line: string) => terminal.print(pretty(line)) };
 }
 
 export function scrub(text: string, secrets: readonly string[]): string {

@@ -1,4 +1,5 @@
 import type { Logger } from './log.ts';
+import { terminalOf } from './terminal.ts';
 
 export interface Progress {
   update(stage: string, done: number, total?: number): void;
@@ -15,9 +16,9 @@ const DRAW_EVERY_MS = 100;
  */
 export function createProgress(logger: Logger, stream: NodeJS.WriteStream = process.stderr): Progress {
   const tty = stream.isTTY === true;
+  const terminal = terminalOf(stream);
   const started = new Map<string, number>();
   let last = 0;
-  let drawn = false;
   return {
     update(stage, done, total) {
       const now = Date.now();
@@ -31,15 +32,13 @@ export function createProgress(logger: Logger, stream: NodeJS.WriteStream = proc
       if (tty) {
         const bar = total ? renderBar(done / total) : '';
         const counts = total !== undefined ? `${done}/${total}` : `${done}`;
-        stream.write(`\r\x1b[2K${stage.padEnd(8)} ${bar} ${counts}  ${rate.toFixed(1)}/s${eta !== undefined ? `  ETA ${formatSeconds(eta)}` : ''}`);
-        drawn = true;
+        terminal.live(`${stage.padEnd(8)} ${bar} ${counts}  ${rate.toFixed(1)}/s${eta !== undefined ? `  ETA ${formatSeconds(eta)}` : ''}`);
       } else {
         logger.info({ stage, done, total, ratePerSecond: Math.round(rate), etaSeconds: eta }, 'progress');
       }
     },
     done() {
-      if (drawn) stream.write('\r\x1b[2K');
-      drawn = false;
+      terminal.clear();
     },
   };
 }

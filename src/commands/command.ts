@@ -70,6 +70,22 @@ export function requireFlag<T>(command: string, flag: string, value: T | undefin
   return value;
 }
 
+/** A whole-number flag (digits only) within `[min, max]`, or `fallback` when not given. */
+export function wholeNumberFlag(
+  command: string,
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  bounds: { min: number; max: number },
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < bounds.min || n > bounds.max) {
+    throw new ReconError('USAGE', `${command}: --${flag} must be a whole number from ${bounds.min} to ${bounds.max}, got '${value}'`);
+  }
+  return n;
+}
+
 /** A flag whose value must be one of `choices` (e.g. `--encoding utf8|windows-874`). */
 export function choiceFlag<T extends string>(command: string, flag: string, value: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(value)) throw new ReconError('USAGE', `${command}: --${flag} '${value}' is not one of ${choices.join(', ')}`);

@@ -1,5 +1,5 @@
 import { requireSecretKey } from '../config.ts';
-import { openDatabase, type DatabaseHandle } from '../db/connection.ts';
+import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
 import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
@@ -46,23 +46,29 @@ export async function executeRuns(
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;
+  } catch (error) {
+    throw asDatabaseLost(error, database.url);
   } finally {
     progress.done();
-    await database.close({ force: ctx.signal.aborted });
+    // Best effort: a database that is gone must not replace the error that says so.
+    await database.close({ force: ctx.signal.aborted }).catch((error) => ctx.logger.debug({ err: error }, 'closing the database failed'));
   }
 }
 
+/** Beyond this a "tolerance" hides real differences; amounts are compared in satang. */
+const MAX_TOLERANCE = '1000.00';
+
 export function toleranceFlag(command: string, value: string | undefined): Money {
   const tolerance = parseMoney(value ?? '0.00');
-  if (!tolerance || tolerance.isNegative()) {
-    throw new ReconError('USAGE', `${command}: --tolerance '${value}' must be a non-negative amount such as 0.01`);
+  if (!tolerance || tolerance.isNegative() || tolerance.decimalPlaces() > 2 || tolerance.greaterThan(MAX_TOLERANCE)) {
+    throw new ReconError('USAGE', `${command}: --tolerance '${value}' must be an amount from 0.00 to ${MAX_TOLERANCE} with at most 2 decimals, such as 0.01`);
   }
   return tolerance;
 }
 
 /** Flags every reconciling command takes. */
 export const OUTPUT_FLAGS_HELP = `  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
-  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (default 0.00)`;
+  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (0.00 to 1000.00; default 0.00)`;
 
 export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is (default: today in RECON_TZ)`;
 

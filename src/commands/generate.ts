@@ -1,8 +1,14 @@
 import { resolve } from 'node:path';
-import { isoDateFlag, parseFlags, requireFlag, type Command } from './command.ts';
+import { isoDateFlag, parseFlags, requireFlag, wholeNumberFlag, type Command } from './command.ts';
 import { shiftDate, todayIn } from '../dates.ts';
-import { EXIT, ReconError } from '../errors.ts';
+import { EXIT } from '../errors.ts';
 import { writeSample } from '../sample/write-sample.ts';
+
+/** A year of samples at most; 100,000 charges a day is more than any test of scale needs. */
+const MAX_DAYS = { min: 1, max: 366 };
+export const CHARGES_PER_DAY = { min: 1, max: 100_000 };
+/** The sample's PRNG takes a 32-bit seed. */
+const SEED = { min: 0, max: 0xffff_ffff };
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -20,8 +26,8 @@ sprinkling of every kind of mismatch. The same seed gives the same data.
 Flags:
   --out DIR       folder to write (required)
   --from D        first transaction date (default: --days days before today in RECON_TZ)
-  --days N        number of days (default 3)
-  --per-day N     charges per day (default 1000)
+  --days N        number of days, 1 to 366 (default 3)
+  --per-day N     charges per day, 1 to 100000 (default 1000)
   --seed N        random seed (default 20261129)
 
 Then, for example:
@@ -37,20 +43,14 @@ Then, for example:
       seed: { type: 'string' },
     });
     const out = resolve(requireFlag('generate', 'out', flags.out));
-    const days = count('days', flags.days, 3);
-    const perDay = count('per-day', flags['per-day'], 1000);
+    const days = wholeNumberFlag('generate', 'days', flags.days, 3, MAX_DAYS);
+    const perDay = wholeNumberFlag('generate', 'per-day', flags['per-day'], 1000, CHARGES_PER_DAY);
+    const seed = wholeNumberFlag('generate', 'seed', flags.seed, 20261129, SEED);
     const from = isoDateFlag('generate', 'from', flags.from) ?? shiftDate(todayIn(ctx.config.tz), -days);
-    const sample = await writeSample(out, { from, days, chargesPerDay: perDay, seed: count('seed', flags.seed, 20261129) });
+    const sample = await writeSample(out, { from, days, chargesPerDay: perDay, seed });
     ctx.stdout.write(
       `wrote ${sample.data.expected.size} charges (${sample.data.ledger.length} ledger rows) for ${from}..${shiftDate(from, days - 1)} to ${out}\n`,
     );
     return EXIT.ok;
   },
 };
-
-function count(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ReconError('USAGE', `generate: --${flag} must be a whole number ≥ 1, got '${value}'`);
-  return n;
-}

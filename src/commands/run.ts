@@ -1,4 +1,7 @@
 import { todayIn } from '../dates.ts';
+import { checkCsvInputs, checkInputFile } from '../ingest/inputs.ts';
+import { loadLedgerMap } from '../ingest/ledger-columns.ts';
+import { checkReportDir } from '../report/output-dir.ts';
 import type { Command } from './command.ts';
 import { dateRangeFlags, isoDateFlag, parseFlags, requireFlag } from './command.ts';
 import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
@@ -40,17 +43,26 @@ ${EXIT_CODES_HELP}`,
     });
     const { from, to } = dateRangeFlags('run', flags, 'from');
     const ledgers = requireFlag('run', 'ledger', flags.ledger);
+    const asOf = isoDateFlag('run', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz);
+    const tolerance = toleranceFlag('run', flags.tolerance);
+    const plans = flags.plans ?? [];
+    // Every path is checked before the database is opened: a bad one costs nothing.
+    await checkCsvInputs(ledgers, 'ledger files');
+    await checkCsvInputs(plans, 'plan reports');
+    if (flags.fees !== undefined) await checkInputFile(flags.fees, 'the fee schedule');
+    if (flags['ledger-map'] !== undefined) await loadLedgerMap(flags['ledger-map']);
+    await checkReportDir(flags.out, ctx.config.reportsDir);
     return executeRun(ctx, {
       kind: 'run',
       from,
       to,
-      asOf: isoDateFlag('run', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz),
+      asOf,
       ledgers,
-      plans: flags.plans ?? [],
+      plans,
       ledgerMap: flags['ledger-map'],
-      fees: flags.fees ? { kind: 'file', file: flags.fees } : { kind: 'none' },
+      fees: flags.fees !== undefined ? { kind: 'file', file: flags.fees } : { kind: 'none' },
       outDir: flags.out,
-      tolerance: toleranceFlag('run', flags.tolerance),
+      tolerance,
     });
   },
 };

@@ -4,7 +4,7 @@ import { parseChargeFault, parseRandomFault, FAULT_KINDS, type ChargeFault, type
 import { startSimulator } from '../simulator/server.ts';
 import { syntheticCharges } from '../simulator/synthetic.ts';
 import type { Command } from './command.ts';
-import { parseFlags } from './command.ts';
+import { isoDateFlag, parseFlags } from './command.ts';
 
 /** Accepted when KPGW_SECRET_KEY is not set: a test key, fine to print. */
 export const SIMULATOR_DEFAULT_KEY = 'skey_test_simulator';
@@ -17,14 +17,17 @@ export const simulatorCommand: Command = {
 A local K-Payment Gateway: GET /card/v2/charge/{id}[/{YYYYMMDD}] and GET /qr/v2/qr/{id} with the
 guide's answers and error bodies. Prints the URL it listens on (use it as KPGW_BASE_URL) and runs
 until interrupted. GET /__stats reports requests per second; POST /__faults (JSON) switches faults;
-DELETE /__stats resets the counters.
+DELETE /__stats resets the counters; POST /__clock {"today": "YYYY-MM-DD"} moves the clock.
 
 Flags:
   --port N               port on 127.0.0.1 (default 8787; 0 = any free port)
   --host ADDR            address to listen on (default 127.0.0.1)
   --data FILE            JSON lines, one full inquiry answer per line; a record may carry
                          "_family": "card" | "qr" to choose its endpoint (default: QR when its
-                         source is a QR/ThaiQR/WeChat source, else card)
+                         source is a QR/ThaiQR/WeChat source, else card), and "_from":
+                         "YYYY-MM-DD" to be answered only from that day on (later records of a
+                         charge replace earlier ones as the clock reaches them)
+  --today D              the simulator's clock (default: today in Asia/Bangkok)
   --synthetic N          also serve N generated settled card charges (chrg_test_sim_00000001…, SIM1…)
   --latency MS           delay before every answer (default 0)
   --latency-jitter MS    extra random delay, uniform in [0, MS)
@@ -52,6 +55,7 @@ Environment:
       'retry-after': { type: 'string' },
       faults: { type: 'string' },
       seed: { type: 'string' },
+      today: { type: 'string' },
     });
     const port = wholeNumber('port', flags.port, 8787);
     const faults = await faultConfig(flags);
@@ -66,6 +70,7 @@ Environment:
       charges: synthetic > 0 ? syntheticCharges(synthetic) : [],
       faults,
       seed: wholeNumber('seed', flags.seed, 1),
+      ...(flags.today ? { today: isoDateFlag('simulator', 'today', flags.today)! } : {}),
       logger,
     }).catch((error: unknown) => {
       // A bad data file or a port in use: the user's to fix.

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './embedded.ts';
 import { migrate } from './migrate.ts';
+import { connectionOptions } from './pg-options.ts';
 
 /** An open, migrated database for one command. */
 export interface DatabaseHandle {
@@ -20,7 +21,6 @@ export interface DatabaseHandle {
  * every command that needs the database needs the current schema.
  */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir'>, logger: Logger): Promise<DatabaseHandle> {
-  useTextForDatesAndNumbers();
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
@@ -45,32 +45,38 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embedde
 }
 
 export function createKysely(url: string, max = 8, onIdleError: (error: Error) => void = () => undefined): Kysely<Database> {
-  useTextForDatesAndNumbers();
-  const pool = new pg.Pool({ connectionString: url, max });
+  const pool = new pg.Pool({ ...connectionOptions(url), max });
   // An idle connection that the server closes (a restart, a stop racing the pool's shutdown) is
   // dropped by the pool and replaced on demand; unhandled, its 'error' would crash the process.
   pool.on('error', onIdleError);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/**
- * Dates stay `YYYY-MM-DD` text (pg would make them local-midnight `Date`s, shifting a day in
- * some zones); numeric stays text for decimal.js; bigint counts become numbers.
- */
-function useTextForDatesAndNumbers(): void {
-  pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
-  pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+/** Refused, unknown host, bad credentials, no such database, starting up or shutting down. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '28P01', '3D000', '28000', '57P03']);
+/** A connection that was there and went: reset, killed backend, server shut down. */
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08003', '08006']);
+/** pg's own errors carry no code, only these messages. */
+const LOST_MESSAGES = /^(Connection terminated|timeout expired|Client has encountered a connection error|Client was closed)/;
+
+export function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || LOST_CODES.has(code))) return true;
+  return error instanceof Error && LOST_MESSAGES.test(error.message);
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '28P01', '3D000', '28000']);
-
 function asUnreachable(error: unknown, url: string): unknown {
-  const code = (error as { code?: string }).code;
-  if (code && CONNECTION_ERRORS.has(code)) {
-    const where = safeUrl(url);
-    return new ReconError('DATABASE_UNREACHABLE', `database ${where} is unreachable: ${(error as Error).message}`, { cause: error });
-  }
-  return error;
+  if (!isConnectionFailure(error)) return error;
+  return new ReconError('DATABASE_UNREACHABLE', `database ${safeUrl(url)} is unreachable: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * A connection failure during a run (the server restarted, the network dropped, a backend was
+ * killed) is the environment's doing: an aborted run (exit 3), not a bug.
+ */
+export function asDatabaseLost(error: unknown, url: string): unknown {
+  if (error instanceof ReconError || !isConnectionFailure(error)) return error;
+  return new ReconError('DATABASE_LOST', `lost the connection to database ${safeUrl(url)}: ${(error as Error).message}`, { cause: error });
 }
 
 /** The URL without its password, for messages. */

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
+import { connectClient, connectionOptions } from './pg-options.ts';
 
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 
@@ -35,8 +36,8 @@ export async function loadMigrations(dir = SQL_DIR): Promise<Migration[]> {
  */
 export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DIR): Promise<Migration[]> {
   const migrations = await loadMigrations(dir);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const client = new pg.Client(connectionOptions(databaseUrl));
+  await connectClient(client);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);

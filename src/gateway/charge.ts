@@ -1,4 +1,5 @@
-import { parseMoney, type Money } from '../money.ts';
+import { money, type Money } from '../money.ts';
+import { JsonNumber } from './json-body.ts';
 
 /**
  * A charge as the Inquiry Transaction endpoints return it (guide §6.1.2, §6.4.1), read
@@ -125,8 +126,8 @@ export function parseCharge(body: unknown): ParseChargeResult {
   if (!isObject(body)) return { ok: false, reason: 'response body is not a JSON object' };
   const id = text(body.id);
   if (!id) return { ok: false, reason: 'response has no charge id' };
-  const amount = parseMoney(body.amount);
-  if (!amount) return { ok: false, reason: `charge ${id} has no readable amount (${JSON.stringify(body.amount)})` };
+  const amount = readDecimal(body.amount);
+  if (!amount) return { ok: false, reason: `charge ${id} has no readable amount (${shown(body.amount)})` };
 
   const warnings: string[] = [];
   const created = text(body.created) ?? '';
@@ -187,10 +188,13 @@ export function canonicalState(state: string): string {
   return known ?? state;
 }
 
-/** The states of §6.1.2, in lifecycle order. */
+/**
+ * The states of §6.1.2, in lifecycle order, and `Refund Fail`, which the guide names only in the
+ * Refund API's error table (`Pending_state`: "Validate Transaction status Refund Fail").
+ */
 export const KNOWN_STATES = [
   'Initialize', 'Pre-Authorized', 'Authorized', 'Declined', 'Reversed', 'Voided', 'Captured',
-  'Settled', 'Refund Sent', 'Refunded', 'Partial Refund',
+  'Settled', 'Refund Sent', 'Refunded', 'Partial Refund', 'Refund Fail',
 ] as const;
 
 function parseSource(value: unknown): GatewaySource | null {
@@ -209,7 +213,7 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
   const info = Array.isArray(value) ? value.find(isObject) : value;
   if (!isObject(info) || Object.keys(info).length === 0) {
     if (value !== null && value !== undefined && value !== '' && !Array.isArray(value)) {
-      warnings.push(`settlement_info: unreadable ${JSON.stringify(value)}`);
+      warnings.push(`settlement_info: unreadable ${shown(value)}`);
     }
     return null;
   }
@@ -221,6 +225,12 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
   };
 }
 
+/**
+ * `refund_info` entries. Contract v2 §4: an empty entry (`{}`, `""`, `null`, or an object with
+ * neither an amount nor a refund id) is not a refund; gateways send `refund_info: {}` or `[{}]`
+ * for a charge that was never refunded, and such an entry must not become a refund of unknown
+ * amount.
+ */
 function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
   if (value === null || value === undefined || value === '') return [];
   // Documented as a list; a single object is taken as one refund.
@@ -228,15 +238,19 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
   const refunds: GatewayRefund[] = [];
   entries.forEach((entry, index) => {
     const where = `refund_info[${index}]`;
+    if (entry === null || entry === '') return;
     if (!isObject(entry)) {
-      warnings.push(`${where}: unreadable ${JSON.stringify(entry)}`);
+      warnings.push(`${where}: unreadable ${shown(entry)}`);
       return;
     }
     const amount = (field: string) => decimal(entry, field, where, warnings);
+    const refundId = text(entry.refund_id);
+    // §6.1.2's table says refund_amount; its sample repeats settle_amount instead.
+    const refundAmount = amount('refund_amount') ?? amount('settle_amount') ?? amount('orig_amount');
+    if (!refundId && !refundAmount) return;
     refunds.push({
-      refundId: text(entry.refund_id),
-      // §6.1.2's table says refund_amount; its sample repeats settle_amount instead.
-      amount: amount('refund_amount') ?? amount('settle_amount') ?? amount('orig_amount'),
+      refundId,
+      amount: refundAmount,
       ...figures(amount),
       errorCode: text(entry.error_code),
       errorMessage: text(entry.error_message),
@@ -249,7 +263,7 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
 function parseConvfee(value: unknown, warnings: string[]): GatewayConvfee | null {
   if (value === null || value === undefined || value === '') return null;
   if (!isObject(value)) {
-    warnings.push(`convfee: unreadable ${JSON.stringify(value)}`);
+    warnings.push(`convfee: unreadable ${shown(value)}`);
     return null;
   }
   const amount = (field: string) => decimal(value, field, 'convfee', warnings);
@@ -268,21 +282,45 @@ function figures(amount: (field: string) => Money | null): GatewayFigures {
 }
 
 /**
- * A decimal field: JSON number or numeric string. JSON numbers reach us as binary doubles, which
- * is exact enough here: Decimal(14,4) has at most 14 significant digits and a double
- * round-trips 15, so `String(n)` gives back the digits the gateway sent.
+ * The most integer digits a gateway figure may have: our columns are numeric(16,4) and
+ * numeric(14,2), so anything longer could only end the run with a numeric overflow later.
  */
+const MAX_INTEGER_DIGITS = 12;
+const PLAIN_DECIMAL = /^-?(\d+)(\.\d+)?$/;
+
+/**
+ * A decimal figure: a JSON number (as its text, see {@link JsonNumber}) or a numeric string,
+ * written as a plain decimal with at most {@link MAX_INTEGER_DIGITS} integer digits; anything
+ * else (`1e400`, 40 digits, `"NaN"`) is `undefined`. A plain JS number (a body read back from
+ * the database) is taken by its shortest text, so `1e+21` is refused the same way.
+ */
+export function readDecimal(value: unknown): Money | undefined {
+  const text =
+    value instanceof JsonNumber ? value.text : typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
+  const match = text === undefined ? null : PLAIN_DECIMAL.exec(text);
+  if (!match || match[1]!.replace(/^0+(?=\d)/, '').length > MAX_INTEGER_DIGITS) return undefined;
+  return money(text!);
+}
+
+/** A decimal field: `null` when absent, `null` and a warning when present but unreadable. */
 function decimal(object: Json, field: string, where: string, warnings: string[]): Money | null {
   const value = object[field];
   if (value === undefined || value === null || value === '') return null;
-  const parsed = parseMoney(value);
-  if (!parsed) warnings.push(`${where}.${field}: not a number ${JSON.stringify(value)}`);
+  const parsed = readDecimal(value);
+  if (!parsed) warnings.push(`${where}.${field}: not a number ${shown(value)}`);
   return parsed ?? null;
+}
+
+/** A value for a message: numbers as the gateway wrote them, long values cut short. */
+function shown(value: unknown): string {
+  const json = value instanceof JsonNumber ? value.text : (JSON.stringify(value) ?? String(value));
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 
 /** A string field; numbers (a numeric `reference_order`) become their text; `""` is absent. */
 function text(value: unknown): string | null {
   if (typeof value === 'string') return value === '' ? null : value;
+  if (value instanceof JsonNumber) return value.text;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return null;
 }

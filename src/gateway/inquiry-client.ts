@@ -5,28 +5,45 @@ import type { GatewayConfig } from '../config.ts';
 import { ReconError } from '../errors.ts';
 import { scrub, type Logger } from '../log.ts';
 import type { GatewayCharge } from './charge.ts';
+import { identityProblem } from './charge-identity.ts';
 import { inquiryPath, type InquiryRequest } from './inquiry-path.ts';
 import { classifyResponse, type AttemptResult } from './inquiry-response.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from './retry.ts';
 
-export { inquiryPath, type InquiryRequest } from './inquiry-path.ts';
+export { inquiryPath, type ChargeIdentifiers, type InquiryRequest } from './inquiry-path.ts';
 
-/** The answer for one charge. Only `authentication_failure` and the caller's abort throw. */
+/**
+ * The answer for one charge. `path` is the request that gave it (a dated path may have been
+ * retried with the day before or after). Only the run-stopping answers (see
+ * {@link InquiryClient.inquire}) and the caller's abort throw.
+ */
 export type InquiryOutcome =
   | {
       readonly kind: 'found';
       readonly charge: GatewayCharge;
-      /** The body as received, for the audit trail. */
+      /** The body as parsed (numbers as {@link JsonNumber}); `bodyText` is it exactly as received. */
       readonly raw: unknown;
       readonly bodyText: string;
       readonly httpStatus: number;
       readonly attempts: number;
+      readonly path: string;
     }
   /** `charge_id_not_exist` (QR also `invalid_order_id`, `no_transaction_found`): never retried. */
-  | { readonly kind: 'not_found'; readonly code: string; readonly raw: unknown; readonly bodyText: string; readonly httpStatus: number; readonly attempts: number }
-  /** No definite answer within the retry budget, or an answer that is not a charge: unverified. */
-  | { readonly kind: 'failed'; readonly reason: string; readonly attempts: number };
+  | {
+      readonly kind: 'not_found';
+      readonly code: string;
+      readonly raw: unknown;
+      readonly bodyText: string;
+      readonly httpStatus: number;
+      readonly attempts: number;
+      readonly path: string;
+    }
+  /**
+   * No definite answer within the retry budget, an answer that is not a charge, or one about
+   * another charge: unverified.
+   */
+  | { readonly kind: 'failed'; readonly reason: string; readonly attempts: number; readonly path: string };
 
 /** The `gateway` block of `run.json` (contract §5). */
 export interface InquiryStats {
@@ -41,16 +58,20 @@ export interface InquiryStats {
 export interface InquiryClient {
   /**
    * Asks the gateway about one charge. Call it for every charge at once if you like: requests in
-   * flight are bounded by `concurrency` and sent at most `rateLimitRps` per second.
-   * @throws ReconError `GATEWAY_AUTH` on `authentication_failure`, for this and every later or
+   * flight are bounded by `concurrency` and sent at most `rateLimitRps` per second, retries and
+   * the dated-path fallback included.
+   * @throws ReconError `GATEWAY_AUTH` on `authentication_failure`, `GATEWAY_IP_NOT_ALLOWED` on
+   *   `ip_not_allow`, `GATEWAY_REDIRECT` on any 3xx (never followed), for this and every later or
    *   in-flight call (no further request is sent); the signal's reason when `signal` aborts.
    */
   inquire(request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome>;
   stats(): InquiryStats;
+  /**
+   * `GATEWAY_UNREACHABLE` when requests were sent and not one got an HTTP answer (every attempt
+   * a connection error or timeout), naming the host and the last reason; else `undefined`.
+   */
+  unreachable(): ReconError | undefined;
 }
-
-/** A definite answer keeps the body text it came in, for the audit trail. */
-type SentResult = Exclude<AttemptResult, { kind: 'found' | 'not_found' }> | (Extract<AttemptResult, { kind: 'found' | 'not_found' }> & { readonly bodyText: string });
 
 export interface InquiryClientOptions {
   /** Defaults: base 500 ms, cap 30 s. Tests use a base of a few ms. */
@@ -69,17 +90,19 @@ export function createInquiryClient(
   const limiter = createRateLimiter({ rps: config.rateLimitRps, marginMs: options.rateMarginMs });
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
   const secrets = config.secretKey ? [config.secretKey] : [];
-  /** Aborted, with the GATEWAY_AUTH error as reason, by the first authentication_failure. */
+  const host = new URL(config.baseUrl).host;
+  /** Aborted, with the run-stopping ReconError as reason, by the first answer that stops the run. */
   const stopped = new AbortController();
   setMaxListeners(0, stopped.signal);
   const counters = { requests: 0, retries: 0, errors: 0 };
+  /** Requests that got a whole HTTP answer of any kind, and why the last one that did not failed. */
+  let answered = 0;
+  let lastNoAnswer = '';
 
-  const stop = (path: string): never => {
+  const stop = (path: string, error: ReconError): never => {
     if (!stopped.signal.aborted) {
-      log.error({ path }, 'gateway answered authentication_failure; stopping all inquiries');
-      stopped.abort(
-        new ReconError('GATEWAY_AUTH', 'K-Payment Gateway refused the secret key (authentication_failure); check KPGW_SECRET_KEY'),
-      );
+      log.error({ path, code: error.code, reason: error.message }, 'stopping all inquiries');
+      stopped.abort(error);
     }
     throw stopped.signal.reason;
   };
@@ -108,8 +131,12 @@ export function createInquiryClient(
     return relay;
   };
 
-  /** One request, holding a p-limit slot from the rate permit to the end of the body. */
-  const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<SentResult> => {
+  /**
+   * One request, holding a p-limit slot from the rate permit to the end of the body. Redirects
+   * are never followed: the key would go wherever `Location` points, and each hop would be a
+   * request the rate limiter never saw.
+   */
+  const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<AttemptResult & { bodyText: string }> => {
     await limiter.acquire(cancel);
     const timeout = AbortSignal.timeout(config.timeoutMs);
     const request = linkSignals([cancel, timeout]);
@@ -119,31 +146,51 @@ export function createInquiryClient(
     let status: number;
     let bodyText: string;
     let retryAfter: string | null;
+    let location: string | null;
     try {
       const response = await fetch(`${config.baseUrl}${path}`, {
         headers: { 'x-api-key': config.secretKey, accept: 'application/json' },
         signal: request.signal,
+        redirect: 'manual',
       });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
-      bodyText = await response.text();
+      location = response.headers.get('location');
+      if (isRedirect(status)) {
+        await response.body?.cancel();
+        bodyText = '';
+      } else {
+        bodyText = await response.text();
+      }
+      // Only a whole answer counts: headers followed by a body that never ends are no answer.
+      answered += 1;
     } catch (error) {
       if (cancel.aborted) throw cancel.reason;
-      if (timeout.aborted) return { kind: 'retry', reason: `timeout after ${config.timeoutMs} ms` };
-      return { kind: 'retry', reason: `connection error: ${scrub(describe(error), secrets)}` };
+      const reason = timeout.aborted ? `timeout after ${config.timeoutMs} ms` : `connection error: ${scrub(describe(error), secrets)}`;
+      lastNoAnswer = reason;
+      return { kind: 'retry', reason, bodyText: '' };
     } finally {
       request.dispose();
     }
     const ms = Math.round(performance.now() - started);
     log.debug({ path, status, ms, attempt }, 'inquiry answered');
+    if (isRedirect(status)) return stop(path, redirectError(status, location));
     const result = classifyResponse(family, status, bodyText, retryAfter);
-    if (result.kind === 'auth') return stop(path);
-    return result.kind === 'found' || result.kind === 'not_found' ? { ...result, bodyText } : result;
+    if (result.kind === 'auth') return stop(path, refusalError(result.code));
+    return { ...result, bodyText };
   };
 
-  const inquire = async (request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome> => {
+  const redirectError = (status: number, location: string | null): ReconError => {
+    const target = location === null ? 'without a Location' : `redirecting to ${scrub(hostOf(location, config.baseUrl), secrets)}`;
+    return new ReconError(
+      'GATEWAY_REDIRECT',
+      `K-Payment Gateway answered ${status} ${target}; redirects are never followed (the key is sent only to ${host}); check KPGW_BASE_URL`,
+    );
+  };
+
+  /** One path, retried within the budget; a definite answer or `failed`. */
+  const ask = async (request: InquiryRequest, cancel: AbortSignal): Promise<InquiryOutcome & { gatewayCode?: string }> => {
     const path = inquiryPath(request);
-    const cancel = cancelSignal(signal);
     for (let attempt = 1; ; attempt += 1) {
       if (cancel.aborted) throw cancel.reason;
       const result = await limit(() => {
@@ -152,29 +199,31 @@ export function createInquiryClient(
         return send(path, request.family, cancel, attempt);
       });
       switch (result.kind) {
-        case 'found':
-          return { kind: 'found', charge: result.charge, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt };
-        case 'not_found':
-          return { kind: 'not_found', code: result.code, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt };
-        case 'auth':
-          return stop(path); // send() already threw; kept for exhaustiveness
-        case 'failed': {
-          counters.errors += 1;
-          const reason = scrub(result.reason, secrets);
-          log.warn({ path, attempts: attempt, reason }, 'inquiry failed');
-          return { kind: 'failed', reason, attempts: attempt };
+        case 'found': {
+          const problem = identityProblem(request, result.charge);
+          if (problem) {
+            counters.errors += 1;
+            return { kind: 'failed', reason: scrub(problem, secrets), attempts: attempt, path };
+          }
+          return { kind: 'found', charge: result.charge, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt, path };
         }
+        case 'not_found':
+          return { kind: 'not_found', code: result.code, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt, path };
+        case 'auth':
+          return stop(path, refusalError(result.code)); // send() already threw; kept for exhaustiveness
+        case 'failed':
+          counters.errors += 1;
+          return { kind: 'failed', reason: scrub(result.reason, secrets), attempts: attempt, path, gatewayCode: result.code };
         case 'retry': {
           counters.errors += 1;
           if (attempt > config.maxRetries) {
-            const reason = `${result.reason}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`;
-            log.warn({ path, attempts: attempt, reason }, 'inquiry failed');
-            return { kind: 'failed', reason, attempts: attempt };
+            return { kind: 'failed', reason: `${result.reason}; gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`, attempts: attempt, path };
           }
           // A Retry-After is about the gateway, not this charge: hold every request, not just ours.
           if (result.retryAfterMs !== undefined) limiter.pause(result.retryAfterMs);
           const delayMs = backoffDelay(attempt - 1, backoff, result.retryAfterMs);
-          log.info({ path, attempt, reason: result.reason, delayMs }, 'inquiry will be retried');
+          // Debug, not info: run.json counts the retries, and a slow night would flood the log.
+          log.debug({ path, attempt, reason: result.reason, delayMs }, 'inquiry will be retried');
           await sleep(delayMs, cancel);
           break;
         }
@@ -182,10 +231,65 @@ export function createInquiryClient(
     }
   };
 
+  const inquire = async (request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome> => {
+    const cancel = cancelSignal(signal);
+    // Contract §4: a dated path refused as invalid_parameter is tried with the day before and
+    // the day after (a ledger booking in UTC is up to 7 hours off Bangkok), once each.
+    const candidates = datedAlternatives(request);
+    let attempts = 0;
+    let outcome: InquiryOutcome & { gatewayCode?: string } | undefined;
+    for (const candidate of candidates) {
+      outcome = await ask(candidate, cancel);
+      attempts += outcome.attempts;
+      if (outcome.gatewayCode !== 'invalid_parameter') break;
+    }
+    const { gatewayCode: _, ...last } = outcome!;
+    const result: InquiryOutcome =
+      last.kind === 'failed' && outcome!.gatewayCode === 'invalid_parameter' && candidates.length > 1
+        ? { ...last, path: inquiryPath(request), attempts, reason: `${last.reason} (for ${candidates.map((c) => c.transactionDate).join(', ')})` }
+        : { ...last, attempts };
+    if (result.kind === 'failed') {
+      log.warn({ path: result.path, attempts, reason: result.reason }, 'inquiry failed');
+    }
+    return result;
+  };
+
   return {
     inquire,
     stats: () => ({ ...counters }),
+    unreachable: () =>
+      counters.requests > 0 && answered === 0
+        ? new ReconError('GATEWAY_UNREACHABLE', `K-Payment Gateway at ${host} gave no answer to any request (last: ${lastNoAnswer}); check KPGW_BASE_URL and the network`)
+        : undefined,
   };
+}
+
+/** The request as asked, then (dated card paths only) with the day before and the day after. */
+function datedAlternatives(request: InquiryRequest): InquiryRequest[] {
+  if (request.transactionDate === undefined) return [request];
+  const date = inquiryPath(request).slice(-8);
+  const day = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)));
+  const shifted = (days: number) => new Date(day + days * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+  return [0, -1, 1].map((days) => ({ ...request, transactionDate: shifted(days) }));
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
+}
+
+/** The host a `Location` points to (relative ones resolve against the base URL). */
+function hostOf(location: string, baseUrl: string): string {
+  try {
+    return new URL(location, baseUrl).host || location;
+  } catch {
+    return JSON.stringify(location.slice(0, 80));
+  }
+}
+
+function refusalError(code: 'authentication_failure' | 'ip_not_allow'): ReconError {
+  return code === 'ip_not_allow'
+    ? new ReconError('GATEWAY_IP_NOT_ALLOWED', "this machine's address is not allowed by KBank (ip_not_allow)")
+    : new ReconError('GATEWAY_AUTH', 'K-Payment Gateway refused the secret key (authentication_failure); check KPGW_SECRET_KEY');
 }
 
 /**

@@ -10,6 +10,18 @@ export interface InquiryRequest {
    * match the charge is refused with `invalid_parameter`.
    */
   readonly transactionDate?: string;
+  /**
+   * Everything the ledger knows about the charge's identity. An answer that contradicts one of
+   * these is about another charge and is never matched (see {@link identityProblem}).
+   */
+  readonly known?: ChargeIdentifiers;
+}
+
+/** The three ids a charge can be known by; `null` or absent when the ledger does not have it. */
+export interface ChargeIdentifiers {
+  readonly chargeId?: string | null;
+  readonly referenceOrder?: string | null;
+  readonly orderId?: string | null;
 }
 
 /**

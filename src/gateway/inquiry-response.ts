@@ -1,5 +1,6 @@
 import { parseCharge, parseGatewayError, type GatewayCharge } from './charge.ts';
 import type { InquiryRequest } from './inquiry-path.ts';
+import { parseJsonBody } from './json-body.ts';
 import { parseRetryAfter } from './retry.ts';
 
 /** What one HTTP answer means for the charge asked about. */
@@ -8,10 +9,13 @@ export type AttemptResult =
   | { readonly kind: 'not_found'; readonly code: string; readonly raw: unknown; readonly httpStatus: number }
   /** No definite answer yet: ask again later (at least `retryAfterMs` later when given). */
   | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
-  /** A definite answer that is not a charge; asking again would give the same. */
-  | { readonly kind: 'failed'; readonly reason: string }
-  /** `authentication_failure`: the key is wrong for every charge, so the run must stop. */
-  | { readonly kind: 'auth' };
+  /** A definite answer that is not a charge; asking again would give the same. `code`: the gateway's error code, if any. */
+  | { readonly kind: 'failed'; readonly reason: string; readonly code?: string }
+  /**
+   * `authentication_failure` (the key is wrong) or `ip_not_allow` (this machine's address is not
+   * registered): true for every charge, so the run must stop.
+   */
+  | { readonly kind: 'auth'; readonly code: 'authentication_failure' | 'ip_not_allow' };
 
 /**
  * Error codes that mean "the gateway does not know this charge" (guide §9). The QR API has two
@@ -25,7 +29,9 @@ const NOT_FOUND_CODES: Readonly<Record<InquiryRequest['family'], ReadonlySet<str
 /**
  * Classifies one answer. The guide publishes error bodies but no HTTP statuses, so the error
  * `code` decides first and the status only where there is no error body (429, 5xx, a proxy's
- * HTML page).
+ * HTML page). Error codes are compared ignoring case: the guide itself writes `Pending_state`.
+ * Numbers are read from their text (see {@link parseJsonBody}). A redirect never gets here: the
+ * client stops the run on one.
  */
 export function classifyResponse(
   family: InquiryRequest['family'],
@@ -36,7 +42,7 @@ export function classifyResponse(
   let body: unknown;
   let isJson = true;
   try {
-    body = JSON.parse(bodyText);
+    body = parseJsonBody(bodyText);
   } catch {
     isJson = false;
   }
@@ -46,16 +52,17 @@ export function classifyResponse(
 
   const error = isJson ? parseGatewayError(body) : null;
   if (error) {
-    if (error.code === 'authentication_failure') return { kind: 'auth' };
-    if (NOT_FOUND_CODES[family].has(error.code)) return { kind: 'not_found', code: error.code, raw: body, httpStatus: status };
+    const code = error.code.toLowerCase();
+    if (code === 'authentication_failure' || code === 'ip_not_allow') return { kind: 'auth', code };
+    if (NOT_FOUND_CODES[family].has(code)) return { kind: 'not_found', code: error.code, raw: body, httpStatus: status };
     // "Transaction is pending, please try again in 15 minutes": a later answer will be definite.
-    if (error.code === 'pending_state') return retry('pending_state');
+    if (code === 'pending_state') return retry(error.code);
     if (status === 429 || status >= 500) return retry(`HTTP ${status} ${error.code}`);
-    return { kind: 'failed', reason: `gateway error ${error.code}${error.message ? `: ${error.message}` : ''}` };
+    return { kind: 'failed', reason: `gateway error ${error.code}${error.message ? `: ${error.message}` : ''}`, code };
   }
   if (status === 429) return retry('HTTP 429 (rate limited)');
   if (status >= 500) return retry(`HTTP ${status}`);
-  if (status === 401) return { kind: 'auth' };
+  if (status === 401) return { kind: 'auth', code: 'authentication_failure' };
   if (status < 200 || status >= 300) return { kind: 'failed', reason: `HTTP ${status} without a gateway error body` };
   // A 200 whose body does not parse was cut short or garbled on the way: ask again.
   if (!isJson) return retry(`malformed JSON body (HTTP ${status})`);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ReconError } from '../errors.ts';
+import { checkInputFile } from './inputs.ts';
 
 /** The ledger's canonical columns (contract §3.1), in the order rows are staged and hashed. */
 export const LEDGER_FIELDS = [
@@ -76,8 +77,12 @@ function normalise(name: string): string {
   return name.trim().toLowerCase();
 }
 
-/** Reads a `--ledger-map` file; anything but a JSON object of strings is a usage error. */
+/**
+ * Reads a `--ledger-map` file; anything but a regular file holding a JSON object of non-empty
+ * strings, each header used once, is a usage error.
+ */
 export async function loadLedgerMap(file: string): Promise<LedgerMap> {
+  await checkInputFile(file, 'the ledger map');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -95,9 +100,15 @@ export async function loadLedgerMap(file: string): Promise<LedgerMap> {
   }
   const known = new Set<string>(LEDGER_FIELDS);
   const map: LedgerMap = {};
+  // Headers are matched trimmed and case-insensitively, so that is how two are "the same".
+  const fieldOfHeader = new Map<string, string>();
   for (const [field, header] of Object.entries(parsed)) {
     if (!known.has(field)) throw new ReconError('INPUT', `${file}: '${field}' is not a ledger column (expected one of ${LEDGER_FIELDS.join(', ')})`);
     if (typeof header !== 'string') throw new ReconError('INPUT', `${file}: the header for '${field}' must be a string`);
+    if (!normalise(header)) throw new ReconError('INPUT', `${file}: the header for '${field}' is empty`);
+    const other = fieldOfHeader.get(normalise(header));
+    if (other) throw new ReconError('INPUT', `${file}: '${other}' and '${field}' are both mapped to '${header}'`);
+    fieldOfHeader.set(normalise(header), field);
     map[field] = header;
   }
   return map;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { inquiryPath, type InquiryClient, type InquiryOutcome, type InquiryRequest } from '../gateway/inquiry-client.ts';
+import type { InquiryClient, InquiryOutcome, InquiryRequest } from '../gateway/inquiry-client.ts';
 import { classifyResponse } from '../gateway/inquiry-response.ts';
 import type { Logger } from '../log.ts';
 import { chargeKey, inquiryRequestFor, type ChargeCase } from '../reconcile/charge-case.ts';
@@ -59,7 +59,7 @@ export async function inquireCases(cases: readonly ChargeCase[], options: Inquir
     const request = inquiryRequestFor(chargeCase.charge, options.asOf);
     const outcome = await client.inquire(request, signal);
     answers.set(chargeCase, answerOf(outcome));
-    buffer.push(auditRow(runId, chargeKey(chargeCase.charge), inquiryPath(request), outcome));
+    buffer.push(auditRow(runId, chargeKey(chargeCase.charge), outcome.path, outcome));
     if (buffer.length >= FLUSH_EVERY) void flush();
     options.onProgress?.(++done, cases.length);
   });
@@ -70,6 +70,9 @@ export async function inquireCases(cases: readonly ChargeCase[], options: Inquir
     await Promise.allSettled(asks);
     await flush();
   }
+  // Not one HTTP answer: the run must not end as "everything unverified" (exit 0).
+  const unreachable = client.unreachable();
+  if (unreachable) throw unreachable;
   return { answers, reused: cases.length - pending.length };
 }
 

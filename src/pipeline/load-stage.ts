@@ -2,30 +2,93 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Logger } from '../log.ts';
-import { loadFeeSchedule, parseFeeSchedule, type FeeSchedule } from '../reconcile/fee-schedule.ts';
+import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
+import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
+import { buildCases, buildOrphanCases, type ChargeCase } from '../reconcile/charge-case.ts';
 import type { FeeSource } from './ingest-stage.ts';
 
 /**
- * The run's ledger rows dated in [from, to]: `charge` rows in ledger order (so the first row of a
- * charge is the one kept and later ones are duplicates), and the refund and void rows, which
- * carry their charge's transaction_date (contract §3.1).
+ * The ledger rows a run over [from, to] covers (contract §4, v2): every row with
+ * `transaction_date` in the range (charge rows, and the refund and void rows of those charges,
+ * which carry their charge's date, §3.1); every refund or void row booked (`entry_date`) in the
+ * range, however old its charge; and the charge rows and other refund and void rows of those
+ * older charges. Charge rows come in ledger order (so the first row of a charge is the one kept
+ * and later ones are duplicates), follow-up rows in the order they were booked.
+ *
+ * An older charge is looked up on the dates its booked rows carry, through the date index, and
+ * then by its ids; a booked row whose charge is not found that way (its date is wrong, or the
+ * ledger has no charge row) is left unlinked for {@link casesForUnlinked}.
  */
 export async function selectLedger(db: Kysely<Database>, from: string, to: string): Promise<{ charges: LedgerEntry[]; followUps: LedgerEntry[] }> {
-  const rows = await db
-    .selectFrom('ledger_entries')
-    .selectAll()
-    .where('transaction_date', '>=', from)
-    .where('transaction_date', '<=', to)
-    .orderBy('ingested_at')
-    .orderBy('source_file')
-    .orderBy('source_line')
-    .execute();
+  const { rows } = await sql<LedgerEntry>`
+    WITH booked AS (
+      SELECT * FROM ledger_entries
+      WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from} AND ${to}
+    ), older_charges AS (
+      SELECT * FROM ledger_entries c
+      WHERE c.entry_type = 'charge'
+        AND c.transaction_date IN (SELECT transaction_date FROM booked WHERE transaction_date NOT BETWEEN ${from} AND ${to})
+        AND (c.charge_id IN (SELECT charge_id FROM booked)
+          OR c.reference_order IN (SELECT reference_order FROM booked)
+          OR c.order_id IN (SELECT order_id FROM booked))
+    ), older_follow_ups AS (
+      SELECT * FROM ledger_entries f
+      WHERE f.entry_type <> 'charge'
+        AND f.transaction_date IN (SELECT transaction_date FROM older_charges)
+        AND (f.charge_id IN (SELECT charge_id FROM older_charges)
+          OR f.reference_order IN (SELECT reference_order FROM older_charges)
+          OR f.order_id IN (SELECT order_id FROM older_charges))
+    )
+    SELECT * FROM ledger_entries WHERE transaction_date BETWEEN ${from} AND ${to}
+    UNION ALL (
+      SELECT * FROM older_charges
+      UNION SELECT * FROM older_follow_ups
+      UNION SELECT * FROM booked WHERE transaction_date NOT BETWEEN ${from} AND ${to}
+    )
+    ORDER BY ingested_at, source_file, source_line`.execute(db);
+  return splitByType(rows);
+}
+
+function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: LedgerEntry[] } {
   return {
     charges: rows.filter((r) => r.entry_type === 'charge'),
     // Refunds in the order they happened: matching by amount takes the earliest first.
     followUps: rows.filter((r) => r.entry_type !== 'charge').sort((a, b) => a.entry_date.localeCompare(b.entry_date)),
   };
+}
+
+/**
+ * The cases for refund and void rows that name no charge of the run, even by the gateway's ids.
+ * Only those booked in [from, to] belong to this run (contract §4 v2: an orphan is reported by
+ * the run that covers its `entry_date`); others are another run's. Their charge rows are then
+ * looked for by id anywhere in the ledger, whatever the date: a charge found this way is
+ * reconciled like any other, with all its rows; rows whose charge is in no `charge` row at all
+ * make orphan cases (their charge's ids are the only thing left to ask the gateway about).
+ *
+ * `linked` is every entry id already in one of the run's cases, so no row is reconciled twice.
+ */
+export async function casesForUnlinked(
+  db: Kysely<Database>,
+  unlinked: readonly LedgerEntry[],
+  range: { from: string; to: string },
+  linked: ReadonlySet<string>,
+): Promise<ChargeCase[]> {
+  // Grouped by charge: a charge with one row booked in the range comes with all its rows.
+  const bookedInRange = buildOrphanCases(unlinked)
+    .filter((c) => [...c.refunds, ...c.voids].some((r) => r.entry_date >= range.from && r.entry_date <= range.to))
+    .flatMap((c) => [...c.refunds, ...c.voids]);
+  if (!bookedInRange.length) return [];
+  const ids = [...new Set(bookedInRange.flatMap((r) => [r.charge_id, r.reference_order, r.order_id]).filter((id): id is string => !!id))];
+  const { rows } = await sql<LedgerEntry>`
+    SELECT * FROM ledger_entries
+    WHERE charge_id = ANY(${ids}) OR reference_order = ANY(${ids}) OR order_id = ANY(${ids})
+    ORDER BY ingested_at, source_file, source_line`.execute(db);
+  const { charges, followUps } = splitByType(rows.filter((r) => !linked.has(r.entry_id)));
+  const seen = new Set(followUps.map((r) => r.entry_id));
+  const rowsOfCharges = [...followUps, ...bookedInRange.filter((r) => !seen.has(r.entry_id))].sort((a, b) => a.entry_date.localeCompare(b.entry_date));
+  const { cases, unlinked: orphans } = buildCases(charges, rowsOfCharges);
+  return [...cases, ...buildOrphanCases(orphans)];
 }
 
 /** A fee schedule given now is stored, so a later `rerun` can use "the last one given". */

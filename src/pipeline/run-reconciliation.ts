@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.ts';
-import type { DatabaseHandle } from '../db/connection.ts';
+import { asDatabaseLost, type DatabaseHandle } from '../db/connection.ts';
 import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
@@ -9,16 +9,17 @@ import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
 import { attachByGatewayIds, buildCases, type ChargeCase } from '../reconcile/charge-case.ts';
 import { isError } from '../reconcile/mismatch.ts';
-import { reconcileCharge, type ChargeResult, type GatewayAnswer } from '../reconcile/reconcile-charge.ts';
+import { keyModeOf } from '../reconcile/livemode-check.ts';
+import { reconcileCharge, type ChargeResult, type GatewayAnswer, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
-import { writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
+import { stageReport, writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
 import { storeResults } from '../report/store-results.ts';
 import { chargeRow, mismatchRows, summarise } from '../report/summary.ts';
 import { ingestInputs, type FeeSource } from './ingest-stage.ts';
 import { inquireCases } from './inquire-stage.ts';
-import { loadFees, loadPlans, selectLedger } from './load-stage.ts';
+import { casesForUnlinked, loadFees, loadPlans, selectLedger } from './load-stage.ts';
 
 export interface RunRequest {
   readonly kind: RunKind;
@@ -59,7 +60,7 @@ export interface RunOutcome {
  * at the end; anything that stops it on the way records it as `aborted` and rethrows.
  */
 export async function runReconciliation(request: RunRequest, env: RunEnvironment): Promise<RunOutcome> {
-  const { database, config, logger, signal } = env;
+  const { database, config, logger } = env;
   const { db } = database;
   const started = performance.now();
   const timings: StageTimings = { ingest: 0, inquiry: 0, reconcile: 0, report: 0 };
@@ -76,6 +77,8 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
   };
 
   const lock = await acquireRunLock(database.url, db);
+  // Stop when asked to, and when the lock is lost: another run could start meanwhile.
+  const signal = AbortSignal.any([env.signal, lock.lost]);
   try {
     await startRun(db, request);
     const log = logger.child({ stage: 'run' });
@@ -95,49 +98,73 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       log.info({ charges: cases.length }, 'charges selected');
 
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
-      const { answers } = await timed('inquiry', async () =>
-        inquireCases(cases, {
-          db,
-          runId: request.runId,
-          resumeFrom,
-          client,
-          asOf: request.asOf,
-          signal,
-          logger,
-          onProgress: (done, total) => env.onProgress?.('inquiry', done, total),
-        }),
-      );
+      const inquiry = {
+        db,
+        runId: request.runId,
+        resumeFrom,
+        client,
+        asOf: request.asOf,
+        signal,
+        logger,
+        onProgress: (done: number, total: number) => env.onProgress?.('inquiry', done, total),
+      };
+      const { answers } = await timed('inquiry', async () => inquireCases(cases, inquiry));
       checkpoint();
 
+      // Refund and void rows that name no charge of the run even by the gateway's ids: their
+      // charge is looked for anywhere in the ledger, else they are orphans, asked about by the
+      // ids they carry (contract §4 v2). Either way they get a case, so no row is left out.
+      const stillUnlinked = linkByGatewayIds(cases, answers, unlinked);
+      const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, request, entryIdsOf(cases)));
+      if (lateCases.length) {
+        log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
+        const late = await timed('inquiry', async () => inquireCases(lateCases, inquiry));
+        for (const [c, answer] of late.answers) answers.set(c, answer);
+        cases.push(...lateCases);
+        checkpoint();
+      }
+
       const results = await timed('reconcile', async () => {
-        linkByGatewayIds(cases, answers, unlinked);
-        const context = { fees, plans, tolerance: request.tolerance };
+        const context: ReconcileContext = {
+          fees,
+          plans,
+          tolerance: request.tolerance,
+          keyMode: keyModeOf(config.kpgw.secretKey),
+          asOf: request.asOf,
+          refundGraceDays: config.recon.refundGraceDays,
+        };
         return cases.map((c) => reconcileCharge(c, answers.get(c)!, context));
       });
       checkpoint();
 
-      return await report(request, env, { results, rejected: ingested.rejected, ledgerRows: ingested.rows, client: client.stats(), timings, started });
+      return await report(request, { ...env, signal }, { results, rejected: ingested.rejected, ledgerRows: ingested.rows, client: client.stats(), timings, started });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      await abortRun(db, request.runId, reason, isReconError(error) ? exitCodeOf(error) : EXIT.aborted).catch((e) => log.error({ err: e }, 'could not record the run as aborted'));
+      // Once stopped, whatever failed on the way out is a consequence; the signal says why.
+      const failure = signal.aborted ? signal.reason : asDatabaseLost(error, database.url);
+      const reason = failure instanceof Error ? failure.message : String(failure);
+      await abortRun(db, request.runId, reason, isReconError(failure) ? exitCodeOf(failure) : EXIT.aborted).catch((e) => log.error({ err: e }, 'could not record the run as aborted'));
       log.warn({ reason }, 'run aborted');
-      throw error;
+      throw failure;
     }
   } finally {
     await lock.release().catch(() => undefined);
   }
 }
 
-/** Refund and void rows that name their charge only by an id the gateway told us. */
-function linkByGatewayIds(cases: ChargeCase[], answers: Map<ChargeCase, GatewayAnswer>, unlinked: ChargeCase['refunds']): void {
-  if (!unlinked.length) return;
+/** Refund and void rows that name their charge only by an id the gateway told us; returns the others. */
+function linkByGatewayIds(cases: ChargeCase[], answers: Map<ChargeCase, GatewayAnswer>, unlinked: ChargeCase['refunds']): ChargeCase['refunds'] {
+  if (!unlinked.length) return [];
   const byGatewayId = new Map<string, ChargeCase>();
   for (const c of cases) {
     const answer = answers.get(c);
     if (answer?.kind !== 'found') continue;
     for (const id of [answer.charge.id, answer.charge.referenceOrder, answer.charge.orderId]) if (id) byGatewayId.set(id, c);
   }
-  attachByGatewayIds(unlinked, byGatewayId);
+  return attachByGatewayIds(unlinked, byGatewayId);
+}
+
+function entryIdsOf(cases: readonly ChargeCase[]): Set<string> {
+  return new Set(cases.flatMap((c) => [c.charge, ...c.duplicates, ...c.refunds, ...c.voids].map((r) => r.entry_id)));
 }
 
 async function report(
@@ -179,13 +206,20 @@ async function report(
     duration_ms: 0,
   };
   const t0 = performance.now();
-  await writeCsvReports(reportDir, { mismatches, summary, rejected });
-  if (env.signal.aborted) throw env.signal.reason;
-  run.timings_ms.report += Math.round(performance.now() - t0);
-  run.duration_ms = Math.round(performance.now() - input.started);
-  await storeResults(env.database.db, { run, exitCode, reportDir, mismatches, summary, charges: results.map(chargeRow) });
-  // run.json last, once the database agrees the run is finished.
-  await writeRunJson(reportDir, run);
+  const staged = await stageReport(reportDir);
+  try {
+    await writeCsvReports(staged.dir, { mismatches, summary, rejected });
+    if (env.signal.aborted) throw env.signal.reason;
+    run.timings_ms.report += Math.round(performance.now() - t0);
+    run.duration_ms = Math.round(performance.now() - input.started);
+    await storeResults(env.database.db, { run, exitCode, reportDir, mismatches, summary, charges: results.map(chargeRow) });
+    // run.json last, once the database agrees the run is finished; then all files appear at once.
+    await writeRunJson(staged.dir, run);
+    await staged.publish();
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
   return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir }) };
 }

@@ -4,7 +4,17 @@ import type { LedgerEntry } from '../ingest/ledger.table.ts';
 
 /** Everything the ledger says about one charge: its row, any duplicate rows, refunds and voids. */
 export interface ChargeCase {
+  /**
+   * The ledger's `charge` row. For an orphan case, the first of its refund and void rows, which
+   * stands in for it: it carries the charge's ids, `transaction_date`, `source_type` and
+   * `currency`, but its amount is a refund's, never the charge's.
+   */
   readonly charge: LedgerEntry;
+  /**
+   * Contract §4 v2, orphans: the ledger has refund or void rows of this charge but no `charge` row
+   * anywhere (any date). The gateway decides whether it is an `ORPHAN_LEDGER_ENTRY`.
+   */
+  readonly orphan: boolean;
   /** Further `charge` rows for the same charge (same `charge_id` or `reference_order`). */
   readonly duplicates: LedgerEntry[];
   readonly refunds: LedgerEntry[];
@@ -24,8 +34,9 @@ function identifiers(entry: Pick<LedgerEntry, 'charge_id' | 'reference_order' | 
  * Groups the run's ledger rows into cases. Charge rows come in ledger order (file, line), so the
  * first row of a charge is the one reconciled and later ones are duplicates. Refund and void
  * rows name their charge by any of its ids; rows naming no charge of the run are returned apart
- * (their charge is outside the date range, or known to the ledger only by the gateway's id:
- * {@link attachByGatewayIds} gets a second chance after the inquiry).
+ * (their charge is known to the ledger only by the gateway's id, or by a date the row does not
+ * carry, or not at all: {@link attachByGatewayIds} gets a second chance after the inquiry, then
+ * the pipeline looks for the charge anywhere in the ledger, else the rows are orphans).
  */
 export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { cases: ChargeCase[]; unlinked: LedgerEntry[] } {
   const byId = new Map<string, ChargeCase>();
@@ -37,7 +48,7 @@ export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { 
       existing.duplicates.push(charge);
       continue;
     }
-    const created: ChargeCase = { charge, duplicates: [], refunds: [], voids: [] };
+    const created: ChargeCase = { charge, orphan: false, duplicates: [], refunds: [], voids: [] };
     cases.push(created);
     for (const id of ids) byId.set(id, created);
   }
@@ -62,12 +73,37 @@ export function attachByGatewayIds(
   });
 }
 
+/**
+ * Cases for refund and void rows whose charge is in no ledger `charge` row: rows that name the
+ * same charge (by any of its ids) share one case, whose first row stands in for the charge.
+ */
+export function buildOrphanCases(rows: readonly LedgerEntry[]): ChargeCase[] {
+  const byId = new Map<string, ChargeCase>();
+  const cases: ChargeCase[] = [];
+  for (const entry of rows) {
+    const ids = identifiers(entry);
+    let owner = ids.map((id) => byId.get(id)).find(Boolean);
+    if (!owner) {
+      owner = { charge: entry, orphan: true, duplicates: [], refunds: [], voids: [] };
+      cases.push(owner);
+    }
+    for (const id of ids) if (!byId.has(id)) byId.set(id, owner);
+    attach(owner, entry);
+  }
+  return cases;
+}
+
 function attach(owner: ChargeCase, entry: LedgerEntry): void {
   if (entry.entry_type === 'void') owner.voids.push(entry);
   else owner.refunds.push(entry);
 }
 
 const CARD_FAMILY = new Set(['card', 'alipay', 'unionpay']);
+
+/** `qr` and `wechat`: asked through the QR inquiry (guide §6.4.1), which has no `refund_info`. */
+export function isQrFamily(sourceType: string): boolean {
+  return !CARD_FAMILY.has(sourceType);
+}
 
 /** The guide refuses inquiries without a date for charges more than 180 days old (§6.1.2). */
 export const DATE_SEGMENT_AFTER_DAYS = 180;
@@ -77,10 +113,12 @@ export const DATE_SEGMENT_AFTER_DAYS = 180;
  * is more than 180 days before `asOf`; QR family by charge id or order id.
  */
 export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryRequest {
+  // The gateway's answer must not contradict any id the ledger knows (issue 10).
+  const known = { chargeId: charge.charge_id, referenceOrder: charge.reference_order, orderId: charge.order_id };
   if (CARD_FAMILY.has(charge.source_type)) {
     const id = charge.charge_id ?? charge.reference_order ?? '';
     const age = differenceInCalendarDays(parseISO(asOf), parseISO(charge.transaction_date));
-    return age > DATE_SEGMENT_AFTER_DAYS ? { family: 'card', id, transactionDate: charge.transaction_date } : { family: 'card', id };
+    return age > DATE_SEGMENT_AFTER_DAYS ? { family: 'card', id, transactionDate: charge.transaction_date, known } : { family: 'card', id, known };
   }
-  return { family: 'qr', id: charge.charge_id ?? charge.order_id ?? '' };
+  return { family: 'qr', id: charge.charge_id ?? charge.order_id ?? '', known };
 }

@@ -7,13 +7,18 @@ import type { Mismatch } from './mismatch.ts';
  * ledger's refund total: R ≥ amount → `Refunded` or `Refund Sent`; 0 < R < amount →
  * `Partial Refund` or `Refund Sent`; R = 0 → `Settled`, where `Authorized` or `Captured` mean
  * the money is still on its way (`SETTLEMENT_PENDING`). R is compared exactly: one satang short
- * of the amount is a partial refund.
+ * of the amount is a partial refund; more than the amount is checked as a full refund (v2, the
+ * excess itself is `REFUND_EXCEEDS_AMOUNT`). R is what the gateway is expected to show already
+ * (`RefundCheck.refundedForState`). v2: `Refund Fail` when the ledger books refunds
+ * is `REFUND_FAILED`, not a state mismatch.
  */
 export function checkState(input: {
   gateway: GatewayCharge;
   entryId: string;
   amount: Money;
   refunded: Money;
+  /** Whether the ledger books any refund of the charge, pending ones included. */
+  hasRefunds: boolean;
   voided: boolean;
 }): Mismatch[] {
   const { gateway, entryId, amount, refunded, voided } = input;
@@ -37,6 +42,16 @@ export function checkState(input: {
     }];
   }
   if (expected.includes(state)) return [];
+  if (state === 'Refund Fail' && input.hasRefunds && !voided) {
+    return [{
+      code: 'REFUND_FAILED',
+      entryId,
+      field: 'transaction_state',
+      ledgerValue: expected.join(' or '),
+      gatewayValue: gateway.transactionState,
+      message: `the ledger books a refund; the gateway says the refund failed (${gateway.transactionState})`,
+    }];
+  }
   const pending = expected[0] === 'Settled' && (state === 'Authorized' || state === 'Captured');
   return [{
     code: pending ? 'SETTLEMENT_PENDING' : 'STATE_MISMATCH',

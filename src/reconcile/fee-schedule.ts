@@ -1,93 +1,116 @@
-import { readFile } from 'node:fs/promises';
-import { ReconError } from '../errors.ts';
-import { parseMoney, toSatang, type Money } from '../money.ts';
+import { toSatang, type Money } from '../money.ts';
 
-/** Contract §3.3. Rates are decimal strings; the first rule whose given fields all match wins. */
+/**
+ * Contract §3.3. Rates and amounts are decimal strings in the file; the first rule whose given
+ * fields all match wins. Built by `parseFeeSchedule` (`fee-schedule-parse.ts`), which rejects
+ * anything ambiguous.
+ */
 export interface FeeSchedule {
-  readonly vatRate: Money;
+  /** One entry for a plain `"vat_rate": "0.07"`; several, never overlapping, for a dated list. */
+  readonly vatRates: readonly DatedRate[];
+  readonly refundFeeReversal: RefundFeeReversal;
   readonly rules: readonly FeeRule[];
 }
 
-export interface FeeRule {
+/**
+ * `none`: refund fees are compared only with the ledger refund row's own figures. `pro_rata`: a
+ * refund without ledger figures is expected to return its share of the charge's MDR.
+ */
+export type RefundFeeReversal = 'none' | 'pro_rata';
+
+/** Inclusive `YYYY-MM-DD` bounds; a missing bound is open. */
+export interface Validity {
+  readonly validFrom?: string;
+  readonly validTo?: string;
+}
+
+export interface DatedRate extends Validity {
   readonly rate: Money;
+}
+
+/** The fields a rule can be narrowed by, normalised for comparison (see {@link findRule}). */
+export interface RuleFields {
+  /** Lower case. */
   readonly sourceType?: string;
+  /** Lower case. */
   readonly brand?: string;
+  /** Lower case, without spaces: matched as a part of the gateway's issuer bank name. */
+  readonly issuerBank?: string;
   readonly mid?: string;
+  /** Upper case. */
   readonly currency?: string;
   readonly ipanMode?: string;
   readonly term?: number;
 }
 
+export interface FeeRule extends RuleFields, Validity {
+  /** Its position in the file's `rules` (0-based), for messages. */
+  readonly index: number;
+  readonly rate: Money;
+  /** Added to every charge's MDR before rounding. */
+  readonly fixed?: Money;
+  readonly min?: Money;
+  readonly max?: Money;
+}
+
 /** What a rule can match on for one charge. */
 export interface FeeSubject {
-  sourceType: string;
-  brand?: string | null;
-  mid?: string | null;
-  currency: string;
-  ipanMode?: string | null;
-  term?: number | null;
+  readonly sourceType: string;
+  /** The gateway's `source.brand`. */
+  readonly brand?: string | null;
+  /** The gateway's `source.issuer_bank`. */
+  readonly issuerBank?: string | null;
+  readonly mid?: string | null;
+  readonly currency: string;
+  readonly ipanMode?: string | null;
+  readonly term?: number | null;
+  /** The charge's `transaction_date`. */
+  readonly date: string;
 }
 
-export interface ExpectedFees {
-  mdr: Money;
-  vat: Money;
-  net: Money;
+/** Issuer bank names as the guide writes them differ in case and spacing ("KASIKORN BANK", "Kasikornbank"). */
+export function normaliseBankName(name: string): string {
+  return name.toLowerCase().replace(/\s+/g, '');
 }
 
-export async function loadFeeSchedule(file: string): Promise<{ schedule: FeeSchedule; json: object }> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new ReconError('INPUT', `fee schedule ${file}: ${why}`, { cause: error });
-  }
-  return { schedule: parseFeeSchedule(json, file), json: json as object };
-}
-
-export function parseFeeSchedule(json: unknown, source = 'fee schedule'): FeeSchedule {
-  const bad = (why: string) => new ReconError('INPUT', `${source}: ${why}`);
-  if (typeof json !== 'object' || json === null) throw bad('not a JSON object');
-  const { vat_rate: vatText, rules } = json as { vat_rate?: unknown; rules?: unknown };
-  const vatRate = typeof vatText === 'string' ? parseMoney(vatText) : undefined;
-  if (!vatRate) throw bad(`vat_rate must be a decimal string such as "0.07"`);
-  if (!Array.isArray(rules)) throw bad('rules must be a list');
-  return {
-    vatRate,
-    rules: rules.map((rule: Record<string, unknown>, i) => {
-      const rate = typeof rule?.rate === 'string' ? parseMoney(rule.rate) : undefined;
-      if (!rate) throw bad(`rules[${i}].rate must be a decimal string such as "0.025"`);
-      const text = (key: string) => (rule[key] === undefined ? undefined : String(rule[key]));
-      const term = rule.term === undefined ? undefined : Number(rule.term);
-      if (term !== undefined && !Number.isInteger(term)) throw bad(`rules[${i}].term must be a whole number`);
-      return {
-        rate,
-        sourceType: text('source_type')?.toLowerCase(),
-        brand: text('brand')?.toLowerCase(),
-        mid: text('mid'),
-        currency: text('currency')?.toUpperCase(),
-        ipanMode: text('ipan_mode'),
-        term,
-      };
-    }),
-  };
+export function isValidOn(validity: Validity, date: string): boolean {
+  return (validity.validFrom === undefined || validity.validFrom <= date) && (validity.validTo === undefined || date <= validity.validTo);
 }
 
 export function findRule(schedule: FeeSchedule, subject: FeeSubject): FeeRule | undefined {
+  const issuerBank = subject.issuerBank ? normaliseBankName(subject.issuerBank) : undefined;
   return schedule.rules.find(
     (rule) =>
       (rule.sourceType === undefined || rule.sourceType === subject.sourceType.toLowerCase()) &&
       (rule.brand === undefined || rule.brand === subject.brand?.toLowerCase()) &&
+      (rule.issuerBank === undefined || (issuerBank?.includes(rule.issuerBank) ?? false)) &&
       (rule.mid === undefined || rule.mid === subject.mid) &&
       (rule.currency === undefined || rule.currency === subject.currency.toUpperCase()) &&
       (rule.ipanMode === undefined || rule.ipanMode === subject.ipanMode) &&
-      (rule.term === undefined || rule.term === subject.term),
+      (rule.term === undefined || rule.term === subject.term) &&
+      isValidOn(rule, subject.date),
   );
 }
 
-/** MDR = round_half_up(base × rate, 2), VAT = round_half_up(MDR × vat_rate, 2), net = base − MDR − VAT. */
-export function feesFor(base: Money, rate: Money, vatRate: Money): ExpectedFees {
-  const mdr = toSatang(base.times(rate));
-  const vat = toSatang(mdr.times(vatRate));
-  return { mdr, vat, net: base.minus(mdr).minus(vat) };
+/** The VAT rate in force on `date`; `undefined` when a dated list leaves that day out. */
+export function vatRateOn(schedule: FeeSchedule, date: string): Money | undefined {
+  return schedule.vatRates.find((entry) => isValidOn(entry, date))?.rate;
+}
+
+/** MDR = round_half_up(base × rate + fixed, 2), then bounded by the rule's `min` and `max`. */
+export function ruleMdr(rule: FeeRule, base: Money): Money {
+  let mdr = toSatang(rule.fixed ? base.times(rule.rate).plus(rule.fixed) : base.times(rule.rate));
+  if (rule.min && mdr.lessThan(rule.min)) mdr = rule.min;
+  if (rule.max && mdr.greaterThan(rule.max)) mdr = rule.max;
+  return mdr;
+}
+
+/** VAT = round_half_up(MDR × vat_rate, 2). */
+export function vatOn(mdr: Money, vatRate: Money): Money {
+  return toSatang(mdr.times(vatRate));
+}
+
+/** A refund's share of the charge's MDR under `pro_rata`: round_half_up(refund amount × rate, 2). */
+export function proRataMdr(rule: FeeRule, refundAmount: Money): Money {
+  return toSatang(refundAmount.times(rule.rate));
 }

@@ -1,19 +1,29 @@
-import type { GatewayCharge } from '../gateway/charge.ts';
+import { canonicalState, type GatewayCharge } from '../gateway/charge.ts';
 import type { InquiryOutcome } from '../gateway/inquiry-client.ts';
+import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { money, sum, ZERO, type Money } from '../money.ts';
-import type { ChargeCase } from './charge-case.ts';
+import { isQrFamily, type ChargeCase } from './charge-case.ts';
 import { compareAmount } from './compare.ts';
 import { checkState } from './expected-state.ts';
+import { checkConvfee } from './convfee-check.ts';
+import { expectedFees, expectedRefundFees } from './expected-fees.ts';
 import type { FeeSchedule } from './fee-schedule.ts';
 import { checkInstallment, type PlanBook } from './installment-check.ts';
+import { checkLivemode, type KeyMode } from './livemode-check.ts';
 import { isError, type Mismatch } from './mismatch.ts';
-import { checkRefunds } from './refund-check.ts';
-import { checkSettlement, expectedFees } from './settlement-check.ts';
+import { checkQrRefunds, checkRefunds, checkRefundTotal } from './refund-check.ts';
+import { checkSettlement } from './settlement-check.ts';
 
 export interface ReconcileContext {
   readonly fees: FeeSchedule | undefined;
   readonly plans: PlanBook;
   readonly tolerance: Money;
+  /** The secret key's environment (never the key itself); unset: `livemode` is not checked. */
+  readonly keyMode?: KeyMode;
+  /** The day the run pretends it is (`--as-of`): refunds booked shortly before it may be pending. */
+  readonly asOf: string;
+  /** `RECON_REFUND_GRACE_DAYS`: days a booked refund may be unknown to the gateway (contract §4 v2). */
+  readonly refundGraceDays: number;
 }
 
 /** The gateway's answer as reconciliation needs it (the client's outcome without audit data). */
@@ -38,6 +48,7 @@ export function answerOf(outcome: InquiryOutcome): GatewayAnswer {
 
 /** Every rule of contract §4 for one charge. Pure: the same case and answer give the same result. */
 export function reconcileCharge(chargeCase: ChargeCase, answer: GatewayAnswer, context: ReconcileContext): ChargeResult {
+  if (chargeCase.orphan) return reconcileOrphan(chargeCase, answer, context);
   const { charge } = chargeCase;
   const mismatches: Mismatch[] = chargeCase.duplicates.map((dup) => ({
     code: 'DUPLICATE_IN_LEDGER',
@@ -64,6 +75,12 @@ export function reconcileCharge(chargeCase: ChargeCase, answer: GatewayAnswer, c
     }, ...installment);
     return { case: chargeCase, status: 'unverified', mismatches, gateway: undefined };
   }
+  const livemode = checkLivemode(answer.charge, context.keyMode, charge.entry_id);
+  if (livemode) {
+    // An answer from the other environment is about other money: none of its figures is used.
+    mismatches.push(livemode, ...installment);
+    return { case: chargeCase, status: 'mismatched', mismatches, gateway: undefined };
+  }
   mismatches.push(...checkAgainstGateway(chargeCase, answer.charge, context), ...installment);
   return {
     case: chargeCase,
@@ -73,8 +90,71 @@ export function reconcileCharge(chargeCase: ChargeCase, answer: GatewayAnswer, c
   };
 }
 
-function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, context: ReconcileContext): Mismatch[] {
+/**
+ * Contract §4 v2, orphans: refund and void rows whose charge is in no ledger `charge` row. When
+ * the gateway does not know the charge either, every row is an `ORPHAN_LEDGER_ENTRY`, so it
+ * shows in the report with its entry id. When it does, the rows are reconciled against its
+ * answer: refund matching and the refund codes, and the state the refunds or voids imply, with
+ * the gateway's own amount standing in for the charge's. The charge-level checks (amount,
+ * date, settlement and fees, installment plan) are not made: each compares the ledger's charge
+ * row with the gateway, and there is no charge row to compare.
+ */
+function reconcileOrphan(chargeCase: ChargeCase, answer: GatewayAnswer, context: ReconcileContext): ChargeResult {
+  const rows = [...chargeCase.refunds, ...chargeCase.voids];
+  if (answer.kind === 'not_found') {
+    return { case: chargeCase, status: 'mismatched', mismatches: rows.map(orphanEntry), gateway: undefined };
+  }
+  if (answer.kind === 'failed') {
+    const mismatches: Mismatch[] = [{
+      code: 'INQUIRY_FAILED',
+      entryId: chargeCase.charge.entry_id,
+      message: `no definite answer from the gateway about a charge the ledger books no charge row for: ${answer.reason}`,
+    }];
+    return { case: chargeCase, status: 'unverified', mismatches, gateway: undefined };
+  }
+  const mismatches = checkFollowUps(chargeCase, answer.charge, answer.charge.amount, context);
+  return { case: chargeCase, status: mismatches.some(isError) ? 'mismatched' : 'matched', mismatches, gateway: answer.charge };
+}
+
+function orphanEntry(row: LedgerEntry): Mismatch {
+  const [field, id] = row.charge_id ? ['charge_id', row.charge_id] : row.reference_order ? ['reference_order', row.reference_order] : ['order_id', row.order_id ?? ''];
+  return {
+    code: 'ORPHAN_LEDGER_ENTRY',
+    entryId: row.entry_id,
+    field,
+    ledgerValue: id,
+    message: `ledger ${row.entry_type} row ${row.entry_id} (${row.source_file}:${row.source_line}) belongs to charge ${id}, which is in no ledger charge row and unknown to the gateway`,
+  };
+}
+
+/**
+ * Refunds and voids against the gateway's answer: the ledger's refund total, refund matching,
+ * then the state they imply (contract §4: matching is done before the state check, since a
+ * refund still pending is left out of the expected state).
+ */
+function checkFollowUps(chargeCase: ChargeCase, gateway: GatewayCharge, amount: Money, context: ReconcileContext): Mismatch[] {
   const { charge, refunds, voids } = chargeCase;
+  const id = charge.entry_id;
+  const grace = { asOf: context.asOf, days: context.refundGraceDays };
+  const refundCheck = isQrFamily(charge.source_type)
+    ? checkQrRefunds({ ledgerRefunds: refunds, chargeEntryId: id, amount, gatewayState: canonicalState(gateway.transactionState), grace })
+    : checkRefunds({
+        ledgerRefunds: refunds,
+        gatewayRefunds: gateway.refunds,
+        chargeEntryId: id,
+        tolerance: context.tolerance,
+        grace,
+        expectedFees: (row, refund) => expectedRefundFees({ row, refund, charge, gateway, schedule: context.fees }),
+      });
+  return [
+    ...checkRefundTotal({ ledgerRefunds: refunds, chargeEntryId: id, amount }),
+    ...refundCheck.mismatches,
+    ...checkState({ gateway, entryId: id, amount, refunded: refundCheck.refundedForState, hasRefunds: refunds.length > 0, voided: voids.length > 0 }),
+  ];
+}
+
+function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, context: ReconcileContext): Mismatch[] {
+  const { charge } = chargeCase;
   const id = charge.entry_id;
   const amount = money(charge.amount);
   const found: Mismatch[] = [];
@@ -89,15 +169,7 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       message: `the gateway created the charge on ${gateway.createdDate} (Bangkok time); the ledger books it on ${charge.transaction_date}`,
     });
   }
-  found.push(
-    ...checkState({
-      gateway,
-      entryId: id,
-      amount,
-      refunded: sum(refunds.map((r) => money(r.amount))),
-      voided: voids.length > 0,
-    }),
-  );
+  found.push(...checkFollowUps(chargeCase, gateway, amount, context));
   if (gateway.currency !== charge.currency.toUpperCase()) {
     found.push({
       code: 'CURRENCY_MISMATCH',
@@ -108,7 +180,10 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       message: `the ledger books ${charge.currency}, the gateway charged ${gateway.currency}; amounts and fees not compared`,
     });
   } else {
-    found.push(...compareAmount('AMOUNT_MISMATCH', id, 'amount', amount, gateway.amount, context.tolerance, 'charge amount'));
+    found.push(
+      ...compareAmount('AMOUNT_MISMATCH', id, 'amount', amount, gateway.amount, context.tolerance, 'charge amount'),
+      ...checkConvfee(charge, gateway.convfee, context.tolerance),
+    );
     if (gateway.settlement) {
       found.push(
         ...checkSettlement({
@@ -120,7 +195,6 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       );
     }
   }
-  found.push(...checkRefunds({ ledgerRefunds: refunds, gatewayRefunds: gateway.refunds, chargeEntryId: id, tolerance: context.tolerance }));
   return found;
 }
 

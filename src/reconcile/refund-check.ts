@@ -1,25 +1,59 @@
+import { shiftDate } from '../dates.ts';
 import type { GatewayRefund } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { formatMoney, type Money } from '../money.ts';
+import { formatMoney, sum, ZERO, type Money } from '../money.ts';
 import { compareAmount, ledgerMoney } from './compare.ts';
+import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
+
+/** The refund checks' findings, and what the gateway's state is expected to reflect. */
+export interface RefundCheck {
+  readonly mismatches: Mismatch[];
+  /**
+   * The ledger refund total the expected state is computed from: without the refunds that are
+   * still pending (within the grace days) or, for the QR family, that the API cannot show.
+   */
+  readonly refundedForState: Money;
+}
+
+/** When a booked refund may still be unknown to the gateway (contract §4 v2, `REFUND_PENDING`). */
+export interface RefundGrace {
+  /** The day the run pretends it is (`--as-of`). */
+  readonly asOf: string;
+  /** `RECON_REFUND_GRACE_DAYS`. */
+  readonly days: number;
+}
 
 /**
  * Contract §4, refund matching: ledger refunds with a `refund_id` take the gateway refund with
  * that id; then each ledger refund without one takes the first still unmatched gateway refund
- * of equal amount, in `refund_date` order. Successful gateway refunds left over are not in the
- * ledger.
+ * of equal amount, in `refund_date` order, preferring one that did not fail (v2: a refund that
+ * failed with `OBAVL` and was made again is matched to the one that went through). A ledger
+ * refund the gateway does not show is pending within the grace days, missing after them.
+ * Successful gateway refunds left over are not in the ledger.
  */
 export function checkRefunds(input: {
   ledgerRefunds: readonly LedgerEntry[];
   gatewayRefunds: readonly GatewayRefund[];
   chargeEntryId: string;
   tolerance: Money;
-}): Mismatch[] {
-  const { ledgerRefunds, tolerance } = input;
+  grace: RefundGrace;
+  /** The fees a matched refund should return (`expectedRefundFees`). */
+  expectedFees: (row: LedgerEntry, refund: GatewayRefund) => ExpectedCharge;
+}): RefundCheck {
+  const { ledgerRefunds, tolerance, grace, expectedFees } = input;
   const unmatched = [...input.gatewayRefunds].sort((a, b) => (a.refundDate ?? '').localeCompare(b.refundDate ?? ''));
   const take = (refund: GatewayRefund) => unmatched.splice(unmatched.indexOf(refund), 1);
   const found: Mismatch[] = [];
+  const pending: LedgerEntry[] = [];
+  const notShown = (row: LedgerEntry) => {
+    if (isWithinGrace(row, grace)) {
+      pending.push(row);
+      found.push(pendingRefund(row, grace));
+    } else {
+      found.push(missing(row));
+    }
+  };
   const byAmount: LedgerEntry[] = [];
 
   for (const row of ledgerRefunds) {
@@ -29,25 +63,26 @@ export function checkRefunds(input: {
     }
     const match = unmatched.find((g) => g.refundId === row.refund_id);
     if (!match) {
-      found.push(missing(row));
+      notShown(row);
       continue;
     }
     take(match);
     const amount = ledgerMoney(row.amount)!;
     found.push(
       ...compareAmount('REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, tolerance, `refund ${row.refund_id} amount`),
-      ...matchedRefund(row, match, tolerance),
+      ...matchedRefund(row, match, tolerance, expectedFees(row, match)),
     );
   }
   for (const row of byAmount) {
     const amount = ledgerMoney(row.amount)!;
-    const match = unmatched.find((g) => g.amount !== null && g.amount.equals(amount));
+    const sameAmount = unmatched.filter((g) => g.amount !== null && g.amount.equals(amount));
+    const match = sameAmount.find((g) => !g.errorCode) ?? sameAmount[0];
     if (!match) {
-      found.push(missing(row));
+      notShown(row);
       continue;
     }
     take(match);
-    found.push(...matchedRefund(row, match, tolerance));
+    found.push(...matchedRefund(row, match, tolerance, expectedFees(row, match)));
   }
   for (const refund of unmatched) {
     if (refund.errorCode) continue; // a refund that failed moved no money
@@ -59,7 +94,70 @@ export function checkRefunds(input: {
       message: `the gateway refunded ${refund.amount ? formatMoney(refund.amount) : 'an unknown amount'} (${refund.refundId ?? 'no refund id'}) that the ledger does not book`,
     });
   }
-  return found;
+  return { mismatches: found, refundedForState: refundTotal(ledgerRefunds.filter((row) => !pending.includes(row))) };
+}
+
+/**
+ * Contract §4 v2, QR family refunds: the QR inquiry (guide §6.4.1) has no `refund_info` and knows
+ * only Authorized, Voided, Settled and Refunded, so there is nothing to match and no refund fee
+ * to compare. A full refund shows as `Refunded`; a partial one cannot be seen at all
+ * (`REFUND_UNVERIFIABLE`, the state stays `Settled`). Refunds booked within the grace days while
+ * the gateway does not say `Refunded` yet are pending, as for a card refund the gateway does not
+ * show yet.
+ */
+export function checkQrRefunds(input: {
+  ledgerRefunds: readonly LedgerEntry[];
+  chargeEntryId: string;
+  amount: Money;
+  gatewayState: string;
+  grace: RefundGrace;
+}): RefundCheck {
+  const { ledgerRefunds, amount, grace } = input;
+  const pending = input.gatewayState === 'Refunded' ? [] : ledgerRefunds.filter((row) => isWithinGrace(row, grace));
+  const found = pending.map((row) => pendingRefund(row, grace));
+  const shown = refundTotal(ledgerRefunds.filter((row) => !pending.includes(row)));
+  if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { mismatches: found, refundedForState: shown };
+  found.push({
+    code: 'REFUND_UNVERIFIABLE',
+    entryId: input.chargeEntryId,
+    field: 'refund_info',
+    ledgerValue: formatMoney(shown),
+    message: `the ledger books a partial refund of ${formatMoney(shown)} of ${formatMoney(amount)}; the QR inquiry shows neither refunds nor a partial refund state, so it cannot be verified (the gateway is expected to say Settled)`,
+  });
+  return { mismatches: found, refundedForState: ZERO };
+}
+
+/** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books. */
+export function checkRefundTotal(input: { ledgerRefunds: readonly LedgerEntry[]; chargeEntryId: string; amount: Money }): Mismatch[] {
+  const total = refundTotal(input.ledgerRefunds);
+  if (!total.greaterThan(input.amount)) return [];
+  return [{
+    code: 'REFUND_EXCEEDS_AMOUNT',
+    entryId: input.chargeEntryId,
+    field: 'refunded_amount',
+    ledgerValue: formatMoney(total),
+    message: `the ledger's refunds add up to ${formatMoney(total)}, more than the charge's ${formatMoney(input.amount)}; the state is checked as for a full refund`,
+  }];
+}
+
+export function refundTotal(rows: readonly LedgerEntry[]): Money {
+  return sum(rows.map((row) => ledgerMoney(row.amount)!));
+}
+
+/** Booked less than the grace days before `asOf` (contract §4 v2). */
+function isWithinGrace(row: LedgerEntry, grace: RefundGrace): boolean {
+  return row.entry_date > shiftDate(grace.asOf, -grace.days);
+}
+
+function pendingRefund(row: LedgerEntry, grace: RefundGrace): Mismatch {
+  const amount = formatMoney(ledgerMoney(row.amount)!);
+  return {
+    code: 'REFUND_PENDING',
+    entryId: row.entry_id,
+    field: row.refund_id ? `refund_info[${row.refund_id}]` : 'refund_info',
+    ledgerValue: amount,
+    message: `the ledger books a refund of ${amount}${row.refund_id ? ` (${row.refund_id})` : ''} on ${row.entry_date} that the gateway does not show yet; it is an error if it still does not after ${grace.days} days`,
+  };
 }
 
 function missing(row: LedgerEntry): Mismatch {
@@ -72,8 +170,8 @@ function missing(row: LedgerEntry): Mismatch {
   };
 }
 
-/** A failed refund, and the refund's fees against the ledger refund row's own figures. */
-function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money): Mismatch[] {
+/** A failed refund, and the refund's fees against the expected ones (contract §3.3 `refund_fee_reversal`). */
+function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money, expected: ExpectedCharge): Mismatch[] {
   const label = refund.refundId ?? row.refund_id ?? '?';
   const field = (name: string) => `refund_info[${label}].${name}`;
   const found: Mismatch[] = [];
@@ -86,9 +184,7 @@ function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money
       message: `refund ${label} failed at the gateway: ${refund.errorCode}${refund.errorMessage ? ` (${refund.errorMessage})` : ''}`,
     });
   }
-  const mdr = ledgerMoney(row.mdr);
-  const vat = ledgerMoney(row.vat);
-  const net = ledgerMoney(row.net_amount);
+  const { mdr, vat, net } = expected;
   if (mdr) found.push(...compareAmount('REFUND_MDR_MISMATCH', row.entry_id, field('orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`));
   if (vat) found.push(...compareAmount('REFUND_VAT_MISMATCH', row.entry_id, field('orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`));
   if (net) found.push(...compareAmount('REFUND_NET_MISMATCH', row.entry_id, field('orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`));

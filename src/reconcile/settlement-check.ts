@@ -1,44 +1,9 @@
-import type { GatewayCharge, GatewaySettlement } from '../gateway/charge.ts';
+import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import type { Money } from '../money.ts';
+import { formatMoney, type Money } from '../money.ts';
 import { compareAmount, differs, amountMismatch, ledgerMoney } from './compare.ts';
-import { feesFor, findRule, type FeeSchedule } from './fee-schedule.ts';
+import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
-
-/** Each fee as the ledger or the fee schedule expects it; `null` where neither says (check skipped). */
-export interface ExpectedCharge {
-  mdr: Money | null;
-  vat: Money | null;
-  net: Money | null;
-}
-
-/**
- * Contract §4, expected fees: each of `mdr`, `vat`, `net_amount` from the ledger row when given,
- * otherwise from the first matching fee rule on the ledger amount (for a non-THB charge, on the
- * gateway's `settlement_info.baht_amount`, since fees are charged in baht).
- */
-export function expectedFees(charge: LedgerEntry, gateway: GatewayCharge, schedule: FeeSchedule | undefined): ExpectedCharge {
-  const fromLedger = { mdr: ledgerMoney(charge.mdr), vat: ledgerMoney(charge.vat), net: ledgerMoney(charge.net_amount) };
-  if (fromLedger.mdr && fromLedger.vat && fromLedger.net) return fromLedger;
-  const rule =
-    schedule &&
-    findRule(schedule, {
-      sourceType: charge.source_type,
-      brand: gateway.source?.brand,
-      mid: charge.mid,
-      currency: charge.currency,
-      ipanMode: charge.ipan_mode,
-      term: charge.term,
-    });
-  const base = charge.currency.toUpperCase() === 'THB' ? ledgerMoney(charge.amount) : (gateway.settlement?.bahtAmount ?? null);
-  if (!rule || !base || !schedule) return fromLedger;
-  const computed = feesFor(base, rule.rate, schedule.vatRate);
-  return {
-    mdr: fromLedger.mdr ?? computed.mdr,
-    vat: fromLedger.vat ?? computed.vat,
-    net: fromLedger.net ?? computed.net,
-  };
-}
 
 /** Settled amount, the three fees, and the gateway's own arithmetic. */
 export function checkSettlement(input: {
@@ -50,12 +15,22 @@ export function checkSettlement(input: {
   const { charge, settlement, expected, tolerance } = input;
   const id = charge.entry_id;
   const amount = ledgerMoney(charge.amount)!;
-  const found = [
-    ...compareAmount('SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount'),
+  const found = compareAmount('SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount');
+  if (feesNotReported(settlement)) {
+    found.push({
+      code: 'FEES_NOT_REPORTED',
+      entryId: id,
+      field: 'settlement_info',
+      gatewayValue: formatMoney(settlement.settleAmount!),
+      message: `the gateway settled ${formatMoney(settlement.settleAmount!)} but reports no fee figures yet (orig_amount, orig_mdr, orig_vat, orig_net_amount all zero or absent); MDR, VAT and net not checked`,
+    });
+    return found;
+  }
+  found.push(
     ...(expected.mdr ? compareAmount('MDR_MISMATCH', id, 'orig_mdr', expected.mdr, settlement.origMdr, tolerance, 'MDR') : []),
     ...(expected.vat ? compareAmount('VAT_MISMATCH', id, 'orig_vat', expected.vat, settlement.origVat, tolerance, 'VAT on MDR') : []),
     ...(expected.net ? compareAmount('NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount') : []),
-  ];
+  );
   const { origAmount, origMdr, origVat, origNetAmount } = settlement;
   if (origAmount?.greaterThan(0) && origMdr && origVat && origNetAmount) {
     const implied = origAmount.minus(origMdr).minus(origVat);
@@ -67,4 +42,14 @@ export function checkSettlement(input: {
     }
   }
   return found;
+}
+
+/**
+ * v2: money was settled but every fee figure is zero or absent, as in the guide's Refund sample
+ * (§6.1.5: `settle_amount` 92.2, `orig_*` all 0.0). KBank has not reported the fees yet; saying
+ * "KBank paid 0.00" three times would be false.
+ */
+function feesNotReported(settlement: GatewaySettlement): boolean {
+  const { settleAmount, origAmount, origMdr, origVat, origNetAmount } = settlement;
+  return !!settleAmount?.greaterThan(0) && [origAmount, origMdr, origVat, origNetAmount].every((v) => v === null || v.isZero());
 }

@@ -6,6 +6,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../db/database.ts';
 import { ReconError } from '../errors.ts';
+import { neutraliseFormula } from './csv-cells.ts';
 import { DEFAULT_EXPORT_FORMAT, formatExportDate, outputEncoding, unencodableCharacter, type ExportFormat } from './export-format.ts';
 import type { ReconChargeResultTable } from './run.table.ts';
 
@@ -21,14 +22,6 @@ const TEXT_COLUMNS = new Set<ExportColumn>([
   'reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'status', 'codes', 'approval_code', 'ref_1', 'ref_2', 'ref_3',
 ]);
 const PAGE = 5000;
-
-/**
- * A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
- * leading apostrophe: shown as text, never evaluated. Numbers are not text and are left alone.
- */
-export function neutraliseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
 
 /**
  * One row per charge of [from, to], each date taken from the latest finished run that covers

@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Kysely } from 'kysely';
+import { isConnectionFailure } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
+import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import { ReconError } from '../errors.ts';
 import type { RunKind } from './run.table.ts';
 
@@ -9,6 +12,11 @@ import type { RunKind } from './run.table.ts';
 const RUN_LOCK = 0x6b70_7275; // "kpru"
 
 export interface RunLock {
+  /**
+   * Aborts when the lock's connection fails or closes before {@link release}: the run no
+   * longer holds the lock, so another could start, and it must stop.
+   */
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -18,9 +26,16 @@ export interface RunLock {
  * next one. Runs still marked `running` without the lock were killed; they become `aborted`.
  */
 export async function acquireRunLock(url: string, db: Kysely<Database>): Promise<RunLock> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  client.on('error', () => undefined); // surfaced by the run's own queries
+  const client = new pg.Client({ ...connectionOptions(url), application_name: 'kpgw-recon run lock', keepAlive: true });
+  const lost = new AbortController();
+  let released = false;
+  const onLost = (why: string) => {
+    if (released || lost.signal.aborted) return;
+    lost.abort(new ReconError('DATABASE_LOST', `the run lost its lock (${why}) and stopped, so that no other run overlaps it`));
+  };
+  client.on('error', (error) => onLost(error.message));
+  client.on('end', () => onLost('its database connection closed'));
+  await connectClient(client);
   const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUN_LOCK]);
   if (!rows[0]?.locked) {
     await client.end();
@@ -40,7 +55,13 @@ export async function acquireRunLock(url: string, db: Kysely<Database>): Promise
     .set({ status: 'aborted', abort_reason: 'the process ended without finishing (killed?)', exit_code: 3 })
     .where('status', '=', 'running')
     .execute();
-  return { release: () => client.end() };
+  return {
+    lost: lost.signal,
+    release: async () => {
+      released = true;
+      await client.end();
+    },
+  };
 }
 
 export interface RunParams {
@@ -81,13 +102,30 @@ export async function startRun(db: Kysely<Database>, params: RunParams): Promise
     .execute();
 }
 
+/** How long recording an aborted run waits for a database that is restarting. */
+const ABORT_RECORD_WAIT_MS = 10_000;
+
+/**
+ * Records the run as aborted. A run aborted because the database restarted finds it still
+ * coming back, so a connection failure is retried for a few seconds before giving up (the
+ * next run would then mark it aborted as killed).
+ */
 export async function abortRun(db: Kysely<Database>, runId: string, reason: string, exitCode: number): Promise<void> {
-  await db
-    .updateTable('recon_runs')
-    .set({ status: 'aborted', abort_reason: reason, exit_code: exitCode, finished_at: new Date() })
-    .where('run_id', '=', runId)
-    .where('status', '=', 'running')
-    .execute();
+  const deadline = Date.now() + ABORT_RECORD_WAIT_MS;
+  for (;;) {
+    try {
+      await db
+        .updateTable('recon_runs')
+        .set({ status: 'aborted', abort_reason: reason, exit_code: exitCode, finished_at: new Date() })
+        .where('run_id', '=', runId)
+        .where('status', '=', 'running')
+        .execute();
+      return;
+    } catch (error) {
+      if (!isConnectionFailure(error) || Date.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
 }
 
 /**

@@ -88,7 +88,7 @@ export function chargeRow(result: ChargeResult): ChargeRow {
     source_type: charge.source_type,
     brand: result.gateway?.source?.brand ?? null,
     currency: charge.currency,
-    amount: charge.amount,
+    amount: formatMoney(bookedAmount(result)),
     settled_amount: text(settlement?.settleAmount),
     mdr: text(settlement?.origMdr),
     vat: text(settlement?.origVat),
@@ -120,8 +120,20 @@ interface Totals {
 }
 
 /**
+ * The charge amount the ledger books. An orphan case (refund or void rows, no charge row) books
+ * none: its stand-in row's amount is a refund's, and counting it would inflate the gross.
+ */
+function bookedAmount(result: ChargeResult): Money {
+  return result.case.orphan ? ZERO : money(result.case.charge.amount);
+}
+
+/**
  * Per date × source type × currency: counts from the results; gross from the ledger; settled,
  * MDR, VAT, net and refunded as the gateway reports them (what the bank actually moved).
+ * An orphan case (contract §4 v2) is a charge of the run like any other, counted under its
+ * rows' `transaction_date`, `source_type` and `currency` (which name the charge they refund or
+ * void): one charge, mismatched when it is an `ORPHAN_LEDGER_ENTRY`, with no gross amount since
+ * the ledger books no charge row; what the gateway reports for it, if it knows it, is counted.
  */
 export function summarise(results: Iterable<ChargeResult>): SummaryRow[] {
   const groups = new Map<string, { key: [string, string, string]; totals: Totals }>();
@@ -138,7 +150,7 @@ export function summarise(results: Iterable<ChargeResult>): SummaryRow[] {
     const s = result.gateway?.settlement;
     t.charges += 1;
     t[result.status] += 1;
-    t.gross = t.gross.plus(money(charge.amount));
+    t.gross = t.gross.plus(bookedAmount(result));
     t.settled = sum([t.settled, s?.settleAmount ?? ZERO]);
     t.mdr = sum([t.mdr, s?.origMdr ?? ZERO]);
     t.vat = sum([t.vat, s?.origVat ?? ZERO]);

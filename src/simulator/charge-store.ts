@@ -21,10 +21,23 @@ export interface StoredCharge {
  */
 export const FAMILY_HINT = '_family';
 
+/**
+ * A record may carry `"_from": "YYYY-MM-DD"`: the day from which the gateway answers with it (removed
+ * before serving). Several records of one charge make its history (captured on D, settled on D+1,
+ * fee figures on D+2, a refund on D+12): the simulator serves the latest one its clock has reached,
+ * and a charge none of whose records has been reached yet does not exist. A record without it
+ * holds from the beginning of time.
+ */
+export const FROM_HINT = '_from';
+
 export interface ChargeStore {
+  /** Distinct charges. */
   readonly size: number;
-  /** The guide: card inquiry by charge id, reference order or order id; QR by charge id or order id. */
-  find(family: Family, key: string): StoredCharge | undefined;
+  /**
+   * The guide: card inquiry by charge id, reference order or order id; QR by charge id or order id.
+   * `today` (`YYYY-MM-DD`) picks the record in force on that day.
+   */
+  find(family: Family, key: string, today: string): StoredCharge | undefined;
   /** Every key (id, reference order, order id) a charge can be asked by. */
   keysOf(charge: StoredCharge): string[];
 }
@@ -45,10 +58,13 @@ export function inferFamily(record: Record<string, unknown>): Family {
   return 'card';
 }
 
+/** One charge's records, oldest `_from` first (`''` for a record without one). */
+type History = { from: string; charge: StoredCharge }[];
+
 /** Builds the store from inquiry answers; `texts[i]` (the JSON line as read) is served verbatim when given. */
 export function createChargeStore(records: Iterable<unknown>, texts?: readonly string[]): ChargeStore {
-  const byFamily: Record<Family, Map<string, StoredCharge>> = { card: new Map(), qr: new Map() };
-  let size = 0;
+  const byFamily: Record<Family, Map<string, History>> = { card: new Map(), qr: new Map() };
+  const ids: Record<Family, Set<string>> = { card: new Set(), qr: new Set() };
   let index = 0;
   for (const record of records) {
     const where = `charge record ${index + 1}`;
@@ -57,9 +73,11 @@ export function createChargeStore(records: Iterable<unknown>, texts?: readonly s
     if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new Error(`${where} is not a JSON object`);
     const r = record as Record<string, unknown>;
     if (typeof r.id !== 'string' || !r.id) throw new Error(`${where} has no "id"`);
+    const from = r[FROM_HINT] ?? '';
+    if (from !== '' && (typeof from !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(from))) throw new Error(`${where}: "${FROM_HINT}" must be a YYYY-MM-DD date`);
     const family = inferFamily(r);
-    const hinted = FAMILY_HINT in r;
-    const served = hinted ? Object.fromEntries(Object.entries(r).filter(([k]) => k !== FAMILY_HINT)) : r;
+    const hinted = FAMILY_HINT in r || FROM_HINT in r;
+    const served = hinted ? Object.fromEntries(Object.entries(r).filter(([k]) => k !== FAMILY_HINT && k !== FROM_HINT)) : r;
     const str = (v: unknown) => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null);
     const charge: StoredCharge = {
       id: r.id,
@@ -69,16 +87,22 @@ export function createChargeStore(records: Iterable<unknown>, texts?: readonly s
       orderId: str(r.order_id),
       body: verbatim !== undefined && !hinted ? verbatim : JSON.stringify(served),
     };
+    ids[family].add(charge.id);
     const map = byFamily[family];
-    // Later records replace earlier ones, so a data file can be appended to with updates.
-    map.set(charge.id, charge);
-    if (charge.orderId) map.set(charge.orderId, charge);
-    if (charge.referenceOrder && family === 'card') map.set(charge.referenceOrder, charge);
-    size += 1;
+    const keys = [charge.id, charge.orderId, family === 'card' ? charge.referenceOrder : null].filter((k): k is string => k !== null);
+    for (const key of new Set(keys)) {
+      const history = map.get(key) ?? [];
+      // A later record for the same day replaces the earlier one, so a data file can be appended to with updates.
+      const same = history.findIndex((h) => h.from === from);
+      if (same >= 0) history[same] = { from, charge };
+      else history.push({ from, charge });
+      history.sort((a, b) => a.from.localeCompare(b.from));
+      map.set(key, history);
+    }
   }
   return {
-    size,
-    find: (family, key) => byFamily[family].get(key),
+    size: ids.card.size + ids.qr.size,
+    find: (family, key, today) => byFamily[family].get(key)?.findLast((h) => h.from <= today)?.charge,
     keysOf: (c) => [c.id, c.referenceOrder, c.orderId].filter((k): k is string => k !== null),
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { todayIn } from '../dates.ts';
 import type { Logger } from '../log.ts';
 import { createChargeStore, readJsonLines, type ChargeStore, type Family, type StoredCharge } from './charge-store.ts';
 import { createFaultPlan, type FaultConfig, type FaultKind, type FaultPlan } from './faults.ts';
@@ -20,6 +21,8 @@ export interface SimulatorOptions {
   /** Seed of the random faults and latency jitter; default 1. */
   readonly seed?: number;
   readonly logger?: Logger;
+  /** The simulator's clock (`YYYY-MM-DD`), which picks each charge's record in force (`_from`); default today in Bangkok. */
+  readonly today?: string;
 }
 
 export interface Simulator {
@@ -31,6 +34,9 @@ export interface Simulator {
   resetStats(): void;
   /** Replaces the fault configuration (and its per-charge counters). */
   setFaults(faults: FaultConfig): void;
+  /** The simulator's clock: the gateway answers as it would on this day. */
+  today(): string;
+  setToday(date: string): void;
   /** Stops listening and drops open connections, hanging requests included. */
   close(): Promise<void>;
 }
@@ -42,7 +48,8 @@ const QR_PATH = /^\/qr\/v2\/qr\/([^/]+)\/?$/;
  * A local K-Payment Gateway (contract §7): the two inquiry endpoints with the guide's answers and
  * error bodies, `x-api-key` checking, switchable faults, and `GET /__stats` so tests can check the
  * client's limits where they matter, at the receiving end. `POST /__faults` (a FaultConfig as
- * JSON) switches faults and `DELETE /__stats` resets the counters of a running simulator.
+ * JSON) switches faults, `DELETE /__stats` resets the counters and `POST /__clock`
+ * (`{"today": "YYYY-MM-DD"}`) moves the clock of a running simulator (see `_from` in charge-store.ts).
  *
  * The guide publishes error bodies but no HTTP statuses; the ones used here (401, 404, 400) are
  * the conventional choices, and the client decides by the body's `code`, not the status.
@@ -56,6 +63,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const stats = createRequestStats();
   const log = options.logger?.child({ component: 'kpgw-simulator' });
   const pending = new Set<NodeJS.Timeout>();
+  let today = checkedDate(options.today ?? todayIn('Asia/Bangkok'));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://simulator');
@@ -88,7 +96,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (req.headers['x-api-key'] !== options.secretKey) {
       return answer('401', 401, errorBody('authentication_failure', 'Authentication failure'));
     }
-    const charge = store.find(route.family, route.key);
+    const charge = store.find(route.family, route.key, today);
     const fault = plan.pick(charge ? [route.key, ...store.keysOf(charge)] : [route.key]);
     log?.debug({ path: url.pathname, fault }, 'request');
     if (fault) return applyFault(fault, charge, req, res, answer);
@@ -149,6 +157,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       stats.reset();
       return json(200, { ok: true });
     }
+    if (path === '/__clock' && req.method === 'GET') return json(200, { today });
+    if (path === '/__clock' && req.method === 'POST') {
+      try {
+        today = checkedDate((JSON.parse(await readBody(req)) as { today?: unknown }).today);
+        return json(200, { today });
+      } catch (error) {
+        return json(400, { object: 'error', code: 'invalid_parameter', message: String(error) });
+      }
+    }
     if (path === '/__faults' && req.method === 'POST') {
       try {
         plan = createFaultPlan(JSON.parse(await readBody(req)) as FaultConfig, seed);
@@ -189,6 +206,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     setFaults: (faults) => {
       plan = createFaultPlan(faults, seed);
     },
+    today: () => today,
+    setToday: (date) => {
+      today = checkedDate(date);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const timer of pending) clearTimeout(timer);
@@ -217,6 +238,11 @@ function safeDecode(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+function checkedDate(value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new RangeError(`the simulator's clock needs a YYYY-MM-DD date, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** The guide's error body (§9). */

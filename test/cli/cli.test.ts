@@ -43,6 +43,6 @@ describe('the CLI shell', () => {
   it('exits 2 with one line for a bad configuration value', async () => {
     const result = await runCli(['migrate'], { env: { KPGW_CONCURRENCY: 'lots' } });
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe("kpgw-recon: KPGW_CONCURRENCY must be a whole number ≥ 1, got 'lots'");
+    expect(result.stderr.trim()).toBe("kpgw-recon: KPGW_CONCURRENCY must be a whole number from 1 to 256, got 'lots'");
   });
 });

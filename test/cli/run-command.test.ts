@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +21,18 @@ beforeAll(async () => {
   await writeFile(join(dir, 'ledger.csv'), ledgerCsv(charges.flatMap((c) => c.ledger)));
   simulator = await startSimulator({ secretKey: KEY, charges: charges.map((c) => c.gateway) });
 });
-afterAll(async () => simulator?.close());
+afterAll(async () => {
+  await simulator?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function waitFor(predicate: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await sleep(20);
+  }
+}
 
 const env = (over: Record<string, string | undefined> = {}) => ({
   DATABASE_URL: database.url,
@@ -90,19 +101,12 @@ describe('kpgw-recon run', () => {
   });
 
   it('interrupted with SIGINT: exit 3, recorded aborted, no partial results; the same command then completes', async () => {
-    simulator.setFaults({ latencyMs: 300 });
+    // Every answer hangs, so the run is certainly still in its inquiry stage when the signal comes.
+    simulator.setFaults({ random: { hang: 1 } });
+    simulator.resetStats();
     try {
-      const interrupted = await run([], { KPGW_RATE_LIMIT_RPS: '10', KPGW_CONCURRENCY: '2' }, (child) => {
-        void (async () => {
-          for (let i = 0; i < 300; i += 1) {
-            const running = await database.db.selectFrom('recon_runs').select('run_id').where('status', '=', 'running').executeTakeFirst();
-            if (running) {
-              await sleep(1500); // into the inquiry stage (300 ms per answer, 10 per second)
-              return child.kill('SIGINT');
-            }
-            await sleep(50);
-          }
-        })();
+      const interrupted = await run([], { KPGW_TIMEOUT_MS: '120000' }, (child) => {
+        void waitFor(async () => simulator.stats().total > 0).then(() => child.kill('SIGINT'));
       });
       expect(interrupted.code).toBe(3);
       expect(humanLines(interrupted.stderr)).toEqual(['kpgw-recon: interrupted by SIGINT']);
@@ -118,25 +122,25 @@ describe('kpgw-recon run', () => {
   });
 
   it('refuses a second run while one is in progress, naming it (exit 3)', async () => {
-    simulator.setFaults({ latencyMs: 300 });
+    simulator.setFaults({ random: { hang: 1 } });
+    simulator.resetStats();
     try {
       let second: Awaited<ReturnType<typeof runCli>> | undefined;
-      const first = run([], { KPGW_RATE_LIMIT_RPS: '10', KPGW_CONCURRENCY: '2' }, (child) => {
+      let runningId = '';
+      const first = await run([], { KPGW_TIMEOUT_MS: '120000' }, (child) => {
         void (async () => {
-          for (let i = 0; i < 300; i += 1) {
-            const running = await database.db.selectFrom('recon_runs').select('run_id').where('status', '=', 'running').executeTakeFirst();
-            if (running) {
-              second = await run();
-              expect(second.code).toBe(3);
-              expect(humanLines(second.stderr)[0]).toMatch(new RegExp(`^kpgw-recon: run ${running.run_id} \\(run 2026-07-01\\.\\.2026-07-01, pid \\d+ on .*\\) is in progress`));
-              return child.kill('SIGTERM');
-            }
-            await sleep(50);
-          }
+          // The first run is inquiring (and cannot finish: every answer hangs) when the second starts.
+          await waitFor(async () => simulator.stats().total > 0);
+          const running = await database.db.selectFrom('recon_runs').select('run_id').where('status', '=', 'running').executeTakeFirstOrThrow();
+          runningId = running.run_id;
+          second = await run();
+          child.kill('SIGTERM');
         })();
       });
-      expect((await first).code).toBe(3);
       expect(second?.code).toBe(3);
+      expect(humanLines(second!.stderr)[0]).toMatch(new RegExp(`^kpgw-recon: run ${runningId} \\(run 2026-07-01\\.\\.2026-07-01, pid \\d+ on .*\\) is in progress`));
+      expect(first.code).toBe(3);
+      expect(humanLines(first.stderr)).toEqual(['kpgw-recon: interrupted by SIGTERM']);
     } finally {
       simulator.setFaults({});
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -45,8 +45,12 @@ describe('migrate', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kpgw-sql-'));
     await writeFile(join(dir, '0001_good.sql'), 'CREATE TABLE good_one (id int);');
     await writeFile(join(dir, '0002_bad.sql'), 'CREATE TABLE bad_one (id int); SELECT no_such_function();');
-    await expect(migrate(url, undefined, dir)).rejects.toThrow(/0002_bad.sql failed/);
-    expect(await tables(url)).toEqual([]);
+    try {
+      await expect(migrate(url, undefined, dir)).rejects.toThrow(/0002_bad.sql failed/);
+      expect(await tables(url)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives each test file a migrated database of its own', async () => {

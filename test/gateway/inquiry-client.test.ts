@@ -46,9 +46,31 @@ describe('inquiry against the simulator', () => {
     expect(c.stats()).toEqual({ requests: 2, retries: 0, errors: 0 });
   });
 
-  it('fails a date that is not the charge date at once (invalid_parameter is definite)', async () => {
-    const outcome = await client().inquire({ family: 'card', id: CARD_ID, transactionDate: '20190605' });
-    expect(outcome).toEqual({ kind: 'failed', reason: 'gateway error invalid_parameter: Invalid parameter', attempts: 1 });
+  it('on invalid_parameter for a dated path tries the day before, then the day after, once each', async () => {
+    const c = client();
+    const before = simulator.stats().total;
+    // The ledger booked the charge (2019-06-04 Bangkok) a day late: the day before finds it.
+    const late = await c.inquire({ family: 'card', id: CARD_ID, transactionDate: '2019-06-05' });
+    expect(late).toMatchObject({ kind: 'found', attempts: 2, path: `/card/v2/charge/${CARD_ID}/20190604` });
+    // A day early: the day before is refused too, the day after finds it.
+    const early = await c.inquire({ family: 'card', id: CARD_ID, transactionDate: '20190603' });
+    expect(early).toMatchObject({ kind: 'found', attempts: 3, path: `/card/v2/charge/${CARD_ID}/20190604` });
+    // Two days off: three requests, then unverified, reported against the date asked.
+    const far = await c.inquire({ family: 'card', id: CARD_ID, transactionDate: '20190606' });
+    expect(far).toEqual({
+      kind: 'failed',
+      reason: 'gateway error invalid_parameter: Invalid parameter (for 20190606, 20190605, 20190607)',
+      attempts: 3,
+      path: `/card/v2/charge/${CARD_ID}/20190606`,
+    });
+    expect(simulator.stats().total - before).toBe(2 + 3 + 3);
+    expect(c.stats()).toEqual({ requests: 8, retries: 0, errors: 1 + 2 + 3 });
+  });
+
+  it('never tries other dates for an undated path or for other errors', async () => {
+    const c = client();
+    expect(await c.inquire({ family: 'card', id: 'chrg_test_nobody', transactionDate: '20190604' })).toMatchObject({ kind: 'not_found', attempts: 1 });
+    expect(c.stats().requests).toBe(1);
   });
 
   it('rejects at once when the caller has aborted, and stops waiting in backoff when it aborts', async () => {

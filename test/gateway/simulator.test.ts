@@ -125,6 +125,52 @@ describe('simulator faults', () => {
   });
 });
 
+describe("the simulator's clock", () => {
+  // One charge's life as the gateway tells it: captured on the 1st, settled on the 2nd with its
+  // fee figures only on the 3rd, refunded at the gateway on the 13th.
+  const captured = { ...(guideSample('6.1.2-inquiry.json') as { id: string; reference_order: string }), transaction_state: 'Captured', settlement_info: null, refund_info: null };
+  const history = [
+    { ...captured, _from: '2026-03-01' },
+    { ...captured, _from: '2026-03-02', transaction_state: 'Settled', settlement_info: { settle_amount: 11, orig_amount: 0, orig_mdr: 0, orig_vat: 0, orig_net_amount: 0 } },
+    { ...captured, _from: '2026-03-03', transaction_state: 'Settled', settlement_info: { settle_amount: 11, orig_amount: 11, orig_mdr: 0.28, orig_vat: 0.02, orig_net_amount: 10.7 } },
+    { ...captured, _from: '2026-03-13', transaction_state: 'Refunded', refund_info: [{ refund_amount: 11, refund_id: 'refd_test_1' }] },
+  ];
+  let simulator: Simulator;
+  beforeAll(async () => {
+    // Listed out of order on purpose: the history is ordered by `_from`, not by position.
+    simulator = await startSimulator({ secretKey: TEST_KEY, charges: [history[2], history[0], history[3], history[1]], today: '2026-02-28' });
+  });
+  afterAll(async () => simulator.close());
+
+  const stateOn = async (today: string) => {
+    simulator.setToday(today);
+    const answer = await get(`${simulator.url}/card/v2/charge/${captured.id}`);
+    return answer.status === 200 ? (JSON.parse(answer.text) as { transaction_state: string; _from?: string }) : answer.status;
+  };
+
+  it('answers each day with the record in force, and not at all before the charge exists', async () => {
+    expect(simulator.charges).toBe(1);
+    expect(await stateOn('2026-02-28')).toBe(404);
+    expect(await stateOn('2026-03-01')).toMatchObject({ transaction_state: 'Captured' });
+    expect(await stateOn('2026-03-02')).toMatchObject({ transaction_state: 'Settled', settlement_info: { orig_mdr: 0 } });
+    expect(await stateOn('2026-03-12')).toMatchObject({ transaction_state: 'Settled', settlement_info: { orig_mdr: 0.28 } });
+    const refunded = await stateOn('2026-03-13');
+    expect(refunded).toMatchObject({ transaction_state: 'Refunded', refund_info: [{ refund_id: 'refd_test_1' }] });
+    expect(refunded).not.toHaveProperty('_from');
+    // By reference order too, the same record.
+    expect(JSON.parse((await get(`${simulator.url}/card/v2/charge/${captured.reference_order}`)).text).transaction_state).toBe('Refunded');
+  });
+
+  it('is moved over HTTP, and refuses a date that is not one', async () => {
+    const post = (body: string) => fetch(`${simulator.url}/__clock`, { method: 'POST', body });
+    expect((await post('{"today":"2026-03-01"}')).status).toBe(200);
+    expect(await (await fetch(`${simulator.url}/__clock`)).json()).toEqual({ today: '2026-03-01' });
+    expect(simulator.today()).toBe('2026-03-01');
+    expect((await post('{"today":"1 March"}')).status).toBe(400);
+    expect(simulator.today()).toBe('2026-03-01');
+  });
+});
+
 describe('kpgw-recon simulator', () => {
   it('prints its URL, serves, and stops cleanly on the signal', async () => {
     let out = '';

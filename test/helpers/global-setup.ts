@@ -1,4 +1,4 @@
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -24,9 +24,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const logger = createLogger({ level: 'warn' });
   let embedded: EmbeddedDatabase | undefined;
+  let parent: string | undefined;
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const parent = await mkdtemp(join(tmpdir(), 'kpgw-recon-test-'));
+    parent = await mkdtemp(join(tmpdir(), 'kpgw-recon-test-'));
     await chmod(parent, 0o755); // the server runs as the postgres user when we are root
     const dataDir = join(parent, 'postgres');
     embedded = await startEmbedded({
@@ -56,6 +57,7 @@ export default async function setup(project: TestProject) {
       for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     });
     await embedded?.stop({ force: true });
+    if (parent) await rm(parent, { recursive: true, force: true });
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -11,6 +11,7 @@ import { SAMPLE_FEES, type GatewayBody, type LedgerRow } from '../../src/sample/
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type FaultConfig } from '../../src/simulator/index.ts';
 import { randomUUID } from 'node:crypto';
+import { afterAll } from 'vitest';
 import type { TestDatabase } from './database.ts';
 
 export const TEST_KEY = 'skey_test_scenario_0123456789';
@@ -30,6 +31,8 @@ export interface Scenario {
   runId?: string;
   signal?: AbortSignal;
   env?: Record<string, string>;
+  /** The key the simulator accepts and the run sends (default {@link TEST_KEY}); `skey_prod_…` expects live answers. */
+  secretKey?: string;
 }
 
 export interface ScenarioResult {
@@ -42,12 +45,16 @@ export interface ScenarioResult {
   requests: number;
 }
 
+/** Every scenario's files go under one folder per test file, removed after the file's tests. */
+const scenarioRoot = mkdtemp(join(tmpdir(), 'kpgw-scenario-'));
+afterAll(async () => rm(await scenarioRoot, { recursive: true, force: true }));
+
 /**
  * Runs one reconciliation end to end: the ledger as a CSV file, the gateway as the simulator
  * over real HTTP, the test file's own PostgreSQL.
  */
 export async function runScenario(database: TestDatabase, scenario: Scenario): Promise<ScenarioResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'kpgw-scenario-'));
+  const dir = await mkdtemp(join(await scenarioRoot, 'run-'));
   const ledgerFile = join(dir, 'ledger.csv');
   await writeFile(ledgerFile, ledgerCsv(scenario.ledger));
   const plans: string[] = [];
@@ -60,10 +67,11 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
     await writeFile(join(dir, 'fees.json'), JSON.stringify(scenario.fees ?? SAMPLE_FEES));
     fees = { kind: 'file', file: join(dir, 'fees.json') };
   }
-  const simulator = await startSimulator({ secretKey: TEST_KEY, charges: scenario.gateway, faults: scenario.faults });
+  const secretKey = scenario.secretKey ?? TEST_KEY;
+  const simulator = await startSimulator({ secretKey, charges: scenario.gateway, faults: scenario.faults });
   const config = loadConfig({
     KPGW_BASE_URL: simulator.url,
-    KPGW_SECRET_KEY: TEST_KEY,
+    KPGW_SECRET_KEY: secretKey,
     KPGW_RATE_LIMIT_RPS: '2000',
     KPGW_CONCURRENCY: '16',
     KPGW_MAX_RETRIES: '2',
@@ -92,7 +100,7 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
         gatewayOptions: { backoff: { baseMs: 5, capMs: 40 } },
       },
     );
-    const read = async (name: string) => parse(await readFile(join(outcome.reportDir, name), 'utf8'), { columns: true }) as Record<string, string>[];
+    const read = async (name: string) => parse(await readFile(join(outcome.reportDir, name), 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
     const mismatches = await read('mismatches.csv');
     return {
       outcome,

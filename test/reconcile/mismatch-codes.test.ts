@@ -147,11 +147,6 @@ describe('each mismatch code, end to end', () => {
     expect(result.codes).toEqual(['SETTLEMENT_INCONSISTENT']);
   });
 
-  it('treats the guide’s all-zero settlement figures as data, not absence (§6.1.5)', async () => {
-    const result = await reconcileOne({}, (c) => Object.assign(settlement(c), { orig_amount: 0.0, orig_mdr: 0.0, orig_vat: 0.0, orig_net_amount: 0.0 }));
-    expect(result.codes).toEqual(['MDR_MISMATCH', 'NET_MISMATCH', 'VAT_MISMATCH']);
-  });
-
   it('REFUND_MISSING_AT_GATEWAY when a ledger refund is not at the gateway', async () => {
     const result = await reconcileOne({ amount: '500.00', refunds: ['100.00'] }, (c) => (c.gateway.refund_info = null));
     expect(result.codes).toEqual(['REFUND_MISSING_AT_GATEWAY']);

@@ -1,0 +1,58 @@
+import pg from 'pg';
+import { ReconError } from '../errors.ts';
+
+/**
+ * How long connecting may take before the database counts as unreachable: a server that accepts
+ * and never answers must not hang a run. `PGCONNECT_TIMEOUT` (seconds, as libpq reads it)
+ * overrides the default.
+ */
+function connectTimeoutMs(): number {
+  const seconds = Number(process.env.PGCONNECT_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
+}
+
+/** For every pg client and pool of ours (the pool, the run lock, migrations, ingest). */
+export function connectionOptions(url: string): pg.ClientConfig {
+  configurePg();
+  return { connectionString: url, connectionTimeoutMillis: connectTimeoutMs() };
+}
+
+function configurePg(): void {
+  useTextForDatesAndNumbers();
+  refuseMissingPassword();
+}
+
+/**
+ * A server that asks for a password when the URL (and `PGPASSWORD`) gave none: pg would hash
+ * `null` and wait forever for an answer that never comes. pg asks `defaults.password` last, so
+ * this only runs when no password was given at all; it ends the connect with one clear line.
+ */
+function refuseMissingPassword(): void {
+  // pg calls it with the connection's parameters, which its typings leave out.
+  pg.defaults.password = ((params?: { user?: string; host?: string; port?: number; database?: string }) => {
+    const where = params ? `postgres://${params.user ?? ''}@${params.host ?? ''}:${params.port ?? ''}/${params.database ?? ''}` : 'DATABASE_URL';
+    throw new ReconError('DATABASE_UNREACHABLE', `database ${where} asks for a password and none was given (put it in DATABASE_URL)`);
+  }) as () => string;
+}
+
+/**
+ * Dates stay `YYYY-MM-DD` text (pg would make them local-midnight `Date`s, shifting a day in
+ * some zones); numeric stays text for decimal.js; bigint counts become numbers.
+ */
+function useTextForDatesAndNumbers(): void {
+  pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+  pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+}
+
+/**
+ * `client.connect()`, closing the socket when it fails: a server that asked for a password
+ * it did not get keeps the connection open, and with it the process alive.
+ */
+export async function connectClient(client: pg.Client): Promise<void> {
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}
