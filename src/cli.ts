@@ -13,7 +13,8 @@ Usage: kpgw-recon <command> [flags]
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 
-Run 'kpgw-recon <command> --help' for a command's flags and environment.
+Run 'kpgw-recon <command> --help' for a command's flags and environment; every command,
+input format, rule and finding code is described in docs/reference.md.
 Exit codes: 0 reconciled clean, 1 findings (mismatches or rejected rows), 2 usage or
 configuration error, 3 run aborted.`;
 

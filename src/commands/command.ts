@@ -85,3 +85,9 @@ export function wholeNumberFlag(
   }
   return n;
 }
+
+/** A flag whose value must be one of `choices` (e.g. `--encoding utf8|windows-874`). */
+export function choiceFlag<T extends string>(command: string, flag: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) throw new ReconError('USAGE', `${command}: --${flag} '${value}' is not one of ${choices.join(', ')}`);
+  return value as T;
+}

@@ -20,7 +20,7 @@ Flags:
   --to D              last transaction date (default: --from)
   --ledger PATH       ledger CSV file or folder of .csv files (required; may repeat)
   --plans PATH        Installment Plan Report CSV or folder (may repeat)
-  --fees FILE         fee schedule JSON (contract §3.3)
+  --fees FILE         fee schedule JSON (format in docs/reference.md)
   --ledger-map FILE   JSON { "canonical_name": "Their Header" } for a merchant's own columns
 ${AS_OF_FLAG_HELP}
 ${OUTPUT_FLAGS_HELP}

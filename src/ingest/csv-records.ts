@@ -30,7 +30,8 @@ export interface RecordSpan {
   fieldEnds: Int32Array;
   /**
    * Every quoted field is exactly `"…"` with no doubled quote inside, and no value holds a
-   * backslash, tab, CR or line feed: each value is its bytes (quotes off), and safe in COPY text.
+   * backslash, a control character (tab, CR and line feed included) or a 0xEF byte: each value
+   * is its bytes (quotes off), and safe in COPY text.
    */
   plain: boolean;
   /** Set when the record could not be split into fields (the fields are then its first line split at commas). */
@@ -58,18 +59,18 @@ const UNCLOSED = 'a quoted value is never closed';
 
 // Byte classes: outside quotes, 1 ends a value; 2 needs a closer look (may make a record not plain).
 const OUTSIDE = new Uint8Array(256);
-OUTSIDE[COMMA] = 1;
-OUTSIDE[LF] = 1;
-OUTSIDE[CR] = 2;
-OUTSIDE[0x5c] = 2; // backslash
-OUTSIDE[0x09] = 2; // tab
 // Inside quotes, 1 may end the value; 2 is kept but makes the record not plain.
 const INSIDE = new Uint8Array(256);
+// Control characters (a row holding one is rejected: PostgreSQL refuses NUL outright), and 0xEF,
+// which leads the markers decode.ts puts on text unreadable in the file's encoding: such records
+// go to the string reader, which rejects them.
+for (let b = 0; b < 0x20; b++) OUTSIDE[b] = INSIDE[b] = 2;
+OUTSIDE[0x7f] = INSIDE[0x7f] = 2;
+OUTSIDE[0xef] = INSIDE[0xef] = 2;
+OUTSIDE[0x5c] = INSIDE[0x5c] = 2; // backslash
+OUTSIDE[COMMA] = 1;
+OUTSIDE[LF] = 1;
 INSIDE[QUOTE] = 1;
-INSIDE[LF] = 2;
-INSIDE[CR] = 2;
-INSIDE[0x5c] = 2;
-INSIDE[0x09] = 2;
 
 export class CsvReader {
   private rest: Buffer = Buffer.alloc(0);

@@ -5,7 +5,7 @@ import { ReconError } from '../errors.ts';
 import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import type { Logger } from '../log.ts';
 import { csvRecords } from './csv-records.ts';
-import { utf8Chunks, NotUtf8Error, type TextEncoding } from './decode.ts';
+import { utf8Chunks, NotUtf8Error, unreadablePart, withoutMarkers, type TextEncoding } from './decode.ts';
 import { encodingOf, expandCsvPaths } from './inputs.ts';
 import { mapLedgerHeader, type LedgerColumns, type LedgerMap } from './ledger-columns.ts';
 import { ledgerPieces } from './ledger-pieces.ts';
@@ -173,6 +173,8 @@ async function readHeader(file: string, encoding: TextEncoding, ledgerMap: Ledge
   const first = await batches.next().finally(() => batches.return(undefined));
   const header = first.done ? undefined : first.value[0];
   if (!header || header.malformed) throw new ReconError('INPUT', `${file}: not a CSV file with a header row`);
+  const unreadable = unreadablePart(header.raw);
+  if (unreadable) throw new ReconError('INPUT', `${file}: the header row is ${unreadable}`);
   const mapped = mapLedgerHeader(header.fields, ledgerMap);
   if (!mapped.ok) throw new ReconError('INPUT', `${file}: ${mapped.problem}`);
   return mapped.columns;
@@ -191,6 +193,6 @@ async function duplicateRejections(file: string, encoding: TextEncoding, repeats
     line: r.line,
     entryId: r.entryId,
     reason: `duplicate entry_id '${r.entryId}' with different content; the first row (${r.firstFile}:${r.firstLine}) is kept`,
-    raw: raws.get(r.line) ?? '',
+    raw: withoutMarkers(raws.get(r.line) ?? ''),
   }));
 }

@@ -1,5 +1,5 @@
 import { CsvReader, recordOf, type RecordSpan } from './csv-records.ts';
-import { utf8Chunks, type TextEncoding } from './decode.ts';
+import { utf8Chunks, withoutMarkers, type TextEncoding } from './decode.ts';
 import type { LedgerColumns } from './ledger-columns.ts';
 import { readLedgerRow } from './ledger-row.ts';
 import { MAX_LINE_GROWTH, writePlainRow } from './ledger-row-bytes.ts';
@@ -54,7 +54,7 @@ class PieceBuilder {
     const record = recordOf(span);
     const outcome = readLedgerRow(record, this.columns);
     if (!outcome.ok) {
-      this.rejected.push({ file: this.file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: record.raw });
+      this.rejected.push({ file: this.file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: withoutMarkers(record.raw) });
       return;
     }
     const line = stagedLine(outcome.entry, record.line);

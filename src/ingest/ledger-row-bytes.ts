@@ -1,5 +1,7 @@
 import type { RecordSpan } from './csv-records.ts';
-import type { LedgerColumns } from './ledger-columns.ts';
+import { LEDGER_FIELDS, type LedgerColumns } from './ledger-columns.ts';
+import { MAX_VALUE_LENGTH } from './ledger-row.ts';
+import { EARLIEST_YEAR, LATEST_YEAR } from './values.ts';
 
 /**
  * The ledger row reader of ledger-row.ts, for the rows that are plainly good, done on the
@@ -34,8 +36,6 @@ const WECHAT = 2;
 /** Buddhist-era years (CE + 543) from here on, as values.ts. */
 const BUDDHIST_ERA_FROM = 2400;
 const BUDDHIST_ERA_OFFSET = 543;
-/** Years before this go to the string reader (its calendar treats years below 100 as 19xx). */
-const EARLIEST_YEAR = 1000;
 const AMOUNT_DIGITS = 12;
 const MAX_TERM = 999;
 /** The most a line can grow beyond its record's bytes: NULLs, padded dates and decimals, its line number. */
@@ -48,6 +48,8 @@ export const MAX_LINE_GROWTH = 256;
  */
 export function writePlainRow(span: RecordSpan, columns: LedgerColumns, out: Buffer, pos: number): number {
   if (!span.plain || span.count !== columns.width) return -1;
+  // a value of more bytes than the limit has in characters may be too long: the string reader counts
+  if (span.end - span.start > MAX_VALUE_LENGTH && hasLongValue(span, columns)) return -1;
   const { index } = columns;
   const b = span.bytes;
   let o = writeInteger(out, pos, span.line);
@@ -139,6 +141,14 @@ export function writePlainRow(span: RecordSpan, columns: LedgerColumns, out: Buf
   return o;
 }
 
+function hasLongValue(span: RecordSpan, columns: LedgerColumns): boolean {
+  for (const field of LEDGER_FIELDS) {
+    const at = columns.index[field];
+    if (at >= 0 && span.fieldEnds[at]! - span.fieldStarts[at]! > MAX_VALUE_LENGTH) return true;
+  }
+  return false;
+}
+
 // A plain record's quoted value is exactly `"…"`: its value is the bytes between the quotes.
 function startOf(span: RecordSpan, at: number): number {
   if (at < 0) return 0;
@@ -215,7 +225,7 @@ function writeDate(span: RecordSpan, at: number, out: Buffer, o: number): number
   }
   if (year < 0 || month < 0 || day < 0) return -1;
   if (year >= BUDDHIST_ERA_FROM) year -= BUDDHIST_ERA_OFFSET;
-  if (year < EARLIEST_YEAR || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return -1;
+  if (year < EARLIEST_YEAR || year > LATEST_YEAR || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return -1;
   o = writeInteger(out, o, year);
   out[o++] = MINUS;
   out[o++] = ZERO + ((month / 10) | 0);

@@ -1,4 +1,6 @@
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Insertable, Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -14,97 +16,139 @@ export interface PlanIngestReport {
   /** Data rows read, stored or rejected. */
   rows: number;
   rejected: RejectedRow[];
-  /** Suppliers whose plans were (re)placed, in file order. */
+  /** Suppliers a file was read for, in file order. */
   suppliers: string[];
+  /** Files that added a new version of their supplier's plans. */
+  versionsAdded: number;
+}
+
+export interface PlanIngestOptions {
+  logger: Logger;
+  /** When the import happens (default: now); tests set it to import a version "in the past". */
+  now?: Date;
 }
 
 const INSERT_BATCH = 500;
 
 /**
- * Imports Installment Plan Reports (contract §3.2). Each file replaces its supplier's plans in
- * one transaction; bad rows are rejected, a bad file name or missing column is a usage error.
+ * Imports Installment Plan Reports (contract §3.2). Each file adds a new version of its
+ * supplier's plans, in one transaction, unless it is byte for byte the supplier's latest version
+ * (a nightly inbox re-reads the same file every night). Earlier versions are kept: a charge is
+ * judged by the plans known on its date. Bad rows are rejected every time the file is read; a
+ * bad file name or missing column is a usage error.
  */
-export async function ingestPlanReports(
-  db: Kysely<Database>,
-  paths: readonly string[],
-  options: { logger: Logger },
-): Promise<PlanIngestReport> {
+export async function ingestPlanReports(db: Kysely<Database>, paths: readonly string[], options: PlanIngestOptions): Promise<PlanIngestReport> {
   const files = await expandCsvPaths(paths);
-  const report: PlanIngestReport = { files: files.length, rows: 0, rejected: [], suppliers: [] };
+  const report: PlanIngestReport = { files: files.length, rows: 0, rejected: [], suppliers: [], versionsAdded: 0 };
   for (const file of files) {
     const named = readPlanReportName(file);
     if (!named.ok) throw new ReconError('INPUT', `${file}: ${named.problem}`);
     const encoding = await encodingOf(file);
-    let result: { rows: number; rejected: RejectedRow[] };
+    let read: ReadReport;
     try {
-      result = await ingestReport(db, file, named.name, encoding);
+      read = await readReport(file, named.name.supplierNo, encoding);
     } catch (error) {
       if (!(error instanceof NotUtf8Error)) throw error;
-      result = await ingestReport(db, file, named.name, 'win874');
+      read = await readReport(file, named.name.supplierNo, 'win874');
     }
-    report.rows += result.rows;
-    report.rejected.push(...result.rejected);
-    if (report.suppliers.includes(named.name.supplierNo)) {
-      options.logger.warn({ file, supplierNo: named.name.supplierNo }, 'a second plan report for this supplier replaced the first');
-    } else {
-      report.suppliers.push(named.name.supplierNo);
-    }
-    options.logger.info({ file, supplierNo: named.name.supplierNo, rows: result.rows, rejected: result.rejected.length }, 'installment plan report ingested');
+    report.rows += read.rows;
+    report.rejected.push(...read.rejected);
+    if (!report.suppliers.includes(named.name.supplierNo)) report.suppliers.push(named.name.supplierNo);
+    const added = await storeVersion(db, file, named.name, read.plans, await sha256Of(file), options.now);
+    if (added) report.versionsAdded += 1;
+    options.logger.info(
+      { file, supplierNo: named.name.supplierNo, rows: read.rows, rejected: read.rejected.length, newVersion: added },
+      added ? 'installment plan report ingested as a new version' : "installment plan report unchanged (identical to the supplier's latest version)",
+    );
   }
   return report;
 }
 
-async function ingestReport(
+/** A plan as read from its file, before it belongs to a stored version. */
+type StoredPlan = Omit<Insertable<InstallmentPlanTable>, 'report_id'>;
+
+interface ReadReport {
+  rows: number;
+  plans: StoredPlan[];
+  rejected: RejectedRow[];
+}
+
+/** Reads a whole report (they are small: one supplier's plans). */
+async function readReport(file: string, supplierNo: string, encoding: TextEncoding): Promise<ReadReport> {
+  const rejected: RejectedRow[] = [];
+  const plans: StoredPlan[] = [];
+  const firstLineOfSeq = new Map<number, number>();
+  let columns: ReturnType<typeof mapPlanHeader> | undefined;
+  let rows = 0;
+  for await (const records of csvRecords(utf8Chunks(file, encoding))) {
+    for (const record of records) {
+      if (!columns) {
+        columns = record.malformed ? { ok: false, problem: 'not a CSV file with a header row' } : mapPlanHeader(record.fields);
+        if (!columns.ok) throw new ReconError('INPUT', `${file}: ${columns.problem}`);
+        continue;
+      }
+      if (!columns.ok) continue;
+      rows++;
+      const outcome = readPlanRow(record, columns.columns, supplierNo);
+      let reason = outcome.ok ? undefined : outcome.reason;
+      if (outcome.ok) {
+        const first = firstLineOfSeq.get(outcome.plan.seq_no);
+        if (first !== undefined) reason = `SeqNo. ${outcome.plan.seq_no} appears twice; the first row (line ${first}) is kept`;
+        else firstLineOfSeq.set(outcome.plan.seq_no, record.line);
+      }
+      if (reason !== undefined || !outcome.ok) {
+        rejected.push({ file, line: record.line, entryId: null, reason: reason ?? '', raw: record.raw });
+        continue;
+      }
+      plans.push({ ...outcome.plan, source_line: record.line });
+    }
+  }
+  if (!columns) throw new ReconError('INPUT', `${file}: the file is empty (no header row)`);
+  return { rows, plans, rejected };
+}
+
+/** Adds the report as its supplier's newest version; `false` when it is the latest one again. */
+async function storeVersion(
   db: Kysely<Database>,
   file: string,
   name: PlanReportName,
-  encoding: TextEncoding,
-): Promise<{ rows: number; rejected: RejectedRow[] }> {
+  plans: readonly StoredPlan[],
+  sha256: string,
+  now: Date | undefined,
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    // Replacing: the report row goes, and its plans with it (ON DELETE CASCADE).
-    await trx.deleteFrom('installment_plan_reports').where('supplier_no', '=', name.supplierNo).execute();
-    await trx
+    const latest = await trx
+      .selectFrom('installment_plan_reports')
+      .select('content_sha256')
+      .where('supplier_no', '=', name.supplierNo)
+      .orderBy('imported_at', 'desc')
+      .orderBy('report_id', 'desc')
+      .limit(1)
+      .forUpdate()
+      .executeTakeFirst();
+    if (latest?.content_sha256 === sha256) return false;
+    const { report_id } = await trx
       .insertInto('installment_plan_reports')
-      .values({ supplier_no: name.supplierNo, file_name: file, period_from: name.periodFrom, period_to: name.periodTo, row_count: 0 })
-      .execute();
-    const rejected: RejectedRow[] = [];
-    const firstLineOfSeq = new Map<number, number>();
-    let columns: ReturnType<typeof mapPlanHeader> | undefined;
-    let rows = 0;
-    let stored = 0;
-    let batch: Insertable<InstallmentPlanTable>[] = [];
-    for await (const records of csvRecords(utf8Chunks(file, encoding))) {
-      for (const record of records) {
-        if (!columns) {
-          columns = record.malformed ? { ok: false, problem: 'not a CSV file with a header row' } : mapPlanHeader(record.fields);
-          if (!columns.ok) throw new ReconError('INPUT', `${file}: ${columns.problem}`);
-          continue;
-        }
-        if (!columns.ok) continue;
-        rows++;
-        const outcome = readPlanRow(record, columns.columns, name.supplierNo);
-        let reason = outcome.ok ? undefined : outcome.reason;
-        if (outcome.ok) {
-          const first = firstLineOfSeq.get(outcome.plan.seq_no);
-          if (first !== undefined) reason = `SeqNo. ${outcome.plan.seq_no} appears twice; the first row (line ${first}) is kept`;
-          else firstLineOfSeq.set(outcome.plan.seq_no, record.line);
-        }
-        if (reason !== undefined || !outcome.ok) {
-          rejected.push({ file, line: record.line, entryId: null, reason: reason ?? '', raw: record.raw });
-          continue;
-        }
-        batch.push({ ...outcome.plan, source_line: record.line });
-        if (batch.length >= INSERT_BATCH) stored += await insertPlans(trx, batch.splice(0));
-      }
+      .values({
+        supplier_no: name.supplierNo,
+        file_name: file,
+        period_from: name.periodFrom,
+        period_to: name.periodTo,
+        row_count: plans.length,
+        content_sha256: sha256,
+        ...(now ? { imported_at: now } : {}),
+      })
+      .returning('report_id')
+      .executeTakeFirstOrThrow();
+    for (let i = 0; i < plans.length; i += INSERT_BATCH) {
+      await trx.insertInto('installment_plans').values(plans.slice(i, i + INSERT_BATCH).map((plan) => ({ ...plan, report_id }))).execute();
     }
-    if (!columns) throw new ReconError('INPUT', `${file}: the file is empty (no header row)`);
-    stored += await insertPlans(trx, batch);
-    await trx.updateTable('installment_plan_reports').set({ row_count: stored }).where('supplier_no', '=', name.supplierNo).execute();
-    return { rows, rejected };
+    return true;
   });
 }
 
-async function insertPlans(trx: Transaction<Database>, plans: Insertable<InstallmentPlanTable>[]): Promise<number> {
-  if (plans.length) await trx.insertInto('installment_plans').values(plans).execute();
-  return plans.length;
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -49,7 +49,7 @@ export function readPlanReportName(path: string): { ok: true; name: PlanReportNa
   return { ok: true, name: { supplierNo: supplierNo!.trim(), periodFrom: from.value, periodTo: to.value } };
 }
 
-export type PlanRow = Omit<Insertable<InstallmentPlanTable>, 'source_line'>;
+export type PlanRow = Omit<Insertable<InstallmentPlanTable>, 'source_line' | 'report_id'>;
 export type PlanRowOutcome = { ok: true; plan: PlanRow } | { ok: false; line: number; reason: string };
 
 // numeric(11, 2) in installment_plans

@@ -1,16 +1,23 @@
 import type { Generated, Selectable } from 'kysely';
 import type { DateText, Numeric } from './ledger.table.ts';
 
+/** One imported report file: a version of its supplier's plans (contract §3.2). */
 export interface InstallmentPlanReportTable {
+  /** bigserial, as text. */
+  report_id: Generated<string>;
   supplier_no: string;
   file_name: string;
   period_from: DateText;
   period_to: DateText;
   row_count: number;
+  /** sha256 of the file's bytes: the identical file imported again adds no version. */
+  content_sha256: string | null;
   imported_at: Generated<Date>;
 }
 
 export interface InstallmentPlanTable {
+  /** The report version this plan belongs to. */
+  report_id: string;
   supplier_no: string;
   seq_no: number;
   promotion_name: string;

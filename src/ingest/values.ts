@@ -9,7 +9,14 @@ const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
 const THAI_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 /** Thai systems write Buddhist-era years (CE + 543); no ledger of ours predates 1857 CE. */
 const BUDDHIST_ERA_FROM = 2400;
-const BUDDHIST_ERA_OFFSET = 543;
+export const BUDDHIST_ERA_OFFSET = 543;
+/**
+ * Years a ledger date may have (after the Buddhist-era conversion): wide enough for any real
+ * ledger, narrow enough that a typo (`0024-05-01`, `9024-05-01`) is a rejected row rather than a
+ * date PostgreSQL refuses (year 0) or a charge centuries away.
+ */
+export const EARLIEST_YEAR = 1900;
+export const LATEST_YEAR = 2200;
 
 /** `YYYY-MM-DD` or `DD/MM/YYYY`, Buddhist-era years converted → `YYYY-MM-DD`. */
 export function readDate(text: string, column: string): ValueOutcome {
@@ -25,6 +32,7 @@ function parseDate(text: string): ValueOutcome {
   else if (thai) [day, month, year] = [Number(thai[1]), Number(thai[2]), Number(thai[3])];
   else return { ok: false, problem: `'${text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)` };
   if (year >= BUDDHIST_ERA_FROM) year -= BUDDHIST_ERA_OFFSET;
+  if (year < EARLIEST_YEAR || year > LATEST_YEAR) return { ok: false, problem: `'${text}' is not between the years ${EARLIEST_YEAR} and ${LATEST_YEAR}` };
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
     return { ok: false, problem: `'${text}' is not a calendar date` };
   }

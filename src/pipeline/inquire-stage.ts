@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { parseCharge } from '../gateway/charge.ts';
-import type { InquiryClient, InquiryOutcome } from '../gateway/inquiry-client.ts';
+import type { InquiryClient, InquiryOutcome, InquiryRequest } from '../gateway/inquiry-client.ts';
+import { classifyResponse } from '../gateway/inquiry-response.ts';
 import type { Logger } from '../log.ts';
 import { chargeKey, inquiryRequestFor, type ChargeCase } from '../reconcile/charge-case.ts';
 import { answerOf, type GatewayAnswer } from '../reconcile/reconcile-charge.ts';
@@ -35,7 +35,7 @@ const FLUSH_EVERY = 200;
 export async function inquireCases(cases: readonly ChargeCase[], options: InquireOptions): Promise<InquiryResults> {
   const { db, runId, client, signal, logger } = options;
   const answers = new Map<ChargeCase, GatewayAnswer>();
-  const stored = options.resumeFrom ? await reuseAnswers(db, options.resumeFrom, runId) : new Map<string, GatewayAnswer>();
+  const stored = options.resumeFrom ? await reuseAnswers(db, options.resumeFrom, runId, familiesOf(cases, options.asOf)) : new Map<string, GatewayAnswer>();
   const pending: ChargeCase[] = [];
   for (const chargeCase of cases) {
     const answer = stored.get(chargeKey(chargeCase.charge));
@@ -85,13 +85,26 @@ function auditRow(runId: string, key: string, path: string, outcome: InquiryOutc
     http_status: outcome.kind === 'failed' ? null : outcome.httpStatus,
     attempts: outcome.attempts,
     failure: outcome.kind === 'failed' ? outcome.reason : null,
-    body: outcome.kind === 'failed' ? null : JSON.stringify(outcome.raw),
+    body: outcome.kind === 'failed' ? null : outcome.bodyText,
     fetched_by_run: runId,
   };
 }
 
-/** Copies the interrupted run's definite answers into this run, and reads them back parsed. */
-async function reuseAnswers(db: Kysely<Database>, fromRun: string, runId: string): Promise<Map<string, GatewayAnswer>> {
+function familiesOf(cases: readonly ChargeCase[], asOf: string): Map<string, InquiryRequest['family']> {
+  return new Map(cases.map((c) => [chargeKey(c.charge), inquiryRequestFor(c.charge, asOf).family]));
+}
+
+/**
+ * Copies the interrupted run's definite answers into this run, and reads them back from the
+ * stored text through the same classification a live answer goes through, so a resumed run
+ * decides exactly as the interrupted one would have.
+ */
+async function reuseAnswers(
+  db: Kysely<Database>,
+  fromRun: string,
+  runId: string,
+  families: ReadonlyMap<string, InquiryRequest['family']>,
+): Promise<Map<string, GatewayAnswer>> {
   await db
     .insertInto('gateway_inquiries')
     .columns(['run_id', 'charge_key', 'request_path', 'outcome', 'http_status', 'attempts', 'failure', 'body', 'fetched_at', 'fetched_by_run'])
@@ -117,15 +130,20 @@ async function reuseAnswers(db: Kysely<Database>, fromRun: string, runId: string
     .execute();
   const rows = await db
     .selectFrom('gateway_inquiries')
-    .select(['charge_key', 'outcome', 'body'])
+    .select(['charge_key', 'http_status', 'body'])
     .where('run_id', '=', runId)
+    .where('outcome', 'in', ['found', 'not_found'])
     .execute();
   const answers = new Map<string, GatewayAnswer>();
+  const askAgain: string[] = [];
   for (const row of rows) {
-    if (row.outcome === 'not_found') answers.set(row.charge_key, { kind: 'not_found' });
-    if (row.outcome !== 'found') continue;
-    const parsed = parseCharge(row.body);
-    if (parsed.ok) answers.set(row.charge_key, { kind: 'found', charge: parsed.charge });
+    const family = families.get(row.charge_key);
+    const result = family && row.body !== null && row.http_status !== null ? classifyResponse(family, row.http_status, row.body, null) : undefined;
+    if (result?.kind === 'found') answers.set(row.charge_key, { kind: 'found', charge: result.charge });
+    else if (result?.kind === 'not_found') answers.set(row.charge_key, { kind: 'not_found' });
+    // Not a definite answer any more (the rules changed since): asked again, and that answer stored.
+    else askAgain.push(row.charge_key);
   }
+  if (askAgain.length) await db.deleteFrom('gateway_inquiries').where('run_id', '=', runId).where('charge_key', 'in', askAgain).execute();
   return answers;
 }

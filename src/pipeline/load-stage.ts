@@ -112,10 +112,16 @@ export async function loadFees(db: Kysely<Database>, source: FeeSource, logger: 
   return parseFeeSchedule(latest.schedule, `the stored fee schedule (given as ${latest.source_file})`);
 }
 
-export async function loadPlans(db: Kysely<Database>): Promise<PlanBook> {
+/** Every version of every supplier's plans, each with the day (in `tz`) it was imported. */
+export async function loadPlans(db: Kysely<Database>, tz: string): Promise<PlanBook> {
   const [plans, reports] = await Promise.all([
     db.selectFrom('installment_plans').selectAll().execute(),
-    db.selectFrom('installment_plan_reports').select('supplier_no').execute(),
+    db
+      .selectFrom('installment_plan_reports')
+      .select(['report_id', 'supplier_no', sql<string>`to_char(imported_at AT TIME ZONE ${tz}, 'YYYY-MM-DD')`.as('imported_on')])
+      .orderBy('imported_at')
+      .orderBy('report_id')
+      .execute(),
   ]);
-  return planBook(plans, reports.map((r) => r.supplier_no));
+  return planBook(plans, reports);
 }

@@ -93,7 +93,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       checkpoint();
       const { cases, unlinked, plans } = await timed('ingest', async () => {
         const { charges, followUps } = await selectLedger(db, request.from, request.to);
-        return { ...buildCases(charges, followUps), plans: await loadPlans(db) };
+        return { ...buildCases(charges, followUps), plans: await loadPlans(db, config.tz) };
       });
       log.info({ charges: cases.length }, 'charges selected');
 

@@ -4,15 +4,48 @@ import { formatMoney, money } from '../money.ts';
 import { ledgerMoney } from './compare.ts';
 import type { Mismatch } from './mismatch.ts';
 
-/** The ingested plan reports: plans by supplier, for the suppliers whose report was imported. */
-export type PlanBook = ReadonlyMap<string, readonly InstallmentPlan[]>;
+/** One imported plan report: a version of its supplier's plans. */
+export interface PlanVersion {
+  /** The day it was imported (`YYYY-MM-DD` in RECON_TZ): from then on, its plans were known. */
+  readonly importedOn: string;
+  /** By `SeqNo.`. */
+  readonly plans: readonly InstallmentPlan[];
+}
 
-export function planBook(plans: Iterable<InstallmentPlan>, suppliers: Iterable<string>): PlanBook {
-  const book = new Map<string, InstallmentPlan[]>();
-  for (const supplier of suppliers) book.set(supplier, []);
-  for (const plan of plans) book.get(plan.supplier_no)?.push(plan);
-  for (const list of book.values()) list.sort((a, b) => a.seq_no - b.seq_no);
+/** The ingested plan reports: each supplier's versions, oldest first, for the suppliers imported. */
+export type PlanBook = ReadonlyMap<string, readonly PlanVersion[]>;
+
+/** A stored report version, as `planBook` needs it. */
+export interface PlanReportVersion {
+  readonly report_id: string;
+  readonly supplier_no: string;
+  readonly imported_on: string;
+}
+
+/** `reports` in import order (oldest first); each plan belongs to one of them by `report_id`. */
+export function planBook(plans: Iterable<InstallmentPlan>, reports: Iterable<PlanReportVersion>): PlanBook {
+  const book = new Map<string, PlanVersion[]>();
+  const byReport = new Map<string, InstallmentPlan[]>();
+  for (const report of reports) {
+    const list: InstallmentPlan[] = [];
+    byReport.set(report.report_id, list);
+    const versions = book.get(report.supplier_no) ?? [];
+    versions.push({ importedOn: report.imported_on, plans: list });
+    book.set(report.supplier_no, versions);
+  }
+  for (const plan of plans) byReport.get(plan.report_id)?.push(plan);
+  for (const list of byReport.values()) list.sort((a, b) => a.seq_no - b.seq_no);
   return book;
+}
+
+/**
+ * Contract §3.2: the plans known on `date`, i.e. the latest version imported on or before it;
+ * when every version came later (a first import, then a run over past days), the earliest one,
+ * the closest there is to what was valid then.
+ */
+export function plansKnownOn(versions: readonly PlanVersion[], date: string): readonly InstallmentPlan[] {
+  const known = versions.filter((v) => v.importedOn <= date);
+  return (known.length ? known[known.length - 1] : versions[0])?.plans ?? [];
 }
 
 /** Codes compare as numbers where the report has numbers (`3` = `003`), as text otherwise. */
@@ -32,8 +65,9 @@ function sameIpanMode(a: string, b: string): boolean {
  */
 export function checkInstallment(charge: LedgerEntry, book: PlanBook): Mismatch[] {
   if (!charge.plan_id || !charge.supplier_no) return [];
-  const plans = book.get(charge.supplier_no);
-  if (!plans) return [];
+  const versions = book.get(charge.supplier_no);
+  if (!versions) return [];
+  const plans = plansKnownOn(versions, charge.transaction_date);
   const id = charge.entry_id;
   const described = `plan ${charge.plan_id}, model ${charge.model_no ?? '-'}, product type ${charge.product_type ?? '-'} of supplier ${charge.supplier_no}`;
   const known = plans.filter(

@@ -1,30 +1,67 @@
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { sql, type Kysely } from 'kysely';
+import type { Writable } from 'node:stream';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../db/database.ts';
+import { ReconError } from '../errors.ts';
 import { neutraliseFormula } from './csv-cells.ts';
+import { DEFAULT_EXPORT_FORMAT, formatExportDate, outputEncoding, unencodableCharacter, type ExportFormat } from './export-format.ts';
+import type { ReconChargeResultTable } from './run.table.ts';
 
-/** Contract §6, in this order. */
+/** Contract §6, in this order; v2 columns appended, so v1 readers keep their positions. */
 export const EXPORT_COLUMNS = [
   'transaction_date', 'reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'amount',
   'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount', 'status', 'codes',
+  'approval_code', 'ref_1', 'ref_2', 'ref_3', 'convfee_amount', 'convfee_vat', 'open',
 ] as const;
+type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 
-const TEXT_COLUMNS = new Set(['reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'status', 'codes']);
+const TEXT_COLUMNS = new Set<ExportColumn>([
+  'reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'status', 'codes', 'approval_code', 'ref_1', 'ref_2', 'ref_3',
+]);
 const PAGE = 5000;
 
 /**
  * One row per charge of [from, to], each date taken from the latest finished run that covers
- * it. UTF-8 with a BOM so Excel reads Thai; read and written page by page, so the range can be
- * as long as the books.
+ * it. Read and written page by page, so the range can be as long as the books; written to a
+ * temporary file renamed at the end, so a failure (a character the encoding cannot hold) leaves
+ * nothing behind.
  */
-export async function exportFinance(db: Kysely<Database>, range: { from: string; to: string }, file: string): Promise<{ rows: number; runs: number }> {
+export async function exportFinance(
+  db: Kysely<Database>,
+  range: { from: string; to: string },
+  file: string,
+  format: ExportFormat = DEFAULT_EXPORT_FORMAT,
+): Promise<{ rows: number; runs: number }> {
   const tmp = `${file}.partial`;
   const out = createWriteStream(tmp);
-  const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS], bom: true });
-  csv.pipe(out);
+  const { bom, encoder } = outputEncoding(format.encoding);
+  const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS], bom });
+  // The encoder takes text: csv-stringify hands out UTF-8 bytes unless told otherwise.
+  if (encoder) csv.setEncoding('utf8');
+  const written = encoder ? csv.pipe(encoder).pipe(out) : csv.pipe(out);
+  try {
+    const result = await writeRows(db, range, format, csv);
+    csv.end();
+    await once(written as Writable, 'finish');
+    await rename(tmp, file);
+    return result;
+  } catch (error) {
+    csv.destroy();
+    out.destroy();
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+async function writeRows(
+  db: Kysely<Database>,
+  range: { from: string; to: string },
+  format: ExportFormat,
+  csv: ReturnType<typeof stringify>,
+): Promise<{ rows: number; runs: number }> {
   const runs = await latestRunPerDate(db, range);
   let rows = 0;
   for (const [date, runId] of runs) {
@@ -40,22 +77,45 @@ export async function exportFinance(db: Kysely<Database>, range: { from: string;
         .limit(PAGE)
         .execute();
       for (const row of page) {
-        const record: Record<string, string> = {};
-        for (const column of EXPORT_COLUMNS) {
-          const value = column === 'codes' ? row.codes.join(' ') : (row[column] ?? '');
-          record[column] = TEXT_COLUMNS.has(column) ? neutraliseFormula(String(value)) : String(value);
-        }
-        if (!csv.write(record)) await once(csv, 'drain');
         rows += 1;
+        if (!csv.write(exportRecord(row, rows, format))) await once(csv, 'drain');
       }
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.entry_id;
     }
   }
-  csv.end();
-  await once(out, 'finish');
-  await rename(tmp, file);
   return { rows, runs: new Set(runs.values()).size };
+}
+
+/** One CSV record; `rowNumber` (1 = the first data row) names the row in an error. */
+function exportRecord(row: Selectable<ReconChargeResultTable>, rowNumber: number, format: ExportFormat): Record<ExportColumn, string> {
+  const record = {} as Record<ExportColumn, string>;
+  for (const column of EXPORT_COLUMNS) {
+    const value = cellValue(row, column, format);
+    const bad = unencodableCharacter(value, format.encoding);
+    if (bad !== undefined) {
+      const codePoint = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new ReconError(
+        'INPUT',
+        `export row ${rowNumber} (charge ${row.charge_id ?? row.reference_order ?? row.entry_id}, ${row.transaction_date}): ${column} holds '${bad}' (${codePoint}), which ${format.encoding} cannot hold; export with --encoding utf8`,
+      );
+    }
+    record[column] = TEXT_COLUMNS.has(column) ? neutraliseFormula(value) : value;
+  }
+  return record;
+}
+
+function cellValue(row: Selectable<ReconChargeResultTable>, column: ExportColumn, format: ExportFormat): string {
+  switch (column) {
+    case 'transaction_date':
+      return formatExportDate(row.transaction_date, format.dates);
+    case 'codes':
+      return row.codes.join(' ');
+    case 'open':
+      return row.open ? 'true' : 'false';
+    default:
+      return String(row[column] ?? '');
+  }
 }
 
 /** For each date of the range, the latest finished run whose range includes it. */

@@ -57,7 +57,8 @@ export interface GatewayInquiryTable {
   http_status: number | null;
   attempts: number;
   failure: string | null;
-  body: ColumnType<unknown, string | null, string | null> | null;
+  /** The body exactly as received (text, never re-serialised): the audit trail. */
+  body: string | null;
   fetched_at: ColumnType<Date, Date | undefined, never>;
   fetched_by_run: string;
 }
@@ -115,6 +116,14 @@ export interface ReconChargeResultTable {
   refunded_amount: Numeric;
   status: ExportStatus;
   codes: string[];
+  approval_code: string | null;
+  ref_1: string | null;
+  ref_2: string | null;
+  ref_3: string | null;
+  convfee_amount: Numeric | null;
+  convfee_vat: Numeric | null;
+  /** Still open after this run (contract §8): see `isOpen`. */
+  open: boolean;
 }
 
 export interface FeeScheduleTable {

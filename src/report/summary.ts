@@ -1,5 +1,6 @@
 import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
+import { isOpen } from '../reconcile/open-state.ts';
 import { refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
 import type { Selectable } from 'kysely';
 import type { ExportStatus, ReconDailySummaryTable } from './run.table.ts';
@@ -39,6 +40,13 @@ export interface ChargeRow {
   refunded_amount: string;
   status: ExportStatus;
   codes: string[];
+  approval_code: string | null;
+  ref_1: string | null;
+  ref_2: string | null;
+  ref_3: string | null;
+  convfee_amount: string | null;
+  convfee_vat: string | null;
+  open: boolean;
 }
 
 /** The finance export's status (contract §6). */
@@ -88,6 +96,13 @@ export function chargeRow(result: ChargeResult): ChargeRow {
     refunded_amount: formatMoney(refundedByGateway(result.gateway)),
     status: exportStatus(result),
     codes: [...new Set(result.mismatches.map((m) => m.code))],
+    approval_code: result.gateway?.approvalCode ?? null,
+    ref_1: result.gateway?.ref1 ?? null,
+    ref_2: result.gateway?.ref2 ?? null,
+    ref_3: result.gateway?.ref3 ?? null,
+    convfee_amount: text(result.gateway?.convfee?.amount),
+    convfee_vat: text(result.gateway?.convfee?.vat),
+    open: isOpen(result),
   };
 }
 

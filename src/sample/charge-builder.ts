@@ -18,6 +18,24 @@ export interface SampleCharge {
   gateway: GatewayBody;
 }
 
+/**
+ * One refund booked on both sides. A plain string is a refund of that amount, booked on the
+ * charge's date with the gateway's `refund_id`.
+ */
+export type RefundSpec =
+  | string
+  | {
+      amount: string;
+      /** The ledger's booking date (default: the charge's date). */
+      entryDate?: string;
+      /** The ledger row carries no `refund_id`, so it is matched by amount. */
+      withoutRefundId?: boolean;
+      /** The gateway first lists an attempt of the same amount that failed with this code (e.g. `OBAVL`). */
+      failedFirst?: string;
+      /** The ledger row books the refund's own `mdr`, `vat` and `net_amount`. */
+      ledgerFees?: boolean;
+    };
+
 export interface ChargeSpec {
   /** Unique within the data set; ids are derived from it. */
   key: string;
@@ -25,17 +43,38 @@ export interface ChargeSpec {
   amount: string;
   sourceType?: 'card' | 'qr' | 'wechat' | 'alipay' | 'unionpay';
   brand?: string;
+  /** `source.issuer_bank` (default `KASIKORNBANK`). */
+  issuerBank?: string;
   currency?: string;
   /** MDR rate the gateway applies (default 0.025) and VAT rate (default 0.07). */
   mdrRate?: string;
   vatRate?: string;
-  /** Refunds booked on both sides, in order. */
-  refunds?: string[];
+  /** The charge's MDR as the gateway reports it, when a fee rule is more than a rate (fixed, min, max). */
+  mdr?: string;
+  /**
+   * Refunds booked on both sides, in order. A QR-family answer has no `refund_info` (guide
+   * §6.4.1): a full refund shows only as `Refunded`, a partial one not at all.
+   */
+  refunds?: RefundSpec[];
   voided?: boolean;
   installment?: { planId: string; ipanMode: string; term: number; supplierNo: string; modelNo: string; productType: string };
+  /** A convenience fee and its VAT, paid on top of the amount, booked on both sides. */
+  convfee?: { amount: string; vat: string };
+  /** The ledger's charge row books `mdr` only, or all three fees (default: none). */
+  ledgerFees?: 'mdr' | 'all';
+  /** Settled, but `orig_amount`, `orig_mdr`, `orig_vat` and `orig_net_amount` are all zero (guide §6.1.5). */
+  zeroFigures?: boolean;
+  /** `refund_info` entries that are no refund (`{}`, `""`), appended after the real ones. */
+  emptyRefunds?: unknown[];
+  /** `livemode` as the gateway sends it (default `false`: the tests' keys are `skey_test_`). */
+  livemode?: boolean | string;
 }
 
 const f4 = (value: Money) => value.toFixed(4);
+const compactDate = (iso: string) => iso.replaceAll('-', '');
+
+type Refund = Exclude<RefundSpec, string>;
+const refundOf = (spec: RefundSpec): Refund => (typeof spec === 'string' ? { amount: spec } : spec);
 
 /**
  * A charge that reconciles cleanly: the ledger rows and the gateway's answer agree on
@@ -49,12 +88,12 @@ export function buildCharge(spec: ChargeSpec): SampleCharge {
   const chargeId = `chrg_test_${spec.key}`;
   const reference = `ORD-${spec.key}`;
   const orderId = `ordr_test_${spec.key}`;
-  const compact = spec.date.replaceAll('-', '');
-  const refunds = (spec.refunds ?? []).map(money);
-  const refunded = refunds.reduce((a, b) => a.plus(b), money(0));
+  const refunds = (spec.refunds ?? []).map(refundOf);
+  const refunded = refunds.reduce((a, b) => a.plus(b.amount), money(0));
+  const fullyRefunded = refunded.greaterThanOrEqualTo(amount);
   const state = spec.voided
     ? qr ? 'VOID' : 'Voided'
-    : refunded.isZero() ? 'Settled' : refunded.greaterThanOrEqualTo(amount) ? 'Refunded' : 'Partial Refund';
+    : refunded.isZero() ? 'Settled' : fullyRefunded ? 'Refunded' : qr ? 'Settled' : 'Partial Refund';
 
   const common: LedgerRow = {
     reference_order: reference,
@@ -64,12 +103,17 @@ export function buildCharge(spec: ChargeSpec): SampleCharge {
     currency,
     ...(qr ? { order_id: orderId } : {}),
   };
+  const fees = gatewayFees(amount, spec);
+  const net = amount.minus(fees.mdr).minus(fees.vat);
   const ledger: LedgerRow[] = [
     {
       ...common,
       entry_id: `E-${spec.key}`,
       entry_type: 'charge',
       amount: amount.toFixed(2),
+      ...(spec.ledgerFees ? { mdr: fees.mdr.toFixed(2) } : {}),
+      ...(spec.ledgerFees === 'all' ? { vat: fees.vat.toFixed(2), net_amount: net.toFixed(2) } : {}),
+      ...(spec.convfee ? { convfee_amount: money(spec.convfee.amount).toFixed(2), convfee_vat: money(spec.convfee.vat).toFixed(2) } : {}),
       ...(spec.installment
         ? {
             plan_id: spec.installment.planId,
@@ -82,34 +126,47 @@ export function buildCharge(spec: ChargeSpec): SampleCharge {
         : {}),
     },
   ];
-  const refundInfo = refunds.map((refundAmount, i) => {
-    const fees = gatewayFees(refundAmount, spec);
+  const refundInfo: Record<string, unknown>[] = [];
+  refunds.forEach((refund, i) => {
+    const refundAmount = money(refund.amount);
+    const refundFees = gatewayFees(refundAmount, { ...spec, mdr: undefined });
+    const refundNet = refundAmount.minus(refundFees.mdr).minus(refundFees.vat);
     const refundId = `refd_test_${spec.key}_${i + 1}`;
+    const booked = refund.entryDate ?? spec.date;
     ledger.push({
       ...common,
       entry_id: `E-${spec.key}-R${i + 1}`,
       entry_type: 'refund',
-      entry_date: spec.date,
+      entry_date: booked,
       amount: refundAmount.toFixed(2),
-      refund_id: refundId,
+      ...(qr || refund.withoutRefundId ? {} : { refund_id: refundId }),
+      ...(refund.ledgerFees ? { mdr: refundFees.mdr.toFixed(2), vat: refundFees.vat.toFixed(2), net_amount: refundNet.toFixed(2) } : {}),
     });
-    return {
+    const entry = {
       refund_amount: f4(refundAmount),
       baht_amount: f4(refundAmount),
       exchange_rate: '1.0000',
       orig_amount: f4(refundAmount),
-      orig_mdr: f4(fees.mdr),
-      orig_vat: f4(fees.vat),
-      orig_net_amount: f4(refundAmount.minus(fees.mdr).minus(fees.vat)),
+      orig_mdr: f4(refundFees.mdr),
+      orig_vat: f4(refundFees.vat),
+      orig_net_amount: f4(refundNet),
       refund_id: refundId,
       error_code: null,
       error_message: null,
-      refund_date: `${compact}180000${String(i).padStart(3, '0')}`,
+      refund_date: `${compactDate(booked)}180000${String(i).padStart(3, '0')}`,
     };
+    if (refund.failedFirst) {
+      // The first attempt failed (e.g. OBAVL: not enough balance) and the merchant made it again.
+      refundInfo.push({ ...entry, refund_id: `${refundId}_failed`, error_code: refund.failedFirst, error_message: 'Insufficient Balance', refund_date: `${compactDate(booked)}170000${String(i).padStart(3, '0')}` });
+    }
+    refundInfo.push(entry);
   });
   if (spec.voided) ledger.push({ ...common, entry_id: `E-${spec.key}-V`, entry_type: 'void', amount: amount.toFixed(2) });
+  const listed = qr ? [] : [...refundInfo, ...(spec.emptyRefunds ?? [])];
 
-  const fees = gatewayFees(amount, spec);
+  const figures = spec.zeroFigures
+    ? { orig_amount: '0.0000', orig_mdr: '0.0000', orig_vat: '0.0000', orig_net_amount: '0.0000' }
+    : { orig_amount: f4(amount), orig_mdr: f4(fees.mdr), orig_vat: f4(fees.vat), orig_net_amount: f4(net) };
   const gateway: GatewayBody = {
     id: chargeId,
     object: 'charge',
@@ -119,33 +176,35 @@ export function buildCharge(spec: ChargeSpec): SampleCharge {
     status: 'success',
     source: qr
       ? { id: `qr_test_${spec.key}`, object: 'qr', brand: sourceType === 'wechat' ? 'WeChat' : 'ThaiQR' }
-      : { id: `card_test_${spec.key}`, object: sourceType === 'card' ? 'card' : 'redirect', brand: spec.brand ?? (sourceType === 'card' ? 'visa' : sourceType === 'alipay' ? 'Alipay' : 'UnionPay'), card_masking: '441770*****5830', issuer_bank: 'KASIKORNBANK' },
-    created: `${compact}101500000`,
+      : { id: `card_test_${spec.key}`, object: sourceType === 'card' ? 'card' : 'redirect', brand: spec.brand ?? (sourceType === 'card' ? 'visa' : sourceType === 'alipay' ? 'Alipay' : 'UnionPay'), card_masking: '441770*****5830', issuer_bank: spec.issuerBank ?? 'KASIKORNBANK' },
+    created: `${compactDate(spec.date)}101500000`,
     reference_order: reference,
     ...(qr ? { order_id: orderId } : {}),
     approval_code: '000941',
     failure_code: null,
     failure_message: null,
-    livemode: false,
+    livemode: spec.livemode ?? false,
     settlement_info:
       qr || spec.voided
         ? null
-        : {
-            settle_amount: f4(amount),
-            baht_amount: f4(amount),
-            exchange_rate: '1.0000',
-            orig_amount: f4(amount),
-            orig_mdr: f4(fees.mdr),
-            orig_vat: f4(fees.vat),
-            orig_net_amount: f4(amount.minus(fees.mdr).minus(fees.vat)),
+        : { settle_amount: f4(amount), baht_amount: f4(amount), exchange_rate: '1.0000', ...figures },
+    refund_info: listed.length ? listed : null,
+    ...(spec.convfee
+      ? {
+          convfee: {
+            convfee_amount: f4(money(spec.convfee.amount)),
+            convfee_vat_amount: f4(money(spec.convfee.vat)),
+            net_amount: f4(amount.plus(spec.convfee.amount).plus(spec.convfee.vat)),
           },
-    refund_info: refundInfo.length ? refundInfo : null,
+        }
+      : {}),
   };
   return { ledger, gateway };
 }
 
+/** The gateway's MDR (the spec's own figure, else amount × rate) and its VAT. */
 function gatewayFees(base: Money, spec: ChargeSpec): { mdr: Money; vat: Money } {
-  const mdr = toSatang(base.times(spec.mdrRate ?? '0.025'));
+  const mdr = spec.mdr !== undefined ? money(spec.mdr) : toSatang(base.times(spec.mdrRate ?? '0.025'));
   return { mdr, vat: toSatang(mdr.times(spec.vatRate ?? '0.07')) };
 }
 

@@ -27,7 +27,8 @@ export interface SampleData {
 }
 
 export const SAMPLE_SUPPLIER = '09902';
-const PLAN = { planId: '999', ipanMode: '01', term: 10, supplierNo: SAMPLE_SUPPLIER, modelNo: '999999', productType: '003' };
+/** The installment plan every sample installment charge uses (model 999999 of {@link samplePlanReport}). */
+export const SAMPLE_PLAN = { planId: '999', ipanMode: '01', term: 10, supplierNo: SAMPLE_SUPPLIER, modelNo: '999999', productType: '003' };
 
 /**
  * A realistic day-by-day sample: card (Visa, Mastercard, JCB), Thai QR, WeChat, Alipay, UnionPay
@@ -64,7 +65,7 @@ export function generateSample(options: SampleOptions): SampleData {
         brand: sourceType === 'card' ? pick(['visa', 'mastercard', 'jcb']) : undefined,
         refunds,
         voided,
-        installment: installment ? PLAN : undefined,
+        installment: installment ? SAMPLE_PLAN : undefined,
         mdrRate: installment ? '0.065' : '0.025',
       });
       if (installment) {
@@ -102,7 +103,8 @@ export function generateSample(options: SampleOptions): SampleData {
   };
 }
 
-function samplePlanReport(): { fileName: string; csv: string } {
+/** The sample Installment Plan Report: one good model, and models that exist only to fail one check each. */
+export function samplePlanReport(): { fileName: string; csv: string } {
   const base: PlanRow = {
     'SeqNo.': '1', PromotionName: 'ผ่อน 0% 10 เดือน', ValidFrom: '01/01/2020', ValidTo: '31/12/2030', IPanMode: '01',
     ProductName: 'ALL PRODUCT', 'SupplierNo.': SAMPLE_SUPPLIER, ProductType: '3', 'ModelNo.': '999999', PlanID: '999',

@@ -31,6 +31,8 @@ export interface Scenario {
   runId?: string;
   signal?: AbortSignal;
   env?: Record<string, string>;
+  /** The key the simulator accepts and the run sends (default {@link TEST_KEY}); `skey_prod_…` expects live answers. */
+  secretKey?: string;
 }
 
 export interface ScenarioResult {
@@ -65,10 +67,11 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
     await writeFile(join(dir, 'fees.json'), JSON.stringify(scenario.fees ?? SAMPLE_FEES));
     fees = { kind: 'file', file: join(dir, 'fees.json') };
   }
-  const simulator = await startSimulator({ secretKey: TEST_KEY, charges: scenario.gateway, faults: scenario.faults });
+  const secretKey = scenario.secretKey ?? TEST_KEY;
+  const simulator = await startSimulator({ secretKey, charges: scenario.gateway, faults: scenario.faults });
   const config = loadConfig({
     KPGW_BASE_URL: simulator.url,
-    KPGW_SECRET_KEY: TEST_KEY,
+    KPGW_SECRET_KEY: secretKey,
     KPGW_RATE_LIMIT_RPS: '2000',
     KPGW_CONCURRENCY: '16',
     KPGW_MAX_RETRIES: '2',

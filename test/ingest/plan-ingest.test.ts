@@ -50,15 +50,28 @@ describe('ingestPlanReports', () => {
     ]);
   });
 
-  it("re-importing a supplier's report replaces that supplier's plans and leaves the others", async () => {
+  it("re-importing a supplier's report adds a version and keeps the old one; the identical file again adds nothing", async () => {
     await ingestPlanReports(db, [SAMSUNG, APPLE], { logger: capturingLogger().logger });
     const newer = join(dir, 'Installment Plan Report_99902_010125311225.csv');
     await writeFile(newer, `${HEADER}\n7,New promo,01/01/2025,31/12/2025,02,ALL PRODUCT,99902,3,999999,12,S25,1000,2000,3,C\n`);
-    await ingestPlanReports(db, [newer], { logger: capturingLogger().logger });
-    expect((await plans('99902')).map((p) => p.seq_no)).toEqual([7]);
+    const second = await ingestPlanReports(db, [newer], { logger: capturingLogger().logger });
+    expect(second).toMatchObject({ rows: 1, versionsAdded: 1, suppliers: ['99902'] });
+    const versions = () =>
+      db.selectFrom('installment_plan_reports').select(['report_id', 'period_from', 'row_count']).where('supplier_no', '=', '99902').orderBy('report_id').execute();
+    const [first, latest] = await versions();
+    expect([first, latest].map((v) => [v?.period_from, v?.row_count])).toEqual([['2024-01-01', 2], ['2025-01-01', 1]]);
+    const seqOf = async (reportId: string) => (await plans('99902')).filter((p) => p.report_id === reportId).map((p) => p.seq_no);
+    expect(await seqOf(first!.report_id)).toEqual([1, 2]);
+    expect(await seqOf(latest!.report_id)).toEqual([7]);
     expect(await plans('00123')).toHaveLength(1);
-    const stored = await db.selectFrom('installment_plan_reports').selectAll().where('supplier_no', '=', '99902').executeTakeFirstOrThrow();
-    expect(stored).toMatchObject({ period_from: '2025-01-01', period_to: '2025-12-31', row_count: 1 });
+
+    // Every night's inbox holds the same file: it is the latest version already.
+    const again = await ingestPlanReports(db, [newer], { logger: capturingLogger().logger });
+    expect(again).toMatchObject({ rows: 1, versionsAdded: 0 });
+    expect(await versions()).toHaveLength(2);
+    // The older file is not the latest version any more: importing it again makes it the newest.
+    expect(await ingestPlanReports(db, [SAMSUNG], { logger: capturingLogger().logger })).toMatchObject({ versionsAdded: 1 });
+    expect(await versions()).toHaveLength(3);
   });
 
   it('a file not named like a plan report, or missing a column, is an INPUT error naming it', async () => {

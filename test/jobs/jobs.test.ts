@@ -110,6 +110,7 @@ describe('rerun and export', () => {
     expect(Object.keys(rows[0]!)).toEqual([
       'transaction_date', 'reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'amount',
       'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount', 'status', 'codes',
+      'approval_code', 'ref_1', 'ref_2', 'ref_3', 'convfee_amount', 'convfee_vat', 'open',
     ]);
     expect(rows).toHaveLength(452);
     expect(rows.find((r) => r.reference_order === 'คำสั่งซื้อ-๑๒๓')).toMatchObject({ amount: '1500.00', status: 'MATCHED' });

@@ -205,8 +205,13 @@ describe('installment checks against the Installment Plan Report', () => {
   const installment = { planId: '999', ipanMode: '01', term: 10, supplierNo: supplier, modelNo: '999999', productType: '003' };
   const fees = { vat_rate: '0.07', rules: [{ source_type: 'card', ipan_mode: '01', term: 10, rate: '0.065' }] };
 
+  // Each case its own supplier: reports of one supplier imported today are versions, and a past
+  // charge is judged by the earliest of them (contract §3.2), i.e. by the first case's report.
+  let suppliers = 0;
   async function installmentCase(over: Partial<typeof installment>, planRows: PlanRow[], amount = '12000.00', date?: string) {
-    return reconcileOne({ amount, date, installment: { ...installment, ...over }, mdrRate: '0.065' }, () => {}, { plans: plans(...planRows), fees });
+    const supplierNo = `1${String(++suppliers).padStart(4, '0')}`;
+    const report = { [planReportFileName(supplierNo, '2026-01-01', '2026-12-31')]: planReportCsv(planRows.map((r) => ({ ...r, 'SupplierNo.': supplierNo }))) };
+    return reconcileOne({ amount, date, installment: { ...installment, supplierNo, ...over }, mdrRate: '0.065' }, () => {}, { plans: report, fees });
   }
 
   it('passes a charge on a valid plan (ProductType 3 is the charge’s 003), fees from the installment rule', async () => {
