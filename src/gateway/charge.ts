@@ -231,6 +231,8 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
  * for a charge that was never refunded, and such an entry must not become a refund of unknown
  * amount.
  */
+const REFUND_AMOUNT_FIELDS = ['refund_amount', 'settle_amount', 'orig_amount'];
+
 function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
   if (value === null || value === undefined || value === '') return [];
   // Documented as a list; a single object is taken as one refund.
@@ -247,7 +249,10 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
     const refundId = text(entry.refund_id);
     // §6.1.2's table says refund_amount; its sample repeats settle_amount instead.
     const refundAmount = amount('refund_amount') ?? amount('settle_amount') ?? amount('orig_amount');
-    if (!refundId && !refundAmount) return;
+    // An entry with no id and no amount at all is not a refund (`{}`); one whose amount is there but
+    // unreadable is a refund of unknown amount, never silently dropped.
+    const amountGiven = REFUND_AMOUNT_FIELDS.some((field) => entry[field] !== undefined && entry[field] !== null && entry[field] !== '');
+    if (!refundId && !amountGiven) return;
     refunds.push({
       refundId,
       amount: refundAmount,

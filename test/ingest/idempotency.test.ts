@@ -90,6 +90,7 @@ describe('ledger ingest idempotency', () => {
     const { rows: indexes } = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'ledger_entries' ORDER BY 1`.execute(db);
     expect(indexes.map((i) => i.indexname)).toEqual([
       'ledger_entries_by_date',
+      'ledger_entries_follow_ups_by_entry_date',
       'ledger_entries_pkey',
     ]);
   }, 120_000);
