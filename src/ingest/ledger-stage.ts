@@ -148,20 +148,22 @@ async function upsert(client: pg.Client): Promise<{ inserted: number; replaced: 
  * rows; returns the repeats whose content differs (to be rejected) and how many were removed.
  */
 export async function removeRepeats(client: pg.Client, table: LoadTable): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
-  await client.query(`CREATE TEMP TABLE ledger_repeats ON COMMIT DROP AS
-    SELECT source_file, source_line, entry_id, ${digestOf('t')} AS digest,
-           first_value(source_line) OVER w AS first_line, first_value(${digestOf('t')}) OVER w AS first_digest
-    FROM ${table} t
-    WHERE entry_id IN (SELECT entry_id FROM ${table} GROUP BY entry_id HAVING count(*) > 1)
-    WINDOW w AS (PARTITION BY entry_id ORDER BY source_line)`);
-  const { rowCount } = await client.query(`DELETE FROM ${table} s USING ledger_repeats r
-    WHERE s.entry_id = r.entry_id AND s.source_line = r.source_line AND r.source_line <> r.first_line`);
-  const { rows } = await client.query<DuplicateRow>(
-    `SELECT source_line AS line, entry_id AS "entryId", source_file AS "firstFile", first_line AS "firstLine"
-     FROM ledger_repeats WHERE source_line <> first_line AND digest <> first_digest ORDER BY source_line`,
+  // one statement, no table of its own: a file costs no catalog changes here (they are slow on a busy server)
+  const { rows } = await client.query<DuplicateRow & { differs: boolean }>(
+    `WITH repeats AS (
+       SELECT source_file, source_line, entry_id, ${digestOf('t')} AS digest,
+              first_value(source_line) OVER w AS first_line, first_value(${digestOf('t')}) OVER w AS first_digest
+       FROM ${table} t
+       WHERE entry_id IN (SELECT entry_id FROM ${table} GROUP BY entry_id HAVING count(*) > 1)
+       WINDOW w AS (PARTITION BY entry_id ORDER BY source_line)),
+     removed AS (
+       DELETE FROM ${table} s USING repeats r
+       WHERE s.entry_id = r.entry_id AND s.source_line = r.source_line AND r.source_line <> r.first_line)
+     SELECT source_line AS line, entry_id AS "entryId", source_file AS "firstFile", first_line AS "firstLine", digest <> first_digest AS differs
+     FROM repeats WHERE source_line <> first_line ORDER BY source_line`,
   );
-  await client.query('DROP TABLE ledger_repeats');
-  return { duplicates: rows, removed: rowCount ?? 0 };
+  const duplicates = rows.filter((r) => r.differs).map(({ differs: _, ...row }) => row);
+  return { duplicates, removed: rows.length };
 }
 
 /**

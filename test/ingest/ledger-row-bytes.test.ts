@@ -8,6 +8,7 @@ import { ledgerPieces } from '../../src/ingest/ledger-pieces.ts';
 import { readLedgerRow } from '../../src/ingest/ledger-row.ts';
 import { writePlainRow } from '../../src/ingest/ledger-row-bytes.ts';
 import { stagedLine } from '../../src/ingest/ledger-stage.ts';
+import { seededRandom } from './helpers.ts';
 
 /**
  * The byte reader (ledger-row-bytes.ts) may decline any record, but a line it writes must be
@@ -15,16 +16,6 @@ import { stagedLine } from '../../src/ingest/ledger-stage.ts';
  * accept a record the string reader rejects. Checked on generated records mixing good values
  * with every kind of near miss, under several headers.
  */
-
-/** A small seeded generator, so that a failure can be reproduced. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DATES = ['2024-05-01', '2024-5-1', '01/05/2567', '1/5/2024', '31/12/2023', '31/02/2567', '29/02/2567', '29/02/2566', '29/02/2000', '29/02/1900', '2024-13-01', '2024-00-10', '0999-01-01', '0099-01-01', '2400-01-01', '2024/05/01', ' 2024-05-01', '2024-05-001', '12345-01-01', '1/5/24', '01/05/2567 ', 'x'];
 const AMOUNTS = ['1', '1.5', '1.50', '1,234.50', '12,345,678.9', '0', '0.00', '0.01', '-1', '1.005', '12,34.5', '1234,567', ',123', '0001.00', '000', '1e3', '+1', '.5', '1.', '999999999999.99', '1000000000000', '0,001.00', ' 1', '1 ', '١', '1.2.3', '-', ''];
@@ -57,7 +48,7 @@ function csvValue(value: string, next: () => number): string {
 }
 
 function generate(header: readonly string[], rows: number, seed: number): string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = (list: readonly string[]): string => list[Math.floor(next() * list.length)]!;
   const lines = [header.join(',')];
   for (let i = 0; i < rows; i++) {
