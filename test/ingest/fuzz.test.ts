@@ -88,6 +88,8 @@ const MUTATIONS: Record<string, Mutation> = {
   thaiWin874: (b, next) => insert(b, valueStart(b, next), THAI_WIN874),
   cutUtf8: (b, next) => insert(b, at(b, next), THAI_UTF8.subarray(0, 1 + int(next, 2))),
   hugeField: (b, next) => insert(b, valueStart(b, next), Buffer.from(pick(next, ['x', '9', '0', 'ก', ' ']).repeat(200 + int(next, 3000)), 'utf8')),
+  /** Long text that does not compress: a btree entry of it would not fit in an index page. */
+  hugeRandom: (b, next) => insert(b, valueStart(b, next), Buffer.from(Array.from({ length: 2000 + int(next, 4000) }, () => String.fromCharCode(0x61 + int(next, 26))).join(''))),
   hugeQuoted: (b, next) => insert(b, valueStart(b, next), Buffer.from(`"${'y'.repeat(250 + int(next, 50))}"`)),
   year: (b, next) => {
     const text = b.toString('latin1');
