@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { ReconError } from '../errors.ts';
+import { PG, ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { csvRecords } from './csv-records.ts';
 import { utf8Chunks, NotUtf8Error, unreadablePart, withoutMarkers, type TextEncoding } from './decode.ts';
@@ -69,12 +69,12 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
       const encoding = await encodingOf(file);
       let result: FileResult;
       try {
-        result = await ingestFile(client, file, encoding, remember, before, options);
+        result = await ingestFileRejectingRefused(client, file, encoding, remember, before, options);
       } catch (error) {
         if (!(error instanceof NotUtf8Error)) throw error;
         // Thai text further in than the sniffed first 64 KB: the file is Windows-874 after all.
         options.logger.info({ file, byte: error.byteOffset }, 'ledger file is not UTF-8 after all; reading it as Windows-874');
-        result = await ingestFile(client, file, 'win874', remember, before, options);
+        result = await ingestFileRejectingRefused(client, file, 'win874', remember, before, options);
       }
       for await (const ids of drainReplaced(client)) {
         for (const entryId of ids) options.logger.info({ entryId, file }, 'ledger entry replaced');
@@ -104,6 +104,65 @@ interface FileResult {
   rejected: RejectedRow[];
 }
 
+/** Rows PostgreSQL refused that are rejected before the file is given up as unusable. */
+const MAX_REFUSED_ROWS = 20;
+/** SQLSTATE classes of a value PostgreSQL will not store: data exceptions, integrity, program limits. */
+const REFUSED_CLASSES = ['22', '23', '54'];
+
+/**
+ * {@link ingestFile}, and should PostgreSQL still refuse a row the readers let through (they are
+ * meant to reject everything it would refuse: this is the net under them), that row is
+ * rejected with PostgreSQL's reason and the file read again. Only a refusal during the COPY
+ * names its row; any other, or too many, make the file unusable, an INPUT error naming it
+ * rather than a crash.
+ */
+async function ingestFileRejectingRefused(
+  client: pg.Client,
+  file: string,
+  encoding: TextEncoding,
+  remember: boolean,
+  rowsBefore: number,
+  options: IngestOptions,
+): Promise<FileResult> {
+  const refused = new Map<number, string>();
+  for (;;) {
+    try {
+      return await ingestFile(client, file, encoding, remember, rowsBefore, options, refused);
+    } catch (error) {
+      const { code, message, where } = error as { code?: unknown; message: string; where?: unknown };
+      if (typeof code !== 'string' || !REFUSED_CLASSES.includes(code.slice(0, 2)) || code === PG.UNIQUE_VIOLATION) throw error;
+      const copyLine = typeof where === 'string' ? /^COPY \w+, line (\d+)/.exec(where)?.[1] : undefined;
+      const line = copyLine && refused.size < MAX_REFUSED_ROWS ? await sourceLineOf(file, encoding, options.ledgerMap, refused, Number(copyLine)) : undefined;
+      if (line === undefined) throw new ReconError('INPUT', `${file}: PostgreSQL refused a row of the file (${message})`, { cause: error });
+      refused.set(line, `PostgreSQL cannot store this row (${message})`);
+      options.logger.warn({ file, line, error: message }, 'a ledger row PostgreSQL refused is rejected; reading the file again');
+    }
+  }
+}
+
+/** The file line of the `copyLine`-th line of the file's COPY text. */
+async function sourceLineOf(
+  file: string,
+  encoding: TextEncoding,
+  ledgerMap: LedgerMap | undefined,
+  refused: ReadonlyMap<number, string>,
+  copyLine: number,
+): Promise<number | undefined> {
+  const columns = await readHeader(file, encoding, ledgerMap);
+  let lines = 0;
+  for await (const piece of ledgerPieces(file, encoding, columns, { refused })) {
+    for (const bytes of piece.bytes) {
+      // each COPY line starts with its file line; line breaks inside values are escaped
+      for (let start = 0; start < bytes.length; ) {
+        if (++lines === copyLine) return Number.parseInt(bytes.toString('latin1', start, bytes.indexOf(0x09, start)), 10);
+        start = bytes.indexOf(0x0a, start) + 1;
+        if (start === 0) break;
+      }
+    }
+  }
+  return undefined;
+}
+
 async function ingestFile(
   client: pg.Client,
   file: string,
@@ -111,6 +170,7 @@ async function ingestFile(
   remember: boolean,
   rowsBefore: number,
   options: IngestOptions,
+  refused: ReadonlyMap<number, string>,
 ): Promise<FileResult> {
   const columns = await readHeader(file, encoding, options.ledgerMap);
   let rows = 0;
@@ -119,7 +179,7 @@ async function ingestFile(
 
   // COPY text of the file's rows; pipeline() applies COPY's backpressure to it.
   async function* copyText(): AsyncGenerator<Buffer> {
-    for await (const piece of ledgerPieces(file, encoding, columns)) {
+    for await (const piece of ledgerPieces(file, encoding, columns, { refused })) {
       rows += piece.rows;
       staged += piece.staged;
       for (const r of piece.rejected) rejected.push(r);

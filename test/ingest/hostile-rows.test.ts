@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
+import { sql } from 'kysely';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestLedgers } from '../../src/ingest/ledger-ingest.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -144,6 +145,42 @@ describe('dates and numbers', () => {
       { entry_id: 'F1', reference_order: '=HYPERLINK("http://x","y")', charge_id: 'chrg_F1', mid: '-1+1' },
       { entry_id: 'F2', reference_order: '@SUM(A1)', charge_id: '+chrg', mid: null },
     ]);
+  });
+});
+
+describe('a row PostgreSQL refuses all the same (the net under the readers)', () => {
+  // a constraint the readers know nothing of stands for whatever PostgreSQL may still refuse
+  const refusing = async <T,>(run: () => Promise<T>): Promise<T> => {
+    await sql`ALTER TABLE ledger_entries ADD CONSTRAINT test_refuses CHECK (mid IS DISTINCT FROM 'refused')`.execute(db);
+    try {
+      return await run();
+    } finally {
+      await sql`ALTER TABLE ledger_entries DROP CONSTRAINT test_refuses`.execute(db);
+    }
+  };
+
+  it('refused during the COPY: that row is rejected with PostgreSQL\'s reason, the rest of the file goes in', async () => {
+    const { rejected, report } = await refusing(() => ingest([HEADER, row('R1'), row('R2', { mid: 'refused' }), row('R3'), row('R4', { mid: 'refused' })].join('\n')));
+    const reason = 'PostgreSQL cannot store this row (new row for relation "ledger_entries" violates check constraint "test_refuses")';
+    expect(rejected).toEqual([
+      [3, 'R2', reason],
+      [5, 'R4', reason],
+    ]);
+    expect(report).toMatchObject({ rows: 4, inserted: 2 });
+    expect(await storedIds()).toEqual(['R1', 'R3']);
+  });
+
+  it('refused where no row is named: the file is unusable, an INPUT error naming it, nothing of it stored', async () => {
+    await ingest([HEADER, row('S0')].join('\n'));
+    const file = join(dir, 'refused-upsert.csv');
+    await writeFile(file, [HEADER, row('S1'), row('S2', { mid: 'refused' })].join('\n'));
+    await refusing(async () => {
+      await expect(ingestLedgers({ url }, [file], { logger: capturingLogger().logger })).rejects.toMatchObject({
+        code: 'INPUT',
+        message: `${file}: PostgreSQL refused a row of the file (new row for relation "ledger_entries" violates check constraint "test_refuses")`,
+      });
+    });
+    expect(await storedIds()).toEqual(['S0']);
   });
 });
 

@@ -154,7 +154,7 @@ describe('ledgerPieces', () => {
       const bytes: Buffer[] = [];
       const rejected = [];
       let pieces = 0;
-      for await (const piece of ledgerPieces(file, 'utf8', columnsOf(FULL), fromBytes)) {
+      for await (const piece of ledgerPieces(file, 'utf8', columnsOf(FULL), { fromBytes })) {
         pieces++;
         bytes.push(...piece.bytes);
         rejected.push(...piece.rejected);
