@@ -76,8 +76,10 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
         options.logger.info({ file, byte: error.byteOffset }, 'ledger file is not UTF-8 after all; reading it as Windows-874');
         result = await ingestFileRejectingRefused(client, file, 'win874', remember, before, options);
       }
-      for await (const ids of drainReplaced(client)) {
-        for (const entryId of ids) options.logger.info({ entryId, file }, 'ledger entry replaced');
+      if (result.replaced) {
+        for await (const ids of drainReplaced(client)) {
+          for (const entryId of ids) options.logger.info({ entryId, file }, 'ledger entry replaced');
+        }
       }
       report.rows += result.rows;
       report.inserted += result.inserted;

@@ -68,9 +68,8 @@ export async function createSessionTables(client: pg.Client): Promise<void> {
 
 /** Opens the file's transaction. */
 export async function beginFile(client: pg.Client): Promise<void> {
-  await client.query('BEGIN');
   // The duplicate check groups a whole file by entry_id: give it room to do so in memory.
-  await client.query(`SET LOCAL work_mem = '128MB'`);
+  await client.query(`BEGIN; SET LOCAL work_mem = '128MB'`);
 }
 
 /** The staging table for the upsert path (a bulk load COPYs straight into `ledger_entries`). */
@@ -98,12 +97,13 @@ export interface DuplicateRow {
  * Identical ones are simply unchanged; different ones are returned, to be rejected.
  */
 export async function removeSeen(client: pg.Client): Promise<DuplicateRow[]> {
-  const { rows } = await client.query<DuplicateRow>(`
-    SELECT s.source_line AS line, s.entry_id AS "entryId", k.source_file AS "firstFile", k.source_line AS "firstLine"
-    FROM ledger_stage s JOIN ingest_seen k USING (entry_id)
-    WHERE ${digestOf('s')} <> k.digest ORDER BY s.source_line`);
-  await client.query('DELETE FROM ledger_stage s USING ingest_seen k WHERE k.entry_id = s.entry_id');
-  return rows;
+  const { rows } = await client.query<DuplicateRow & { differs: boolean }>(`
+    WITH removed AS (
+      DELETE FROM ledger_stage s USING ingest_seen k WHERE k.entry_id = s.entry_id
+      RETURNING s.source_line AS line, s.entry_id AS "entryId", k.source_file AS "firstFile", k.source_line AS "firstLine",
+                ${digestOf('s')} <> k.digest AS differs)
+    SELECT * FROM removed WHERE differs ORDER BY line`);
+  return rows.map(({ differs: _, ...row }) => row);
 }
 
 export interface UpsertCounts {
@@ -181,10 +181,11 @@ export interface DroppedIndexes {
  * drops its indexes, returning what to rebuild; otherwise `null` (the upsert path).
  */
 export async function startBulkLoad(client: pg.Client, file: string): Promise<DroppedIndexes | null> {
-  const referenced = await client.query(`SELECT 1 FROM pg_constraint WHERE confrelid = 'ledger_entries'::regclass LIMIT 1`);
-  if (referenced.rowCount) return null;
-  const any = await client.query('SELECT 1 FROM ledger_entries LIMIT 1');
-  if (any.rowCount) return null;
+  const { rows } = await client.query<{ referenced: boolean; filled: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'ledger_entries'::regclass) AS referenced,
+            EXISTS (SELECT 1 FROM ledger_entries) AS filled`,
+  );
+  if (rows[0]!.referenced || rows[0]!.filled) return null;
   await client.query('LOCK TABLE ledger_entries IN ACCESS EXCLUSIVE MODE');
   // checked again under the lock: another ingest may have filled it meanwhile
   if ((await client.query('SELECT 1 FROM ledger_entries LIMIT 1')).rowCount) return null;
