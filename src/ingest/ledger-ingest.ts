@@ -12,7 +12,6 @@ import {
   beginFile,
   copyInto,
   createSessionTables,
-  createStage,
   drainReplaced,
   finishBulkLoad,
   rememberLoaded,
@@ -195,18 +194,17 @@ async function ingestFile(
   try {
     const started = performance.now();
     const bulk = await startBulkLoad(client, file);
-    if (!bulk) await createStage(client, file);
     const table = bulk ? 'ledger_entries' : 'ledger_stage';
     await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
     const copied = performance.now();
     let counts: { inserted: number; replaced: number; repeats: DuplicateRow[]; unchanged: number };
     if (bulk) {
-      const { duplicates, removed } = await finishBulkLoad(client, bulk);
+      const { duplicates, removed } = await finishBulkLoad(client, bulk, file);
       counts = { inserted: staged - removed, replaced: 0, repeats: duplicates, unchanged: removed - duplicates.length };
     } else {
       // ingest_seen is empty until a file with rows has been remembered
       const seen = rowsBefore > 0 ? await removeSeen(client) : [];
-      const { inserted, replaced, duplicates } = await upsertStage(client);
+      const { inserted, replaced, duplicates } = await upsertStage(client, file);
       const repeats = [...seen, ...duplicates];
       counts = { inserted, replaced, repeats, unchanged: staged - inserted - replaced - repeats.length };
     }
