@@ -63,17 +63,15 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
   try {
     await createSessionTables(client);
     for (const [i, file] of files.entries()) {
-      const remember = i < files.length - 1;
-      const before = report.rows;
-      const encoding = await encodingOf(file);
+      const task: FileTask = { file, encoding: await encodingOf(file), remember: i < files.length - 1, rowsBefore: report.rows };
       let result: FileResult;
       try {
-        result = await ingestFileRejectingRefused(client, file, encoding, remember, before, options);
+        result = await ingestFileRejectingRefused(client, task, options);
       } catch (error) {
         if (!(error instanceof NotUtf8Error)) throw error;
         // Thai text further in than the sniffed first 64 KB: the file is Windows-874 after all.
         options.logger.info({ file, byte: error.byteOffset }, 'ledger file is not UTF-8 after all; reading it as Windows-874');
-        result = await ingestFileRejectingRefused(client, file, 'win874', remember, before, options);
+        result = await ingestFileRejectingRefused(client, { ...task, encoding: 'win874' }, options);
       }
       if (result.replaced) {
         for await (const ids of drainReplaced(client)) {
@@ -94,6 +92,16 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** One file of the call, and what the file's ingest needs to know of the call. */
+interface FileTask {
+  file: string;
+  encoding: TextEncoding;
+  /** Record its rows for the later files of the call (it is not the last). */
+  remember: boolean;
+  /** Data rows the call read before this file. */
+  rowsBefore: number;
 }
 
 interface FileResult {
@@ -117,18 +125,12 @@ const REFUSED_CLASSES = ['22', '23', '54'];
  * names its row; any other, or too many, make the file unusable, an INPUT error naming it
  * rather than a crash.
  */
-async function ingestFileRejectingRefused(
-  client: pg.Client,
-  file: string,
-  encoding: TextEncoding,
-  remember: boolean,
-  rowsBefore: number,
-  options: IngestOptions,
-): Promise<FileResult> {
+async function ingestFileRejectingRefused(client: pg.Client, task: FileTask, options: IngestOptions): Promise<FileResult> {
+  const { file, encoding } = task;
   const refused = new Map<number, string>();
   for (;;) {
     try {
-      return await ingestFile(client, file, encoding, remember, rowsBefore, options, refused);
+      return await ingestFile(client, task, options, refused);
     } catch (error) {
       const { code, message, where } = error as { code?: unknown; message: string; where?: unknown };
       if (typeof code !== 'string' || !REFUSED_CLASSES.includes(code.slice(0, 2)) || code === PG.UNIQUE_VIOLATION) throw error;
@@ -164,15 +166,8 @@ async function sourceLineOf(
   return undefined;
 }
 
-async function ingestFile(
-  client: pg.Client,
-  file: string,
-  encoding: TextEncoding,
-  remember: boolean,
-  rowsBefore: number,
-  options: IngestOptions,
-  refused: ReadonlyMap<number, string>,
-): Promise<FileResult> {
+async function ingestFile(client: pg.Client, task: FileTask, options: IngestOptions, refused: ReadonlyMap<number, string>): Promise<FileResult> {
+  const { file, encoding, remember, rowsBefore } = task;
   const columns = await readHeader(file, encoding, options.ledgerMap);
   let rows = 0;
   let staged = 0;
