@@ -72,14 +72,14 @@ export async function sniffEncoding(path: string): Promise<TextEncoding> {
 }
 
 /**
- * Valid UTF-8 (a sequence cut off at the end of the sample allowed) → utf8. Otherwise the
- * sample mixes encodings or holds bytes neither defines: the encoding of most of its lines with
- * non-ASCII text wins, Windows-874 on a tie, so that one pasted row does not make every other
- * row of the file unreadable.
+ * Valid UTF-8 (a sequence cut off at the end of the sample allowed) or a UTF-8 BOM → utf8.
+ * Otherwise the sample mixes encodings or holds bytes neither defines: the encoding of most of
+ * its lines with non-ASCII text wins, Windows-874 on a tie, so that one pasted row does not make
+ * every other row of the file unreadable.
  */
 export function detectEncoding(sample: Buffer): TextEncoding {
   const complete = sample.subarray(0, completeUtf8Length(sample));
-  if (isUtf8(complete)) return 'utf8';
+  if (isUtf8(complete) || (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf)) return 'utf8';
   let utf8Lines = 0;
   let otherLines = 0;
   for (let start = 0; start < complete.length; ) {

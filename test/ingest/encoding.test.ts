@@ -27,6 +27,8 @@ describe('encoding detection', () => {
     expect(detectEncoding(Buffer.concat([Buffer.from('header\n'), utf8(1), win874(2), utf8(3)]))).toBe('utf8');
     expect(detectEncoding(Buffer.concat([Buffer.from('header\n'), win874(1), utf8(2), win874(3)]))).toBe('win874');
     expect(detectEncoding(Buffer.concat([utf8(1), win874(2)]))).toBe('win874');
+    // a BOM says UTF-8, whatever the lines say
+    expect(detectEncoding(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), win874(1), win874(2)]))).toBe('utf8');
   });
 
   it('a Windows-874 file whose first Thai text comes after the sniffed 64 KB is read again as Windows-874', async () => {
