@@ -27,6 +27,8 @@ describe('encoding detection', () => {
     expect(detectEncoding(Buffer.concat([Buffer.from('header\n'), utf8(1), win874(2), utf8(3)]))).toBe('utf8');
     expect(detectEncoding(Buffer.concat([Buffer.from('header\n'), win874(1), utf8(2), win874(3)]))).toBe('win874');
     expect(detectEncoding(Buffer.concat([utf8(1), win874(2)]))).toBe('win874');
+    // a line neither encoding reads has no say
+    expect(detectEncoding(Buffer.concat([utf8(1), Buffer.from([0xff, 0x0a])]))).toBe('utf8');
     // a BOM says UTF-8, whatever the lines say
     expect(detectEncoding(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), win874(1), win874(2)]))).toBe('utf8');
   });
