@@ -72,27 +72,27 @@ export async function sniffEncoding(path: string): Promise<TextEncoding> {
 }
 
 /**
- * Valid UTF-8 (a sequence cut off at the end of the sample allowed) → utf8. Otherwise the
- * sample mixes encodings or holds bytes neither defines: the encoding of most of its lines with
- * non-ASCII text wins, Windows-874 on a tie, so that one pasted row does not make every other
- * row of the file unreadable.
+ * Valid UTF-8 (a sequence cut off at the end of the sample allowed) or a UTF-8 BOM → utf8.
+ * Otherwise the sample mixes encodings or holds bytes neither defines: the encoding that reads
+ * most of its lines with non-ASCII text wins (lines neither reads have no say), Windows-874 on
+ * a tie, so that one pasted or damaged row does not make every other row unreadable.
  */
 export function detectEncoding(sample: Buffer): TextEncoding {
   const complete = sample.subarray(0, completeUtf8Length(sample));
-  if (isUtf8(complete)) return 'utf8';
+  if (isUtf8(complete) || (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf)) return 'utf8';
   let utf8Lines = 0;
-  let otherLines = 0;
+  let win874Lines = 0;
   for (let start = 0; start < complete.length; ) {
     const newline = complete.indexOf(0x0a, start);
     const end = newline === -1 ? complete.length : newline;
     const line = complete.subarray(start, end);
     if (!isAscii(line)) {
       if (isUtf8(line)) utf8Lines++;
-      else otherLines++;
+      else if (line.every((b) => b < 0x80 || WIN874_UTF8[b - 0x80] !== undefined)) win874Lines++;
     }
     start = end + 1;
   }
-  return utf8Lines > otherLines ? 'utf8' : 'win874';
+  return utf8Lines > win874Lines ? 'utf8' : 'win874';
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { ReconError } from '../errors.ts';
+import { PG, ReconError } from '../errors.ts';
 import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import type { Logger } from '../log.ts';
 import { csvRecords } from './csv-records.ts';
@@ -13,7 +13,6 @@ import {
   beginFile,
   copyInto,
   createSessionTables,
-  createStage,
   drainReplaced,
   finishBulkLoad,
   rememberLoaded,
@@ -68,20 +67,20 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
   try {
     await createSessionTables(client);
     for (const [i, file] of files.entries()) {
-      const remember = i < files.length - 1;
-      const before = report.rows;
-      const encoding = await encodingOf(file);
+      const task: FileTask = { file, encoding: await encodingOf(file), remember: i < files.length - 1, rowsBefore: report.rows };
       let result: FileResult;
       try {
-        result = await ingestFile(client, file, encoding, remember, before, options);
+        result = await ingestFileRejectingRefused(client, task, options);
       } catch (error) {
         if (!(error instanceof NotUtf8Error)) throw error;
         // Thai text further in than the sniffed first 64 KB: the file is Windows-874 after all.
         options.logger.info({ file, byte: error.byteOffset }, 'ledger file is not UTF-8 after all; reading it as Windows-874');
-        result = await ingestFile(client, file, 'win874', remember, before, options);
+        result = await ingestFileRejectingRefused(client, { ...task, encoding: 'win874' }, options);
       }
-      for await (const ids of drainReplaced(client)) {
-        for (const entryId of ids) options.logger.info({ entryId, file }, 'ledger entry replaced');
+      if (result.replaced) {
+        for await (const ids of drainReplaced(client)) {
+          for (const entryId of ids) options.logger.info({ entryId, file }, 'ledger entry replaced');
+        }
       }
       report.rows += result.rows;
       report.inserted += result.inserted;
@@ -99,6 +98,16 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
   }
 }
 
+/** One file of the call, and what the file's ingest needs to know of the call. */
+interface FileTask {
+  file: string;
+  encoding: TextEncoding;
+  /** Record its rows for the later files of the call (it is not the last). */
+  remember: boolean;
+  /** Data rows the call read before this file. */
+  rowsBefore: number;
+}
+
 interface FileResult {
   encoding: TextEncoding;
   rows: number;
@@ -108,14 +117,61 @@ interface FileResult {
   rejected: RejectedRow[];
 }
 
-async function ingestFile(
-  client: pg.Client,
+/** Rows PostgreSQL refused that are rejected before the file is given up as unusable. */
+const MAX_REFUSED_ROWS = 20;
+/** SQLSTATE classes of a value PostgreSQL will not store: data exceptions, integrity, program limits. */
+const REFUSED_CLASSES = ['22', '23', '54'];
+
+/**
+ * {@link ingestFile}, and should PostgreSQL still refuse a row the readers let through (they are
+ * meant to reject everything it would refuse: this is the net under them), that row is
+ * rejected with PostgreSQL's reason and the file read again. Only a refusal during the COPY
+ * names its row; any other, or too many, make the file unusable, an INPUT error naming it
+ * rather than a crash.
+ */
+async function ingestFileRejectingRefused(client: pg.Client, task: FileTask, options: IngestOptions): Promise<FileResult> {
+  const { file, encoding } = task;
+  const refused = new Map<number, string>();
+  for (;;) {
+    try {
+      return await ingestFile(client, task, options, refused);
+    } catch (error) {
+      const { code, message, where } = error as { code?: unknown; message: string; where?: unknown };
+      if (typeof code !== 'string' || !REFUSED_CLASSES.includes(code.slice(0, 2)) || code === PG.UNIQUE_VIOLATION) throw error;
+      const copyLine = typeof where === 'string' ? /^COPY \w+, line (\d+)/.exec(where)?.[1] : undefined;
+      const line = copyLine && refused.size < MAX_REFUSED_ROWS ? await sourceLineOf(file, encoding, options.ledgerMap, refused, Number(copyLine)) : undefined;
+      if (line === undefined) throw new ReconError('INPUT', `${file}: PostgreSQL refused a row of the file (${message})`, { cause: error });
+      refused.set(line, `PostgreSQL cannot store this row (${message})`);
+      options.logger.warn({ file, line, error: message }, 'a ledger row PostgreSQL refused is rejected; reading the file again');
+    }
+  }
+}
+
+/** The file line of the `copyLine`-th line of the file's COPY text. */
+async function sourceLineOf(
   file: string,
   encoding: TextEncoding,
-  remember: boolean,
-  rowsBefore: number,
-  options: IngestOptions,
-): Promise<FileResult> {
+  ledgerMap: LedgerMap | undefined,
+  refused: ReadonlyMap<number, string>,
+  copyLine: number,
+): Promise<number | undefined> {
+  const columns = await readHeader(file, encoding, ledgerMap);
+  let lines = 0;
+  for await (const piece of ledgerPieces(file, encoding, columns, { refused })) {
+    for (const bytes of piece.bytes) {
+      // each COPY line starts with its file line; line breaks inside values are escaped
+      for (let start = 0; start < bytes.length; ) {
+        if (++lines === copyLine) return Number.parseInt(bytes.toString('latin1', start, bytes.indexOf(0x09, start)), 10);
+        start = bytes.indexOf(0x0a, start) + 1;
+        if (start === 0) break;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function ingestFile(client: pg.Client, task: FileTask, options: IngestOptions, refused: ReadonlyMap<number, string>): Promise<FileResult> {
+  const { file, encoding, remember, rowsBefore } = task;
   const columns = await readHeader(file, encoding, options.ledgerMap);
   let rows = 0;
   let staged = 0;
@@ -123,7 +179,7 @@ async function ingestFile(
 
   // COPY text of the file's rows; pipeline() applies COPY's backpressure to it.
   async function* copyText(): AsyncGenerator<Buffer> {
-    for await (const piece of ledgerPieces(file, encoding, columns)) {
+    for await (const piece of ledgerPieces(file, encoding, columns, { refused })) {
       rows += piece.rows;
       staged += piece.staged;
       for (const r of piece.rejected) rejected.push(r);
@@ -137,18 +193,17 @@ async function ingestFile(
   try {
     const started = performance.now();
     const bulk = await startBulkLoad(client, file);
-    if (!bulk) await createStage(client, file);
     const table = bulk ? 'ledger_entries' : 'ledger_stage';
     await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
     const copied = performance.now();
     let counts: { inserted: number; replaced: number; repeats: DuplicateRow[]; unchanged: number };
     if (bulk) {
-      const { duplicates, removed } = await finishBulkLoad(client, bulk);
+      const { duplicates, removed } = await finishBulkLoad(client, bulk, file);
       counts = { inserted: staged - removed, replaced: 0, repeats: duplicates, unchanged: removed - duplicates.length };
     } else {
       // ingest_seen is empty until a file with rows has been remembered
       const seen = rowsBefore > 0 ? await removeSeen(client) : [];
-      const { inserted, replaced, duplicates } = await upsertStage(client);
+      const { inserted, replaced, duplicates } = await upsertStage(client, file);
       const repeats = [...seen, ...duplicates];
       counts = { inserted, replaced, repeats, unchanged: staged - inserted - replaced - repeats.length };
     }

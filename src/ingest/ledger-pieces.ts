@@ -37,15 +37,22 @@ class PieceBuilder {
   constructor(
     private readonly columns: LedgerColumns,
     private readonly file: string,
-    /** Off only in tests, which compare the two readers. */
-    private readonly fromBytes = true,
+    private readonly options: PieceOptions,
   ) {}
 
   /** Takes one data record (a {@link CsvReader} callback). */
   readonly take = (span: RecordSpan): void => {
     this.rows++;
+    const refused = this.options.refused?.get(span.line);
+    if (refused !== undefined) {
+      const record = recordOf(span);
+      const outcome = readLedgerRow(record, this.columns);
+      const entryId = outcome.ok ? outcome.entry.entry_id : outcome.entryId;
+      this.rejected.push({ file: this.file, line: span.line, entryId, reason: refused, raw: withoutMarkers(record.raw) });
+      return;
+    }
     this.room(span.end - span.start + MAX_LINE_GROWTH);
-    const end = this.fromBytes ? writePlainRow(span, this.columns, this.out, this.pos) : -1;
+    const end = this.options.fromBytes !== false ? writePlainRow(span, this.columns, this.out, this.pos) : -1;
     if (end >= 0) {
       this.pos = end;
       this.staged++;
@@ -89,12 +96,19 @@ class PieceBuilder {
   }
 }
 
+export interface PieceOptions {
+  /** Off only in tests, which compare the two readers. */
+  fromBytes?: boolean;
+  /** Rows PostgreSQL refused on an earlier try, by line: rejected with the reason given. */
+  refused?: ReadonlyMap<number, string>;
+}
+
 /**
  * The data rows of a ledger file (its first record is the header, already mapped to `columns`)
  * read, checked and formatted, in pieces of about {@link COPY_PIECE}.
  */
-export async function* ledgerPieces(file: string, encoding: TextEncoding, columns: LedgerColumns, fromBytes = true): AsyncGenerator<Piece> {
-  const builder = new PieceBuilder(columns, file, fromBytes);
+export async function* ledgerPieces(file: string, encoding: TextEncoding, columns: LedgerColumns, options: PieceOptions = {}): AsyncGenerator<Piece> {
+  const builder = new PieceBuilder(columns, file, options);
   const reader = new CsvReader();
   let header = true;
   const take = (span: RecordSpan): void => {

@@ -1,7 +1,6 @@
 import type { RecordSpan } from './csv-records.ts';
 import { LEDGER_FIELDS, type LedgerColumns } from './ledger-columns.ts';
-import { MAX_VALUE_LENGTH } from './ledger-row.ts';
-import { EARLIEST_YEAR, LATEST_YEAR } from './values.ts';
+import { EARLIEST_YEAR, LATEST_YEAR, MAX_VALUE_LENGTH } from './values.ts';
 
 /**
  * The ledger row reader of ledger-row.ts, for the rows that are plainly good, done on the

@@ -1,9 +1,8 @@
 import type { CsvRecord } from './csv-records.ts';
 import type { Selectable } from 'kysely';
-import { unreadablePart } from './decode.ts';
 import { LEDGER_FIELDS, type LedgerColumns } from './ledger-columns.ts';
 import type { LedgerEntryTable, SourceType } from './ledger.table.ts';
-import { readDate, readDecimal, readInteger, type DecimalRules, type ValueOutcome } from './values.ts';
+import { readDate, readDecimal, readInteger, unstorable, type DecimalRules, type ValueOutcome } from './values.ts';
 
 /**
  * One ledger row, read and normalised (dates `YYYY-MM-DD`, amounts two-decimal text, currency
@@ -23,14 +22,6 @@ const CURRENCY = /^[A-Z]{3}$/;
 // numeric(14, 2) in ledger_entries
 const AMOUNT: DecimalRules = { maxIntegerDigits: 12, sign: 'positive' };
 const FEE: DecimalRules = { maxIntegerDigits: 12, sign: 'any' };
-/**
- * The longest value a column may hold, in characters. Ids are indexed (the primary key, and
- * the charge key of gateway_inquiries), and a btree entry cannot exceed about 2,700 bytes:
- * 255 characters are at most 1,020 UTF-8 bytes. No real id, reference or date comes close.
- */
-export const MAX_VALUE_LENGTH = 255;
-/** C0 control characters but tab, CR and line feed (which COPY text escapes), and DEL. */
-const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
 /**
  * Reads one data record of a ledger file: the rules of contract §3.1, and the reasons a clerk
@@ -141,24 +132,6 @@ function unstorableValues(fields: readonly string[], columns: LedgerColumns): { 
     if (problem) found.push({ column, problem });
   }
   return found;
-}
-
-function unstorable(value: string, column: string): string | undefined {
-  const unreadable = unreadablePart(value);
-  if (unreadable) return `${column} is ${unreadable}`;
-  const control = CONTROL.exec(value);
-  if (control) return `${column} contains a control character (${controlName(control[0].charCodeAt(0))})`;
-  if (value.length > MAX_VALUE_LENGTH) {
-    const { length } = value.trim();
-    if (length > MAX_VALUE_LENGTH) return `${column} is ${length} characters long (at most ${MAX_VALUE_LENGTH})`;
-  }
-  return undefined;
-}
-
-function controlName(code: number): string {
-  if (code === 0) return 'NUL';
-  if (code === 0x7f) return 'DEL';
-  return `0x${code.toString(16).toUpperCase().padStart(2, '0')}`;
 }
 
 function valueAt(fields: readonly string[], at: number): string {

@@ -58,25 +58,22 @@ function copyValue(value: string | number | null): string {
 /**
  * Session tables of one `ingestLedgers` call: `ingest_seen` holds the rows earlier files of the
  * call stored (to tell an in-run duplicate from a later run's correction), `ingest_replaced` the
- * ids to log as replaced once the file is committed.
+ * ids to log as replaced once the file is committed, `ledger_stage` a file's rows on the upsert
+ * path (emptied at each commit; one table for the call rather than one per file, since catalog
+ * changes are slow on a busy server). Its rows carry no file name: the statements supply it.
  */
 export async function createSessionTables(client: pg.Client): Promise<void> {
+  const columns = LEDGER_FIELDS.map((f) => `${f} ${STAGE_TYPES[f]}`).join(', ');
   await client.query(`CREATE TEMP TABLE ingest_seen (
-    entry_id text PRIMARY KEY, digest text NOT NULL, source_file text NOT NULL, source_line integer NOT NULL)`);
-  await client.query('CREATE TEMP TABLE ingest_replaced (entry_id text NOT NULL)');
+    entry_id text PRIMARY KEY, digest text NOT NULL, source_file text NOT NULL, source_line integer NOT NULL);
+    CREATE TEMP TABLE ingest_replaced (entry_id text NOT NULL);
+    CREATE TEMP TABLE ledger_stage (source_line integer NOT NULL, ${columns}) ON COMMIT DELETE ROWS`);
 }
 
 /** Opens the file's transaction. */
 export async function beginFile(client: pg.Client): Promise<void> {
-  await client.query('BEGIN');
   // The duplicate check groups a whole file by entry_id: give it room to do so in memory.
-  await client.query(`SET LOCAL work_mem = '128MB'`);
-}
-
-/** The staging table for the upsert path (a bulk load COPYs straight into `ledger_entries`). */
-export async function createStage(client: pg.Client, file: string): Promise<void> {
-  const columns = LEDGER_FIELDS.map((f) => `${f} ${STAGE_TYPES[f]}`).join(', ');
-  await client.query(`CREATE TEMP TABLE ledger_stage (source_file text NOT NULL DEFAULT ${pg.escapeLiteral(file)}, source_line integer NOT NULL, ${columns}) ON COMMIT DROP`);
+  await client.query(`BEGIN; SET LOCAL work_mem = '128MB'`);
 }
 
 export type LoadTable = 'ledger_stage' | 'ledger_entries';
@@ -98,12 +95,13 @@ export interface DuplicateRow {
  * Identical ones are simply unchanged; different ones are returned, to be rejected.
  */
 export async function removeSeen(client: pg.Client): Promise<DuplicateRow[]> {
-  const { rows } = await client.query<DuplicateRow>(`
-    SELECT s.source_line AS line, s.entry_id AS "entryId", k.source_file AS "firstFile", k.source_line AS "firstLine"
-    FROM ledger_stage s JOIN ingest_seen k USING (entry_id)
-    WHERE ${digestOf('s')} <> k.digest ORDER BY s.source_line`);
-  await client.query('DELETE FROM ledger_stage s USING ingest_seen k WHERE k.entry_id = s.entry_id');
-  return rows;
+  const { rows } = await client.query<DuplicateRow & { differs: boolean }>(`
+    WITH removed AS (
+      DELETE FROM ledger_stage s USING ingest_seen k WHERE k.entry_id = s.entry_id
+      RETURNING s.source_line AS line, s.entry_id AS "entryId", k.source_file AS "firstFile", k.source_line AS "firstLine",
+                ${digestOf('s')} <> k.digest AS differs)
+    SELECT * FROM removed WHERE differs ORDER BY line`);
+  return rows.map(({ differs: _, ...row }) => row);
 }
 
 export interface UpsertCounts {
@@ -121,24 +119,25 @@ export interface UpsertCounts {
  * trusted to notice them, since a first row equal to the stored one updates nothing and the
  * second, different one would then quietly replace it.
  */
-export async function upsertStage(client: pg.Client): Promise<UpsertCounts> {
-  const { duplicates, removed } = await removeRepeats(client, 'ledger_stage');
-  return { ...(await upsert(client)), duplicates, removed };
+export async function upsertStage(client: pg.Client, file: string): Promise<UpsertCounts> {
+  const { duplicates, removed } = await removeRepeats(client, 'ledger_stage', file);
+  return { ...(await upsert(client, file)), duplicates, removed };
 }
 
-async function upsert(client: pg.Client): Promise<{ inserted: number; replaced: number }> {
+async function upsert(client: pg.Client, file: string): Promise<{ inserted: number; replaced: number }> {
   const updates = [...LEDGER_FIELDS.slice(1), 'source_file', 'source_line']
     .map((c) => `${c} = EXCLUDED.${c}`)
     .join(', ');
   const { rows } = await client.query<{ inserted: number; replaced: number }>(
     `WITH up AS (
        INSERT INTO ledger_entries (${FIELD_LIST}, source_file, source_line)
-       SELECT ${FIELD_LIST}, source_file, source_line FROM ledger_stage
+       SELECT ${FIELD_LIST}, $1, source_line FROM ledger_stage
        ON CONFLICT (entry_id) DO UPDATE SET ${updates}, ingested_at = now()
        WHERE ${rowOf('ledger_entries')} IS DISTINCT FROM ${rowOf('EXCLUDED')}
        RETURNING entry_id, (xmax = 0) AS inserted),
      replaced AS (INSERT INTO ingest_replaced SELECT entry_id FROM up WHERE NOT inserted)
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS replaced FROM up`,
+    [file],
   );
   return rows[0]!;
 }
@@ -147,21 +146,24 @@ async function upsert(client: pg.Client): Promise<{ inserted: number; replaced: 
  * Keeps the first row (by line) of each entry_id repeated in `table`, which holds one file's
  * rows; returns the repeats whose content differs (to be rejected) and how many were removed.
  */
-export async function removeRepeats(client: pg.Client, table: LoadTable): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
-  await client.query(`CREATE TEMP TABLE ledger_repeats ON COMMIT DROP AS
-    SELECT source_file, source_line, entry_id, ${digestOf('t')} AS digest,
-           first_value(source_line) OVER w AS first_line, first_value(${digestOf('t')}) OVER w AS first_digest
-    FROM ${table} t
-    WHERE entry_id IN (SELECT entry_id FROM ${table} GROUP BY entry_id HAVING count(*) > 1)
-    WINDOW w AS (PARTITION BY entry_id ORDER BY source_line)`);
-  const { rowCount } = await client.query(`DELETE FROM ${table} s USING ledger_repeats r
-    WHERE s.entry_id = r.entry_id AND s.source_line = r.source_line AND r.source_line <> r.first_line`);
-  const { rows } = await client.query<DuplicateRow>(
-    `SELECT source_line AS line, entry_id AS "entryId", source_file AS "firstFile", first_line AS "firstLine"
-     FROM ledger_repeats WHERE source_line <> first_line AND digest <> first_digest ORDER BY source_line`,
+export async function removeRepeats(client: pg.Client, table: LoadTable, file: string): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
+  // one statement, no table of its own: a file costs no catalog changes here (they are slow on a busy server)
+  const { rows } = await client.query<DuplicateRow & { differs: boolean }>(
+    `WITH repeats AS (
+       SELECT source_line, entry_id, ${digestOf('t')} AS digest,
+              first_value(source_line) OVER w AS first_line, first_value(${digestOf('t')}) OVER w AS first_digest
+       FROM ${table} t
+       WHERE entry_id IN (SELECT entry_id FROM ${table} GROUP BY entry_id HAVING count(*) > 1)
+       WINDOW w AS (PARTITION BY entry_id ORDER BY source_line)),
+     removed AS (
+       DELETE FROM ${table} s USING repeats r
+       WHERE s.entry_id = r.entry_id AND s.source_line = r.source_line AND r.source_line <> r.first_line)
+     SELECT source_line AS line, entry_id AS "entryId", $1::text AS "firstFile", first_line AS "firstLine", digest <> first_digest AS differs
+     FROM repeats WHERE source_line <> first_line ORDER BY source_line`,
+    [file],
   );
-  await client.query('DROP TABLE ledger_repeats');
-  return { duplicates: rows, removed: rowCount ?? 0 };
+  const duplicates = rows.filter((r) => r.differs).map(({ differs: _, ...row }) => row);
+  return { duplicates, removed: rows.length };
 }
 
 /**
@@ -179,10 +181,11 @@ export interface DroppedIndexes {
  * drops its indexes, returning what to rebuild; otherwise `null` (the upsert path).
  */
 export async function startBulkLoad(client: pg.Client, file: string): Promise<DroppedIndexes | null> {
-  const referenced = await client.query(`SELECT 1 FROM pg_constraint WHERE confrelid = 'ledger_entries'::regclass LIMIT 1`);
-  if (referenced.rowCount) return null;
-  const any = await client.query('SELECT 1 FROM ledger_entries LIMIT 1');
-  if (any.rowCount) return null;
+  const { rows } = await client.query<{ referenced: boolean; filled: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'ledger_entries'::regclass) AS referenced,
+            EXISTS (SELECT 1 FROM ledger_entries) AS filled`,
+  );
+  if (rows[0]!.referenced || rows[0]!.filled) return null;
   await client.query('LOCK TABLE ledger_entries IN ACCESS EXCLUSIVE MODE');
   // checked again under the lock: another ingest may have filled it meanwhile
   if ((await client.query('SELECT 1 FROM ledger_entries LIMIT 1')).rowCount) return null;
@@ -212,7 +215,7 @@ export async function startBulkLoad(client: pg.Client, file: string): Promise<Dr
  * key doubles as the repeat check: only when building it fails are repeats looked for (a
  * GROUP BY over the whole file, which a file without repeats is spared).
  */
-export async function finishBulkLoad(client: pg.Client, dropped: DroppedIndexes): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
+export async function finishBulkLoad(client: pg.Client, dropped: DroppedIndexes, file: string): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
   await client.query('ALTER TABLE ledger_entries ALTER COLUMN source_file DROP DEFAULT');
   await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
   let repeats = { duplicates: [] as DuplicateRow[], removed: 0 };
@@ -222,7 +225,7 @@ export async function finishBulkLoad(client: pg.Client, dropped: DroppedIndexes)
   } catch (error) {
     if ((error as { code?: string }).code !== PG.UNIQUE_VIOLATION) throw error;
     await client.query('ROLLBACK TO SAVEPOINT bulk_keys');
-    repeats = await removeRepeats(client, 'ledger_entries');
+    repeats = await removeRepeats(client, 'ledger_entries', file);
     await addConstraints(client, dropped);
   }
   for (const i of dropped.indexes) await client.query(i.definition);
@@ -238,8 +241,8 @@ async function addConstraints(client: pg.Client, dropped: DroppedIndexes): Promi
 /** Records the file's stored rows so later files of the same call can be checked against them. */
 export async function rememberLoaded(client: pg.Client, table: LoadTable, file: string): Promise<void> {
   await client.query(
-    `INSERT INTO ingest_seen SELECT entry_id, ${digestOf('t')}, source_file, source_line FROM ${table} t
-     WHERE source_file = $1 ON CONFLICT DO NOTHING`,
+    `INSERT INTO ingest_seen SELECT entry_id, ${digestOf('t')}, $1, source_line FROM ${table} t
+     ${table === 'ledger_entries' ? 'WHERE source_file = $1' : ''} ON CONFLICT DO NOTHING`,
     [file],
   );
 }

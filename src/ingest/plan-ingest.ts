@@ -5,7 +5,7 @@ import type { Database } from '../db/database.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { csvRecords } from './csv-records.ts';
-import { NotUtf8Error, utf8Chunks, type TextEncoding } from './decode.ts';
+import { NotUtf8Error, unreadablePart, utf8Chunks, withoutMarkers, type TextEncoding } from './decode.ts';
 import { encodingOf, expandCsvPaths } from './inputs.ts';
 import { mapPlanHeader, readPlanReportName, readPlanRow, type PlanReportName } from './plan-row.ts';
 import type { InstallmentPlanTable } from './plan.table.ts';
@@ -85,6 +85,8 @@ async function readReport(file: string, supplierNo: string, encoding: TextEncodi
       if (!columns) {
         columns = record.malformed ? { ok: false, problem: 'not a CSV file with a header row' } : mapPlanHeader(record.fields);
         if (!columns.ok) throw new ReconError('INPUT', `${file}: ${columns.problem}`);
+        const unreadable = unreadablePart(record.raw);
+        if (unreadable) throw new ReconError('INPUT', `${file}: the header row is ${unreadable}`);
         continue;
       }
       if (!columns.ok) continue;
@@ -97,7 +99,7 @@ async function readReport(file: string, supplierNo: string, encoding: TextEncodi
         else firstLineOfSeq.set(outcome.plan.seq_no, record.line);
       }
       if (reason !== undefined || !outcome.ok) {
-        rejected.push({ file, line: record.line, entryId: null, reason: reason ?? '', raw: record.raw });
+        rejected.push({ file, line: record.line, entryId: null, reason: reason ?? '', raw: withoutMarkers(record.raw) });
         continue;
       }
       plans.push({ ...outcome.plan, source_line: record.line });

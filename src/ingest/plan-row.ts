@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { Insertable } from 'kysely';
 import type { CsvRecord } from './csv-records.ts';
 import type { InstallmentPlanTable } from './plan.table.ts';
-import { readDate, readDecimal, readInteger, type DecimalRules } from './values.ts';
+import { readDate, readDecimal, readInteger, unstorable, type DecimalRules } from './values.ts';
 
 /** The Merchant Portal's Installment Plan Report columns, exactly (api digest, contract §3.2). */
 export const PLAN_COLUMNS = [
@@ -63,6 +63,8 @@ export function readPlanRow(record: CsvRecord, columns: PlanColumns, supplierNo:
   if (record.fields.length !== columns.width) {
     return reject(`the row has ${record.fields.length} values but the header has ${columns.width}`);
   }
+  const unstorableValues = PLAN_COLUMNS.map((column) => unstorable(record.fields[columns.index[column]] ?? '', column)).filter(Boolean);
+  if (unstorableValues.length) return reject(unstorableValues.join('; '));
   const text = (column: PlanColumn): string => (record.fields[columns.index[column]] ?? '').trim();
   const problems: string[] = [];
   const present = (column: PlanColumn): string => {

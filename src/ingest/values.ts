@@ -3,6 +3,8 @@
  * Buddhist-era years, amounts with thousands separators. Each returns the canonical text or an
  * error phrase for the row's rejection reason; none throws.
  */
+import { unreadablePart } from './decode.ts';
+
 export type ValueOutcome = { ok: true; value: string } | { ok: false; problem: string };
 
 const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
@@ -110,4 +112,35 @@ export function readInteger(raw: string, column: string, max = 2_147_483_647): {
   const value = Number(text);
   if (value > max) return { ok: false, problem: `${column} '${raw}' is too large` };
   return { ok: true, value };
+}
+
+/**
+ * The longest value a column may hold, in characters. Ids are indexed (the primary key, and
+ * the charge key of gateway_inquiries), and a btree entry cannot exceed about 2,700 bytes:
+ * 255 characters are at most 1,020 UTF-8 bytes. No real id, reference or date comes close.
+ */
+export const MAX_VALUE_LENGTH = 255;
+/** C0 control characters but tab, CR and line feed (which COPY text escapes), and DEL. */
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+/**
+ * Why `value` cannot be stored in `column` whatever the column's own rules (text unreadable in
+ * the file's encoding, a control character, too long), or undefined.
+ */
+export function unstorable(value: string, column: string): string | undefined {
+  const unreadable = unreadablePart(value);
+  if (unreadable) return `${column} is ${unreadable}`;
+  const control = CONTROL.exec(value);
+  if (control) return `${column} contains a control character (${controlName(control[0].charCodeAt(0))})`;
+  if (value.length > MAX_VALUE_LENGTH) {
+    const { length } = value.trim();
+    if (length > MAX_VALUE_LENGTH) return `${column} is ${length} characters long (at most ${MAX_VALUE_LENGTH})`;
+  }
+  return undefined;
+}
+
+function controlName(code: number): string {
+  if (code === 0) return 'NUL';
+  if (code === 0x7f) return 'DEL';
+  return `0x${code.toString(16).toUpperCase().padStart(2, '0')}`;
 }

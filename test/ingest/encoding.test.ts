@@ -21,6 +21,18 @@ describe('encoding detection', () => {
     expect(detectEncoding(Buffer.from('plain ascii'))).toBe('utf8');
   });
 
+  it('judges a file mixing the two by most of its lines with Thai text, Windows-874 on a tie', () => {
+    const utf8 = (n: number) => Buffer.from(`ใบสั่ง-${n}\n`, 'utf8');
+    const win874 = (n: number) => iconv.encode(`ใบสั่ง-${n}\n`, 'win874');
+    expect(detectEncoding(Buffer.concat([Buffer.from('header\n'), utf8(1), win874(2), utf8(3)]))).toBe('utf8');
+    expect(detectEncoding(Buffer.concat([Buffer.from('header\n'), win874(1), utf8(2), win874(3)]))).toBe('win874');
+    expect(detectEncoding(Buffer.concat([utf8(1), win874(2)]))).toBe('win874');
+    // a line neither encoding reads has no say
+    expect(detectEncoding(Buffer.concat([utf8(1), Buffer.from([0xff, 0x0a])]))).toBe('utf8');
+    // a BOM says UTF-8, whatever the lines say
+    expect(detectEncoding(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), win874(1), win874(2)]))).toBe('utf8');
+  });
+
   it('a Windows-874 file whose first Thai text comes after the sniffed 64 KB is read again as Windows-874', async () => {
     const lines = ['entry_id,entry_type,reference_order,charge_id,transaction_date,source_type,currency,amount'];
     for (let i = 1; i <= 2_000; i++) lines.push(`A${i},charge,ORDER-NUMBER-${i}-PADDING-PADDING-PADDING,chrg_${i},2024-05-01,card,THB,10.00`);

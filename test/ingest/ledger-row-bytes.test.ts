@@ -8,6 +8,7 @@ import { ledgerPieces } from '../../src/ingest/ledger-pieces.ts';
 import { readLedgerRow } from '../../src/ingest/ledger-row.ts';
 import { writePlainRow } from '../../src/ingest/ledger-row-bytes.ts';
 import { stagedLine } from '../../src/ingest/ledger-stage.ts';
+import { seededRandom } from './helpers.ts';
 
 /**
  * The byte reader (ledger-row-bytes.ts) may decline any record, but a line it writes must be
@@ -16,20 +17,10 @@ import { stagedLine } from '../../src/ingest/ledger-stage.ts';
  * with every kind of near miss, under several headers.
  */
 
-/** A small seeded generator, so that a failure can be reproduced. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const DATES = ['2024-05-01', '2024-5-1', '01/05/2567', '1/5/2024', '31/12/2023', '31/02/2567', '29/02/2567', '29/02/2566', '29/02/2000', '29/02/1900', '2024-13-01', '2024-00-10', '0999-01-01', '0099-01-01', '2400-01-01', '2024/05/01', ' 2024-05-01', '2024-05-001', '12345-01-01', '1/5/24', '01/05/2567 ', 'x'];
-const AMOUNTS = ['1', '1.5', '1.50', '1,234.50', '12,345,678.9', '0', '0.00', '0.01', '-1', '1.005', '12,34.5', '1234,567', ',123', '0001.00', '000', '1e3', '+1', '.5', '1.', '999999999999.99', '1000000000000', '0,001.00', ' 1', '1 ', '١', '1.2.3', '-', ''];
+const DATES = ['2024-05-01', '1899-12-31', '1900-01-01', '2200-12-31', '2201-01-01', '0000-01-01', '31/12/2442', '01/01/2443', '31/12/2743', '01/01/2744', '2024-5-1', '01/05/2567', '1/5/2024', '31/12/2023', '31/02/2567', '29/02/2567', '29/02/2566', '29/02/2000', '29/02/1900', '2024-13-01', '2024-00-10', '0999-01-01', '0099-01-01', '2400-01-01', '2024/05/01', ' 2024-05-01', '2024-05-001', '12345-01-01', '1/5/24', '01/05/2567 ', 'x'];
+const AMOUNTS = ['1', `${'0'.repeat(260)}1`, '1.5', '1.50', '1,234.50', '12,345,678.9', '0', '0.00', '0.01', '-1', '1.005', '12,34.5', '1234,567', ',123', '0001.00', '000', '1e3', '+1', '.5', '1.', '999999999999.99', '1000000000000', '0,001.00', ' 1', '1 ', '١', '1.2.3', '-', ''];
 const FEES = [...AMOUNTS, '-0.07', '-0', '-0.00', '-1,000.5'];
-const TEXTS = ['ref-1', '', '', 'x', ' y', 'z ', 'a,b', '003', 'ข้อมูล', 'a"b', '\u00a0nbsp', 'tab\there', 'back\\slash'];
+const TEXTS = ['ref-1', '', '', 'x', 'nul\0', 'esc\x1b', 'del\x7f', 'v\vt', 'x'.repeat(256), 'x'.repeat(255), 'ก'.repeat(100), '\uf7ff', ' y', 'z ', 'a,b', '003', 'ข้อมูล', 'a"b', '\u00a0nbsp', 'tab\there', 'back\\slash'];
 const VALUES: Record<string, readonly string[]> = {
   entry_id: ['E1', 'E2', 'ไอดี', ' E3', 'E4 ', '', 'E,5', 'E"6', 'E\\7'],
   entry_type: ['charge', 'CHARGE', 'Refund', 'void', 'VOID', 'payment', '', ' charge', 'chargé'],
@@ -57,7 +48,7 @@ function csvValue(value: string, next: () => number): string {
 }
 
 function generate(header: readonly string[], rows: number, seed: number): string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = (list: readonly string[]): string => list[Math.floor(next() * list.length)]!;
   const lines = [header.join(',')];
   for (let i = 0; i < rows; i++) {
@@ -163,7 +154,7 @@ describe('ledgerPieces', () => {
       const bytes: Buffer[] = [];
       const rejected = [];
       let pieces = 0;
-      for await (const piece of ledgerPieces(file, 'utf8', columnsOf(FULL), fromBytes)) {
+      for await (const piece of ledgerPieces(file, 'utf8', columnsOf(FULL), { fromBytes })) {
         pieces++;
         bytes.push(...piece.bytes);
         rejected.push(...piece.rejected);

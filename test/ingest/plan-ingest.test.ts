@@ -92,4 +92,27 @@ describe('ingestPlanReports', () => {
     });
     expect(await db.selectFrom('installment_plan_reports').selectAll().execute()).toEqual([]);
   });
+
+  it('a row with a NUL, an over-long name or a byte the encoding does not define is rejected naming the column; the others go in', async () => {
+    const file = join(dir, 'Installment Plan Report_777_010124311224.csv');
+    const row = (seq: number, promotion: string) => Buffer.from(`${seq},${promotion},01/01/2024,31/12/2024,02,ALL PRODUCT,777,3,999999,12,X,1000,2000,3,C\n`, 'utf8');
+    await writeFile(
+      file,
+      Buffer.concat([
+        Buffer.from(`${HEADER}\n`),
+        row(1, 'โปร\0ผ่อน'),
+        row(2, 'p'.repeat(300)),
+        row(3, 'ok'),
+        Buffer.concat([row(4, 'bad').subarray(0, 3), Buffer.from([0xff]), row(4, 'bad').subarray(3)]),
+        row(5, 'โปรผ่อน'),
+      ]),
+    );
+    const report = await ingestPlanReports(db, [file], { logger: capturingLogger().logger });
+    expect(report.rejected.map((r) => [r.line, r.reason])).toEqual([
+      [2, 'PromotionName contains a control character (NUL)'],
+      [3, 'PromotionName is 300 characters long (at most 255)'],
+      [5, 'PromotionName is not valid UTF-8 text (byte 0xFF)'],
+    ]);
+    expect((await plans('777')).map((p) => [p.seq_no, p.promotion_name])).toEqual([[3, 'ok'], [5, 'โปรผ่อน']]);
+  });
 });
