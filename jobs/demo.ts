@@ -9,6 +9,7 @@ import { shiftDate, todayIn } from '../src/dates.ts';
 import { EXIT } from '../src/errors.ts';
 import { ZERO } from '../src/money.ts';
 import { writeSample } from '../src/sample/write-sample.ts';
+import { checkReportDir } from '../src/report/output-dir.ts';
 import { startSimulator } from '../src/simulator/index.ts';
 
 const DEMO_KEY = 'skey_test_demo_not_a_secret';
@@ -37,6 +38,7 @@ Environment:
   async run(args, ctx) {
     const flags = parseFlags('demo', args, { 'per-day': { type: 'string' } });
     const perDay = wholeNumberFlag('demo', 'per-day', flags['per-day'], 1000, CHARGES_PER_DAY);
+    await checkReportDir(undefined, ctx.config.reportsDir);
     const today = todayIn(ctx.config.tz);
     const from = shiftDate(today, -3);
     const to = shiftDate(today, -1);

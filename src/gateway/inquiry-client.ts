@@ -236,6 +236,11 @@ export function createInquiryClient(
 
   const inquire = async (request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome> => {
     const cancel = cancelSignal(signal);
+    // A URL parser resolves a path segment `.` or `..` (however percent-encoded) away, so such an
+    // id would ask about another path of the gateway: it cannot be asked for at all.
+    if (request.id === '.' || request.id === '..') {
+      return { kind: 'failed', reason: `'${request.id}' cannot be asked for: it is not an id a URL path can carry`, attempts: 0, path: '' };
+    }
     // Contract §4: a dated path refused as invalid_parameter is tried with the day before and
     // the day after (a ledger booking in UTC is up to 7 hours off Bangkok), once each.
     const candidates = datedAlternatives(request);

@@ -93,6 +93,12 @@ const cases = (): Case[] => [
     env: { KPGW_SECRET_KEY: 'skey_test_abc\ndef' },
     line: 'kpgw-recon: KPGW_SECRET_KEY is not a secret key: expected skey_prod_… or skey_test_…, printable ASCII without spaces',
   },
+  {
+    name: 'a RECON_REPORTS_DIR where no folder can be made (demo)',
+    args: ['demo'],
+    env: { RECON_REPORTS_DIR: '/proc/kpgw-recon-reports' },
+    line: /^kpgw-recon: RECON_REPORTS_DIR \/proc\/kpgw-recon-reports: cannot be created \((ENOENT|EACCES|EPERM)\)$/,
+  },
   { name: 'a --per-day that is not a number (demo)', args: ['demo', '--per-day', 'lots'], line: "kpgw-recon: demo: --per-day must be a whole number from 1 to 100000, got 'lots'" },
 ];
 

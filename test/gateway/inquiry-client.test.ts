@@ -31,6 +31,15 @@ describe('inquiry against the simulator', () => {
     expect(c.stats()).toEqual({ requests: 2, retries: 0, errors: 0 });
   });
 
+  it('never asks by an id a URL would resolve away (a reference order of . or ..)', async () => {
+    const c = client();
+    simulator.resetStats();
+    for (const id of ['.', '..']) {
+      expect(await c.inquire({ family: 'card', id })).toMatchObject({ kind: 'failed', reason: expect.stringContaining('cannot be asked for') });
+    }
+    expect(simulator.stats().total).toBe(0);
+  });
+
   it('finds a QR charge by order id', async () => {
     const outcome = await client().inquire({ family: 'qr', id: QR_ORDER });
     expect(outcome.kind === 'found' && [outcome.charge.id, outcome.charge.amount.toFixed(2)]).toEqual([
