@@ -1,4 +1,5 @@
 import pg from 'pg';
+import pgpass from 'pgpass';
 import { ReconError } from '../errors.ts';
 
 /**
@@ -25,14 +26,28 @@ function configurePg(): void {
 /**
  * A server that asks for a password when the URL (and `PGPASSWORD`) gave none: pg would hash
  * `null` and wait forever for an answer that never comes. pg asks `defaults.password` last, so
- * this only runs when no password was given at all; it ends the connect with one clear line.
+ * this only runs when no password was given at all: it looks in `~/.pgpass` (`PGPASSFILE`), as
+ * pg itself would, and otherwise ends the connect with one clear line.
  */
 function refuseMissingPassword(): void {
   // pg calls it with the connection's parameters, which its typings leave out.
-  pg.defaults.password = ((params?: { user?: string; host?: string; port?: number; database?: string }) => {
+  pg.defaults.password = (async (params?: ConnectionParameters) => {
+    const fromFile = params ? await passwordFileEntry(params) : undefined;
+    if (fromFile !== undefined) return fromFile;
     const where = params ? `postgres://${params.user ?? ''}@${params.host ?? ''}:${params.port ?? ''}/${params.database ?? ''}` : 'DATABASE_URL';
-    throw new ReconError('DATABASE_UNREACHABLE', `database ${where} asks for a password and none was given (put it in DATABASE_URL)`);
-  }) as () => string;
+    throw new ReconError('DATABASE_UNREACHABLE', `database ${where} asks for a password and none was given (put it in DATABASE_URL or ~/.pgpass)`);
+  }) as unknown as () => string;
+}
+
+interface ConnectionParameters {
+  user?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+}
+
+function passwordFileEntry(params: ConnectionParameters): Promise<string | undefined> {
+  return new Promise((resolve) => pgpass(params, resolve));
 }
 
 /**

@@ -1,4 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { humanLines, runCli } from '../helpers/cli.ts';
 
@@ -6,11 +9,13 @@ import { humanLines, runCli } from '../helpers/cli.ts';
  * A local TCP server standing in for PostgreSQL: it answers the startup message with `answer`
  * (or never, when there is none).
  */
-async function fakePostgres(answer?: Buffer): Promise<{ port: number; server: Server }> {
+async function fakePostgres(answer?: Buffer): Promise<{ port: number; server: Server; received: Buffer[] }> {
   const sockets = new Set<Socket>();
+  const received: Buffer[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
+    socket.on('data', (data) => received.push(data));
     socket.once('data', () => answer && socket.write(answer));
   });
   server.on('close', () => sockets.forEach((s) => s.destroy()));
@@ -18,7 +23,7 @@ async function fakePostgres(answer?: Buffer): Promise<{ port: number; server: Se
   const address = server.address();
   if (!address || typeof address !== 'object') throw new Error('no port');
   servers.push({ server, sockets });
-  return { port: address.port, server };
+  return { port: address.port, server, received };
 }
 const servers: { server: Server; sockets: Set<Socket> }[] = [];
 afterEach(async () => {
@@ -51,6 +56,24 @@ describe('a database that does not answer as it should', () => {
     const { port } = await fakePostgres(md5PasswordRequest());
     const result = await runCli(['migrate'], { env: { DATABASE_URL: `postgres://alice@127.0.0.1:${port}/books`, PGPASSWORD: undefined, PGCONNECT_TIMEOUT: '60' } });
     expect(result.code).toBe(3);
-    expect(humanLines(result.stderr)).toEqual([`kpgw-recon: database postgres://alice@127.0.0.1:${port}/books asks for a password and none was given (put it in DATABASE_URL)`]);
+    expect(humanLines(result.stderr)).toEqual([`kpgw-recon: database postgres://alice@127.0.0.1:${port}/books asks for a password and none was given (put it in DATABASE_URL or ~/.pgpass)`]);
+  }, 120_000);
+
+  it('one that asks for a password the password file has: it is sent (then the silent server times out)', async () => {
+    const { port, received } = await fakePostgres(md5PasswordRequest());
+    const dir = await mkdtemp(join(tmpdir(), 'kpgw-pgpass-'));
+    try {
+      const file = join(dir, 'pgpass');
+      await writeFile(file, `127.0.0.1:${port}:books:alice:from-the-file\n`, { mode: 0o600 });
+      const result = await runCli(['migrate'], { env: { DATABASE_URL: `postgres://alice@127.0.0.1:${port}/books`, PGPASSWORD: undefined, PGPASSFILE: file, PGCONNECT_TIMEOUT: '2' } });
+      expect(result.code).toBe(3);
+      expect(humanLines(result.stderr)).toEqual([`kpgw-recon: database postgres://alice@127.0.0.1:${port}/books is unreachable: timeout expired`]);
+      // After its startup message (length first), the client answered the md5 request with a
+      // password message ('p').
+      const all = Buffer.concat(received);
+      expect(String.fromCharCode(all[all.readInt32BE(0)]!)).toBe('p');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
