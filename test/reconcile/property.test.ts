@@ -192,7 +192,7 @@ const pastGrace = (g: Generated) => g.sample.ledger.every((row) => !row.entry_da
 const DEFECTS: Defect[] = [
   { name: 'amount', codes: ['AMOUNT_MISMATCH'], fits: () => true, apply: (c) => void (c.gateway.amount = plus(c.gateway.amount, '1.00')) },
   { name: 'state', codes: ['STATE_MISMATCH'], fits: (g) => settled(g) && !g.spec.refunds, apply: (c) => void (c.gateway.transaction_state = 'Voided') },
-  { name: 'qr-refund-not-seen', codes: ['STATE_MISMATCH'], fits: (g) => !cardFamily(g) && g.sample.gateway.transaction_state === 'Refunded', apply: (c) => void (c.gateway.transaction_state = 'Settled') },
+  { name: 'qr-refund-not-seen', codes: ['STATE_MISMATCH'], fits: (g) => !cardFamily(g) && g.sample.gateway.transaction_state === 'Refunded' && pastGrace(g), apply: (c) => void (c.gateway.transaction_state = 'Settled') },
   { name: 'mdr', codes: ['MDR_MISMATCH'], fits: (g) => settled(g) && g.spec.ledgerFees === 'all', apply: (c) => void (c.ledger[0]!.mdr = plus(c.ledger[0]!.mdr, '1.00')) },
   { name: 'vat', codes: ['VAT_MISMATCH'], fits: (g) => settled(g) && g.spec.ledgerFees === 'all', apply: (c) => void (c.ledger[0]!.vat = plus(c.ledger[0]!.vat, '0.01')) },
   {
