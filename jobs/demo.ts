@@ -41,7 +41,7 @@ Environment:
     const to = shiftDate(today, -1);
     const dir = resolve('.data', 'demo');
     await rm(dir, { recursive: true, force: true });
-    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: Number.isInteger(perDay) && perDay > 0 ? perDay : 1000 });
+    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: Number.isInteger(perDay) && perDay > 0 ? perDay : 1000, asOf: today });
     const simulator = await startSimulator({
       secretKey: DEMO_KEY,
       dataFile: sample.gateway,
