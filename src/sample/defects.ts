@@ -16,11 +16,6 @@ export interface ChargeShape {
   age: number;
 }
 
-/** The sample the charge is part of. */
-export interface SampleContext {
-  /** The sample's last day. */
-  last: string;
-}
 
 /**
  * One way to break a clean charge, and the codes that breakage must produce. The sample
@@ -32,7 +27,7 @@ export interface Defect {
   readonly codes: readonly MismatchCode[];
   /** Which charges it can be applied to. */
   fits(shape: ChargeShape): boolean;
-  apply(charge: SampleCharge, sample: SampleContext): void;
+  apply(charge: SampleCharge): void;
 }
 
 type Body = Record<string, unknown>;
@@ -167,9 +162,10 @@ export const DEFECTS: readonly Defect[] = [
   {
     name: 'refund-pending',
     codes: ['REFUND_PENDING'],
-    fits: plainCard,
-    // A refund booked on the sample's last day: the gateway does not list it yet.
-    apply: (c, sample) => void c.ledger.push({ ...c.ledger[0]!, entry_id: `${c.ledger[0]!.entry_id}-R1`, entry_type: 'refund', entry_date: sample.last, amount: half(c.ledger[0]!.amount) }),
+    // Within the grace days of as-of and of the day after (the demo runs as of the day after the sample).
+    fits: (s) => plainCard(s) && s.age <= 1,
+    // A refund booked on the charge's day (so no other day's run covers the charge): the gateway does not list it yet.
+    apply: (c) => void c.ledger.push({ ...c.ledger[0]!, entry_id: `${c.ledger[0]!.entry_id}-R1`, entry_type: 'refund', amount: half(c.ledger[0]!.amount) }),
   },
   { name: 'plan-unknown', codes: ['INSTALLMENT_PLAN_UNKNOWN'], fits: (s) => s.installment && !s.voided, apply: (c) => void (c.ledger[0]!.model_no = '000001') },
   { name: 'term-invalid', codes: ['INSTALLMENT_TERM_INVALID'], fits: (s) => s.installment && !s.voided, apply: (c) => void (c.ledger[0]!.term = '7') },

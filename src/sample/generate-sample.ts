@@ -100,7 +100,7 @@ export function generateSample(options: SampleOptions): SampleData {
         const least = Math.min(...candidates.map((d) => defectUse.get(d.name) ?? 0));
         const defect = pick(candidates.filter((d) => (defectUse.get(d.name) ?? 0) === least));
         defectUse.set(defect.name, least + 1);
-        defect.apply(charge, { last });
+        defect.apply(charge);
         codes = [...defect.codes];
       }
       expected.set(entryId, codes.sort());
