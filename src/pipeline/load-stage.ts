@@ -104,7 +104,8 @@ export async function loadFees(db: Kysely<Database>, source: FeeSource, logger: 
     logger.info('no fee schedule has been given yet; fees are checked against ledger figures only');
     return undefined;
   }
-  return parseFeeSchedule(latest.schedule, latest.source_file);
+  // Checked as strictly as a file: a schedule stored by an older version may no longer be clear.
+  return parseFeeSchedule(latest.schedule, `the stored fee schedule (given as ${latest.source_file})`);
 }
 
 export async function loadPlans(db: Kysely<Database>): Promise<PlanBook> {

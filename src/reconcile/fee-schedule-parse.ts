@@ -53,7 +53,7 @@ export function parseFeeSchedule(json: unknown, source = 'fee schedule'): FeeSch
   const fail = (where: string, why: string) => new ReconError('INPUT', `${source}: ${where ? `${where}: ` : ''}${why}`);
   if (!isObject(json)) throw fail('', 'not a JSON object ({ "vat_rate": …, "rules": [ … ] })');
   checkKeys(json, TOP_KEYS, '', fail);
-
+  const vatRates = parseVatRates(json.vat_rate, fail);
   const reversal = json.refund_fee_reversal ?? 'none';
   if (!REVERSALS.includes(reversal as RefundFeeReversal)) {
     throw fail('refund_fee_reversal', `must be ${REVERSALS.map((r) => `"${r}"`).join(' or ')}, not ${JSON.stringify(reversal)}`);
@@ -61,7 +61,7 @@ export function parseFeeSchedule(json: unknown, source = 'fee schedule'): FeeSch
   if (!Array.isArray(json.rules)) throw fail('rules', 'must be a list of rules');
   const rules = json.rules.map((rule, index) => parseRule(rule, index, fail));
   checkNoOverlappingRules(rules, fail);
-  return { vatRates: parseVatRates(json.vat_rate, fail), refundFeeReversal: reversal as RefundFeeReversal, rules };
+  return { vatRates, refundFeeReversal: reversal as RefundFeeReversal, rules };
 }
 
 type Fail = (where: string, why: string) => ReconError;

@@ -73,7 +73,7 @@ export function normaliseBankName(name: string): string {
   return name.toLowerCase().replace(/\s+/g, '');
 }
 
-export function isValidOn(validity: Validity, date: string): boolean {
+function isValidOn(validity: Validity, date: string): boolean {
   return (validity.validFrom === undefined || validity.validFrom <= date) && (validity.validTo === undefined || date <= validity.validTo);
 }
 

@@ -19,6 +19,19 @@ function rejection(json: unknown): string {
 }
 const withRules = (...rules: object[]) => ({ vat_rate: '0.07', rules });
 const card = (over: Partial<FeeSubject> = {}): FeeSubject => ({ sourceType: 'card', currency: 'THB', date: '2026-03-15', ...over });
+/** The example of contract §3.3. */
+const CONTRACT_EXAMPLE = {
+  vat_rate: '0.07',
+  refund_fee_reversal: 'pro_rata',
+  rules: [
+    { source_type: 'card', ipan_mode: '01', term: 10, rate: '0.065' },
+    { source_type: 'card', brand: 'visa', issuer_bank: 'kasikorn', rate: '0.018' },
+    { source_type: 'card', brand: 'visa', rate: '0.025', valid_from: '2026-01-01' },
+    { source_type: 'card', brand: 'visa', rate: '0.027', valid_to: '2025-12-31' },
+    { source_type: 'unionpay', rate: '0.02', fixed: '1.00' },
+    { source_type: 'card', rate: '0.028', min: '5.00', max: '500.00' },
+  ],
+};
 const rateOf = (json: object, subject: FeeSubject) => findRule(parseFeeSchedule(json), subject)?.rate.toString();
 
 describe('fee schedule: what is rejected, naming the rule', () => {
@@ -110,19 +123,7 @@ describe('fee schedule: what is rejected, naming the rule', () => {
   });
 
   it('accepts the contract’s own example (§3.3), with pro_rata and none as the default', () => {
-    const example = {
-      vat_rate: '0.07',
-      refund_fee_reversal: 'pro_rata',
-      rules: [
-        { source_type: 'card', ipan_mode: '01', term: 10, rate: '0.065' },
-        { source_type: 'card', brand: 'visa', issuer_bank: 'kasikorn', rate: '0.018' },
-        { source_type: 'card', brand: 'visa', rate: '0.025', valid_from: '2026-01-01' },
-        { source_type: 'card', brand: 'visa', rate: '0.027', valid_to: '2025-12-31' },
-        { source_type: 'unionpay', rate: '0.02', fixed: '1.00' },
-        { source_type: 'card', rate: '0.028', min: '5.00', max: '500.00' },
-      ],
-    };
-    const schedule = parseFeeSchedule(example);
+    const schedule = parseFeeSchedule(CONTRACT_EXAMPLE);
     expect(schedule.refundFeeReversal).toBe('pro_rata');
     expect(schedule.rules).toHaveLength(6);
     expect(parseFeeSchedule({ vat_rate: '0.07', rules: [] }).refundFeeReversal).toBe('none');
@@ -130,16 +131,7 @@ describe('fee schedule: what is rejected, naming the rule', () => {
 });
 
 describe('fee schedule: which rule applies', () => {
-  const schedule = {
-    vat_rate: '0.07',
-    rules: [
-      { source_type: 'card', ipan_mode: '01', term: 10, rate: '0.065' },
-      { source_type: 'card', brand: 'visa', issuer_bank: 'kasikorn', rate: '0.018' },
-      { source_type: 'card', brand: 'visa', rate: '0.025', valid_from: '2026-01-01' },
-      { source_type: 'card', brand: 'visa', rate: '0.027', valid_to: '2025-12-31' },
-      { source_type: 'card', rate: '0.028' },
-    ],
-  };
+  const schedule = CONTRACT_EXAMPLE;
   it('the first rule whose given fields all match; brand case-insensitive', () => {
     expect(rateOf(schedule, card({ brand: 'VISA', ipanMode: '01', term: 10 }))).toBe('0.065');
     expect(rateOf(schedule, card({ brand: 'VISA', ipanMode: '01', term: 6 }))).toBe('0.025');

@@ -1,36 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseCharge } from '../../src/gateway/charge.ts';
-import type { LedgerEntry } from '../../src/ingest/ledger.table.ts';
 import { money } from '../../src/money.ts';
-import { buildCases, inquiryRequestFor } from '../../src/reconcile/charge-case.ts';
+import { inquiryRequestFor } from '../../src/reconcile/charge-case.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
-import { reconcileCharge, type ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import type { ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
 import { buildCharge, type LedgerRow } from '../../src/sample/charge-builder.ts';
-
-/** A ledger row as PostgreSQL hands it back. */
-function entry(row: LedgerRow, line = 2): LedgerEntry {
-  const n = (v: string | undefined) => (v ? v : null);
-  return {
-    entry_id: row.entry_id!, entry_type: row.entry_type as LedgerEntry['entry_type'], reference_order: n(row.reference_order),
-    charge_id: n(row.charge_id), order_id: n(row.order_id), transaction_date: row.transaction_date!,
-    entry_date: row.entry_date ?? row.transaction_date!, source_type: row.source_type as LedgerEntry['source_type'],
-    currency: row.currency!, amount: row.amount!, mdr: n(row.mdr), vat: n(row.vat), net_amount: n(row.net_amount),
-    refund_id: n(row.refund_id), mid: n(row.mid), plan_id: n(row.plan_id), ipan_mode: n(row.ipan_mode),
-    term: row.term ? Number(row.term) : null, supplier_no: n(row.supplier_no), model_no: n(row.model_no),
-    product_type: n(row.product_type), convfee_amount: n(row.convfee_amount), convfee_vat: n(row.convfee_vat),
-    source_file: 'ledger.csv', source_line: line, ingested_at: new Date(),
-  };
-}
+import { ledgerEntry as entry, reconcileSample } from '../helpers/reconcile-sample.ts';
 
 const context: ReconcileContext = { fees: undefined, plans: planBook([], []), tolerance: money('0'), asOf: '2026-12-31', refundGraceDays: 3 };
 
-function reconcile(sample: ReturnType<typeof buildCharge>, ctx = context) {
-  const rows = sample.ledger.map((r, i) => entry(r, i + 2));
-  const { cases } = buildCases(rows.filter((r) => r.entry_type === 'charge'), rows.filter((r) => r.entry_type !== 'charge'));
-  const parsed = parseCharge(sample.gateway);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return reconcileCharge(cases[0]!, { kind: 'found', charge: parsed.charge }, ctx);
-}
+const reconcile = (sample: ReturnType<typeof buildCharge>, ctx = context) => reconcileSample(sample, ctx);
 const codes = (r: ReturnType<typeof reconcile>) => r.mismatches.map((m) => m.code).sort();
 
 describe('expected state from the ledger’s refunds', () => {
