@@ -2,10 +2,10 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Logger } from '../log.ts';
+import { buildCases, buildOrphanCases, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
-import { buildCases, buildOrphanCases, type ChargeCase } from '../reconcile/charge-case.ts';
 import type { FeeSource } from './ingest-stage.ts';
 
 /**
@@ -21,33 +21,44 @@ import type { FeeSource } from './ingest-stage.ts';
  * ledger has no charge row) is left unlinked for {@link casesForUnlinked}.
  */
 export async function selectLedger(db: Kysely<Database>, from: string, to: string): Promise<{ charges: LedgerEntry[]; followUps: LedgerEntry[] }> {
-  const { rows } = await sql<LedgerEntry>`
-    WITH booked AS (
-      SELECT * FROM ledger_entries
-      WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from} AND ${to}
-    ), older_charges AS (
-      SELECT * FROM ledger_entries c
-      WHERE c.entry_type = 'charge'
-        AND c.transaction_date IN (SELECT transaction_date FROM booked WHERE transaction_date NOT BETWEEN ${from} AND ${to})
-        AND (c.charge_id IN (SELECT charge_id FROM booked)
-          OR c.reference_order IN (SELECT reference_order FROM booked)
-          OR c.order_id IN (SELECT order_id FROM booked))
-    ), older_follow_ups AS (
-      SELECT * FROM ledger_entries f
-      WHERE f.entry_type <> 'charge'
-        AND f.transaction_date IN (SELECT transaction_date FROM older_charges)
-        AND (f.charge_id IN (SELECT charge_id FROM older_charges)
-          OR f.reference_order IN (SELECT reference_order FROM older_charges)
-          OR f.order_id IN (SELECT order_id FROM older_charges))
-    )
-    SELECT * FROM ledger_entries WHERE transaction_date BETWEEN ${from} AND ${to}
-    UNION ALL (
-      SELECT * FROM older_charges
-      UNION SELECT * FROM older_follow_ups
-      UNION SELECT * FROM booked WHERE transaction_date NOT BETWEEN ${from} AND ${to}
-    )
+  const inRange = await db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('transaction_date', '>=', from)
+    .where('transaction_date', '<=', to)
+    .orderBy('ingested_at')
+    .orderBy('source_file')
+    .orderBy('source_line')
+    .execute();
+  const bookedForOlder = await db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('entry_type', '<>', 'charge')
+    .where('entry_date', '>=', from)
+    .where('entry_date', '<=', to)
+    .where((eb) => eb.or([eb('transaction_date', '<', from), eb('transaction_date', '>', to)]))
+    .execute();
+  const olderCharges = await rowsNamedBy(db, bookedForOlder, 'charge');
+  const olderFollowUps = await rowsNamedBy(db, olderCharges, 'follow_up');
+  const seen = new Set(olderFollowUps.map((r) => r.entry_id));
+  return splitByType([...inRange, ...olderCharges, ...olderFollowUps, ...bookedForOlder.filter((r) => !seen.has(r.entry_id))]);
+}
+
+/**
+ * The `charge` (or refund and void) rows on the dates `rows` carry that share an id with one of
+ * them: one scan of the date index per date, each row checked against hashed id lists.
+ */
+async function rowsNamedBy(db: Kysely<Database>, rows: readonly LedgerEntry[], kind: 'charge' | 'follow_up'): Promise<LedgerEntry[]> {
+  if (!rows.length) return [];
+  const dates = [...new Set(rows.map((r) => r.transaction_date))];
+  const ids = [...new Set(rows.flatMap(identifiers))];
+  const { rows: found } = await sql<LedgerEntry>`
+    SELECT * FROM ledger_entries
+    WHERE transaction_date = ANY(${dates}::date[])
+      AND ${kind === 'charge' ? sql`entry_type = 'charge'` : sql`entry_type <> 'charge'`}
+      AND (charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[]))
     ORDER BY ingested_at, source_file, source_line`.execute(db);
-  return splitByType(rows);
+  return found;
 }
 
 function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: LedgerEntry[] } {
@@ -79,10 +90,10 @@ export async function casesForUnlinked(
     .filter((c) => [...c.refunds, ...c.voids].some((r) => r.entry_date >= range.from && r.entry_date <= range.to))
     .flatMap((c) => [...c.refunds, ...c.voids]);
   if (!bookedInRange.length) return [];
-  const ids = [...new Set(bookedInRange.flatMap((r) => [r.charge_id, r.reference_order, r.order_id]).filter((id): id is string => !!id))];
+  const ids = [...new Set(bookedInRange.flatMap(identifiers))];
   const { rows } = await sql<LedgerEntry>`
     SELECT * FROM ledger_entries
-    WHERE charge_id = ANY(${ids}) OR reference_order = ANY(${ids}) OR order_id = ANY(${ids})
+    WHERE charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[])
     ORDER BY ingested_at, source_file, source_line`.execute(db);
   const { charges, followUps } = splitByType(rows.filter((r) => !linked.has(r.entry_id)));
   const seen = new Set(followUps.map((r) => r.entry_id));

@@ -26,7 +26,8 @@ export function chargeKey(entry: LedgerEntry): string {
   return entry.charge_id ?? entry.reference_order ?? entry.order_id ?? entry.entry_id;
 }
 
-function identifiers(entry: Pick<LedgerEntry, 'charge_id' | 'reference_order' | 'order_id'>): string[] {
+/** Every id a ledger row names its charge by. */
+export function identifiers(entry: Pick<LedgerEntry, 'charge_id' | 'reference_order' | 'order_id'>): string[] {
   return [entry.charge_id, entry.reference_order, entry.order_id].filter((v): v is string => !!v);
 }
 

@@ -17,19 +17,21 @@ export function checkState(input: {
   entryId: string;
   amount: Money;
   refunded: Money;
+  /**
+   * Refunds booked within the grace days that the gateway does not show yet: its state may
+   * already count them (`Refund Sent` comes before the refund is listed) or not yet, so both
+   * states are accepted.
+   */
+  pendingRefunded: Money;
   /** Whether the ledger books any refund of the charge, pending ones included. */
   hasRefunds: boolean;
   voided: boolean;
 }): Mismatch[] {
-  const { gateway, entryId, amount, refunded, voided } = input;
+  const { gateway, entryId, amount, refunded, pendingRefunded, voided } = input;
   const state = canonicalState(gateway.transactionState);
   const expected = voided
     ? ['Voided']
-    : refunded.greaterThanOrEqualTo(amount)
-      ? ['Refunded', 'Refund Sent']
-      : refunded.isPositive() && !refunded.isZero()
-        ? ['Partial Refund', 'Refund Sent']
-        : ['Settled'];
+    : [...new Set([...statesFor(refunded, amount), ...(pendingRefunded.isZero() ? [] : statesFor(refunded.plus(pendingRefunded), amount))])];
   const ledgerView = voided ? 'voided' : refunded.isZero() ? 'settled' : `refunded ${formatMoney(refunded)} of ${formatMoney(amount)}`;
   if (gateway.status.toLowerCase() === 'fail') {
     return [{
@@ -63,4 +65,9 @@ export function checkState(input: {
       ? `the ledger books the charge as settled; the gateway has it ${state}, not yet settled`
       : `the ledger books the charge as ${ledgerView}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
   }];
+}
+
+function statesFor(refunded: Money, amount: Money): string[] {
+  if (refunded.greaterThanOrEqualTo(amount)) return ['Refunded', 'Refund Sent'];
+  return refunded.isZero() ? ['Settled'] : ['Partial Refund', 'Refund Sent'];
 }

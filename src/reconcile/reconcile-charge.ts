@@ -149,7 +149,7 @@ function checkFollowUps(chargeCase: ChargeCase, gateway: GatewayCharge, amount: 
   return [
     ...checkRefundTotal({ ledgerRefunds: refunds, chargeEntryId: id, amount }),
     ...refundCheck.mismatches,
-    ...checkState({ gateway, entryId: id, amount, refunded: refundCheck.refundedForState, hasRefunds: refunds.length > 0, voided: voids.length > 0 }),
+    ...checkState({ gateway, entryId: id, amount, refunded: refundCheck.refundedForState, pendingRefunded: refundCheck.pendingRefunded, hasRefunds: refunds.length > 0, voided: voids.length > 0 }),
   ];
 }
 

@@ -14,6 +14,8 @@ export interface RefundCheck {
    * still pending (within the grace days) or, for the QR family, that the API cannot show.
    */
   readonly refundedForState: Money;
+  /** The refunds left out of {@link refundedForState} because they are pending. */
+  readonly pendingRefunded: Money;
 }
 
 /** When a booked refund may still be unknown to the gateway (contract §4 v2, `REFUND_PENDING`). */
@@ -94,7 +96,7 @@ export function checkRefunds(input: {
       message: `the gateway refunded ${refund.amount ? formatMoney(refund.amount) : 'an unknown amount'} (${refund.refundId ?? 'no refund id'}) that the ledger does not book`,
     });
   }
-  return { mismatches: found, refundedForState: refundTotal(ledgerRefunds.filter((row) => !pending.includes(row))) };
+  return { mismatches: found, refundedForState: refundTotal(ledgerRefunds.filter((row) => !pending.includes(row))), pendingRefunded: refundTotal(pending) };
 }
 
 /**
@@ -116,7 +118,8 @@ export function checkQrRefunds(input: {
   const pending = input.gatewayState === 'Refunded' ? [] : ledgerRefunds.filter((row) => isWithinGrace(row, grace));
   const found = pending.map((row) => pendingRefund(row, grace));
   const shown = refundTotal(ledgerRefunds.filter((row) => !pending.includes(row)));
-  if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { mismatches: found, refundedForState: shown };
+  const pendingRefunded = refundTotal(pending);
+  if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { mismatches: found, refundedForState: shown, pendingRefunded };
   found.push({
     code: 'REFUND_UNVERIFIABLE',
     entryId: input.chargeEntryId,
@@ -124,7 +127,7 @@ export function checkQrRefunds(input: {
     ledgerValue: formatMoney(shown),
     message: `the ledger books a partial refund of ${formatMoney(shown)} of ${formatMoney(amount)}; the QR inquiry shows neither refunds nor a partial refund state, so it cannot be verified (the gateway is expected to say Settled)`,
   });
-  return { mismatches: found, refundedForState: ZERO };
+  return { mismatches: found, refundedForState: ZERO, pendingRefunded };
 }
 
 /** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books. */

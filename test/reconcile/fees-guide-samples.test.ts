@@ -19,6 +19,8 @@ const live: ReconcileContext = {
   plans: planBook([], []),
   tolerance: money('0'),
   keyMode: keyModeOf('skey_prod_41Bbw6At8dJjVyKV3ZaXghhLpRro5oAtR'),
+  asOf: '2026-12-31',
+  refundGraceDays: 3,
 };
 const codes = (result: { mismatches: readonly { code: string }[] }) => result.mismatches.map((m) => m.code).sort();
 

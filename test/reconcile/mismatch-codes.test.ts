@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shiftDate } from '../../src/dates.ts';
 import { buildCharge, type ChargeSpec, type SampleCharge } from '../../src/sample/charge-builder.ts';
 import { planReportCsv, planReportFileName, type PlanRow } from '../../src/sample/sample-files.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -147,8 +148,10 @@ describe('each mismatch code, end to end', () => {
     expect(result.codes).toEqual(['SETTLEMENT_INCONSISTENT']);
   });
 
-  it('REFUND_MISSING_AT_GATEWAY when a ledger refund is not at the gateway', async () => {
-    const result = await reconcileOne({ amount: '500.00', refunds: ['100.00'] }, (c) => (c.gateway.refund_info = null));
+  it('REFUND_MISSING_AT_GATEWAY when a ledger refund is not at the gateway after the grace days', async () => {
+    const date = nextDate();
+    const asOf = shiftDate(date, 3); // RECON_REFUND_GRACE_DAYS' default: before that it is only pending
+    const result = await reconcileOne({ date, amount: '500.00', refunds: ['100.00'] }, (c) => (c.gateway.refund_info = null), { asOf });
     expect(result.codes).toEqual(['REFUND_MISSING_AT_GATEWAY']);
     expect(result.mismatches[0]!.entry_id).toMatch(/-R1$/);
   });
