@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -35,6 +35,7 @@ export interface Scenario {
 }
 
 export interface ScenarioResult {
+  /** Its `reportDir` is removed once the reports are read. */
   outcome: RunOutcome;
   mismatches: Record<string, string>[];
   summary: Record<string, string>[];
@@ -107,6 +108,8 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
     };
   } finally {
     await simulator.close();
+    // The reports were read above: nothing of a scenario is left in the temp folder.
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
