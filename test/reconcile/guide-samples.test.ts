@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { GatewayBody, LedgerRow } from '../../src/sample/charge-builder.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -78,7 +78,6 @@ const CASES: GuideCase[] = [
 
 describe('the guide’s sample answers through the whole pipeline', () => {
   it('every inquiry-shaped sample of the guide has a case here', async () => {
-    const { readdir } = await import('node:fs/promises');
     const files = (await readdir(new URL('../fixtures/guide/', import.meta.url))).filter((f) => f.endsWith('.json'));
     const inquiryShaped: string[] = [];
     for (const file of files) if ((await sample(file)).object === 'charge') inquiryShaped.push(file);
