@@ -71,33 +71,26 @@ function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: 
 
 /**
  * The cases for refund and void rows that name no charge of the run, even by the gateway's ids.
- * Only those booked in [from, to] belong to this run (contract §4 v2: an orphan is reported by
- * the run that covers its `entry_date`); others are another run's. Their charge rows are then
- * looked for by id anywhere in the ledger, whatever the date: a charge found this way is
- * reconciled like any other, with all its rows; rows whose charge is in no `charge` row at all
- * make orphan cases (their charge's ids are the only thing left to ask the gateway about).
+ * Their charge rows are looked for by id anywhere in the ledger, whatever the date: a charge
+ * found this way is reconciled like any other, with all its rows; rows whose charge is in no
+ * `charge` row at all make orphan cases (their charge's ids are the only thing left to ask the
+ * gateway about). Either way every row the run selected, by its `transaction_date` or by its
+ * `entry_date`, is in a case: an orphan is reported by the run that covers its `entry_date`
+ * (contract §4 v2) and by the run of its `transaction_date`, so no run leaves out a row of its
+ * dates.
  *
  * `linked` is every entry id already in one of the run's cases, so no row is reconciled twice.
  */
-export async function casesForUnlinked(
-  db: Kysely<Database>,
-  unlinked: readonly LedgerEntry[],
-  range: { from: string; to: string },
-  linked: ReadonlySet<string>,
-): Promise<ChargeCase[]> {
-  // Grouped by charge: a charge with one row booked in the range comes with all its rows.
-  const bookedInRange = buildOrphanCases(unlinked)
-    .filter((c) => [...c.refunds, ...c.voids].some((r) => r.entry_date >= range.from && r.entry_date <= range.to))
-    .flatMap((c) => [...c.refunds, ...c.voids]);
-  if (!bookedInRange.length) return [];
-  const ids = [...new Set(bookedInRange.flatMap(identifiers))];
+export async function casesForUnlinked(db: Kysely<Database>, unlinked: readonly LedgerEntry[], linked: ReadonlySet<string>): Promise<ChargeCase[]> {
+  if (!unlinked.length) return [];
+  const ids = [...new Set(unlinked.flatMap(identifiers))];
   const { rows } = await sql<LedgerEntry>`
     SELECT * FROM ledger_entries
     WHERE charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[])
     ORDER BY ingested_at, source_file, source_line`.execute(db);
   const { charges, followUps } = splitByType(rows.filter((r) => !linked.has(r.entry_id)));
   const seen = new Set(followUps.map((r) => r.entry_id));
-  const rowsOfCharges = [...followUps, ...bookedInRange.filter((r) => !seen.has(r.entry_id))].sort((a, b) => a.entry_date.localeCompare(b.entry_date));
+  const rowsOfCharges = [...followUps, ...unlinked.filter((r) => !seen.has(r.entry_id))].sort((a, b) => a.entry_date.localeCompare(b.entry_date));
   const { cases, unlinked: orphans } = buildCases(charges, rowsOfCharges);
   return [...cases, ...buildOrphanCases(orphans)];
 }

@@ -18,7 +18,7 @@ import type { RunKind, StageTimings } from '../report/run.table.ts';
 import { storeResults } from '../report/store-results.ts';
 import { chargeRow, mismatchRows, summarise } from '../report/summary.ts';
 import { ingestInputs, type FeeSource } from './ingest-stage.ts';
-import { inquireCases } from './inquire-stage.ts';
+import { inquireCases, type InquireOptions } from './inquire-stage.ts';
 import { casesForUnlinked, loadFees, loadPlans, selectLedger } from './load-stage.ts';
 
 export interface RunRequest {
@@ -96,7 +96,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       log.info({ charges: cases.length }, 'charges selected');
 
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
-      const inquiry = {
+      const inquiry: InquireOptions = {
         db,
         runId: request.runId,
         resumeFrom,
@@ -104,7 +104,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         asOf: request.asOf,
         signal,
         logger,
-        onProgress: (done: number, total: number) => env.onProgress?.('inquiry', done, total),
+        onProgress: (done, total) => env.onProgress?.('inquiry', done, total),
       };
       const { answers } = await timed('inquiry', async () => inquireCases(cases, inquiry));
       checkpoint();
@@ -113,10 +113,13 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       // charge is looked for anywhere in the ledger, else they are orphans, asked about by the
       // ids they carry (contract §4 v2). Either way they get a case, so no row is left out.
       const stillUnlinked = linkByGatewayIds(cases, answers, unlinked);
-      const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, request, entryIdsOf(cases)));
+      const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, entryIdsOf(cases)));
       if (lateCases.length) {
         log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
-        const late = await timed('inquiry', async () => inquireCases(lateCases, inquiry));
+        const asked = cases.length;
+        const late = await timed('inquiry', async () =>
+          inquireCases(lateCases, { ...inquiry, onProgress: (done, total) => env.onProgress?.('inquiry', asked + done, asked + total) }),
+        );
         for (const [c, answer] of late.answers) answers.set(c, answer);
         cases.push(...lateCases);
         checkpoint();

@@ -87,18 +87,20 @@ describe('ORPHAN_LEDGER_ENTRY: a refund or void row whose charge exists nowhere'
     ]);
   });
 
-  it('is reported by the run that covers its entry_date, not by the run of its transaction_date', async () => {
+  it('is reported by the run that covers its entry_date, and by the run of its transaction_date; not by others', async () => {
     const day = nextDate();
-    const booked = shiftDate(day, 45);
+    const booked = shiftDate(day, 400); // a year on: no other test of this file books there
     const lost = buildCharge({ key: key(day, 'later'), date: day, amount: '500.00', refunds: ['100.00'] });
     const refund = rowsOf(lost.ledger, 'refund')[0]!;
     refund.entry_date = booked;
-    const onChargeDate = await runScenario(database, { from: day, ledger: [refund], gateway: [] });
-    expect(onChargeDate.codes).toEqual([]);
-    expect(onChargeDate.outcome.run.counts.charges).toBe(0);
-    const onEntryDate = await runScenario(database, { from: booked, ledger: [refund], gateway: [] });
-    expect(onEntryDate.codes).toEqual(['ORPHAN_LEDGER_ENTRY']);
-    expect(onEntryDate.mismatches[0]!.entry_id).toBe(refund.entry_id);
+    for (const date of [booked, day]) {
+      const run = await runScenario(database, { from: date, ledger: [refund], gateway: [] });
+      expect(run.codes, date).toEqual(['ORPHAN_LEDGER_ENTRY']);
+      expect(run.mismatches[0]!.entry_id).toBe(refund.entry_id);
+    }
+    const between = await runScenario(database, { from: shiftDate(booked, -10), to: shiftDate(booked, -1), ledger: [refund], gateway: [] });
+    expect(between.codes).toEqual([]);
+    expect(between.outcome.run.counts.charges).toBe(0);
   });
 
   it('known to the gateway: the refunds are reconciled against its answer, and they match', async () => {
@@ -131,5 +133,53 @@ describe('ORPHAN_LEDGER_ENTRY: a refund or void row whose charge exists nowhere'
     const result = await runScenario(database, { from: day, ledger: rowsOf(voided.ledger, 'void'), gateway: [charge.gateway] });
     expect(result.codes).toEqual(['STATE_MISMATCH']);
     expect(result.mismatches[0]).toMatchObject({ ledger_value: 'Voided', gateway_value: 'Settled' });
+  });
+});
+
+describe('every ingested row is accounted for', () => {
+  it('after a run, each ledger row is in a charge the run reconciled, an ORPHAN_LEDGER_ENTRY, or outside the run’s dates', async () => {
+    const from = nextDate();
+    const to = shiftDate(from, 2);
+    const before = shiftDate(from, -30);
+    const after = shiftDate(to, 30);
+    const clean = buildCharge({ key: key(from, 'acc-clean'), date: from, amount: '10.00' });
+    const refundedLater = buildCharge({ key: key(from, 'acc-later'), date: before, amount: '20.00', refunds: ['5.00'] });
+    rowsOf(refundedLater.ledger, 'refund')[0]!.entry_date = to;
+    const refundedAfter = buildCharge({ key: key(from, 'acc-after'), date: to, amount: '30.00', refunds: ['6.00'] });
+    rowsOf(refundedAfter.ledger, 'refund')[0]!.entry_date = after;
+    const orphanRefund = rowsOf(buildCharge({ key: key(from, 'acc-orphan'), date: before, amount: '40.00', refunds: ['7.00'] }).ledger, 'refund')[0]!;
+    orphanRefund.entry_date = from;
+    const orphanLater = rowsOf(buildCharge({ key: key(from, 'acc-orphan-later'), date: from, amount: '50.00', voided: true }).ledger, 'void')[0]!;
+    orphanLater.entry_date = after;
+    const outside = buildCharge({ key: key(from, 'acc-outside'), date: after, amount: '60.00' });
+    const charges = [clean, refundedLater, refundedAfter, outside];
+    const ledger = [...charges.flatMap((c) => c.ledger), orphanRefund, orphanLater];
+
+    const result = await runScenario(database, { from, to, asOf: shiftDate(after, 10), ledger, gateway: charges.map((c) => c.gateway) });
+
+    const runId = result.outcome.run.run_id;
+    const reconciled = new Set(
+      (await database.db.selectFrom('recon_charge_results').select('charge_id').where('run_id', '=', runId).execute()).map((r) => r.charge_id),
+    );
+    const orphans = new Set(result.mismatches.filter((m) => m.code === 'ORPHAN_LEDGER_ENTRY').map((m) => m.entry_id));
+    const inDates = (date: string) => date >= from && date <= to;
+    const rows = await database.db.selectFrom('ledger_entries').select(['entry_id', 'charge_id', 'transaction_date', 'entry_date']).where('entry_id', 'in', ledger.map((r) => r.entry_id!)).execute();
+    expect(rows).toHaveLength(ledger.length);
+    const account = Object.fromEntries(
+      rows.map((r) => [
+        r.entry_id,
+        reconciled.has(r.charge_id) && !orphans.has(r.entry_id) ? 'reconciled' : orphans.has(r.entry_id) ? 'orphan' : !inDates(r.transaction_date) && !inDates(r.entry_date) ? 'outside' : 'LOST',
+      ]),
+    );
+    expect(account).toEqual({
+      [clean.ledger[0]!.entry_id!]: 'reconciled',
+      [refundedLater.ledger[0]!.entry_id!]: 'reconciled', // dated before the run, refunded within it
+      [refundedLater.ledger[1]!.entry_id!]: 'reconciled',
+      [refundedAfter.ledger[0]!.entry_id!]: 'reconciled',
+      [refundedAfter.ledger[1]!.entry_id!]: 'reconciled', // booked after the run, of a charge of the run
+      [orphanRefund.entry_id!]: 'orphan',
+      [orphanLater.entry_id!]: 'orphan', // dated in the run, booked after it
+      [outside.ledger[0]!.entry_id!]: 'outside',
+    });
   });
 });
