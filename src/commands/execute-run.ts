@@ -67,7 +67,8 @@ export const OUTPUT_FLAGS_HELP = `  --out DIR           where to write the repor
 export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is (default: today in RECON_TZ)`;
 
 export const GATEWAY_ENVIRONMENT = `  KPGW_SECRET_KEY      merchant secret key (required), sent as x-api-key, never logged
-  KPGW_BASE_URL        gateway base URL (default: the KPGW sandbox)
+  KPGW_BASE_URL        gateway base URL, https:// (http:// only to this machine); redirects are
+                       never followed (default: the KPGW sandbox)
   KPGW_RATE_LIMIT_RPS  hard cap on requests per second (default 5)
   KPGW_CONCURRENCY     requests in flight (default 4)
   KPGW_TIMEOUT_MS      per request (default 20000)

@@ -1,4 +1,4 @@
-import { money, type Money } from '../money.ts';
+import { money, parseMoney, type Money } from '../money.ts';
 import { JsonNumber } from './json-body.ts';
 
 /**
@@ -126,7 +126,7 @@ export function parseCharge(body: unknown): ParseChargeResult {
   if (!isObject(body)) return { ok: false, reason: 'response body is not a JSON object' };
   const id = text(body.id);
   if (!id) return { ok: false, reason: 'response has no charge id' };
-  const amount = readDecimal(body.amount);
+  const amount = readGatewayDecimal(body.amount);
   if (!amount) return { ok: false, reason: `charge ${id} has no readable amount (${shown(body.amount)})` };
 
   const warnings: string[] = [];
@@ -282,31 +282,30 @@ function figures(amount: (field: string) => Money | null): GatewayFigures {
 }
 
 /**
- * The most integer digits a gateway figure may have: our columns are numeric(16,4) and
- * numeric(14,2), so anything longer could only end the run with a numeric overflow later.
+ * Gateway figures must be in [0, 10^12) (at most 12 integer digits): our columns are
+ * numeric(16,4) and numeric(14,2), so anything larger could only end the run with a numeric
+ * overflow later. The guide's amounts, fees and rates are never negative, and a negative one
+ * could overflow too: `difference` (gateway minus ledger) of -999999999999 against a ledger
+ * amount of 1.00 has 13 integer digits.
  */
-const MAX_INTEGER_DIGITS = 12;
-const PLAIN_DECIMAL = /^-?(\d+)(\.\d+)?$/;
+const DECIMAL_LIMIT = money('1000000000000');
 
 /**
  * A decimal figure: a JSON number (as its text, see {@link JsonNumber}) or a numeric string,
- * written as a plain decimal with at most {@link MAX_INTEGER_DIGITS} integer digits; anything
- * else (`1e400`, 40 digits, `"NaN"`) is `undefined`. A plain JS number (a body read back from
- * the database) is taken by its shortest text, so `1e+21` is refused the same way.
+ * written as a plain decimal (`digits[.digits]`) below {@link DECIMAL_LIMIT}; anything else
+ * (`1e400`, 40 digits, `"NaN"`, `-5`) is `undefined`. A plain JS number (a body read back from
+ * the database) is taken by its shortest text.
  */
-export function readDecimal(value: unknown): Money | undefined {
-  const text =
-    value instanceof JsonNumber ? value.text : typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
-  const match = text === undefined ? null : PLAIN_DECIMAL.exec(text);
-  if (!match || match[1]!.replace(/^0+(?=\d)/, '').length > MAX_INTEGER_DIGITS) return undefined;
-  return money(text!);
+export function readGatewayDecimal(value: unknown): Money | undefined {
+  const parsed = parseMoney(value instanceof JsonNumber ? value.text : value);
+  return parsed && !parsed.lessThan(0) && parsed.lessThan(DECIMAL_LIMIT) ? parsed : undefined;
 }
 
 /** A decimal field: `null` when absent, `null` and a warning when present but unreadable. */
 function decimal(object: Json, field: string, where: string, warnings: string[]): Money | null {
   const value = object[field];
   if (value === undefined || value === null || value === '') return null;
-  const parsed = readDecimal(value);
+  const parsed = readGatewayDecimal(value);
   if (!parsed) warnings.push(`${where}.${field}: not a number ${shown(value)}`);
   return parsed ?? null;
 }

@@ -22,7 +22,10 @@ export type InquiryOutcome =
   | {
       readonly kind: 'found';
       readonly charge: GatewayCharge;
-      /** The body as parsed (numbers as {@link JsonNumber}); `bodyText` is it exactly as received. */
+      /**
+       * The body as parsed, numbers as `JsonNumber` (their text; `JSON.stringify` writes them as
+       * plain numbers). `bodyText` is the body exactly as received.
+       */
       readonly raw: unknown;
       readonly bodyText: string;
       readonly httpStatus: number;
@@ -95,7 +98,7 @@ export function createInquiryClient(
   const stopped = new AbortController();
   setMaxListeners(0, stopped.signal);
   const counters = { requests: 0, retries: 0, errors: 0 };
-  /** Requests that got an HTTP answer of any kind, and why the last one that did not failed. */
+  /** Requests that got a whole HTTP answer of any kind, and why the last one that did not failed. */
   let answered = 0;
   let lastNoAnswer = '';
 
@@ -153,7 +156,6 @@ export function createInquiryClient(
         signal: request.signal,
         redirect: 'manual',
       });
-      answered += 1;
       status = response.status;
       retryAfter = response.headers.get('retry-after');
       location = response.headers.get('location');
@@ -163,6 +165,8 @@ export function createInquiryClient(
       } else {
         bodyText = await response.text();
       }
+      // Only a whole answer counts: headers followed by a body that never ends are no answer.
+      answered += 1;
     } catch (error) {
       if (cancel.aborted) throw cancel.reason;
       const reason = timeout.aborted ? `timeout after ${config.timeoutMs} ms` : `connection error: ${scrub(describe(error), secrets)}`;

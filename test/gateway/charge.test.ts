@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalState, parseCharge, parseGatewayError, type GatewayCharge } from '../../src/gateway/charge.ts';
+import { classifyResponse } from '../../src/gateway/inquiry-response.ts';
 import { money, type Money } from '../../src/money.ts';
 import { guideSample } from './helpers.ts';
 
@@ -271,5 +272,55 @@ describe('field quirks', () => {
     expect(parseGatewayError({ code: 'pending_state' })).toEqual({ code: 'pending_state', message: '' });
     expect(parseGatewayError(base)).toBeNull();
     expect(parseGatewayError('<html>')).toBeNull();
+  });
+});
+
+describe('numbers read exactly and within range (bodies as text, through classifyResponse)', () => {
+  const answer = (fields: string) =>
+    classifyResponse('card', 200, `{"id":"chrg_1","object":"charge","currency":"THB","transaction_state":"Settled",${fields}}`, null);
+
+  it('keeps the digits sent: 10.7000 stays 10.7000, a 20-digit numeric reference order stays text', () => {
+    const result = answer('"amount":10.7000,"reference_order":12345678901234567890,"settlement_info":{"orig_mdr":0.2800}');
+    expect(result.kind).toBe('found');
+    if (result.kind !== 'found') return;
+    expect(result.charge.amount.toFixed(4)).toBe('10.7000');
+    expect(result.charge.referenceOrder).toBe('12345678901234567890');
+    expect(result.charge.settlement?.origMdr?.toFixed(4)).toBe('0.2800');
+  });
+
+  it.each(['999999999999.99', '0', '-0', '0.0001', '"123.45"', '"000000000000001.5"'])('amount %s is read', (text) => {
+    const result = answer(`"amount":${text}`);
+    expect(result.kind === 'found' && result.charge.amount.toFixed(4)).toBe(money(text.replaceAll('"', '')).toFixed(4));
+  });
+
+  it.each(['1e400', '1e+300', '1E2', '-1e-400', '1000000000000', '-1000000000000.5', '-0.01', '"-999999999999"', '1234567890123456789012345678901234567890', '"NaN"', '"Infinity"', '"1e5"', '" "', 'true', '[]', '{}'])(
+    'amount %s makes the charge unreadable (failed, never retried)',
+    (text) => {
+      expect(answer(`"amount":${text}`)).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^unreadable charge: charge chrg_1 has no readable amount/) });
+    },
+  );
+
+  it('any other absurd figure is a warning and null', () => {
+    const result = answer('"amount":1,"settlement_info":{"settle_amount":1e400,"orig_mdr":99999999999999999999,"orig_vat":"NaN"},"refund_info":[{"refund_amount":-1e300}]');
+    expect(result.kind).toBe('found');
+    if (result.kind !== 'found') return;
+    expect([result.charge.settlement?.settleAmount, result.charge.settlement?.origMdr, result.charge.settlement?.origVat, result.charge.refunds[0]?.amount]).toEqual([null, null, null, null]);
+    expect(result.charge.warnings).toEqual([
+      'settlement_info.settle_amount: not a number 1e400',
+      'settlement_info.orig_mdr: not a number 99999999999999999999',
+      'settlement_info.orig_vat: not a number "NaN"',
+      'refund_info[0].refund_amount: not a number -1e300',
+    ]);
+  });
+
+  it('JS numbers (a body read back from the database) obey the same range', () => {
+    expect(parseCharge({ id: 'chrg_1', amount: 1e21 })).toMatchObject({ ok: false });
+    expect(parseCharge({ id: 'chrg_1', amount: 1e12 })).toMatchObject({ ok: false });
+    expect(parseCharge({ id: 'chrg_1', amount: 999999999999.5 })).toMatchObject({ ok: true });
+  });
+
+  it('a body that is not JSON (bare NaN) or repeats a key with another value is malformed: retried', () => {
+    expect(answer('"amount":NaN')).toMatchObject({ kind: 'retry' });
+    expect(answer('"amount":1,"amount":2')).toMatchObject({ kind: 'retry' });
   });
 });
