@@ -39,6 +39,7 @@ describe('every ledger row is accounted for after a run', () => {
       orphan(1, 'refund', shiftDate(FROM, -30), FROM), // its charge is older than the ledger
       orphan(2, 'refund', FROM, TO),
       orphan(3, 'void', shiftDate(FROM, 1), shiftDate(FROM, 1)),
+      orphan(5, 'refund', TO, shiftDate(TO, 1)), // of a charge of the run's dates, booked the day after
     ];
     const orphanOutside = orphan(4, 'refund', shiftDate(FROM, -30), shiftDate(FROM, -1));
     const rejected: LedgerRow[] = [
@@ -78,13 +79,14 @@ describe('every ledger row is accounted for after a run', () => {
     const ids = (e: LedgerEntry) => [e.charge_id, e.reference_order, e.order_id].filter((id): id is string => !!id);
     const reconciled = new Set(entries.filter((e) => ids(e).some((id) => reconciledIds.has(id))).map((e) => e.entry_id));
 
-    // Outside the run's dates, judged from the ledger alone: no row of its charge is a charge
-    // dated in the range, and none is a refund or void booked in it (contract §4, v2).
+    // Outside the run's dates, judged from the ledger alone: no row of its charge is dated in
+    // the range, and none is a refund or void booked in it (contract §4, v2; a refund or void row
+    // carries its charge's transaction_date, so an orphan is reported by the runs of both dates).
     const inDates = (date: string) => FROM <= date && date <= TO;
     const byId = new Map<string, LedgerEntry[]>();
     for (const e of entries) for (const id of ids(e)) byId.set(id, [...(byId.get(id) ?? []), e]);
     const related = (e: LedgerEntry) => new Set(ids(e).flatMap((id) => byId.get(id)!));
-    const covers = (e: LedgerEntry) => (e.entry_type === 'charge' ? inDates(e.transaction_date) : inDates(e.entry_date));
+    const covers = (e: LedgerEntry) => inDates(e.transaction_date) || (e.entry_type !== 'charge' && inDates(e.entry_date));
     const outside = new Set(entries.filter((e) => ![...related(e)].some(covers)).map((e) => e.entry_id));
 
     const groupsOf = (entryId: string) => [reconciled.has(entryId) && 'reconciled', orphanRows.has(entryId) && 'orphan', outside.has(entryId) && 'outside'].filter(Boolean);
@@ -92,7 +94,7 @@ describe('every ledger row is accounted for after a run', () => {
     expect(reconciled.size + orphanRows.size + outside.size).toBe(entries.length);
 
     // And the groups are the ones this ledger was built to have.
-    expect([...orphanRows].sort()).toEqual(['ORPHAN-1', 'ORPHAN-2', 'ORPHAN-3', ...sampleOrphanRows].sort());
+    expect([...orphanRows].sort()).toEqual(['ORPHAN-1', 'ORPHAN-2', 'ORPHAN-3', 'ORPHAN-5', ...sampleOrphanRows].sort());
     expect(outside.has('ORPHAN-4') && outside.has('E-old-1') && outside.has('E-old-1-R1')).toBe(true);
     for (const c of lateRefunds) for (const row of c.ledger) expect(reconciled.has(row.entry_id!), row.entry_id).toBe(true);
     for (const row of [...before.ledger, ...after.ledger]) expect(outside.has(row.entry_id!), row.entry_id).toBe(true);
