@@ -38,7 +38,8 @@ const CASES: GuideCase[] = [
   {
     file: '6.1.2-inquiry.json',
     ledger: [
-      charge({ entry_id: 'G112', charge_id: 'chrg_prod_208adcd781192334b1eab9c626a287cc18e', reference_order: 'JUASU95Q4F', transaction_date: '2019-06-04', amount: '11.00' }),
+      // The charge row books the fees the sample settles; the refund row none: they come from the schedule, pro rata.
+      charge({ entry_id: 'G112', charge_id: 'chrg_prod_208adcd781192334b1eab9c626a287cc18e', reference_order: 'JUASU95Q4F', transaction_date: '2019-06-04', amount: '11.00', mdr: '0.28', vat: '0.02', net_amount: '10.70' }),
       { entry_id: 'G112-R', entry_type: 'refund', charge_id: 'chrg_prod_208adcd781192334b1eab9c626a287cc18e', transaction_date: '2019-06-04', entry_date: '2019-06-04', source_type: 'card', currency: 'THB', amount: '11.00', refund_id: 'refd_prod_00000012345678901234567890123456789' },
     ],
     warnings: [],
