@@ -16,7 +16,6 @@ export interface ChargeShape {
   age: number;
 }
 
-
 /**
  * One way to break a clean charge, and the codes that breakage must produce. The sample
  * generator sprinkles these over its data, so the demo shows every kind of finding and the
@@ -162,7 +161,7 @@ export const DEFECTS: readonly Defect[] = [
   {
     name: 'refund-pending',
     codes: ['REFUND_PENDING'],
-    // Within the grace days of as-of and of the day after (the demo runs as of the day after the sample).
+    // Still within the grace days if the run is as of a day later than the sample assumed.
     fits: (s) => plainCard(s) && s.age <= 1,
     // A refund booked on the charge's day (so no other day's run covers the charge): the gateway does not list it yet.
     apply: (c) => void c.ledger.push({ ...c.ledger[0]!, entry_id: `${c.ledger[0]!.entry_id}-R1`, entry_type: 'refund', amount: half(c.ledger[0]!.amount) }),
