@@ -44,7 +44,7 @@ Environment:
     const to = shiftDate(today, -1);
     const dir = resolve('.data', 'demo');
     await rm(dir, { recursive: true, force: true });
-    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: perDay });
+    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: perDay, asOf: today });
     const simulator = await startSimulator({
       secretKey: DEMO_KEY,
       dataFile: sample.gateway,

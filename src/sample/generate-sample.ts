@@ -1,5 +1,6 @@
 import { money, toSatang } from '../money.ts';
 import { seededRandom } from '../simulator/prng.ts';
+import { differenceInCalendarDays, parseISO } from 'date-fns';
 import { shiftDate } from '../dates.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
@@ -13,6 +14,12 @@ export interface SampleOptions {
   /** Share of charges broken by one defect each (default 0.08). */
   defectRate?: number;
   seed?: number;
+  /**
+   * The day the sample will be reconciled as of (default: its last day). Defects that depend on
+   * the refund grace days (a refund missing, not pending) are planted only where they hold for
+   * this day and the day after.
+   */
+  asOf?: string;
 }
 
 export interface SampleData {
@@ -43,6 +50,8 @@ export function generateSample(options: SampleOptions): SampleData {
   const gateway: GatewayBody[] = [];
   const expected = new Map<string, MismatchCode[]>();
   const defectUse = new Map<string, number>();
+  const last = shiftDate(options.from, options.days - 1);
+  const asOf = options.asOf ?? last;
 
   for (let day = 0; day < options.days; day += 1) {
     const date = shiftDate(options.from, day);
@@ -56,13 +65,22 @@ export function generateSample(options: SampleOptions): SampleData {
       const voided = !installment && random() < 0.03;
       const refundRoll = random();
       const refunds = voided || qr || installment ? [] : refundRoll < 0.06 ? [amount.toFixed(2)] : refundRoll < 0.15 ? [toSatang(amount.times('0.3')).toFixed(2)] : [];
-      const shape: ChargeShape = { qr, refunds: refunds.length, voided, installment };
+      const brand = sourceType === 'card' ? pick(['visa', 'mastercard', 'jcb']) : undefined;
+      const shape: ChargeShape = {
+        qr,
+        refunds: refunds.length,
+        fullRefund: refunds.length === 1 && refunds[0] === amount.toFixed(2),
+        voided,
+        installment,
+        brand,
+        age: differenceInCalendarDays(parseISO(asOf), parseISO(date)),
+      };
       const charge = buildCharge({
         key,
         date,
         amount: amount.toFixed(2),
         sourceType,
-        brand: sourceType === 'card' ? pick(['visa', 'mastercard', 'jcb']) : undefined,
+        brand,
         refunds,
         voided,
         installment: installment ? SAMPLE_PLAN : undefined,
@@ -73,6 +91,8 @@ export function generateSample(options: SampleOptions): SampleData {
         const s = charge.gateway.settlement_info as Record<string, string>;
         Object.assign(charge.ledger[0]!, { mdr: money(s.orig_mdr!).toFixed(2), vat: money(s.orig_vat!).toFixed(2), net_amount: money(s.orig_net_amount!).toFixed(2) });
       }
+      // The charge row's id, before a defect may remove the row (an orphan keeps only its refunds).
+      const entryId = charge.ledger[0]!.entry_id!;
       let codes: MismatchCode[] = [];
       if (random() < defectRate) {
         const candidates: Defect[] = [...DEFECTS, ...PLAN_DEFECTS].filter((d) => d.fits(shape));
@@ -83,12 +103,11 @@ export function generateSample(options: SampleOptions): SampleData {
         defect.apply(charge);
         codes = [...defect.codes];
       }
-      expected.set(charge.ledger[0]!.entry_id!, codes.sort());
+      expected.set(entryId, codes.sort());
       ledger.push(...charge.ledger);
       if (!charge.gateway.__missing) gateway.push(charge.gateway);
     }
   }
-  const last = shiftDate(options.from, options.days - 1);
   return {
     ledger,
     badLedgerLines: [

@@ -36,6 +36,7 @@ export interface Scenario {
 }
 
 export interface ScenarioResult {
+  /** Its `reportDir` is removed once the reports are read. */
   outcome: RunOutcome;
   mismatches: Record<string, string>[];
   summary: Record<string, string>[];
@@ -112,6 +113,8 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
     };
   } finally {
     await simulator.close();
+    // The reports were read above: nothing of a scenario is left in the temp folder.
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { GatewayBody, LedgerRow } from '../../src/sample/charge-builder.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -38,7 +38,8 @@ const CASES: GuideCase[] = [
   {
     file: '6.1.2-inquiry.json',
     ledger: [
-      charge({ entry_id: 'G112', charge_id: 'chrg_prod_208adcd781192334b1eab9c626a287cc18e', reference_order: 'JUASU95Q4F', transaction_date: '2019-06-04', amount: '11.00' }),
+      // The charge row books the fees the sample settles; the refund row none: they come from the schedule, pro rata.
+      charge({ entry_id: 'G112', charge_id: 'chrg_prod_208adcd781192334b1eab9c626a287cc18e', reference_order: 'JUASU95Q4F', transaction_date: '2019-06-04', amount: '11.00', mdr: '0.28', vat: '0.02', net_amount: '10.70' }),
       { entry_id: 'G112-R', entry_type: 'refund', charge_id: 'chrg_prod_208adcd781192334b1eab9c626a287cc18e', transaction_date: '2019-06-04', entry_date: '2019-06-04', source_type: 'card', currency: 'THB', amount: '11.00', refund_id: 'refd_prod_00000012345678901234567890123456789' },
     ],
     warnings: [],
@@ -78,7 +79,6 @@ const CASES: GuideCase[] = [
 
 describe('the guide’s sample answers through the whole pipeline', () => {
   it('every inquiry-shaped sample of the guide has a case here', async () => {
-    const { readdir } = await import('node:fs/promises');
     const files = (await readdir(new URL('../fixtures/guide/', import.meta.url))).filter((f) => f.endsWith('.json'));
     const inquiryShaped: string[] = [];
     for (const file of files) if ((await sample(file)).object === 'charge') inquiryShaped.push(file);
@@ -87,7 +87,7 @@ describe('the guide’s sample answers through the whole pipeline', () => {
 
   for (const c of CASES) {
     it(`${c.file}: ${c.why} → ${c.warnings.join(', ') || 'no finding'}`, async () => {
-      const database = await databaseFor();
+      const database = databaseFor();
       const body = await sample(c.file);
       const date = c.ledger[0]!.transaction_date!;
       const result = await runScenario(database, {
@@ -103,11 +103,40 @@ describe('the guide’s sample answers through the whole pipeline', () => {
       expect(result.outcome.run.counts).toMatchObject({ charges: 1, unverified: 0, rejected: 0 });
     });
   }
+
+  it('6.1.2-inquiry.json under pro_rata: the refund’s fees are checked against 11 × 2.5 % (a satang off is found; under none it is not)', async () => {
+    const body = await sample('6.1.2-inquiry.json');
+    (body.refund_info as Record<string, unknown>[])[0]!.orig_mdr = 0.29;
+    const ledger = CASES.find((c) => c.file === '6.1.2-inquiry.json')!.ledger;
+    const run = (fees: object) => runScenario(databaseFor(), { from: '2019-06-04', asOf: '2019-06-04', ledger, gateway: [body], fees, secretKey: PROD_KEY });
+    const proRata = await run(GUIDE_FEES);
+    expect(proRata.mismatches.map((m) => [m.code, m.field, m.ledger_value, m.gateway_value])).toEqual([
+      ['REFUND_MDR_MISMATCH', 'refund_info[refd_prod_00000012345678901234567890123456789].orig_mdr', '0.28', '0.29'],
+    ]);
+    expect((await run({ ...GUIDE_FEES, refund_fee_reversal: 'none' })).codes).toEqual([]);
+  });
+
+  it('6.1.5-refund.json: figures all zero → FEES_NOT_REPORTED and no fee error; the refund just sent is pending', async () => {
+    const body = await sample('6.1.5-refund.json');
+    const chargeId = body.id as string;
+    const ledger: LedgerRow[] = [
+      charge({ entry_id: 'G115', charge_id: chargeId, reference_order: 'SmartpayTest202109004', transaction_date: '2021-09-20', amount: '60.00' }),
+      // The answer to the refund request: the refund is sent, not yet listed in refund_info.
+      { entry_id: 'G115-R', entry_type: 'refund', charge_id: chargeId, transaction_date: '2021-09-20', entry_date: '2021-09-20', source_type: 'card', currency: 'THB', amount: '60.00', refund_id: body.refund_id as string },
+    ];
+    const result = await runScenario(databaseFor(), { from: '2021-09-20', asOf: '2021-09-20', ledger, gateway: [body], fees: GUIDE_FEES, secretKey: PROD_KEY });
+    const warnings = result.mismatches.filter((m) => m.severity === 'warning').map((m) => m.code).sort();
+    expect(warnings).toEqual(['FEES_NOT_REPORTED', 'REFUND_PENDING']);
+    // No MDR, VAT, net or consistency error, and `Refund Sent` is right for a refund still pending.
+    // The one error is real: the sample settles 92.2 for a charge of 60.0.
+    const errors = result.mismatches.filter((m) => m.severity === 'error');
+    expect(errors.map((m) => [m.code, m.ledger_value, m.gateway_value])).toEqual([['SETTLE_AMOUNT_MISMATCH', '60.00', '92.20']]);
+  });
 });
 
-/** One database per sample: the void and the settle sample share the reference order INV1234567 and the date. */
-const databases = await Promise.all(CASES.concat(CASES.slice(0, 1)).map(() => createTestDatabase()));
+/** One database per run: the void and the settle sample share the reference order INV1234567 and the date. */
+const databases = await Promise.all(Array.from({ length: CASES.length + 3 }, () => createTestDatabase()));
 let next = 0;
-async function databaseFor() {
+function databaseFor() {
   return databases[next++]!;
 }

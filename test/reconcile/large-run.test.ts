@@ -29,9 +29,6 @@ async function cliRun(sample: { ledger: string; plans: string; fees: string }, f
       KPGW_MAX_RETRIES: '3',
       KPGW_TIMEOUT_MS: '400',
       LOG_LEVEL: 'warn',
-      // The sample books refunds up to the run's last day, which --as-of is: with the default
-      // grace days its missing refunds would only be pending (contract §4 v2).
-      RECON_REFUND_GRACE_DAYS: '0',
     },
     onSpawn,
   });
