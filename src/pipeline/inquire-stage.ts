@@ -138,7 +138,9 @@ async function reuseAnswers(
   const askAgain: string[] = [];
   for (const row of rows) {
     const family = families.get(row.charge_key);
-    const result = family && row.body !== null && row.http_status !== null ? classifyResponse(family, row.http_status, row.body, null) : undefined;
+    // A charge of the run's other round (the charges of refund and void rows are asked apart).
+    if (!family) continue;
+    const result = row.body !== null && row.http_status !== null ? classifyResponse(family, row.http_status, row.body, null) : undefined;
     if (result?.kind === 'found') answers.set(row.charge_key, { kind: 'found', charge: result.charge });
     else if (result?.kind === 'not_found') answers.set(row.charge_key, { kind: 'not_found' });
     // Not a definite answer any more (the rules changed since): asked again, and that answer stored.

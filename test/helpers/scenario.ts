@@ -36,7 +36,7 @@ export interface Scenario {
 }
 
 export interface ScenarioResult {
-  /** Its `reportDir` is removed once the reports are read. */
+  /** Its `reportDir` stays until the test file's tests are done. */
   outcome: RunOutcome;
   mismatches: Record<string, string>[];
   summary: Record<string, string>[];
@@ -113,8 +113,6 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
     };
   } finally {
     await simulator.close();
-    // The reports were read above: nothing of a scenario is left in the temp folder.
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
