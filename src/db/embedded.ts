@@ -45,6 +45,8 @@ const GUEST_WAIT_MS = 10 * 60_000;
 interface OwnerLock {
   pid: number;
   port?: number;
+  /** The owner is stopping its server: no new guest may join (it waits and starts afresh). */
+  stopping?: boolean;
 }
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
@@ -69,9 +71,19 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
       await unlink(lockPath).catch(() => undefined);
       continue;
     }
-    if (lock?.port) {
+    if (lock?.port && !lock.stopping) {
+      // Register first, then check the owner is not stopping: an owner marks itself stopping
+      // before it looks for guests, so either it sees this file and waits for us, or we see its
+      // mark and wait for it to be gone. (Checking before registering let a guest connect to a
+      // server that was shutting down.)
       const guestFile = join(guestsDir, String(process.pid));
       await writeFile(guestFile, '');
+      const still = await readLock(lockPath);
+      if (still?.pid !== lock.pid || still.port !== lock.port || still.stopping) {
+        await unlink(guestFile).catch(() => undefined);
+        await sleep(100);
+        continue;
+      }
       options.logger.debug({ port: lock.port }, 'sharing the embedded PostgreSQL of another command');
       return {
         url: urlFor(lock.port),
@@ -119,6 +131,7 @@ async function startAsOwner(
     async stop({ force = false } = {}) {
       if (stopped) return;
       stopped = true;
+      await writeFile(lockPath, JSON.stringify({ pid: process.pid, port, stopping: true } satisfies OwnerLock));
       if (!force) await waitForGuests(guestsDir, logger);
       await postmaster.stop();
       if (options.ephemeral) await rm(dataDir, { recursive: true, force: true });
