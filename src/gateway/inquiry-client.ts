@@ -79,8 +79,6 @@ export interface InquiryClient {
 export interface InquiryClientOptions {
   /** Defaults: base 500 ms, cap 30 s. Tests use a base of a few ms. */
   readonly backoff?: Partial<BackoffOptions>;
-  /** See {@link createRateLimiter}; default 50 ms. */
-  readonly rateMarginMs?: number;
 }
 
 export function createInquiryClient(
@@ -90,7 +88,7 @@ export function createInquiryClient(
 ): InquiryClient {
   const log = logger.child({ component: 'kpgw-inquiry' });
   const limit = pLimit(config.concurrency);
-  const limiter = createRateLimiter({ rps: config.rateLimitRps, marginMs: options.rateMarginMs });
+  const limiter = createRateLimiter({ rps: config.rateLimitRps });
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
   const secrets = config.secretKey ? [config.secretKey] : [];
   const host = new URL(config.baseUrl).host;
@@ -140,7 +138,7 @@ export function createInquiryClient(
    * request the rate limiter never saw.
    */
   const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<AttemptResult & { bodyText: string }> => {
-    await limiter.acquire(cancel);
+    const permit = await limiter.acquire(cancel);
     const timeout = AbortSignal.timeout(config.timeoutMs);
     const request = linkSignals([cancel, timeout]);
     counters.requests += 1;
@@ -156,6 +154,8 @@ export function createInquiryClient(
         signal: request.signal,
         redirect: 'manual',
       });
+      // The answer has begun: the request has reached the gateway (the rate window counts from here).
+      permit.answered();
       status = response.status;
       retryAfter = response.headers.get('retry-after');
       location = response.headers.get('location');
@@ -173,6 +173,7 @@ export function createInquiryClient(
       lastNoAnswer = reason;
       return { kind: 'retry', reason, bodyText: '' };
     } finally {
+      permit.answered();
       request.dispose();
     }
     const ms = Math.round(performance.now() - started);

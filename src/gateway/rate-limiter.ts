@@ -3,38 +3,59 @@ import { performance } from 'node:perf_hooks';
 /** Hands out permission to send one request; every request (retries too) takes one. */
 export interface RateLimiter {
   /** Resolves when a request may be sent now; rejects with the signal's reason if it aborts first. */
-  acquire(signal?: AbortSignal): Promise<void>;
+  acquire(signal?: AbortSignal): Promise<Permit>;
   /** Grants nothing until `ms` from now (the gateway asked us to back off with `Retry-After`). */
   pause(ms: number): void;
   /** Requests waiting for a permit. */
   readonly waiting: number;
 }
 
+/** One granted request. */
+export interface Permit {
+  /**
+   * The request has certainly reached the gateway: its answer began to arrive, or the request is
+   * over (failed, timed out). Call it once; later calls are ignored.
+   */
+  answered(): void;
+}
+
 export interface RateLimiterOptions {
   /** Requests per second; `Infinity` for no cap. Below 1: one request per `1/rps` seconds. */
   readonly rps: number;
-  /**
-   * Added to the one-second window. The gateway counts arrivals, which jitter against our send
-   * times by network and event-loop delays; spacing by a little more than a second keeps its
-   * count under the cap too. Costs `marginMs / 10` percent of the throughput.
-   */
+  /** Added to the one-second window, against rounding at the edges of the gateway's count. */
   readonly marginMs?: number;
+  /**
+   * How long a request still unanswered is taken to be on its way at the most (a TLS handshake,
+   * a busy event loop) before it counts as arrived: it bounds how long one hanging request can
+   * hold back the others. Default 1,000 ms.
+   */
+  readonly transitMs?: number;
   /** For tests. */
   readonly now?: () => number;
 }
 
 interface Waiter {
-  resolve(): void;
+  resolve(permit: Permit): void;
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
 
+/** A granted request: when it was let go, and when it was known to have arrived. */
+interface Grant {
+  readonly at: number;
+  answeredAt: number | undefined;
+}
+
 /**
- * A hard cap of `floor(rps)` requests in any window of one second (plus the margin), as a
- * sliding-window log: the permit after the last N is granted only once the N-th last one is a
- * window old. A token bucket would allow a burst of its capacity on top of the rate, which can put
- * more than the cap into one window.
+ * A hard cap of `floor(rps)` requests in any window of one second *as the gateway counts them*,
+ * as a sliding-window log: the permit after the last N is granted only a window after the N-th
+ * last one *arrived*. Arrival is not when we let a request go (the first one of a connection waits
+ * for its TCP and TLS handshakes, others queue behind a busy event loop, so spacing by send time
+ * lets arrivals bunch up past the cap), but it is certainly before its answer begins: so the
+ * window is counted from the N-th last request's answer, or from when it is over. A token bucket
+ * would allow a burst of its capacity on top of the rate, which can put more than the cap into
+ * one window.
  *
  * Permits are also paced evenly (`window / N` apart, on an ideal schedule so a late timer does not
  * slow the rate down): without pacing a backlog goes out as a burst of N at the start of each
@@ -47,11 +68,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (rps === Infinity) return unlimited;
 
   const permits = Math.max(1, Math.floor(rps));
-  const windowMs = (rps >= 1 ? 1000 : 1000 / rps) + (options.marginMs ?? 50);
+  const windowMs = (rps >= 1 ? 1000 : 1000 / rps) + (options.marginMs ?? 10);
   const spacingMs = windowMs / permits;
+  const transitMs = options.transitMs ?? 1000;
 
-  /** Grant times of the last `permits` requests, oldest first. */
-  const log: number[] = [];
+  /** The last `permits` grants, oldest first. */
+  const log: Grant[] = [];
   const waiters: Waiter[] = [];
   /** Ideal time of the next grant (pacing). */
   let nextAt = -Infinity;
@@ -60,16 +82,28 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   const earliest = (t: number): number => {
     let at = Math.max(t, nextAt, pausedUntil);
-    if (log.length >= permits) at = Math.max(at, log[log.length - permits]! + windowMs);
+    if (log.length >= permits) {
+      const oldest = log[log.length - permits]!;
+      at = Math.max(at, Math.min(oldest.answeredAt ?? Infinity, oldest.at + transitMs) + windowMs);
+    }
     return at;
   };
 
-  const grant = (t: number): void => {
-    log.push(t);
+  const grant = (t: number): Permit => {
+    const entry: Grant = { at: t, answeredAt: undefined };
+    log.push(entry);
     if (log.length > permits) log.shift();
     // Keep to the ideal schedule while a backlog is being served (t is just the timer's
     // lateness past nextAt); after an idle spell start the schedule afresh from t.
     nextAt = (t - nextAt < spacingMs ? nextAt : t) + spacingMs;
+    return {
+      answered() {
+        if (entry.answeredAt !== undefined) return;
+        entry.answeredAt = now();
+        // An answer earlier than the transit bound can let the next waiter go sooner.
+        if (timer) reschedule();
+      },
+    };
   };
 
   const pump = (): void => {
@@ -84,20 +118,21 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       }
       const waiter = waiters.shift()!;
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      grant(t);
-      waiter.resolve();
+      waiter.resolve(grant(t));
     }
+  };
+
+  const reschedule = (): void => {
+    clearTimeout(timer);
+    pump();
   };
 
   return {
     acquire(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
       const t = now();
-      if (waiters.length === 0 && earliest(t) <= t) {
-        grant(t);
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve, reject) => {
+      if (waiters.length === 0 && earliest(t) <= t) return Promise.resolve(grant(t));
+      return new Promise<Permit>((resolve, reject) => {
         const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
         if (signal) {
           waiter.onAbort = () => {
@@ -113,10 +148,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     pause(ms) {
       pausedUntil = Math.max(pausedUntil, now() + ms);
-      if (timer) {
-        clearTimeout(timer);
-        pump();
-      }
+      if (timer) reschedule();
     },
     get waiting() {
       return waiters.length;
@@ -124,8 +156,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   };
 }
 
+const noPermitNeeded: Permit = { answered: () => {} };
+
 const unlimited: RateLimiter = {
-  acquire: (signal) => (signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve()),
+  acquire: (signal) => (signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve(noPermitNeeded)),
   pause: () => {},
   waiting: 0,
 };
