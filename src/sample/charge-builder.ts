@@ -129,10 +129,9 @@ export function buildCharge(spec: ChargeSpec): SampleCharge {
   const refundInfo: Record<string, unknown>[] = [];
   refunds.forEach((refund, i) => {
     const refundAmount = money(refund.amount);
-    const refundFees = gatewayFees(refundAmount, { ...spec, mdr: undefined });
-    const refundNet = refundAmount.minus(refundFees.mdr).minus(refundFees.vat);
     const refundId = `refd_test_${spec.key}_${i + 1}`;
     const booked = refund.entryDate ?? spec.date;
+    const entry = gatewayRefund(refundAmount, spec, { refundId, date: booked, sequence: i });
     ledger.push({
       ...common,
       entry_id: `E-${spec.key}-R${i + 1}`,
@@ -140,25 +139,10 @@ export function buildCharge(spec: ChargeSpec): SampleCharge {
       entry_date: booked,
       amount: refundAmount.toFixed(2),
       ...(qr || refund.withoutRefundId ? {} : { refund_id: refundId }),
-      ...(refund.ledgerFees ? { mdr: refundFees.mdr.toFixed(2), vat: refundFees.vat.toFixed(2), net_amount: refundNet.toFixed(2) } : {}),
+      ...(refund.ledgerFees ? { mdr: money(entry.orig_mdr).toFixed(2), vat: money(entry.orig_vat).toFixed(2), net_amount: money(entry.orig_net_amount).toFixed(2) } : {}),
     });
-    const entry = {
-      refund_amount: f4(refundAmount),
-      baht_amount: f4(refundAmount),
-      exchange_rate: '1.0000',
-      orig_amount: f4(refundAmount),
-      orig_mdr: f4(refundFees.mdr),
-      orig_vat: f4(refundFees.vat),
-      orig_net_amount: f4(refundNet),
-      refund_id: refundId,
-      error_code: null,
-      error_message: null,
-      refund_date: `${compactDate(booked)}180000${String(i).padStart(3, '0')}`,
-    };
-    if (refund.failedFirst) {
-      // The first attempt failed (e.g. OBAVL: not enough balance) and the merchant made it again.
-      refundInfo.push({ ...entry, refund_id: `${refundId}_failed`, error_code: refund.failedFirst, error_message: 'Insufficient Balance', refund_date: `${compactDate(booked)}170000${String(i).padStart(3, '0')}` });
-    }
+    // The first attempt failed (e.g. OBAVL: not enough balance) and the merchant made it again.
+    if (refund.failedFirst) refundInfo.push(gatewayRefund(refundAmount, spec, { refundId, date: booked, sequence: i, failedWith: refund.failedFirst }));
     refundInfo.push(entry);
   });
   if (spec.voided) ledger.push({ ...common, entry_id: `E-${spec.key}-V`, entry_type: 'void', amount: amount.toFixed(2) });
@@ -202,8 +186,40 @@ export function buildCharge(spec: ChargeSpec): SampleCharge {
   return { ledger, gateway };
 }
 
+/** Where and when a refund happened at the gateway, for {@link gatewayRefund}. */
+export interface RefundAt {
+  refundId: string;
+  /** The refund's day (`YYYY-MM-DD`). */
+  date: string;
+  /** Orders refunds of one charge within a day (the last digits of `refund_date`). */
+  sequence: number;
+  /** The attempt failed with this code (e.g. `OBAVL`): listed under `<refundId>_failed`, an hour earlier. */
+  failedWith?: string;
+}
+
+/**
+ * One `refund_info` entry as the gateway lists it (guide §6.1.2), its fee figures at the charge's
+ * rates (the spec's own `mdr` is the charge's, not the refund's).
+ */
+export function gatewayRefund(amount: Money, rates: Pick<ChargeSpec, 'mdrRate' | 'vatRate'>, at: RefundAt) {
+  const fees = gatewayFees(amount, { mdrRate: rates.mdrRate, vatRate: rates.vatRate });
+  const suffix = String(at.sequence).padStart(3, '0');
+  return {
+    refund_amount: f4(amount),
+    baht_amount: f4(amount),
+    exchange_rate: '1.0000',
+    orig_amount: f4(amount),
+    orig_mdr: f4(fees.mdr),
+    orig_vat: f4(fees.vat),
+    orig_net_amount: f4(amount.minus(fees.mdr).minus(fees.vat)),
+    ...(at.failedWith
+      ? { refund_id: `${at.refundId}_failed`, error_code: at.failedWith, error_message: 'Insufficient Balance', refund_date: `${compactDate(at.date)}170000${suffix}` }
+      : { refund_id: at.refundId, error_code: null, error_message: null, refund_date: `${compactDate(at.date)}180000${suffix}` }),
+  };
+}
+
 /** The gateway's MDR (the spec's own figure, else amount × rate) and its VAT. */
-function gatewayFees(base: Money, spec: ChargeSpec): { mdr: Money; vat: Money } {
+function gatewayFees(base: Money, spec: Pick<ChargeSpec, 'mdr' | 'mdrRate' | 'vatRate'>): { mdr: Money; vat: Money } {
   const mdr = spec.mdr !== undefined ? money(spec.mdr) : toSatang(base.times(spec.mdrRate ?? '0.025'));
   return { mdr, vat: toSatang(mdr.times(spec.vatRate ?? '0.07')) };
 }

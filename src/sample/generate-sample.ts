@@ -6,6 +6,7 @@ import type { MismatchCode } from '../reconcile/mismatch.ts';
 import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
 import { DEFECTS, PLAN_DEFECTS, type ChargeShape, type Defect } from './defects.ts';
 import { planReportCsv, planReportFileName, type PlanRow } from './sample-files.ts';
+import { chargeHistory, type HistoryPlan } from './timeline.ts';
 
 export interface SampleOptions {
   from: string;
@@ -20,17 +21,48 @@ export interface SampleOptions {
    * this day and the day after.
    */
   asOf?: string;
+  /**
+   * Write each charge's history at the gateway, day by day, instead of its final answer (see
+   * {@link chargeHistory}), for playing several nights against the simulator's clock. The ledger
+   * is the same as without it.
+   */
+  timeline?: TimelineOptions;
+}
+
+export interface TimelineOptions {
+  /**
+   * Share of the clean, settled card-family charges without refunds that get a refund made only at
+   * the gateway, 2 to 28 days later, a quarter of them failing first with `OBAVL` (default 0.02).
+   */
+  lateRefunds?: number;
+}
+
+/** A refund made only at the gateway: from `date` on, the charge gets REFUND_NOT_IN_LEDGER and STATE_MISMATCH. */
+export interface LateRefund {
+  entryId: string;
+  chargeId: string;
+  /** The day the successful refund shows at the gateway. */
+  date: string;
+  amount: string;
+  /** It failed with `OBAVL` the day before. */
+  failedFirst: boolean;
 }
 
 export interface SampleData {
   ledger: LedgerRow[];
   /** Rows a finance export would plausibly get wrong; they must end up in rejected.csv. */
   badLedgerLines: string[];
+  /** One final answer per charge; with `timeline`, each charge's dated records (`_from`). */
   gateway: GatewayBody[];
   plans: { fileName: string; csv: string };
   fees: typeof SAMPLE_FEES;
-  /** The codes each charge row (by entry_id) must get, when the gateway answers. */
+  /**
+   * The codes each charge row (by entry_id) must get, when the gateway answers (with `timeline`:
+   * once its last record is in force, not counting {@link lateRefunds}).
+   */
   expected: Map<string, MismatchCode[]>;
+  /** With `timeline`: the refunds made only at the gateway. */
+  lateRefunds: LateRefund[];
 }
 
 export const SAMPLE_SUPPLIER = '09902';
@@ -52,6 +84,10 @@ export function generateSample(options: SampleOptions): SampleData {
   const defectUse = new Map<string, number>();
   const last = shiftDate(options.from, options.days - 1);
   const asOf = options.asOf ?? last;
+  // A PRNG of its own, so the ledger and the defects are the same with or without a timeline.
+  const timelineRandom = seededRandom((options.seed ?? 20261129) ^ 0x5eed71e);
+  const lateRefundShare = options.timeline?.lateRefunds ?? 0.02;
+  const lateRefunds: LateRefund[] = [];
 
   for (let day = 0; day < options.days; day += 1) {
     const date = shiftDate(options.from, day);
@@ -105,7 +141,27 @@ export function generateSample(options: SampleOptions): SampleData {
       }
       expected.set(entryId, codes.sort());
       ledger.push(...charge.ledger);
-      if (!charge.gateway.__missing) gateway.push(charge.gateway);
+      if (charge.gateway.__missing) continue;
+      if (!options.timeline) {
+        gateway.push(charge.gateway);
+        continue;
+      }
+      const plan: HistoryPlan = { rates: { mdrRate: installment ? '0.065' : '0.025' } };
+      const refundable = codes.length === 0 && !qr && !voided && !installment && refunds.length === 0;
+      if (refundable && timelineRandom() < lateRefundShare) {
+        const afterDays = 2 + Math.floor(timelineRandom() * 27);
+        const refundAmount = timelineRandom() < 0.5 ? amount : toSatang(amount.times('0.3'));
+        const failedFirst = timelineRandom() < 0.25;
+        plan.gatewayRefunds = [{ afterDays, amount: refundAmount.toFixed(2), ...(failedFirst ? { failsFirstWith: 'OBAVL' } : {}) }];
+        lateRefunds.push({
+          entryId,
+          chargeId: String(charge.gateway.id),
+          date: shiftDate(date, afterDays + (failedFirst ? 1 : 0)),
+          amount: refundAmount.toFixed(2),
+          failedFirst,
+        });
+      }
+      gateway.push(...chargeHistory(charge, plan));
     }
   }
   return {
@@ -119,6 +175,7 @@ export function generateSample(options: SampleOptions): SampleData {
     plans: samplePlanReport(),
     fees: SAMPLE_FEES,
     expected,
+    lateRefunds,
   };
 }
 
