@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { openDatabase } from '../db/connection.ts';
 import { EXIT, ReconError } from '../errors.ts';
-import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS } from '../report/export-format.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 import { writeVatReport } from '../report/vat-report.ts';
 import type { Command } from './command.ts';
-import { choiceFlag, parseFlags, requireFlag } from './command.ts';
+import { parseFlags, requireFlag } from './command.ts';
+import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags } from './finance-file-flags.ts';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -34,28 +34,17 @@ Flags:
   --month YYYY-MM       the month of the schedule (required)
   --mid M               only this merchant id
   --out FILE            the CSV file to write (required)
-  --encoding ENCODING   utf8 (default, with BOM) or windows-874 (TIS-620, no BOM); a
-                        character windows-874 cannot hold stops the report naming the row,
-                        and nothing is written
-  --dates STYLE         iso (default, YYYY-MM-DD) or be (DD/MM/YYYY, Buddhist-era year)
-
-Environment:
-  DATABASE_URL   PostgreSQL ≥ 14; unset: embedded under .data/postgres
-  LOG_LEVEL      pino level of the JSON logs on stderr (default info)
-
-Exit codes: 0 written; 2 usage error or a character the encoding cannot hold; 3 database
-unreachable.`,
+${FINANCE_FILE_HELP_TAIL}`,
   async run(args, ctx) {
     const flags = parseFlags('vat-report', args, {
       month: { type: 'string' },
       mid: { type: 'string' },
       out: { type: 'string' },
-      encoding: { type: 'string', default: DEFAULT_EXPORT_FORMAT.encoding },
-      dates: { type: 'string', default: DEFAULT_EXPORT_FORMAT.dates },
+      ...FORMAT_FLAGS,
     });
     const month = requireFlag('vat-report', 'month', flags.month);
     if (!MONTH.test(month)) throw new ReconError('USAGE', `vat-report: --month '${month}' is not a month (YYYY-MM)`);
-    const format = { encoding: choiceFlag('vat-report', 'encoding', flags.encoding, EXPORT_ENCODINGS), dates: choiceFlag('vat-report', 'dates', flags.dates, DATE_STYLES) };
+    const format = formatFromFlags('vat-report', flags);
     const given = requireFlag('vat-report', 'out', flags.out);
     await checkWritableFile(given, '--out');
     const out = resolve(given);
