@@ -158,10 +158,11 @@ interface Scope {
 
 /**
  * A charge whose fees are not known yet: unverified, not settled, or settled without its fee
- * figures (all zero, guide §6.1.5). A charge with no fee figures for good (voided; QR family,
- * whose inquiry reports no settlement) is final and in neither section.
+ * figures (all zero, guide §6.1.5, or an MDR or VAT missing). A charge with no settlement for
+ * good (voided; QR family, whose inquiry reports none) is final and in neither section.
  */
-const FEES_UNKNOWN = sql<boolean>`(c.status = 'UNVERIFIED' OR c.codes && ARRAY['SETTLEMENT_PENDING', 'FEES_NOT_REPORTED']::text[])`;
+const FEES_UNKNOWN = sql<boolean>`(c.status = 'UNVERIFIED' OR c.codes && ARRAY['SETTLEMENT_PENDING', 'FEES_NOT_REPORTED']::text[]
+  OR (c.settled_amount IS NOT NULL AND (c.mdr IS NULL OR c.vat IS NULL)))`;
 
 function chargesOfScope(scope: Scope) {
   return sql`recon_charge_results c
@@ -197,7 +198,7 @@ interface UnknownFeeCharge {
   readonly referenceOrder: string | null;
   readonly amount: string;
   readonly settled: string | null;
-  /** `UNVERIFIED`, or the open codes that say why (`SETTLEMENT_PENDING`, `FEES_NOT_REPORTED`). */
+  /** `UNVERIFIED`, `SETTLEMENT_PENDING` (not settled yet) or `FEES_NOT_REPORTED` (settled, figures zero or missing). */
   readonly reason: string;
 }
 
@@ -206,7 +207,9 @@ async function unknownFeeCharges(db: Kysely<Database>, scope: Scope): Promise<Un
     SELECT c.transaction_date::text AS date, coalesce(e.mid, '') AS mid, c.source_type, c.charge_id, c.reference_order,
       c.amount::text AS amount, c.settled_amount::text AS settled,
       CASE WHEN c.status = 'UNVERIFIED' THEN 'UNVERIFIED'
-        ELSE array_to_string(ARRAY(SELECT unnest(c.codes) INTERSECT SELECT unnest(ARRAY['SETTLEMENT_PENDING', 'FEES_NOT_REPORTED']) ORDER BY 1), ' ') END AS reason
+        WHEN c.codes && ARRAY['SETTLEMENT_PENDING']::text[] THEN 'SETTLEMENT_PENDING'
+        -- settled: the figures are all zero (the finding) or one is missing, reported either way
+        ELSE 'FEES_NOT_REPORTED' END AS reason
     FROM ${chargesOfScope(scope)} AND ${FEES_UNKNOWN}
     ORDER BY 2, 1, c.entry_id`.execute(db);
   return rows.map((r) => ({

@@ -16,6 +16,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const MONTH = '2026-05';
 const THAI_REFERENCE = 'ใบสั่งซื้อ ๑๒๓';
+const FORMULA_MID = '=HYPERLINK("http://x","y")';
 type Row = Record<string, string>;
 
 /** Every charge's merchant id, as the test books it in the ledger. */
@@ -57,13 +58,23 @@ beforeAll(async () => {
     { perCharge: { chrg_test_down: 'http500' } },
   );
   await run('2026-06-01', '2026-06-01', [charge('MID-A', { key: 'jun', date: '2026-06-01', amount: '5000.00' })]);
+
+  // July: a mid a spreadsheet would run as a formula, a capture not settled yet whose reference
+  // Windows-874 cannot hold, and a settlement whose VAT figure is missing.
+  const captured = charge('MID-A', { key: 'jcap', date: '2026-07-01', amount: '120.00' });
+  captured.gateway.transaction_state = 'Captured';
+  captured.gateway.settlement_info = null;
+  captured.ledger[0]!.reference_order = captured.gateway.reference_order = 'ของขวัญ 🎁';
+  const noVat = charge('MID-A', { key: 'jnovat', date: '2026-07-01', amount: '220.00' });
+  delete (noVat.gateway.settlement_info as Record<string, unknown>).orig_vat;
+  await run('2026-07-01', '2026-07-01', [charge(FORMULA_MID, { key: 'jf', date: '2026-07-01', amount: '100.00' }), captured, noVat]);
 });
 
 const vatReport = (...flags: string[]) => runCli(['vat-report', ...flags], { env: { DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
 
 async function report(name: string, ...flags: string[]): Promise<{ bytes: Buffer; rows: Row[] }> {
   const out = join(dir, name);
-  const result = await vatReport('--month', MONTH, '--out', out, ...flags);
+  const result = await vatReport(...(flags.includes('--month') ? [] : ['--month', MONTH]), '--out', out, ...flags);
   expect(result.code, result.stderr).toBe(0);
   const bytes = await readFile(out);
   return { bytes, rows: parse(bytes, { columns: true, bom: true }) as Row[] };
@@ -176,5 +187,26 @@ describe('vat-report', () => {
     const result = await vatReport('--month', '2026-13', '--out', join(dir, 'bad.csv'));
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual(["kpgw-recon: vat-report: --month '2026-13' is not a month (YYYY-MM)"]);
+  });
+
+  it('guards a formula-like mid; lists a capture not settled yet and a settlement without its VAT as fees not known', async () => {
+    const { rows: july } = await report('july.csv', '--month', '2026-07');
+    expect(july.filter((r) => r.kind === 'total').map((r) => r.mid)).toEqual([`'${FORMULA_MID}`, 'MID-A']);
+    expect(july.filter((r) => r.kind === 'fees_unknown').map((r) => `${r.charge_id} ${r.reason} ${r.amount} ${r.settled_amount}`)).toEqual([
+      'chrg_test_jcap SETTLEMENT_PENDING 120.00 ',
+      'chrg_test_jnovat FEES_NOT_REPORTED 220.00 220.00',
+    ]);
+    expect(july.filter((r) => r.kind === 'fees').map((r) => `${r.mid} ${r.charges} ${r.mdr}`)).toEqual([`'${FORMULA_MID} 1 2.50`]);
+  });
+
+  it('a character windows-874 cannot hold stops the report naming the row, and nothing is written', async () => {
+    const out = join(dir, 'emoji.csv');
+    const result = await vatReport('--month', '2026-07', '--out', out, '--encoding', 'windows-874');
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      "kpgw-recon: vat-report row 4 (fees_unknown, mid 'MID-A', 2026-07-01): reference_order holds '🎁' (U+1F381), which windows-874 cannot hold; export with --encoding utf8",
+    ]);
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+    await expect(readFile(`${out}.partial`)).rejects.toThrow(/ENOENT/);
   });
 });
