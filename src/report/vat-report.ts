@@ -21,7 +21,7 @@ type VatColumn = (typeof VAT_REPORT_COLUMNS)[number];
 type VatRecord = Partial<Record<VatColumn, string>>;
 
 /** A row's kind, in the order a `mid`'s rows are listed within a day. */
-export const VAT_ROW_KINDS = ['fees', 'refund_reversal', 'total', 'fees_unknown'] as const;
+const VAT_ROW_KINDS = ['fees', 'refund_reversal', 'total', 'fees_unknown'] as const;
 
 export interface VatReportRequest {
   /** `YYYY-MM`. */
@@ -65,8 +65,8 @@ export async function writeVatReport(
   const unknown = await unknownFeeCharges(db, scope);
 
   const byMid = new Map<string, FeeLine[]>();
-  for (const line of [...fees, ...reversals]) byMid.set(line.mid, [...(byMid.get(line.mid) ?? []), line]);
-  for (const charge of unknown) if (!byMid.has(charge.mid)) byMid.set(charge.mid, []);
+  for (const { mid } of [...fees, ...reversals, ...unknown]) if (!byMid.has(mid)) byMid.set(mid, []);
+  for (const line of [...fees, ...reversals]) byMid.get(line.mid)!.push(line);
   const mids = [...byMid.keys()].sort();
 
   const records: VatRecord[] = [];
