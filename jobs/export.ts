@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from '../src/commands/command.ts';
-import { choiceFlag, dateRangeFlags, parseFlags, requireFlag } from '../src/commands/command.ts';
+import { dateRangeFlags, parseFlags, requireFlag } from '../src/commands/command.ts';
+import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags } from '../src/commands/finance-file-flags.ts';
 import { openDatabase } from '../src/db/connection.ts';
 import { datesBetween } from '../src/dates.ts';
 import { EXIT } from '../src/errors.ts';
-import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS } from '../src/report/export-format.ts';
 import { exportFinance } from '../src/report/finance-export.ts';
 import { checkWritableFile } from '../src/report/output-dir.ts';
 
@@ -27,27 +27,16 @@ Flags:
   --from D              first transaction date, YYYY-MM-DD (required)
   --to D                last transaction date, YYYY-MM-DD (required)
   --out FILE            the CSV file to write (required)
-  --encoding ENCODING   utf8 (default, with BOM) or windows-874 (TIS-620, no BOM) for Thai
-                        accounting packages; a character windows-874 cannot hold (an emoji)
-                        stops the export naming the row, and nothing is written
-  --dates STYLE         iso (default, YYYY-MM-DD) or be (DD/MM/YYYY, Buddhist-era year)
-
-Environment:
-  DATABASE_URL   PostgreSQL ≥ 14; unset: embedded under .data/postgres
-  LOG_LEVEL      pino level of the JSON logs on stderr (default info)
-
-Exit codes: 0 written; 2 usage error or a character the encoding cannot hold; 3 database
-unreachable.`,
+${FINANCE_FILE_HELP_TAIL}`,
   async run(args, ctx) {
     const flags = parseFlags('export', args, {
       from: { type: 'string' },
       to: { type: 'string' },
       out: { type: 'string' },
-      encoding: { type: 'string', default: DEFAULT_EXPORT_FORMAT.encoding },
-      dates: { type: 'string', default: DEFAULT_EXPORT_FORMAT.dates },
+      ...FORMAT_FLAGS,
     });
     const { from, to } = dateRangeFlags('export', flags);
-    const format = { encoding: choiceFlag('export', 'encoding', flags.encoding, EXPORT_ENCODINGS), dates: choiceFlag('export', 'dates', flags.dates, DATE_STYLES) };
+    const format = formatFromFlags('export', flags);
     const given = requireFlag('export', 'out', flags.out);
     await checkWritableFile(given, '--out');
     const out = resolve(given);

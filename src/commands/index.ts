@@ -7,6 +7,7 @@ import { generateCommand } from './generate.ts';
 import { migrateCommand } from './migrate.ts';
 import { runCommand } from './run.ts';
 import { simulatorCommand } from './simulator.ts';
+import { vatReportCommand } from './vat-report.ts';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: readonly Command[] = [
@@ -14,6 +15,7 @@ export const commands: readonly Command[] = [
   nightlyCommand,
   rerunCommand,
   exportCommand,
+  vatReportCommand,
   demoCommand,
   generateCommand,
   simulatorCommand,

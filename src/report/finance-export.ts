@@ -1,13 +1,9 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { stringify } from 'csv-stringify';
+import type { Stringifier } from 'csv-stringify';
 import type { Database } from '../db/database.ts';
-import { ReconError } from '../errors.ts';
 import { neutraliseFormula } from './csv-cells.ts';
-import { DEFAULT_EXPORT_FORMAT, formatExportDate, outputEncoding, unencodableCharacter, type ExportFormat } from './export-format.ts';
+import { checkEncodable, DEFAULT_EXPORT_FORMAT, formatExportDate, writeFinanceCsv, type ExportFormat } from './export-format.ts';
 import type { ReconChargeResultTable } from './run.table.ts';
 
 /** Contract §6, in this order; v2 columns appended, so v1 readers keep their positions. */
@@ -35,32 +31,14 @@ export async function exportFinance(
   file: string,
   format: ExportFormat = DEFAULT_EXPORT_FORMAT,
 ): Promise<{ rows: number; runs: number }> {
-  const tmp = `${file}.partial`;
-  const out = createWriteStream(tmp);
-  const { bom, encoder } = outputEncoding(format.encoding);
-  const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS], bom });
-  // The encoder takes text: csv-stringify hands out UTF-8 bytes unless told otherwise.
-  if (encoder) csv.setEncoding('utf8');
-  const written = encoder ? csv.pipe(encoder).pipe(out) : csv.pipe(out);
-  try {
-    const result = await writeRows(db, range, format, csv);
-    csv.end();
-    await once(written as Writable, 'finish');
-    await rename(tmp, file);
-    return result;
-  } catch (error) {
-    csv.destroy();
-    out.destroy();
-    await rm(tmp, { force: true });
-    throw error;
-  }
+  return writeFinanceCsv(file, EXPORT_COLUMNS, format.encoding, (csv) => writeRows(db, range, format, csv));
 }
 
 async function writeRows(
   db: Kysely<Database>,
   range: { from: string; to: string },
   format: ExportFormat,
-  csv: ReturnType<typeof stringify>,
+  csv: Stringifier,
 ): Promise<{ rows: number; runs: number }> {
   const runs = await latestRunPerDate(db, range);
   let rows = 0;
@@ -92,14 +70,7 @@ function exportRecord(row: Selectable<ReconChargeResultTable>, rowNumber: number
   const record = {} as Record<ExportColumn, string>;
   for (const column of EXPORT_COLUMNS) {
     const value = cellValue(row, column, format);
-    const bad = unencodableCharacter(value, format.encoding);
-    if (bad !== undefined) {
-      const codePoint = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-      throw new ReconError(
-        'INPUT',
-        `export row ${rowNumber} (charge ${row.charge_id ?? row.reference_order ?? row.entry_id}, ${row.transaction_date}): ${column} holds '${bad}' (${codePoint}), which ${format.encoding} cannot hold; export with --encoding utf8`,
-      );
-    }
+    checkEncodable(value, format.encoding, () => `export row ${rowNumber} (charge ${row.charge_id ?? row.reference_order ?? row.entry_id}, ${row.transaction_date})`, column);
     record[column] = TEXT_COLUMNS.has(column) ? neutraliseFormula(value) : value;
   }
   return record;

@@ -25,7 +25,7 @@ describe('the CLI shell', () => {
 
   it('has --help on every command', async () => {
     const list = (await runCli(['--help'])).stdout;
-    const names = [...list.matchAll(/^ {2}(\w+) /gm)].map((m) => m[1]!);
+    const names = [...list.matchAll(/^ {2}([\w-]+) /gm)].map((m) => m[1]!);
     expect(names.length).toBeGreaterThan(0);
     for (const name of names) {
       const result = await runCli([name, '--help']);
