@@ -27,6 +27,11 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
 
     const codes = [...result.stdout.matchAll(/^ {4}([A-Z_]+)\s+(\d+)/gm)].map((m) => ({ code: m[1]!, count: Number(m[2]) }));
     expect(codes.filter((c) => c.count > 0).length).toBeGreaterThanOrEqual(15);
+    // Every kind of finding contract v2 added is shown by the demo's sample.
+    const shown = new Set(codes.map((c) => c.code));
+    for (const code of ['FEES_NOT_REPORTED', 'REFUND_PENDING', 'REFUND_UNVERIFIABLE', 'REFUND_EXCEEDS_AMOUNT', 'CONVFEE_MISMATCH', 'LIVEMODE_MISMATCH', 'ORPHAN_LEDGER_ENTRY']) {
+      expect(shown.has(code), code).toBe(true);
+    }
     expect(result.stdout).toMatch(/charges\s+3000\s+matched [1-9]\d*\s+mismatched [1-9]/);
 
     const reports = result.stdout.match(/reports: (.+)$/m)![1]!;
