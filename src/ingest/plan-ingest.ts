@@ -40,6 +40,9 @@ const INSERT_BATCH = 500;
 export async function ingestPlanReports(db: Kysely<Database>, paths: readonly string[], options: PlanIngestOptions): Promise<PlanIngestReport> {
   const files = await expandCsvPaths(paths);
   const report: PlanIngestReport = { files: files.length, rows: 0, rejected: [], suppliers: [], versionsAdded: 0 };
+  // Every file is read before any is stored: a file that cannot be used (its name, its header)
+  // stops the import with nothing of it stored.
+  const reads: { file: string; name: PlanReportName; read: ReadReport }[] = [];
   for (const file of files) {
     const named = readPlanReportName(file);
     if (!named.ok) throw new ReconError('INPUT', `${file}: ${named.problem}`);
@@ -51,13 +54,16 @@ export async function ingestPlanReports(db: Kysely<Database>, paths: readonly st
       if (!(error instanceof NotUtf8Error)) throw error;
       read = await readReport(file, named.name.supplierNo, 'win874');
     }
+    reads.push({ file, name: named.name, read });
+  }
+  for (const { file, name, read } of reads) {
     report.rows += read.rows;
     report.rejected.push(...read.rejected);
-    if (!report.suppliers.includes(named.name.supplierNo)) report.suppliers.push(named.name.supplierNo);
-    const added = await storeVersion(db, file, named.name, read.plans, await sha256Of(file), options.now);
+    if (!report.suppliers.includes(name.supplierNo)) report.suppliers.push(name.supplierNo);
+    const added = await storeVersion(db, file, name, read.plans, await sha256Of(file), options.now);
     if (added) report.versionsAdded += 1;
     options.logger.info(
-      { file, supplierNo: named.name.supplierNo, rows: read.rows, rejected: read.rejected.length, newVersion: added },
+      { file, supplierNo: name.supplierNo, rows: read.rows, rejected: read.rejected.length, newVersion: added },
       added ? 'installment plan report ingested as a new version' : "installment plan report unchanged (identical to the supplier's latest version)",
     );
   }

@@ -14,7 +14,7 @@ export interface IngestedInputs {
   rejected: RejectedRow[];
 }
 
-/** The run's ledger files and plan reports into PostgreSQL (a `rerun` has none). */
+/** The run's plan reports and ledger files into PostgreSQL (a `rerun` has none). */
 export async function ingestInputs(
   database: { url: string; db: Kysely<Database> },
   request: { ledgers: readonly string[]; plans: readonly string[]; ledgerMap?: string },
@@ -22,6 +22,14 @@ export async function ingestInputs(
 ): Promise<IngestedInputs> {
   const rejected: RejectedRow[] = [];
   let rows = 0;
+  // Plan reports first: they are small, and one that cannot be used stops the run before the
+  // ledger is ingested.
+  if (request.plans.length) {
+    const plans = await ingestPlanReports(database.db, [...request.plans], { logger: options.logger });
+    rows += plans.rows;
+    rejected.push(...plans.rejected);
+    options.logger.info({ files: plans.files, rows: plans.rows, suppliers: plans.suppliers, rejected: plans.rejected.length }, 'plan reports ingested');
+  }
   if (request.ledgers.length) {
     const ledgerMap = request.ledgerMap ? await loadLedgerMap(request.ledgerMap) : undefined;
     const ledger = await ingestLedgers(database, [...request.ledgers], { ledgerMap, ...options });
@@ -31,12 +39,6 @@ export async function ingestInputs(
       { files: ledger.files, rows: ledger.rows, inserted: ledger.inserted, replaced: ledger.replaced, unchanged: ledger.unchanged, rejected: ledger.rejected.length },
       'ledger ingested',
     );
-  }
-  if (request.plans.length) {
-    const plans = await ingestPlanReports(database.db, [...request.plans], { logger: options.logger });
-    rows += plans.rows;
-    rejected.push(...plans.rejected);
-    options.logger.info({ files: plans.files, rows: plans.rows, suppliers: plans.suppliers, rejected: plans.rejected.length }, 'plan reports ingested');
   }
   return { rows, rejected };
 }
