@@ -1,7 +1,7 @@
-import { demoCommand } from '../../jobs/demo.ts';
-import { exportCommand } from '../../jobs/export.ts';
-import { nightlyCommand } from '../../jobs/nightly.ts';
-import { rerunCommand } from '../../jobs/rerun.ts';
+import { demoCommand } from './demo.ts';
+import { exportCommand } from './export.ts';
+import { nightlyCommand } from './nightly.ts';
+import { rerunCommand } from './rerun.ts';
 import type { Command } from './command.ts';
 import { generateCommand } from './generate.ts';
 import { migrateCommand } from './migrate.ts';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { Command } from '../src/commands/command.ts';
-import { dateRangeFlags, isoDateFlag, parseFlags } from '../src/commands/command.ts';
-import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from '../src/commands/execute-run.ts';
-import { datesBetween, todayIn } from '../src/dates.ts';
-import { checkReportDir } from '../src/report/output-dir.ts';
+import type { Command } from './command.ts';
+import { dateRangeFlags, isoDateFlag, parseFlags } from './command.ts';
+import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from './execute-run.ts';
+import { datesBetween, todayIn } from '../dates.ts';
+import { checkReportDir } from '../report/output-dir.ts';
 
 export const rerunCommand: Command = {
   name: 'rerun',

@@ -1,12 +1,12 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from '../src/commands/command.ts';
-import { isoDateFlag, parseFlags } from '../src/commands/command.ts';
-import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../src/commands/execute-run.ts';
-import { todayIn, yesterdayIn } from '../src/dates.ts';
-import { ReconError } from '../src/errors.ts';
-import { checkInputFile, expandCsvPaths } from '../src/ingest/inputs.ts';
-import { checkReportDir } from '../src/report/output-dir.ts';
+import type { Command } from './command.ts';
+import { isoDateFlag, parseFlags } from './command.ts';
+import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
+import { todayIn, yesterdayIn } from '../dates.ts';
+import { ReconError } from '../errors.ts';
+import { checkInputFile, expandCsvPaths } from '../ingest/inputs.ts';
+import { checkReportDir } from '../report/output-dir.ts';
 
 export const nightlyCommand: Command = {
   name: 'nightly',

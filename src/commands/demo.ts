@@ -1,16 +1,16 @@
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { rm } from 'node:fs/promises';
-import type { Command } from '../src/commands/command.ts';
-import { parseFlags, wholeNumberFlag } from '../src/commands/command.ts';
-import { CHARGES_PER_DAY } from '../src/commands/generate.ts';
-import { executeRun } from '../src/commands/execute-run.ts';
-import { shiftDate, todayIn } from '../src/dates.ts';
-import { EXIT } from '../src/errors.ts';
-import { ZERO } from '../src/money.ts';
-import { writeSample } from '../src/sample/write-sample.ts';
-import { checkReportDir } from '../src/report/output-dir.ts';
-import { startSimulator } from '../src/simulator/index.ts';
+import type { Command } from './command.ts';
+import { parseFlags, wholeNumberFlag } from './command.ts';
+import { CHARGES_PER_DAY } from './generate.ts';
+import { executeRun } from './execute-run.ts';
+import { shiftDate, todayIn } from '../dates.ts';
+import { EXIT } from '../errors.ts';
+import { ZERO } from '../money.ts';
+import { writeSample } from '../sample/write-sample.ts';
+import { checkReportDir } from '../report/output-dir.ts';
+import { startSimulator } from '../simulator/index.ts';
 
 const DEMO_KEY = 'skey_test_demo_not_a_secret';
 

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import type { Command } from '../src/commands/command.ts';
-import { choiceFlag, dateRangeFlags, parseFlags, requireFlag } from '../src/commands/command.ts';
-import { openDatabase } from '../src/db/connection.ts';
-import { datesBetween } from '../src/dates.ts';
-import { EXIT } from '../src/errors.ts';
-import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS } from '../src/report/export-format.ts';
-import { exportFinance } from '../src/report/finance-export.ts';
-import { checkWritableFile } from '../src/report/output-dir.ts';
+import type { Command } from './command.ts';
+import { choiceFlag, dateRangeFlags, parseFlags, requireFlag } from './command.ts';
+import { openDatabase } from '../db/connection.ts';
+import { datesBetween } from '../dates.ts';
+import { EXIT } from '../errors.ts';
+import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS } from '../report/export-format.ts';
+import { exportFinance } from '../report/finance-export.ts';
+import { checkWritableFile } from '../report/output-dir.ts';
 
 export const exportCommand: Command = {
   name: 'export',
