@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { Command } from './commands/command.ts';
-import { loadConfig } from './config.ts';
 import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from './errors.ts';
-import { createLogger } from './log.ts';
-import { terminalOf } from './terminal.ts';
 import { commands } from './commands/index.ts';
 
 const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payment Gateway
@@ -50,6 +47,9 @@ export async function runAsProcess(argv: string[]): Promise<void> {
 }
 
 async function runCommand(command: Command, args: string[], stdout: Writable): Promise<ExitCode> {
+  // Imported here rather than at the top: help and usage need none of them (the logger's pino
+  // is a third of the CLI's start-up).
+  const [{ loadConfig }, { createLogger }, { terminalOf }] = await Promise.all([import('./config.ts'), import('./log.ts'), import('./terminal.ts')]);
   let config;
   try {
     config = loadConfig();
