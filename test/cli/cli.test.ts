@@ -30,7 +30,7 @@ describe('the CLI shell', () => {
 
   it('has --help on every command', async () => {
     const list = (await runCliInProcess(['--help'])).stdout;
-    const names = [...list.matchAll(/^ {2}(\w+) /gm)].map((m) => m[1]!);
+    const names = [...list.matchAll(/^ {2}([\w-]+) /gm)].map((m) => m[1]!);
     expect(names).toEqual(commands.map((c) => c.name));
     for (const name of names) {
       const result = await runCliInProcess([name, '--help']);
