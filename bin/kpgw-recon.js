@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so a checkout works right after `npm ci`
-// with no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
-// The command is over; a socket left open by a failed connect must not keep the process alive.
-setTimeout(() => process.exit(), 5_000).unref();
+// Runs the compiled CLI (dist/, built by `npm ci` through the `prepare` script, or `npm run build`).
+let cli;
+try {
+  cli = await import('../dist/src/cli.js');
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/src/cli.js')) throw error;
+  process.stderr.write("kpgw-recon: not built yet; run 'npm run build' (or 'npm ci') in the checkout\n");
+  process.exit(2);
+}
+await cli.runAsProcess(process.argv.slice(2));

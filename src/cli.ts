@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import type { Command } from './commands/command.ts';
-import { loadConfig } from './config.ts';
 import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from './errors.ts';
-import { createLogger } from './log.ts';
-import { terminalOf } from './terminal.ts';
 import { commands } from './commands/index.ts';
 
 const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payment Gateway
@@ -11,33 +9,47 @@ const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payme
 Usage: kpgw-recon <command> [flags]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
 
 Run 'kpgw-recon <command> --help' for a command's flags and environment; every command,
 input format, rule and finding code is described in docs/reference.md.
 Exit codes: 0 reconciled clean, 1 findings (mismatches or rejected rows), 2 usage or
 configuration error, 3 run aborted.`;
 
-/** The whole CLI: returns the exit code instead of exiting so tests can call it in-process. */
-export async function main(argv: string[]): Promise<ExitCode> {
+/**
+ * The whole CLI: returns the exit code instead of exiting so tests can call it in-process.
+ * Human output (usage, help, summaries) goes to `stdout`; only the command named is imported.
+ */
+export async function main(argv: string[], stdout: Writable = process.stdout): Promise<ExitCode> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    stdout.write(`${USAGE}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
     return fail(new ReconError('USAGE', `${what} (see kpgw-recon --help)`));
   }
+  const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${command.help.trim()}\n`);
+    stdout.write(`${command.help.trim()}\n`);
     return EXIT.ok;
   }
-  return runCommand(command, args);
+  return runCommand(command, args, stdout);
 }
 
-async function runCommand(command: Command, args: string[]): Promise<ExitCode> {
+/** What an entry point (`bin/`, `jobs/`) runs: the CLI as the whole process. */
+export async function runAsProcess(argv: string[]): Promise<void> {
+  process.exitCode = await main(argv);
+  // The command is over; a socket left open by a failed connect must not keep the process alive.
+  setTimeout(() => process.exit(), 5_000).unref();
+}
+
+async function runCommand(command: Command, args: string[], stdout: Writable): Promise<ExitCode> {
+  // Imported here rather than at the top: help and usage need none of them (the logger's pino
+  // is a third of the CLI's start-up).
+  const [{ loadConfig }, { createLogger }, { terminalOf }] = await Promise.all([import('./config.ts'), import('./log.ts'), import('./terminal.ts')]);
   let config;
   try {
     config = loadConfig();
@@ -95,7 +107,7 @@ async function runCommand(command: Command, args: string[]): Promise<ExitCode> {
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   try {
-    const code = await command.run(args, { config, logger, stdout: process.stdout, signal: controller.signal, runId });
+    const code = await command.run(args, { config, logger, stdout, signal: controller.signal, runId });
     return crash ? report(crash.error) : code;
   } catch (error) {
     // After Ctrl-C the error is often a consequence (a terminal's SIGINT also reaches an embedded

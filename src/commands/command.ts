@@ -19,8 +19,6 @@ export interface CommandContext {
 
 export interface Command {
   readonly name: string;
-  /** One line for `kpgw-recon --help`. */
-  readonly summary: string;
   /** The full `kpgw-recon <name> --help` text: usage, flags, environment. */
   readonly help: string;
   run(args: string[], ctx: CommandContext): Promise<ExitCode>;

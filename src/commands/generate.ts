@@ -12,7 +12,6 @@ const SEED = { min: 0, max: 0xffff_ffff };
 
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'write a realistic sample inbox (ledger, plan report, fees, gateway data) to a folder',
   help: `Usage: kpgw-recon generate --out DIR [--from D] [--days N] [--per-day N] [--seed N]
                           [--timeline [--late-refunds SHARE]]
 

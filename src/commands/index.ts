@@ -1,23 +1,25 @@
-import { demoCommand } from '../../jobs/demo.ts';
-import { exportCommand } from '../../jobs/export.ts';
-import { nightlyCommand } from '../../jobs/nightly.ts';
-import { rerunCommand } from '../../jobs/rerun.ts';
 import type { Command } from './command.ts';
-import { generateCommand } from './generate.ts';
-import { migrateCommand } from './migrate.ts';
-import { runCommand } from './run.ts';
-import { simulatorCommand } from './simulator.ts';
-import { vatReportCommand } from './vat-report.ts';
 
-/** Every command of the CLI, in the order `--help` lists them. */
-export const commands: readonly Command[] = [
-  runCommand,
-  nightlyCommand,
-  rerunCommand,
-  exportCommand,
-  vatReportCommand,
-  demoCommand,
-  generateCommand,
-  simulatorCommand,
-  migrateCommand,
+/**
+ * A command as `kpgw-recon --help` lists it. Its module is imported only when the command is
+ * used, so the CLI starts without loading the pipeline, the database driver or the simulator.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for `kpgw-recon --help` (here, so listing the commands loads none of them). */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+/** Every command of the CLI, one line each, in the order `--help` lists them. */
+export const commands: readonly CommandEntry[] = [
+  { name: 'run', summary: 'ingest, inquire, reconcile and report for a range of transaction dates', load: async () => (await import('./run.ts')).runCommand },
+  { name: 'nightly', summary: 'reconcile yesterday (in RECON_TZ) from the inbox: what cron runs', load: async () => (await import('./nightly.ts')).nightlyCommand },
+  { name: 'rerun', summary: 'reconcile a past range again from what is stored, asking the gateway afresh', load: async () => (await import('./rerun.ts')).rerunCommand },
+  { name: 'export', summary: 'finance export: one row per charge from the latest finished runs', load: async () => (await import('./export.ts')).exportCommand },
+  { name: 'vat-report', summary: 'monthly MDR and VAT schedule per MID, to tie to KBank\'s tax invoice (ภ.พ.30)', load: async () => (await import('./vat-report.ts')).vatReportCommand },
+  { name: 'demo', summary: 'generated sample + simulator + a full run, on the embedded PostgreSQL (npm start)', load: async () => (await import('./demo.ts')).demoCommand },
+  { name: 'generate', summary: 'write a realistic sample inbox (ledger, plan report, fees, gateway data) to a folder', load: async () => (await import('./generate.ts')).generateCommand },
+  { name: 'simulator', summary: 'run the bundled K-Payment Gateway simulator', load: async () => (await import('./simulator.ts')).simulatorCommand },
+  { name: 'migrate', summary: 'apply database migrations', load: async () => (await import('./migrate.ts')).migrateCommand },
 ];

@@ -5,7 +5,6 @@ import { parseFlags } from './command.ts';
 
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'apply database migrations',
   help: `Usage: kpgw-recon migrate
 
 Applies the numbered SQL migrations in sql/ that the database has not seen yet, in one

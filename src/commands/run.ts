@@ -8,7 +8,6 @@ import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMEN
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'ingest, inquire, reconcile and report for a range of transaction dates',
   help: `Usage: kpgw-recon run --from D [--to D] --ledger PATH... [flags]
 
 Ingests the ledger (and plan reports), asks the gateway about every charge whose

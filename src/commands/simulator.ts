@@ -11,7 +11,6 @@ export const SIMULATOR_DEFAULT_KEY = 'skey_test_simulator';
 
 export const simulatorCommand: Command = {
   name: 'simulator',
-  summary: 'run the bundled K-Payment Gateway simulator',
   help: `Usage: kpgw-recon simulator [--port N] [--data FILE] [fault flags]
 
 A local K-Payment Gateway: GET /card/v2/charge/{id}[/{YYYYMMDD}] and GET /qr/v2/qr/{id} with the

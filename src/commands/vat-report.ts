@@ -11,7 +11,6 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 export const vatReportCommand: Command = {
   name: 'vat-report',
-  summary: 'monthly MDR and VAT schedule per MID, to tie to KBank\'s tax invoice (ภ.พ.30)',
   help: `Usage: kpgw-recon vat-report --month YYYY-MM [--mid M] --out FILE [--encoding utf8|windows-874] [--dates iso|be]
 
 Writes the fees KBank charged in the month, from the latest finished run of each date, for

@@ -1,10 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
+import { packagePath } from '../package-root.ts';
 import { connectClient, connectionOptions } from './pg-options.ts';
 
-export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+export const SQL_DIR = packagePath('sql');
 
 /** Any constant will do, as long as nothing else in the database uses it for an advisory lock. */
 const MIGRATION_LOCK = 0x6b70_6777; // "kpgw"

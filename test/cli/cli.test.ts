@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { humanLines, runCli } from '../helpers/cli.ts';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../../src/commands/index.ts';
+import { ROOT, humanLines, runCli, runCliInProcess } from '../helpers/cli.ts';
 
 describe('the CLI shell', () => {
   it('lists its commands on --help and exits 0', async () => {
@@ -24,14 +29,18 @@ describe('the CLI shell', () => {
   });
 
   it('has --help on every command', async () => {
-    const list = (await runCli(['--help'])).stdout;
+    const list = (await runCliInProcess(['--help'])).stdout;
     const names = [...list.matchAll(/^ {2}([\w-]+) /gm)].map((m) => m[1]!);
-    expect(names.length).toBeGreaterThan(0);
+    expect(names).toEqual(commands.map((c) => c.name));
     for (const name of names) {
-      const result = await runCli([name, '--help']);
+      const result = await runCliInProcess([name, '--help']);
       expect(result.code, name).toBe(0);
-      expect(result.stdout, name).toMatch(new RegExp(`Usage: kpgw-recon ${name}`));
+      expect(result.stdout, name).toMatch(new RegExp(`^Usage: kpgw-recon ${name}`));
     }
+  });
+
+  it('lists each command under the name of the module it loads', async () => {
+    for (const entry of commands) expect((await entry.load()).name).toBe(entry.name);
   });
 
   it('exits 3 with one line when the database is unreachable', async () => {
@@ -44,5 +53,46 @@ describe('the CLI shell', () => {
     const result = await runCli(['migrate'], { env: { KPGW_CONCURRENCY: 'lots' } });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe("kpgw-recon: KPGW_CONCURRENCY must be a whole number from 1 to 256, got 'lots'");
+  });
+});
+
+describe('the CLI loads a command only when it is used', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kpgw-modules-'));
+    // A module hook, preloaded into the CLI's process, that writes down every module it resolves.
+    await writeFile(
+      join(dir, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';
+let log;
+export function initialize(file) { log = file; }
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(log, result.url + '\\n');
+  return result;
+}
+`,
+    );
+    await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url, { data: process.env.MODULE_LOG });\n`);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** The commands whose compiled modules (`dist/src/commands/<name>.js`) a run of the real CLI imported. */
+  async function commandsImportedBy(args: string[]): Promise<string[]> {
+    const log = join(dir, `${args.join(' ')}.log`);
+    const result = await runCli(args, { env: { NODE_OPTIONS: `--import=${join(dir, 'register.mjs')}`, MODULE_LOG: log } });
+    expect(result.code, result.stderr).toBe(0);
+    const urls = new Set((await readFile(log, 'utf8')).split('\n'));
+    // The hook saw the CLI itself: an empty log would let the checks below pass for nothing.
+    expect(urls).toContain(pathToFileURL(join(ROOT, 'dist/src/cli.js')).href);
+    return commands.map((c) => c.name).filter((name) => urls.has(pathToFileURL(join(ROOT, `dist/src/commands/${name}.js`)).href));
+  }
+
+  it('--help imports no command', async () => {
+    expect(await commandsImportedBy(['--help'])).toEqual([]);
+  });
+
+  it('a command imports that command only', async () => {
+    expect(await commandsImportedBy(['nightly', '--help'])).toEqual(['nightly']);
   });
 });

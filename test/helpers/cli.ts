@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/kpgw-recon.js', import.meta.url));
@@ -32,6 +34,17 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     options.onSpawn?.(child);
   });
+}
+
+/**
+ * Runs the CLI in this process, its human output captured: for tests of what a command prints
+ * before it does anything (help, usage), without the start-up of a process each.
+ */
+export async function runCliInProcess(args: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const sink = new Writable({ write: (chunk, _encoding, done) => ((stdout += String(chunk)), done()) });
+  const code = await main(args, sink);
+  return { code, stdout };
 }
 
 /** stderr lines that are not pino JSON: what a human sees. */

@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
+import { ROOT } from './cli.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,11 +21,27 @@ declare module 'vitest' {
 }
 
 /**
+ * The CLI's child processes run the compiled code (`bin/` runs `dist/`), so it is built from the
+ * sources first: incrementally, well under a second when nothing changed. A build that fails
+ * stops the run, rather than letting the CLI tests run yesterday's code.
+ */
+async function buildCli(): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    await promisify(execFile)(process.execPath, [tsc, '--build', 'tsconfig.build.json'], { cwd: ROOT });
+  } catch (error) {
+    const output = (error as { stdout?: string }).stdout?.trim();
+    throw new Error(`the build of the CLI (tsc --build tsconfig.build.json) failed, so no test runs:\n${output || String(error)}`);
+  }
+}
+
+/**
  * One PostgreSQL for the whole test run: `DATABASE_URL` when set, else an embedded server in a
  * temporary directory. It holds a migrated template; each test file clones its own database
  * from it (see `database.ts`), so files never share state.
  */
 export default async function setup(project: TestProject) {
+  await buildCli();
   const logger = createLogger({ level: 'warn' });
   let embedded: EmbeddedDatabase | undefined;
   let parent: string | undefined;

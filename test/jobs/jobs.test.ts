@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { yesterdayIn } from '../../src/dates.ts';
@@ -8,7 +10,7 @@ import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { writeSample } from '../../src/sample/write-sample.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { ROOT, runCli, runCliInProcess } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
 const database = await createTestDatabase();
@@ -131,10 +133,19 @@ describe('rerun and export', () => {
 describe('every job documents its flags and environment', () => {
   for (const job of ['run', 'nightly', 'rerun', 'export', 'demo', 'generate', 'simulator']) {
     it(`${job} --help`, async () => {
-      const help = await runCli([job, '--help']);
+      const help = await runCliInProcess([job, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/Flags:/);
       expect(help.stdout).toMatch(/Environment:|KPGW_SECRET_KEY|DATABASE_URL/);
     });
   }
+});
+
+describe('jobs/ are the commands as scripts of their own', () => {
+  it.each(['nightly', 'rerun', 'export', 'demo'])('jobs/%s.ts runs the command of its name, with its flags', async (job) => {
+    // The compiled entry point, as cron would run it once built.
+    const script = await promisify(execFile)(process.execPath, [join(ROOT, 'dist', 'jobs', `${job}.js`), '--help']);
+    expect(script.stdout).toBe((await runCliInProcess([job, '--help'])).stdout);
+    expect(script.stdout).toMatch(new RegExp(`^Usage: kpgw-recon ${job} `));
+  });
 });

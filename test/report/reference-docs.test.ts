@@ -39,8 +39,9 @@ describe('the documentation lives in the repository', () => {
   });
 
   it('nothing shipped points outside the repository', async () => {
+    const loaded = await Promise.all(commands.map((entry) => entry.load()));
     const files = [join(ROOT, 'README.md'), ...(await shippedFiles('docs')), ...(await shippedFiles('src')), ...(await shippedFiles('jobs')), ...(await shippedFiles('bin'))];
     for (const file of files) expect(await readFile(file, 'utf8'), file).not.toMatch(/\.\.\/shared|shared\/docs\/contract/);
-    for (const command of commands) expect(command.help, command.name).not.toMatch(/contract/i);
+    for (const command of loaded) expect(command.help, command.name).not.toMatch(/contract/i);
   });
 });

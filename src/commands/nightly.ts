@@ -1,0 +1,75 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from './command.ts';
+import { isoDateFlag, parseFlags } from './command.ts';
+import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
+import { todayIn, yesterdayIn } from '../dates.ts';
+import { ReconError } from '../errors.ts';
+import { checkInputFile, expandCsvPaths } from '../ingest/inputs.ts';
+import { checkReportDir } from '../report/output-dir.ts';
+
+export const nightlyCommand: Command = {
+  name: 'nightly',
+  help: `Usage: kpgw-recon nightly [--date D] [--out DIR] [--tolerance AMOUNT]
+
+Runs 'run' for yesterday in RECON_TZ with the inputs in RECON_INBOX:
+  ledger/*.csv   the merchant's ledger exports (required)
+  plans/*.csv    Installment Plan Reports (optional)
+  fees.json      fee schedule (optional; without it, the last one given is used)
+Safe to run twice for the same night: the ledger is not duplicated, and the newer run is
+the one reports read.
+
+Flags:
+  --date D            reconcile this date instead of yesterday (YYYY-MM-DD)
+${OUTPUT_FLAGS_HELP}
+
+Environment:
+  RECON_INBOX          where the inputs are (default ./inbox)
+${GATEWAY_ENVIRONMENT}
+
+Crontab (19:30 UTC = 02:30 in Bangkok; the date reconciled comes from RECON_TZ, not cron):
+  30 19 * * * cd /srv/kpgw-recon && . ./kpgw-recon.env && npx kpgw-recon nightly >> reports/nightly.log 2>&1
+
+${EXIT_CODES_HELP}`,
+  async run(args, ctx) {
+    const flags = parseFlags('nightly', args, { date: { type: 'string' }, out: { type: 'string' }, tolerance: { type: 'string' } });
+    const date = isoDateFlag('nightly', 'date', flags.date) ?? yesterdayIn(ctx.config.tz);
+    const inbox = ctx.config.inbox;
+    const tolerance = toleranceFlag('nightly', flags.tolerance);
+    // Every path is checked before the database is opened: a bad one costs nothing.
+    const ledgerDir = join(inbox, 'ledger');
+    if (!(await inboxCsvFiles(ledgerDir)).length) {
+      throw new ReconError('INPUT', `nightly: no ledger files in ${ledgerDir} (RECON_INBOX=${inbox})`);
+    }
+    const plansDir = join(inbox, 'plans');
+    const hasPlans = (await inboxCsvFiles(plansDir)).length > 0;
+    const feesFile = join(inbox, 'fees.json');
+    const hasFees = await exists(feesFile);
+    if (hasFees) await checkInputFile(feesFile, 'the fee schedule');
+    await checkReportDir(flags.out, ctx.config.reportsDir);
+    return executeRun(ctx, {
+      kind: 'nightly',
+      from: date,
+      to: date,
+      asOf: todayIn(ctx.config.tz),
+      ledgers: [ledgerDir],
+      plans: hasPlans ? [plansDir] : [],
+      fees: hasFees ? { kind: 'file', file: feesFile } : { kind: 'latest' },
+      outDir: flags.out,
+      tolerance,
+    });
+  },
+};
+
+/** An inbox folder's `.csv` files, checked like `--ledger`; none when the folder is not there. */
+async function inboxCsvFiles(dir: string): Promise<string[]> {
+  return (await exists(dir)) ? expandCsvPaths([dir]) : [];
+}
+
+/** Only "not there" is false: a path that cannot be looked at is left for the checks to name. */
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT' && error.code !== 'ENOTDIR',
+  );
+}
