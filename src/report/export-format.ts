@@ -89,6 +89,9 @@ export async function writeFinanceCsv<T>(
   } catch (error) {
     csv.destroy();
     out.destroy();
+    // The stream opens its file asynchronously: removed before it has closed, the file could be
+    // created again behind our back. Once it is closed, it stays removed.
+    if (!out.closed) await once(out, 'close');
     await rm(tmp, { force: true });
     throw error;
   }
