@@ -173,9 +173,7 @@ describe('slow and silent gateways', () => {
   it('a drip (headers, then a byte every 200 ms) is a timeout, not an answer', async () => {
     gateway.behaviour = drip(chargeJson);
     const { c } = client({ maxRetries: 1, timeoutMs: SHORT_TIMEOUT_MS });
-    const started = Date.now();
     expect(await c.inquire(asked)).toMatchObject({ kind: 'failed', reason: 'timeout after 300 ms; gave up after 2 attempts' });
-    expect(Date.now() - started).toBeLessThan(5000);
     expectKeyStayedHome();
   });
 
