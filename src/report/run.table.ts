@@ -78,6 +78,12 @@ export interface ReconMismatchTable {
   gateway_value: string | null;
   difference: Numeric | null;
   message: string;
+  /** Contract §9; null on rows written before v2. */
+  charge_key: string | null;
+  finding_state: 'new' | 'still_open' | 'acknowledged' | null;
+  first_seen_on: DateText | null;
+  acknowledged_by: string | null;
+  ack_note: string | null;
 }
 
 export interface ReconDailySummaryTable {
@@ -124,6 +130,9 @@ export interface ReconChargeResultTable {
   convfee_vat: Numeric | null;
   /** Still open after this run (contract §8): see `isOpen`. */
   open: boolean;
+  /** Null on rows written before v2. */
+  charge_key: string | null;
+  open_reason: string | null;
 }
 
 export interface FeeScheduleTable {

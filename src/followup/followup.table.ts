@@ -1,0 +1,76 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { DateText, Numeric } from '../ingest/ledger.table.ts';
+
+/**
+ * Why a charge is open (contract §8): one of the open codes, `REFUND_SENT` (the gateway's state
+ * says a refund is on its way) or `DEFERRED` (due, but the night's request budget ran out before
+ * it was ever asked).
+ */
+export type OpenReason = 'INQUIRY_FAILED' | 'SETTLEMENT_PENDING' | 'FEES_NOT_REPORTED' | 'REFUND_PENDING' | 'REFUND_SENT' | 'DEFERRED';
+
+export interface ChargeStateTable {
+  charge_key: string;
+  entry_id: string;
+  transaction_date: DateText;
+  source_type: string;
+  currency: string;
+  amount: Numeric;
+  charge_id: string | null;
+  reference_order: string | null;
+  open: boolean;
+  open_reason: OpenReason | null;
+  open_message: string | null;
+  open_since: DateText | null;
+  first_seen_on: DateText;
+  last_asked_on: DateText | null;
+  last_asked_at: Date | null;
+  last_inquiry_id: string | null;
+  last_run_id: string | null;
+  next_ask_on: DateText | null;
+}
+
+export type FindingState = 'new' | 'still_open' | 'acknowledged';
+
+export interface FindingTable {
+  charge_key: string;
+  code: string;
+  /** '' when the finding names no field. */
+  field: string;
+  /** '' when it names no ledger row. */
+  entry_id: string;
+  transaction_date: DateText;
+  source_type: string;
+  charge_id: string | null;
+  reference_order: string | null;
+  severity: 'error' | 'warning';
+  ledger_value: string | null;
+  gateway_value: string | null;
+  difference: Numeric | null;
+  message: string;
+  first_seen_on: DateText;
+  first_run_id: string;
+  last_run_id: string;
+  resolved_on: DateText | null;
+  resolved_run_id: string | null;
+}
+
+export interface FindingAcknowledgementTable {
+  id: Generated<string>;
+  charge_key: string;
+  code: string;
+  field: string;
+  entry_id: string;
+  ledger_value: string | null;
+  gateway_value: string | null;
+  note: string;
+  acked_by: string;
+  acked_at: ColumnType<Date, Date | undefined, never>;
+  undone_by: string | null;
+  undone_at: Date | null;
+}
+
+export interface FollowupTables {
+  charge_state: ChargeStateTable;
+  findings: FindingTable;
+  finding_acknowledgements: FindingAcknowledgementTable;
+}
