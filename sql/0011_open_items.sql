@@ -112,5 +112,7 @@ ALTER TABLE recon_mismatches
   ADD COLUMN acknowledged_by text,
   ADD COLUMN ack_note        text;
 ALTER TABLE recon_charge_results
-  ADD COLUMN charge_key  text,
-  ADD COLUMN open_reason text;
+  ADD COLUMN charge_key   text,
+  ADD COLUMN open_reason  text,
+  ADD COLUMN open_message text;
+CREATE INDEX recon_mismatches_by_charge ON recon_mismatches (run_id, charge_key);

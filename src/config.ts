@@ -59,7 +59,7 @@ type Env = Record<string, string | undefined>;
  * Bounds of the numeric settings: wide enough for any real gateway contract or test rig, narrow
  * enough that a typo (an extra zero, milliseconds given as seconds) is caught at start.
  */
-const LIMITS = {
+export const LIMITS = {
   KPGW_RATE_LIMIT_RPS: { min: 0, max: 10_000 }, // > min: a cap of 0 would never send anything
   KPGW_CONCURRENCY: { min: 1, max: 256 },
   // Below 100 ms no real request can finish; above 10 minutes a hung gateway stalls the night.

@@ -1,30 +1,39 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from './command.ts';
-import { isoDateFlag, parseFlags } from './command.ts';
+import { isoDateFlag, parseFlags, wholeNumberFlag } from './command.ts';
 import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
-import { todayIn, yesterdayIn } from '../dates.ts';
+import { shiftDate, yesterdayIn } from '../dates.ts';
+import { LIMITS } from '../config.ts';
 import { ReconError } from '../errors.ts';
 import { checkInputFile, expandCsvPaths } from '../ingest/inputs.ts';
 import { checkReportDir } from '../report/output-dir.ts';
 
 export const nightlyCommand: Command = {
   name: 'nightly',
-  help: `Usage: kpgw-recon nightly [--date D] [--out DIR] [--tolerance AMOUNT]
+  help: `Usage: kpgw-recon nightly [--date D] [--max-requests N] [--out DIR] [--tolerance AMOUNT]
 
 Runs 'run' for yesterday in RECON_TZ with the inputs in RECON_INBOX:
   ledger/*.csv   the merchant's ledger exports (required)
   plans/*.csv    Installment Plan Reports (optional)
   fees.json      fee schedule (optional; without it, the last one given is used)
-Safe to run twice for the same night: the ledger is not duplicated, and the newer run is
-the one reports read.
+then asks again about the charges that are not final yet (oldest first, up to
+RECON_OPEN_MAX_DAYS old) and the final ones due a re-check (at RECON_RECHECK_AGES days).
+Safe to run twice for the same night: the ledger is not duplicated, nothing is asked twice,
+and the newer run is the one reports read.
 
 Flags:
-  --date D            reconcile this date instead of yesterday (YYYY-MM-DD)
+  --date D            reconcile this date instead of yesterday (YYYY-MM-DD); the night is
+                      decided as it would have been on the morning after D
+  --max-requests N    ask about at most N charges; the rest wait for the next night
+                      (default RECON_MAX_REQUESTS, else no limit)
 ${OUTPUT_FLAGS_HELP}
 
 Environment:
   RECON_INBOX          where the inputs are (default ./inbox)
+  RECON_RECHECK_AGES   ages in days at which a final charge is asked again (default 7,30)
+  RECON_OPEN_MAX_DAYS  after this many days an open charge is no longer asked (default 60)
+  RECON_MAX_REQUESTS   most charges one night asks about (default: no limit)
 ${GATEWAY_ENVIRONMENT}
 
 Crontab (19:30 UTC = 02:30 in Bangkok; the date reconciled comes from RECON_TZ, not cron):
@@ -32,8 +41,16 @@ Crontab (19:30 UTC = 02:30 in Bangkok; the date reconciled comes from RECON_TZ, 
 
 ${EXIT_CODES_HELP}`,
   async run(args, ctx) {
-    const flags = parseFlags('nightly', args, { date: { type: 'string' }, out: { type: 'string' }, tolerance: { type: 'string' } });
+    const flags = parseFlags('nightly', args, {
+      date: { type: 'string' },
+      'max-requests': { type: 'string' },
+      out: { type: 'string' },
+      tolerance: { type: 'string' },
+    });
     const date = isoDateFlag('nightly', 'date', flags.date) ?? yesterdayIn(ctx.config.tz);
+    const maxRequests = flags['max-requests'] === undefined
+      ? ctx.config.recon.maxRequests
+      : wholeNumberFlag('nightly', 'max-requests', flags['max-requests'], 0, LIMITS.RECON_MAX_REQUESTS);
     const inbox = ctx.config.inbox;
     const tolerance = toleranceFlag('nightly', flags.tolerance);
     // Every path is checked before the database is opened: a bad one costs nothing.
@@ -51,12 +68,14 @@ ${EXIT_CODES_HELP}`,
       kind: 'nightly',
       from: date,
       to: date,
-      asOf: todayIn(ctx.config.tz),
+      // As of the morning after: a night replayed later decides as it would have then.
+      asOf: shiftDate(date, 1),
       ledgers: [ledgerDir],
       plans: hasPlans ? [plansDir] : [],
       fees: hasFees ? { kind: 'file', file: feesFile } : { kind: 'latest' },
       outDir: flags.out,
       tolerance,
+      followUp: { maxRequests },
     });
   },
 };

@@ -24,7 +24,7 @@ export interface ChargeStateTable {
   first_seen_on: DateText;
   last_asked_on: DateText | null;
   last_asked_at: Date | null;
-  last_inquiry_id: string | null;
+  last_inquiry_id: number | null;
   last_run_id: string | null;
   next_ask_on: DateText | null;
 }
@@ -55,7 +55,7 @@ export interface FindingTable {
 }
 
 export interface FindingAcknowledgementTable {
-  id: Generated<string>;
+  id: Generated<number>;
   charge_key: string;
   code: string;
   field: string;

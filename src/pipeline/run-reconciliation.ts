@@ -1,21 +1,25 @@
 import { join, resolve } from 'node:path';
+import type { Kysely } from 'kysely';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.ts';
 import { asDatabaseLost, type DatabaseHandle } from '../db/connection.ts';
+import type { Database } from '../db/database.ts';
+import { shiftDate } from '../dates.ts';
+import { carryOver } from '../followup/carry-over.ts';
+import { dueCases } from '../followup/due-charges.ts';
 import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
 import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
-import { attachByGatewayIds, buildCases, type ChargeCase } from '../reconcile/charge-case.ts';
-import { isError } from '../reconcile/mismatch.ts';
+import { attachByGatewayIds, buildCases, chargeKey, type ChargeCase } from '../reconcile/charge-case.ts';
 import { keyModeOf } from '../reconcile/livemode-check.ts';
 import { reconcileCharge, type ChargeResult, type GatewayAnswer, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
-import { stageReport, writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
+import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
-import { storeResults } from '../report/store-results.ts';
+import { finishRun, insertRunRows } from '../report/store-results.ts';
 import { chargeRow, mismatchRows, summarise } from '../report/summary.ts';
 import { ingestInputs, type FeeSource } from './ingest-stage.ts';
 import { inquireCases, type InquireOptions } from './inquire-stage.ts';
@@ -34,6 +38,11 @@ export interface RunRequest {
   readonly fees: FeeSource;
   readonly outDir?: string;
   readonly tolerance: Money;
+  /**
+   * `nightly` (contract §8): besides the charges the dates cover, the open charges and the
+   * re-checks that are due, and at most `maxRequests` charges asked (the rest deferred).
+   */
+  readonly followUp?: { readonly maxRequests: number | undefined };
 }
 
 export interface RunEnvironment {
@@ -91,11 +100,10 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         ingestInputs(database, request, { logger, signal, onProgress: (n) => env.onProgress?.('ingest', n) }),
       );
       checkpoint();
-      const { cases, unlinked, plans } = await timed('ingest', async () => {
-        const { charges, followUps } = await selectLedger(db, request.from, request.to);
-        return { ...buildCases(charges, followUps), plans: await loadPlans(db, config.tz) };
-      });
-      log.info({ charges: cases.length }, 'charges selected');
+      const selected = await timed('ingest', async () => selectCases(db, request, config));
+      const { cases, due } = selected;
+      const plans = await timed('ingest', () => loadPlans(db, config.tz));
+      log.info({ charges: cases.length, revisited: due.revisit, rechecked: due.recheck, deferred: selected.deferred.length }, 'charges selected');
 
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
       const inquiry: InquireOptions = {
@@ -113,9 +121,12 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
 
       // Refund and void rows that name no charge of the run even by the gateway's ids: their
       // charge is looked for anywhere in the ledger, else they are orphans, asked about by the
-      // ids they carry (contract §4 v2). Either way they get a case, so no row is left out.
-      const stillUnlinked = linkByGatewayIds(cases, answers, unlinked);
-      const lateCases = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, entryIdsOf(cases)));
+      // ids they carry (contract §4 v2). Either way they get a case, so no row is left out,
+      // unless the night's request budget defers it.
+      const stillUnlinked = linkByGatewayIds(cases, answers, selected.unlinked);
+      const found = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, entryIdsOf([...cases, ...selected.deferred])));
+      const lateCases = found.slice(0, selected.budgetLeft);
+      selected.deferred.push(...found.slice(selected.budgetLeft));
       if (lateCases.length) {
         log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
         const asked = cases.length;
@@ -140,7 +151,15 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       });
       checkpoint();
 
-      return await report(request, { ...env, signal }, { results, rejected: ingested.rejected, ledgerRows: ingested.rows, client: client.stats(), timings, started });
+      return await report(request, { ...env, signal }, {
+        results,
+        rejected: ingested.rejected,
+        ledgerRows: ingested.rows,
+        client: client.stats(),
+        timings,
+        started,
+        due: { ...selected.due, deferred: selected.deferred },
+      });
     } catch (error) {
       // Once stopped, whatever failed on the way out is a consequence; the signal says why.
       const failure = signal.aborted ? signal.reason : asDatabaseLost(error, database.url);
@@ -152,6 +171,54 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+interface Selection {
+  /** The charges to ask about, in order: the dates' own, then the due ones. */
+  readonly cases: ChargeCase[];
+  /** Refund and void rows of the dates whose charge is not among `cases` (yet). */
+  readonly unlinked: ChargeCase['refunds'];
+  /** Due charges past the request budget; grows if the late round is cut short too. */
+  readonly deferred: ChargeCase[];
+  /** How many more charges the budget allows after `cases`. */
+  readonly budgetLeft: number;
+  readonly due: { readonly revisit: number; readonly recheck: number };
+}
+
+/**
+ * Contract §4 and §8: the charges the dates cover, then (for `nightly`) the open charges and
+ * re-checks that are due, cut at the night's request budget. Every due charge not asked is
+ * deferred: recorded so that the next night asks it.
+ */
+async function selectCases(db: Kysely<Database>, request: RunRequest, config: Config): Promise<Selection> {
+  const { charges, followUps } = await selectLedger(db, request.from, request.to);
+  const own = buildCases(charges, followUps);
+  const due = request.followUp
+    ? await dueCases(db, {
+        night: nightOf(request.asOf),
+        openMaxDays: config.recon.openMaxDays,
+        linked: entryIdsOf(own.cases),
+        runKeys: new Set(own.cases.map((c) => chargeKey(c.charge))),
+      })
+    : [];
+  const planned = [...own.cases, ...due.map((d) => d.chargeCase)];
+  const budget = request.followUp?.maxRequests ?? Number.POSITIVE_INFINITY;
+  const cases = planned.slice(0, budget);
+  const askedDue = due.slice(0, Math.max(0, cases.length - own.cases.length));
+  // A refund row of the dates may belong to a due charge, which has it in its case already.
+  const inCases = entryIdsOf(planned);
+  return {
+    cases,
+    unlinked: own.unlinked.filter((r) => !inCases.has(r.entry_id)),
+    deferred: planned.slice(budget),
+    budgetLeft: budget - cases.length,
+    due: { revisit: askedDue.filter((d) => d.reason === 'revisit').length, recheck: askedDue.filter((d) => d.reason === 'recheck').length },
+  };
+}
+
+/** The day a run looks back on: the day before its as-of day (`nightly --date D` runs as of D + 1). */
+export function nightOf(asOf: string): string {
+  return shiftDate(asOf, -1);
 }
 
 /** Refund and void rows that name their charge only by an id the gateway told us; returns the others. */
@@ -180,15 +247,15 @@ async function report(
     client: { requests: number; retries: number; errors: number };
     timings: StageTimings;
     started: number;
+    due: { revisit: number; recheck: number; deferred: ChargeCase[] };
   },
 ): Promise<RunOutcome> {
-  const { results, rejected } = input;
+  const { results, rejected, due } = input;
+  const { db } = env.database;
   const reportDir = resolve(request.outDir ?? join(env.config.reportsDir, `${request.from}_${request.to}_${request.runId.slice(0, 8)}`));
   const mismatches = results.flatMap((r) => mismatchRows(request.runId, r));
   const summary = summarise(results);
   const count = (status: ChargeResult['status']) => results.filter((r) => r.status === status).length;
-  const hasErrors = results.some((r) => r.mismatches.some(isError));
-  const exitCode = hasErrors || rejected.length > 0 ? EXIT.findings : EXIT.ok;
   const run: RunJson = {
     run_id: request.runId,
     from: request.from,
@@ -203,6 +270,13 @@ async function report(
       matched: count('matched'),
       mismatched: count('mismatched'),
       unverified: count('unverified'),
+      open: 0,
+      revisited: due.revisit,
+      rechecked: due.recheck,
+      deferred: due.deferred.length,
+      new_findings: 0,
+      resolved_findings: 0,
+      acknowledged: 0,
     },
     gateway: input.client,
     timings_ms: input.timings,
@@ -210,12 +284,27 @@ async function report(
   };
   const t0 = performance.now();
   const staged = await stageReport(reportDir);
+  let exitCode: ExitCode = EXIT.ok;
   try {
-    await writeCsvReports(staged.dir, { mismatches, summary, rejected });
-    if (env.signal.aborted) throw env.signal.reason;
-    run.timings_ms.report += Math.round(performance.now() - t0);
-    run.duration_ms = Math.round(performance.now() - input.started);
-    await storeResults(env.database.db, { run, exitCode, reportDir, mismatches, summary, charges: results.map(chargeRow) });
+    await writeCsvReports(staged.dir, { summary, rejected });
+    // One transaction: the run's rows, what it carries over to the next runs, and its status.
+    // The finding CSVs are read from the rows it wrote, so they show each finding's state.
+    await db.transaction().execute(async (trx) => {
+      await insertRunRows(trx, { runId: request.runId, mismatches, summary, charges: results.map(chargeRow) });
+      const carried = await carryOver(trx, {
+        runId: request.runId,
+        night: nightOf(request.asOf),
+        recheckAges: env.config.recon.recheckAges,
+        deferred: due.deferred,
+      });
+      Object.assign(run.counts, carried);
+      await writeFindingCsvs(trx, staged.dir, request.runId);
+      exitCode = rejected.length > 0 || (await hasOpenErrors(trx, request.runId)) ? EXIT.findings : EXIT.ok;
+      if (env.signal.aborted) throw env.signal.reason;
+      run.timings_ms.report += Math.round(performance.now() - t0);
+      run.duration_ms = Math.round(performance.now() - input.started);
+      await finishRun(trx, { run, exitCode, reportDir });
+    });
     // run.json last, once the database agrees the run is finished; then all files appear at once.
     await writeRunJson(staged.dir, run);
     await staged.publish();
@@ -225,4 +314,17 @@ async function report(
   }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
   return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir }) };
+}
+
+/** Exit 1 (contract §1): an error-severity finding of this run that nobody has acknowledged. */
+async function hasOpenErrors(trx: Kysely<Database>, runId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('recon_mismatches')
+    .select('seq')
+    .where('run_id', '=', runId)
+    .where('severity', '=', 'error')
+    .where('finding_state', '<>', 'acknowledged')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }

@@ -12,6 +12,14 @@ export interface RunCounts {
   matched: number;
   mismatched: number;
   unverified: number;
+  /** v2 (contract §8, §9). */
+  open: number;
+  revisited: number;
+  rechecked: number;
+  deferred: number;
+  new_findings: number;
+  resolved_findings: number;
+  acknowledged: number;
 }
 
 export interface GatewayCounts {
@@ -133,6 +141,7 @@ export interface ReconChargeResultTable {
   /** Null on rows written before v2. */
   charge_key: string | null;
   open_reason: string | null;
+  open_message: string | null;
 }
 
 export interface FeeScheduleTable {

@@ -1,6 +1,7 @@
 import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
-import { isOpen } from '../reconcile/open-state.ts';
+import { openReason } from '../reconcile/open-state.ts';
+import { chargeKey } from '../reconcile/charge-case.ts';
 import { refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
 import type { Selectable } from 'kysely';
 import type { ExportStatus, ReconDailySummaryTable } from './run.table.ts';
@@ -11,8 +12,11 @@ export const MISMATCH_COLUMNS = [
   'severity', 'field', 'ledger_value', 'gateway_value', 'difference', 'message',
 ] as const;
 
-/** One row of `mismatches.csv`, all text as written (empty where there is no value). */
-export type MismatchRow = Record<(typeof MISMATCH_COLUMNS)[number], string>;
+/** One finding of a run as the run records it (empty where there is no value), with its charge. */
+export type MismatchRow = Record<(typeof MISMATCH_COLUMNS)[number] | 'charge_key', string>;
+
+/** v2 (contract §9): each finding's state across runs, after the v1 columns. */
+export const FINDING_STATE_COLUMNS = ['finding_state', 'first_seen_on', 'acknowledged_by', 'ack_note'] as const;
 
 /** One row of `summary.csv`: `recon_daily_summary` without its run id. */
 export type SummaryRow = Omit<Selectable<ReconDailySummaryTable>, 'run_id'>;
@@ -47,6 +51,9 @@ export interface ChargeRow {
   convfee_amount: string | null;
   convfee_vat: string | null;
   open: boolean;
+  charge_key: string;
+  open_reason: string | null;
+  open_message: string | null;
 }
 
 /** The finance export's status (contract §6). */
@@ -58,8 +65,10 @@ export function exportStatus(result: ChargeResult): ExportStatus {
 
 export function mismatchRows(runId: string, result: ChargeResult): MismatchRow[] {
   const { charge } = result.case;
+  const key = chargeKey(charge);
   return result.mismatches.map((m) => ({
     run_id: runId,
+    charge_key: key,
     transaction_date: charge.transaction_date,
     source_type: charge.source_type,
     charge_id: result.gateway?.id ?? charge.charge_id ?? '',
@@ -79,6 +88,7 @@ const text = (value: Money | null | undefined) => (value ? value.toFixed(4) : nu
 
 export function chargeRow(result: ChargeResult): ChargeRow {
   const { charge } = result.case;
+  const open = openReason(result);
   const settlement = result.gateway?.settlement;
   return {
     entry_id: charge.entry_id,
@@ -102,7 +112,10 @@ export function chargeRow(result: ChargeResult): ChargeRow {
     ref_3: result.gateway?.ref3 ?? null,
     convfee_amount: text(result.gateway?.convfee?.amount),
     convfee_vat: text(result.gateway?.convfee?.vat),
-    open: isOpen(result),
+    open: open !== undefined,
+    charge_key: chargeKey(charge),
+    open_reason: open?.reason ?? null,
+    open_message: open?.message ?? null,
   };
 }
 
@@ -123,7 +136,7 @@ interface Totals {
  * The charge amount the ledger books. An orphan case (refund or void rows, no charge row) books
  * none: its stand-in row's amount is a refund's, and counting it would inflate the gross.
  */
-function bookedAmount(result: ChargeResult): Money {
+export function bookedAmount(result: ChargeResult): Money {
   return result.case.orphan ? ZERO : money(result.case.charge.amount);
 }
 

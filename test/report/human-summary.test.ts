@@ -5,7 +5,8 @@ import type { SummaryRow } from '../../src/report/summary.ts';
 
 const run: RunJson = {
   run_id: 'r1', from: '2026-01-01', to: '2026-01-02', as_of: '2026-01-03', status: 'finished',
-  counts: { ledger_rows: 5, rejected: 1, charges: 3, inquired: 3, matched: 1, mismatched: 1, unverified: 1 },
+  counts: { ledger_rows: 5, rejected: 1, charges: 3, inquired: 3, matched: 1, mismatched: 1, unverified: 1,
+    open: 2, revisited: 0, rechecked: 0, deferred: 0, new_findings: 1, resolved_findings: 0, acknowledged: 0 },
   gateway: { requests: 4, retries: 1, errors: 1 }, timings_ms: { ingest: 1, inquiry: 1, reconcile: 1, report: 1 }, duration_ms: 1500,
 };
 const row = (currency: string, gross: string, date = '2026-01-01'): SummaryRow => ({
