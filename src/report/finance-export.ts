@@ -21,7 +21,7 @@ const PAGE = 5000;
 
 /**
  * One row per charge of [from, to], each date taken from the latest finished run that covers
- * it. Read and written page by page, so the range can be as long as the books; written to a
+ * it, each charge from a later run that asked about it again. Read and written page by page, so the range can be as long as the books; written to a
  * temporary file renamed at the end, so a failure (a character the encoding cannot hold) leaves
  * nothing behind.
  */
@@ -42,27 +42,42 @@ async function writeRows(
 ): Promise<{ rows: number; runs: number }> {
   const runs = await latestRunPerDate(db, range);
   let rows = 0;
-  for (const [date, runId] of runs) {
+  const used = new Set<string>();
+  for (const [date, base] of runs) {
     let after = '';
     for (;;) {
-      const page = await db
-        .selectFrom('recon_charge_results')
-        .selectAll()
-        .where('run_id', '=', runId)
-        .where('transaction_date', '=', date)
-        .where('entry_id', '>', after)
-        .orderBy('entry_id')
+      const page = await latestChargeResults(db, date, base.finishedAt)
+        .where('c.entry_id', '>', after)
+        .orderBy('c.entry_id')
+        .orderBy('r.finished_at', 'desc')
         .limit(PAGE)
         .execute();
       for (const row of page) {
         rows += 1;
+        used.add(row.run_id);
         if (!csv.write(exportRecord(row, rows, format))) await once(csv, 'drain');
       }
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.entry_id;
     }
   }
-  return { rows, runs: new Set(runs.values()).size };
+  return { rows, runs: used.size };
+}
+
+/**
+ * The charges of `date`, each as the latest finished run that asked about it says: the run that
+ * covers the date (finished at `since`), or a later one that asked again (a nightly following an
+ * open charge, contract §8). Order by `c.entry_id` then `r.finished_at` descending.
+ */
+export function latestChargeResults(db: Kysely<Database>, date: string, since: Date) {
+  return db
+    .selectFrom('recon_charge_results as c')
+    .innerJoin('recon_runs as r', 'r.run_id', 'c.run_id')
+    .distinctOn('c.entry_id')
+    .selectAll('c')
+    .where('c.transaction_date', '=', date)
+    .where('r.status', '=', 'finished')
+    .where('r.finished_at', '>=', since);
 }
 
 /** One CSV record; `rowNumber` (1 = the first data row) names the row in an error. */
@@ -90,11 +105,11 @@ function cellValue(row: Selectable<ReconChargeResultTable>, column: ExportColumn
 }
 
 /** For each date of the range, the latest finished run whose range includes it. */
-export async function latestRunPerDate(db: Kysely<Database>, range: { from: string; to: string }): Promise<Map<string, string>> {
-  const { rows } = await sql<{ date: string; run_id: string }>`
-    SELECT DISTINCT ON (d.date) d.date::date::text AS date, r.run_id
+export async function latestRunPerDate(db: Kysely<Database>, range: { from: string; to: string }): Promise<Map<string, { runId: string; finishedAt: Date }>> {
+  const { rows } = await sql<{ date: string; run_id: string; finished_at: Date }>`
+    SELECT DISTINCT ON (d.date) d.date::date::text AS date, r.run_id, r.finished_at
     FROM generate_series(${range.from}::date, ${range.to}::date, interval '1 day') AS d(date)
     JOIN recon_runs r ON r.status = 'finished' AND d.date BETWEEN r.from_date AND r.to_date
     ORDER BY d.date, r.finished_at DESC`.execute(db);
-  return new Map(rows.map((r) => [r.date, r.run_id]));
+  return new Map(rows.map((r) => [r.date, { runId: r.run_id, finishedAt: r.finished_at }]));
 }

@@ -59,7 +59,7 @@ export async function writeVatReport(
 ): Promise<VatReportResult> {
   const range = monthRange(request.month);
   const runs = await latestRunPerDate(db, range);
-  const scope = { dates: [...runs.keys()], runIds: [...runs.values()], mid: request.mid };
+  const scope = { dates: [...runs.keys()], since: [...runs.values()].map((r) => r.finishedAt), mid: request.mid };
   const fees = await feeRows(db, scope);
   const reversals = await refundReversals(db, request.month, request.mid);
   const unknown = await unknownFeeCharges(db, scope);
@@ -149,10 +149,10 @@ function feeRecord(line: FeeLine, format: ExportFormat): VatRecord {
   };
 }
 
-/** The month's dates, each with its latest finished run, and the `--mid` filter. */
+/** The month's dates, each with when its latest finished run finished, and the `--mid` filter. */
 interface Scope {
   readonly dates: string[];
-  readonly runIds: string[];
+  readonly since: Date[];
   readonly mid: string | undefined;
 }
 
@@ -164,9 +164,13 @@ interface Scope {
 const FEES_UNKNOWN = sql<boolean>`(c.status = 'UNVERIFIED' OR c.codes && ARRAY['SETTLEMENT_PENDING', 'FEES_NOT_REPORTED']::text[]
   OR (c.settled_amount IS NOT NULL AND (c.mdr IS NULL OR c.vat IS NULL)))`;
 
+/** Each charge of the month as its latest finished run says, as the export reads them. */
 function chargesOfScope(scope: Scope) {
-  return sql`recon_charge_results c
-    JOIN unnest(${scope.dates}::date[], ${scope.runIds}::uuid[]) AS l(date, run_id) ON c.transaction_date = l.date AND c.run_id = l.run_id
+  return sql`(SELECT DISTINCT ON (c.transaction_date, c.entry_id) c.*
+      FROM unnest(${scope.dates}::date[], ${scope.since}::timestamptz[]) AS l(date, since)
+      JOIN recon_charge_results c ON c.transaction_date = l.date
+      JOIN recon_runs r ON r.run_id = c.run_id AND r.status = 'finished' AND r.finished_at >= l.since
+      ORDER BY c.transaction_date, c.entry_id, r.finished_at DESC) c
     LEFT JOIN ledger_entries e ON e.entry_id = c.entry_id
     WHERE (${scope.mid ?? null}::text IS NULL OR coalesce(e.mid, '') = ${scope.mid ?? null}::text)`;
 }
