@@ -1,4 +1,5 @@
 import { ReconError } from './errors.ts';
+import { checkMid } from './db/merchant.ts';
 import { normaliseBaseUrl } from './gateway/base-url.ts';
 
 /** Everything kpgw-recon reads from the environment (contract §2), read once and frozen. */
@@ -13,6 +14,11 @@ export interface Config {
   readonly reportsDir: string;
   readonly logLevel: string;
   readonly recon: OpenItemsConfig;
+  /**
+   * v2 (contract §12): the merchant whose data a command works on, by its mid; its tables are a
+   * schema of their own. '' (the default): the single merchant of a plain set-up.
+   */
+  readonly merchant: string;
 }
 
 /** v2: how open items are followed (contract §2, §8). */
@@ -103,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
       openMaxDays: wholeNumber('RECON_OPEN_MAX_DAYS', get('RECON_OPEN_MAX_DAYS')),
       maxRequests: env.RECON_MAX_REQUESTS?.trim() ? wholeNumber('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
     }),
+    merchant: env.RECON_MERCHANT?.trim() ? checkMid(env.RECON_MERCHANT.trim(), 'RECON_MERCHANT') : '',
   });
 }
 

@@ -5,6 +5,7 @@ import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './embedded.ts';
+import { urlForMerchant } from './merchant.ts';
 import { migrate } from './migrate.ts';
 import { connectionOptions } from './pg-options.ts';
 
@@ -20,13 +21,14 @@ export interface DatabaseHandle {
  * `DATABASE_URL` when set, else the embedded PostgreSQL; migrations applied either way, since
  * every command that needs the database needs the current schema.
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir'>, logger: Logger): Promise<DatabaseHandle> {
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir' | 'merchant'>, logger: Logger): Promise<DatabaseHandle> {
   let embedded: EmbeddedDatabase | undefined;
-  let url = config.databaseUrl;
-  if (!url) {
+  let serverUrl = config.databaseUrl;
+  if (!serverUrl) {
     embedded = await startEmbedded({ dataDir: config.embeddedDataDir, logger });
-    url = embedded.url;
+    serverUrl = embedded.url;
   }
+  const url = urlForMerchant(serverUrl, config.merchant);
   try {
     await migrate(url, logger);
   } catch (error) {

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 import { packagePath } from '../package-root.ts';
+import { merchantSchema } from './merchant.ts';
 import { connectClient, connectionOptions } from './pg-options.ts';
 
 export const SQL_DIR = packagePath('sql');
@@ -44,6 +45,9 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    // A merchant's connection (src/db/merchant.ts) names its schema first on the search_path.
+    const { rows: [setting] } = await client.query<{ mid: string | null }>("SELECT current_setting('kpgw.merchant', true) AS mid");
+    if (setting?.mid) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(merchantSchema(setting.mid))}`);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,

@@ -36,7 +36,8 @@ export async function acquireRunLock(url: string, db: Kysely<Database>): Promise
   client.on('error', (error) => onLost(error.message));
   client.on('end', () => onLost('its database connection closed'));
   await connectClient(client);
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUN_LOCK]);
+  // One run at a time per merchant: each merchant's tables are a schema of their own.
+  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS locked', [RUN_LOCK]);
   if (!rows[0]?.locked) {
     await client.end();
     const running = await db

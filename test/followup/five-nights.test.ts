@@ -87,7 +87,7 @@ const env = () => ({
 
 interface Night {
   result: CliResult;
-  run: { counts: Record<string, number>; gateway: { requests: number } };
+  run: { run_id: string; counts: Record<string, number>; gateway: { requests: number } };
   asked: string[];
   requests: number;
   csv: (name: string) => Promise<Record<string, string>[]>;
@@ -164,7 +164,7 @@ describe('five nights over the simulator’s moving clock', () => {
     const checked = await database.db
       .selectFrom('recon_charge_results')
       .select(['charge_id', 'status', 'mdr', 'vat', 'net_amount'])
-      .where('run_id', '=', n2.run.run_id as never)
+      .where('run_id', '=', n2.run.run_id)
       .where('charge_id', 'in', ids(pending, unverified))
       .orderBy('charge_id')
       .execute();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shiftDate } from '../../src/dates.ts';
 import { writeSample } from '../../src/sample/write-sample.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { runCli, type CliResult } from '../helpers/cli.ts';
+import { runCli, type CliOptions, type CliResult } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 /**
@@ -31,7 +31,7 @@ afterAll(async () => {
   await rm(inbox, { recursive: true, force: true });
 });
 
-function nightly(database: TestDatabase, date: string, onSpawn?: Parameters<typeof runCli>[1]['onSpawn']): Promise<CliResult> {
+function nightly(database: TestDatabase, date: string, onSpawn?: CliOptions['onSpawn']): Promise<CliResult> {
   simulator.setToday(date);
   return runCli(['nightly', '--date', date], {
     env: {
