@@ -138,8 +138,13 @@ describe('a 10,000-charge run against the simulator', () => {
       expect(resumedAnswers.get(resumedRun!)).toBe(10_000 - storedBeforeKill);
       expect(await answers(freshRun!)).toEqual([{ fetched_by_run: freshRun, n: 10_000 }]);
 
-      const withoutRunId = (rows: Row[]) => rows.map(({ run_id: _, ...rest }) => JSON.stringify(rest)).sort();
-      expect(withoutRunId(await readCsv(join(dir, 'resumed'), 'mismatches.csv'))).toEqual(withoutRunId(await readCsv(join(dir, 'fresh'), 'mismatches.csv')));
+      // The same findings; the resumed run was the first to finish, so its are new, the fresh run's still open.
+      const resumedFindings = await readCsv(join(dir, 'resumed'), 'mismatches.csv');
+      const freshFindings = await readCsv(join(dir, 'fresh'), 'mismatches.csv');
+      const withoutRun = (rows: Row[]) => rows.map(({ run_id: _, finding_state: __, ...rest }) => JSON.stringify(rest)).sort();
+      expect(withoutRun(resumedFindings)).toEqual(withoutRun(freshFindings));
+      expect(new Set(resumedFindings.map((r) => r.finding_state))).toEqual(new Set(['new']));
+      expect(new Set(freshFindings.map((r) => r.finding_state))).toEqual(new Set(['still_open']));
       expect(await readFile(join(dir, 'resumed', 'summary.csv'), 'utf8')).toBe(await readFile(join(dir, 'fresh', 'summary.csv'), 'utf8'));
 
       // Results belong to the two finished runs only; the killed one left none.
