@@ -96,7 +96,7 @@ function refuse(file: string | undefined, problems: LineProblem[], unmatched: Fi
   if (file === undefined) throw new ReconError('USAGE', `ack: ${notFound(unmatched[0]!)}`);
   const lines = [...problems, ...unmatched.map((s) => ({ line: s.line ?? 0, problem: notFound(s) }))].sort((a, b) => a.line - b.line);
   for (const { line, problem } of lines) process.stderr.write(`${file}:${line}: ${problem}\n`);
-  throw new ReconError('INPUT', `ack: ${file}: ${plural(lines.length, 'line')} name${lines.length === 1 ? 's' : ''} no open finding or cannot be read; nothing was applied`);
+  throw new ReconError('INPUT', `ack: ${file}: nothing was applied: ${plural(lines.length, 'line')} cannot be used (listed above)`);
 }
 
 function plural(count: number, noun: string): string {

@@ -48,15 +48,20 @@ export async function runCliInProcess(
   let stdout = '';
   let stderr = '';
   const sink = new Writable({ write: (chunk, _encoding, done) => ((stdout += String(chunk)), done()) });
-  const saved = Object.entries(options.env ?? {}).map(([name]) => [name, process.env[name]] as const);
+  const saved = Object.keys(options.env ?? {}).map((name) => [name, process.env[name]] as const);
   Object.assign(process.env, options.env);
   const write = process.stderr.write;
+  // A command's crash handlers outlive it (see cli.ts); here the process goes on, so they go.
+  const crashHandlers = new Set(process.listeners('uncaughtException'));
+  const rejectionHandlers = new Set(process.listeners('unhandledRejection'));
   process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
   try {
     const code = await main(args, sink);
     return { code, stdout, stderr };
   } finally {
     process.stderr.write = write;
+    for (const listener of process.listeners('uncaughtException')) if (!crashHandlers.has(listener)) process.off('uncaughtException', listener);
+    for (const listener of process.listeners('unhandledRejection')) if (!rejectionHandlers.has(listener)) process.off('unhandledRejection', listener);
     for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
