@@ -39,7 +39,7 @@ const OPEN_CODES = ['INQUIRY_FAILED', 'SETTLEMENT_PENDING', 'FEES_NOT_REPORTED',
 const REFUND_SENT_REASON = "the gateway's state is Refund Sent: the refund may still fail";
 const DEFERRED_REASON = "due but not asked yet: the night's request budget ran out";
 
-const PAGE = 2000;
+const PAGE = 5000;
 /** The order of the rows, and the keyset a page starts after; text compared byte-wise. */
 const SORT_KEY = sql.raw('open_since, transaction_date, charge_key COLLATE "C", kind COLLATE "C", code COLLATE "C", field COLLATE "C", entry_id COLLATE "C"');
 
