@@ -10,10 +10,7 @@ export interface FindingSelector {
   code: string;
   /** '' when not given: any field. */
   field: string;
-  /**
-   * '' when not given. When given, a finding that names no ledger row ('') matches too: the
-   * row of a `mismatches.csv` line is filled even where the finding is about the whole charge.
-   */
+  /** '' when not given: any ledger row. */
   entryId: string;
   /** The acknowledgement's note (unused when undoing). */
   note: string;
@@ -105,7 +102,7 @@ async function matchSelectors(db: Kysely<Database>, selectors: readonly FindingS
     JOIN findings f ON f.resolved_run_id IS NULL AND f.code = s.code
       AND (f.charge_id = s.charge OR f.reference_order = s.charge OR f.charge_key = s.charge)
       AND (s.field = '' OR f.field = s.field)
-      AND (s.entry_id = '' OR f.entry_id = s.entry_id OR f.entry_id = '')
+      AND (s.entry_id = '' OR f.entry_id = s.entry_id)
     ORDER BY s.i`.execute(db);
   const named = new Set(rows.map((r) => r.i));
   const unmatched = selectors.filter((_, index) => !named.has(index + 1));

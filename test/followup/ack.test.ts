@@ -23,10 +23,10 @@ beforeAll(async () => {
       finding('chrg_dup', 'DUPLICATE_IN_LEDGER', { entry_id: 'E-dup-a' }),
       finding('chrg_dup', 'DUPLICATE_IN_LEDGER', { entry_id: 'E-dup-b' }),
       finding('chrg_gone', 'AMOUNT_MISMATCH', { field: 'amount', resolved_on: '2026-03-10', resolved_run_id: '00000000-0000-4000-8000-000000000002' }),
-      // For the file: one finding per row; their ledger rows are named in the file's entry_id.
-      finding('chrg_f1', 'MDR_MISMATCH', { field: 'orig_mdr', ledger_value: '30.00', gateway_value: '31.00' }),
-      finding('chrg_f1', 'VAT_MISMATCH', { field: 'orig_vat', ledger_value: '2.10', gateway_value: '2.17' }),
-      finding('ORD-f2', 'AMOUNT_MISMATCH', { charge_id: null, reference_order: GUARDED_REF, field: 'amount', ledger_value: '100.00', gateway_value: '90.00' }),
+      // For the file: one finding per row, on the ledger row its mismatches.csv line names.
+      finding('chrg_f1', 'MDR_MISMATCH', { entry_id: 'E-f1', field: 'orig_mdr', ledger_value: '30.00', gateway_value: '31.00' }),
+      finding('chrg_f1', 'VAT_MISMATCH', { entry_id: 'E-f1', field: 'orig_vat', ledger_value: '2.10', gateway_value: '2.17' }),
+      finding('ORD-f2', 'AMOUNT_MISMATCH', { entry_id: 'E-f2', charge_id: null, reference_order: GUARDED_REF, field: 'amount', ledger_value: '100.00', gateway_value: '90.00' }),
       finding('chrg_f3', 'DUPLICATE_IN_LEDGER', { entry_id: 'E-f3a' }),
       finding('chrg_f3', 'DUPLICATE_IN_LEDGER', { entry_id: 'E-f3b' }),
       finding('chrg_g1', 'MDR_MISMATCH', { field: 'orig_mdr' }),
@@ -110,7 +110,7 @@ describe('ack --file', () => {
     await writeFile(file, `\ufeff${EDITED.join('\r\n')}\r\n`);
     expect(await cli('--file', file, '--by', 'nok')).toEqual({ code: 0, stdout: 'acknowledged 3 findings\n', stderr: '' });
     expect(await acksOf('chrg_f1')).toEqual([
-      { code: 'MDR_MISMATCH', field: 'orig_mdr', entry_id: '', ledger_value: '30.00', gateway_value: '31.00', note: 'KBank credit note 123', acked_by: 'nok', undone_by: null, undone: false },
+      { code: 'MDR_MISMATCH', field: 'orig_mdr', entry_id: 'E-f1', ledger_value: '30.00', gateway_value: '31.00', note: 'KBank credit note 123', acked_by: 'nok', undone_by: null, undone: false },
     ]);
     expect((await acksOf('ORD-f2')).map((a) => `${a.code} ${a.gateway_value} ${a.note}`)).toEqual(['AMOUNT_MISMATCH 90.00 ลูกค้าได้รับส่วนลด']);
     expect((await acksOf('chrg_f3')).map((a) => `${a.entry_id} ${a.note}`)).toEqual(['E-f3a booked twice, reversed on 12 March']);
