@@ -14,6 +14,14 @@ export function neutraliseFormula(value: string): string {
 }
 
 /**
+ * A cell read back from one of our CSVs (edited in a spreadsheet and saved) as it was before
+ * {@link neutraliseFormula}: `'=HYPERLINK(…)` is `=HYPERLINK(…)` again.
+ */
+export function withoutFormulaGuard(value: string): string {
+  return /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
+}
+
+/**
  * csv-stringify options for every CSV a person opens: UTF-8 with a BOM (so Excel reads Thai)
  * and every text cell guarded.
  */

@@ -37,14 +37,36 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 }
 
 /**
- * Runs the CLI in this process, its human output captured: for tests of what a command prints
- * before it does anything (help, usage), without the start-up of a process each.
+ * Runs the CLI in this process, its human output captured: for tests of what a command prints,
+ * without the start-up of a process each. `env` is set for the call only (the configuration is
+ * read from the environment); `stderr` is the command's own lines (logs go to fd 2 directly).
  */
-export async function runCliInProcess(args: string[]): Promise<{ code: number; stdout: string }> {
+export async function runCliInProcess(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
+  let stderr = '';
   const sink = new Writable({ write: (chunk, _encoding, done) => ((stdout += String(chunk)), done()) });
-  const code = await main(args, sink);
-  return { code, stdout };
+  const saved = Object.keys(options.env ?? {}).map((name) => [name, process.env[name]] as const);
+  Object.assign(process.env, options.env);
+  const write = process.stderr.write;
+  // A command's crash handlers outlive it (see cli.ts); here the process goes on, so they go.
+  const crashHandlers = new Set(process.listeners('uncaughtException'));
+  const rejectionHandlers = new Set(process.listeners('unhandledRejection'));
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(args, sink);
+    return { code, stdout, stderr };
+  } finally {
+    process.stderr.write = write;
+    for (const listener of process.listeners('uncaughtException')) if (!crashHandlers.has(listener)) process.off('uncaughtException', listener);
+    for (const listener of process.listeners('unhandledRejection')) if (!rejectionHandlers.has(listener)) process.off('unhandledRejection', listener);
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 /** stderr lines that are not pino JSON: what a human sees. */
