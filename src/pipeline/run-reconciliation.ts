@@ -12,6 +12,7 @@ import { isError } from '../reconcile/mismatch.ts';
 import { keyModeOf } from '../reconcile/livemode-check.ts';
 import { reconcileCharge, type ChargeResult, type GatewayAnswer, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
+import { writeHtmlReport } from '../report/html-report.ts';
 import { stageReport, writeCsvReports, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
@@ -216,6 +217,7 @@ async function report(
     run.timings_ms.report += Math.round(performance.now() - t0);
     run.duration_ms = Math.round(performance.now() - input.started);
     await storeResults(env.database.db, { run, exitCode, reportDir, mismatches, summary, charges: results.map(chargeRow) });
+    await writeHtmlReport(env.database.db, run.run_id, join(staged.dir, 'report.html'), { openItems: { byBucket: { '0-1': 0, '2-7': 0, '8-30': 0, '31+': 0 }, stale: 0 } });
     // run.json last, once the database agrees the run is finished; then all files appear at once.
     await writeRunJson(staged.dir, run);
     await staged.publish();
