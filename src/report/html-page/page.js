@@ -98,7 +98,7 @@
         labels: codes,
         datasets: ['error', 'warning'].map((severity) => ({ label: severity, data: codes.map((code) => count(code, severity)), backgroundColor: COLOURS[severity] })),
       },
-      options: { indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true, ticks: { autoSkip: false } } } },
+      options: { indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true, ticks: { autoSkip: false, font: { size: 10 } } } } },
     });
   }
 
