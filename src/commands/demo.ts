@@ -23,8 +23,8 @@ emptied at every start, so sample data never mixes with your books; DATABASE_URL
 used), generates three days of realistic sample data under .data/demo (card, QR,
 WeChat, Alipay, UnionPay, installments, refunds, voids, and some of every kind of mismatch),
 starts the K-Payment Gateway simulator on a free loopback port, runs the reconciliation, and
-prints the summary and where the reports are. Exits 0 when the run completes: the sample's
-findings are deliberate.
+prints the summary and where the reports are, the path of report.html (open it in a browser)
+last. Exits 0 when the run completes: the sample's findings are deliberate.
 
 The demo talks only to its own simulator, so it lifts the gateway rate cap (500 requests per
 second, 16 in flight); KPGW_* settings from the environment are not used.
@@ -73,6 +73,8 @@ Environment:
           tolerance: ZERO,
         },
         ({ db }) => sql`TRUNCATE ledger_entries, installment_plan_reports, fee_schedules, recon_runs CASCADE`.execute(db).then(() => undefined),
+        // Last, so it is the line a new user sees: the page to open in a browser.
+        (outcome) => ctx.stdout.write(`report: ${join(outcome.reportDir, 'report.html')}\n`),
       );
       // The findings are the point of the demo, not a failure of it.
       return EXIT.ok;

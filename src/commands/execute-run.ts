@@ -2,7 +2,7 @@ import { requireSecretKey } from '../config.ts';
 import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
-import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
+import { runReconciliation, type RunOutcome, type RunRequest } from '../pipeline/run-reconciliation.ts';
 import { createProgress } from '../progress.ts';
 import type { CommandContext } from './command.ts';
 import { EXIT, ReconError } from '../errors.ts';
@@ -13,8 +13,9 @@ export async function executeRun(
   ctx: CommandContext,
   request: Omit<RunRequest, 'runId'>,
   prepare?: (database: DatabaseHandle) => Promise<void>,
+  onOutcome?: (outcome: RunOutcome) => void,
 ): Promise<ExitCode> {
-  return executeRuns(ctx, [request], prepare);
+  return executeRuns(ctx, [request], prepare, onOutcome);
 }
 
 /**
@@ -26,6 +27,8 @@ export async function executeRuns(
   ctx: CommandContext,
   requests: readonly Omit<RunRequest, 'runId'>[],
   prepare?: (database: DatabaseHandle) => Promise<void>,
+  /** After each run's summary is printed. */
+  onOutcome?: (outcome: RunOutcome) => void,
 ): Promise<ExitCode> {
   requireSecretKey(ctx.config);
   const database = await openDatabase(ctx.config, ctx.logger);
@@ -43,6 +46,7 @@ export async function executeRuns(
       );
       progress.done();
       ctx.stdout.write(outcome.text);
+      onOutcome?.(outcome);
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;

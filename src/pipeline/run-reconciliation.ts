@@ -7,6 +7,7 @@ import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
 import { carryOver } from '../followup/carry-over.ts';
 import { dueCases } from '../followup/due-charges.ts';
+import { writeOpenItemsCsv, type OpenItemTotals } from '../followup/open-items.ts';
 import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
@@ -16,6 +17,7 @@ import { attachByGatewayIds, buildCases, chargeKey, type ChargeCase } from '../r
 import { keyModeOf } from '../reconcile/livemode-check.ts';
 import { reconcileCharge, type ChargeResult, type GatewayAnswer, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
+import { writeHtmlReport } from '../report/html-report.ts';
 import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
@@ -285,6 +287,7 @@ async function report(
   const t0 = performance.now();
   const staged = await stageReport(reportDir);
   let exitCode: ExitCode = EXIT.ok;
+  let openItems: OpenItemTotals | undefined;
   try {
     await writeCsvReports(staged.dir, { summary, rejected });
     // One transaction: the run's rows, what it carries over to the next runs, and its status.
@@ -299,11 +302,16 @@ async function report(
       });
       Object.assign(run.counts, carried);
       await writeFindingCsvs(trx, staged.dir, request.runId);
+      openItems = await writeOpenItemsCsv(trx, join(staged.dir, 'open-items.csv'), { asOf: request.asOf, openMaxDays: env.config.recon.openMaxDays });
       exitCode = rejected.length > 0 || (await hasOpenErrors(trx, request.runId)) ? EXIT.findings : EXIT.ok;
       if (env.signal.aborted) throw env.signal.reason;
       run.timings_ms.report += Math.round(performance.now() - t0);
       run.duration_ms = Math.round(performance.now() - input.started);
       await finishRun(trx, { run, exitCode, reportDir });
+      // Last, as the run's own transaction sees it: finished, with everything it carries over.
+      await writeHtmlReport(trx, run.run_id, join(staged.dir, 'report.html'), {
+        openItems: { byBucket: openItems.byBucket, stale: openItems.byKind.stale },
+      });
     });
     // run.json last, once the database agrees the run is finished; then all files appear at once.
     await writeRunJson(staged.dir, run);
@@ -313,7 +321,8 @@ async function report(
     throw error;
   }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
-  return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir }) };
+  const buckets = openItems && { total: openItems.total, byBucket: openItems.byBucket, stale: openItems.byKind.stale };
+  return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir, openItems: buckets }) };
 }
 
 /** Exit 1 (contract §1): an error-severity finding of this run that nobody has acknowledged. */

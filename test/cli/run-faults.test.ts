@@ -149,7 +149,7 @@ describe('faults during a run', () => {
 
     const again = await run(['--out', out]);
     expect(again.code, again.stderr.slice(-2000)).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(['mismatches.csv', 'notes.txt', 'rejected.csv', 'run.json', 'summary.csv']);
+    expect((await readdir(out)).sort()).toEqual(['mismatches.csv', 'notes.txt', 'open-items.csv', 'rejected.csv', 'report.html', 'resolved.csv', 'run.json', 'summary.csv']);
     expect((await readdir(dir)).filter((name) => name.includes('staging'))).toEqual([]);
   }, CLI_TIMEOUT_MS);
 });

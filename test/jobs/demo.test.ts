@@ -36,7 +36,9 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
 
     const reports = result.stdout.match(/reports: (.+)$/m)![1]!;
     expect(reports.startsWith(dir)).toBe(true);
-    for (const file of ['mismatches.csv', 'summary.csv', 'rejected.csv', 'run.json']) await access(join(reports, file));
+    for (const file of ['mismatches.csv', 'summary.csv', 'rejected.csv', 'report.html', 'run.json']) await access(join(reports, file));
+    // The last line is the page to open.
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(reports, 'report.html')}`);
     expect(await postgresProcessesUnder(dir)).toBe(0);
   }, 120_000);
 });

@@ -1,0 +1,176 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { RunCounts } from './run.table.ts';
+
+export type AgeBucket = '0-1' | '2-7' | '8-30' | '31+';
+
+/** Contract §8: the open items after a run, by age. */
+export interface OpenItemTotals {
+  readonly byBucket: Record<AgeBucket, number>;
+  readonly stale: number;
+}
+
+/**
+ * Everything `report.html` shows, as the page reads it from its JSON block. Amounts are decimal
+ * strings summed by PostgreSQL: the page displays them as they are and turns them into numbers
+ * only for the height of a bar.
+ */
+export interface HtmlReportData {
+  run: {
+    run_id: string;
+    kind: string;
+    from: string;
+    to: string;
+    as_of: string;
+    finished_at: string | null;
+    counts: RunCounts | null;
+  };
+  previousRun: { run_id: string; from: string; to: string; finished_at: string | null } | null;
+  /** One waterfall per currency: amounts are never added across currencies. */
+  totals: CurrencyTotals[];
+  byCode: { code: string; severity: string; count: number }[];
+  byDay: { date: string; errors: number; warnings: number; charges: number; matched: number; match_rate: string | null }[];
+  openItems: OpenItemTotals;
+  /** `new` is null when the run's findings carry no state (rows written before contract v2 §9). */
+  changes: { new: number | null; still_open: number | null; acknowledged: number | null; resolved: number };
+  findings: { columns: readonly string[]; rows: (string | null)[][] };
+}
+
+export interface CurrencyTotals {
+  currency: string;
+  charges: number;
+  gross: string;
+  settled: string;
+  mdr: string;
+  vat: string;
+  refunded: string;
+  /** The gateway's own net (settled less its fees), as `summary.csv`'s `net_amount`. */
+  gateway_net: string;
+  /** The waterfall's running totals: gross less MDR, less VAT, less refunds (the last bar). */
+  after_mdr: string;
+  after_vat: string;
+  net: string;
+}
+
+/** The findings table's columns, in the order of each row. */
+export const FINDING_COLUMNS = [
+  'transaction_date', 'source_type', 'charge_id', 'reference_order', 'code', 'severity', 'finding_state',
+  'field', 'ledger_value', 'gateway_value', 'difference', 'message',
+] as const;
+
+/** Reads one finished run back from its tables (contract §5), as the report shows it. */
+export async function readHtmlReportData(db: Kysely<Database>, runId: string, openItems: OpenItemTotals): Promise<HtmlReportData> {
+  const run = await db
+    .selectFrom('recon_runs')
+    .select(['run_id', 'kind', 'from_date', 'to_date', 'as_of', 'started_at', 'finished_at', 'counts'])
+    .where('run_id', '=', runId)
+    .executeTakeFirstOrThrow(() => new Error(`report.html: no run ${runId}`));
+  const previous = await db
+    .selectFrom('recon_runs')
+    .select(['run_id', 'from_date', 'to_date', 'finished_at'])
+    .where('status', '=', 'finished')
+    .where('run_id', '<>', runId)
+    .where('started_at', '<', run.started_at)
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const mismatches = db.selectFrom('recon_mismatches').where('run_id', '=', runId);
+  const [totals, byCode, findingsByDay, chargesByDay, states, resolved, rows] = await Promise.all([
+    readTotals(db, runId),
+    mismatches
+      .select(['code', 'severity', sql<number>`count(*)::int`.as('count')])
+      .groupBy(['code', 'severity'])
+      .orderBy(sql`count(*)`, 'desc')
+      .orderBy('code')
+      .execute(),
+    mismatches
+      .select([
+        'transaction_date as date',
+        sql<number>`(count(*) FILTER (WHERE severity = 'error'))::int`.as('errors'),
+        sql<number>`(count(*) FILTER (WHERE severity = 'warning'))::int`.as('warnings'),
+      ])
+      .groupBy('transaction_date')
+      .execute(),
+    db
+      .selectFrom('recon_daily_summary')
+      .select([
+        'transaction_date as date',
+        sql<number>`sum(charges)::int`.as('charges'),
+        sql<number>`sum(matched)::int`.as('matched'),
+        sql<string | null>`round(100.0 * sum(matched) / nullif(sum(charges), 0), 1)::text`.as('match_rate'),
+      ])
+      .where('run_id', '=', runId)
+      .groupBy('transaction_date')
+      .execute(),
+    mismatches
+      .select(['finding_state', sql<number>`count(*)::int`.as('count')])
+      .groupBy('finding_state')
+      .execute(),
+    db
+      .selectFrom('findings')
+      .select(sql<number>`count(*)::int`.as('count'))
+      .where('resolved_run_id', '=', runId)
+      .executeTakeFirstOrThrow(),
+    mismatches
+      .select([...FINDING_COLUMNS.filter((c) => c !== 'difference'), sql<string | null>`round(difference, 2)::text`.as('difference')])
+      .orderBy('seq')
+      .execute(),
+  ]);
+  const stateCount = (state: string) => (states.some((s) => s.finding_state !== null) ? (states.find((s) => s.finding_state === state)?.count ?? 0) : null);
+  return {
+    run: {
+      run_id: run.run_id,
+      kind: run.kind,
+      from: run.from_date,
+      to: run.to_date,
+      as_of: run.as_of,
+      finished_at: run.finished_at?.toISOString() ?? null,
+      counts: run.counts,
+    },
+    previousRun: previous
+      ? { run_id: previous.run_id, from: previous.from_date, to: previous.to_date, finished_at: previous.finished_at?.toISOString() ?? null }
+      : null,
+    totals,
+    byCode,
+    byDay: mergeDays(findingsByDay, chargesByDay),
+    openItems,
+    changes: { new: stateCount('new'), still_open: stateCount('still_open'), acknowledged: stateCount('acknowledged'), resolved: resolved.count },
+    findings: { columns: FINDING_COLUMNS, rows: rows.map((row) => FINDING_COLUMNS.map((column) => row[column])) },
+  };
+}
+
+function readTotals(db: Kysely<Database>, runId: string): Promise<CurrencyTotals[]> {
+  return db
+    .selectFrom('recon_daily_summary')
+    .select([
+      'currency',
+      sql<number>`sum(charges)::int`.as('charges'),
+      sql<string>`sum(gross_amount)::text`.as('gross'),
+      sql<string>`sum(settled_amount)::text`.as('settled'),
+      sql<string>`sum(mdr)::text`.as('mdr'),
+      sql<string>`sum(vat)::text`.as('vat'),
+      sql<string>`sum(refunded_amount)::text`.as('refunded'),
+      sql<string>`sum(net_amount)::text`.as('gateway_net'),
+      sql<string>`(sum(gross_amount) - sum(mdr))::text`.as('after_mdr'),
+      sql<string>`(sum(gross_amount) - sum(mdr) - sum(vat))::text`.as('after_vat'),
+      sql<string>`(sum(gross_amount) - sum(mdr) - sum(vat) - sum(refunded_amount))::text`.as('net'),
+    ])
+    .where('run_id', '=', runId)
+    .groupBy('currency')
+    // THB first: it is the merchant's own currency.
+    .orderBy(sql`currency <> 'THB'`)
+    .orderBy('currency')
+    .execute();
+}
+
+type DayFindings = { date: string; errors: number; warnings: number };
+type DayCharges = { date: string; charges: number; matched: number; match_rate: string | null };
+
+/** A day with charges but no findings, or (a refund's orphan) findings but no charges, is still a day. */
+function mergeDays(findings: DayFindings[], charges: DayCharges[]): HtmlReportData['byDay'] {
+  const days = new Map<string, HtmlReportData['byDay'][number]>();
+  const day = (date: string) => days.get(date) ?? days.set(date, { date, errors: 0, warnings: 0, charges: 0, matched: 0, match_rate: null }).get(date)!;
+  for (const f of findings) Object.assign(day(f.date), { errors: f.errors, warnings: f.warnings });
+  for (const c of charges) Object.assign(day(c.date), { charges: c.charges, matched: c.matched, match_rate: c.match_rate });
+  return [...days.values()].sort((a, b) => a.date.localeCompare(b.date));
+}
