@@ -92,7 +92,7 @@ CREATE INDEX finding_acknowledgements_active ON finding_acknowledgements (charge
 
 CREATE FUNCTION finding_acknowledgements_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
+  IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
     RAISE EXCEPTION 'finding_acknowledgements is an audit trail: rows are never deleted';
   END IF;
   IF OLD.undone_at IS NOT NULL
@@ -103,6 +103,8 @@ BEGIN
 END $$;
 CREATE TRIGGER finding_acknowledgements_append_only BEFORE UPDATE OR DELETE ON finding_acknowledgements
   FOR EACH ROW EXECUTE FUNCTION finding_acknowledgements_append_only();
+CREATE TRIGGER finding_acknowledgements_no_truncate BEFORE TRUNCATE ON finding_acknowledgements
+  FOR EACH STATEMENT EXECUTE FUNCTION finding_acknowledgements_append_only();
 
 -- Per run: which charge a finding or result belongs to, and each finding's state in that run.
 ALTER TABLE recon_mismatches

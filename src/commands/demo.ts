@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
+import { migrate } from '../db/migrate.ts';
 import { rm } from 'node:fs/promises';
 import type { Command } from './command.ts';
 import { parseFlags, wholeNumberFlag } from './command.ts';
@@ -72,7 +73,12 @@ Environment:
           fees: { kind: 'file', file: sample.fees },
           tolerance: ZERO,
         },
-        ({ db }) => sql`TRUNCATE ledger_entries, installment_plan_reports, fee_schedules, recon_runs CASCADE`.execute(db).then(() => undefined),
+        // Every table, the acknowledgements' audit trail included (which refuses to be emptied).
+        async ({ db, url }) => {
+          await sql`DROP SCHEMA public CASCADE`.execute(db);
+          await sql`CREATE SCHEMA public`.execute(db);
+          await migrate(url);
+        },
         // Last, so it is the line a new user sees: the page to open in a browser.
         (outcome) => ctx.stdout.write(`report: ${join(outcome.reportDir, 'report.html')}\n`),
       );

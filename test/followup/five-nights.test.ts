@@ -183,7 +183,7 @@ describe('five nights over the simulator’s moving clock', () => {
     // The clerk acknowledges the amount in Excel: a note column, saved with its BOM.
     const edited = await editedMismatches(join(inbox, 'reports', 'night-3', 'mismatches.csv'), String(mismatch.gateway.id), 'AMOUNT_MISMATCH', 'KBank credit note 123');
     const ack = await runCli(['ack', '--file', edited, '--by', 'somchai'], { env: env() });
-    expect([ack.code, ack.stdout.trim()]).toEqual([0, 'acknowledged 1 findings']);
+    expect([ack.code, ack.stdout.trim()]).toEqual([0, 'acknowledged 1 finding']);
 
     // Night D+4: the refund is at the gateway; the older charges reach their 7-day re-check, and
     // one has a refund made only at the gateway.
@@ -192,22 +192,58 @@ describe('five nights over the simulator’s moving clock', () => {
     expect(n4.run.counts).toMatchObject({ revisited: 2, rechecked: 2, deferred: 0 });
     const m4 = await n4.csv('mismatches.csv');
     expect(findingsOf(m4, booked)).toEqual([]);
-    expect(findingsOf(m4, recheck)).toEqual(['REFUND_NOT_IN_LEDGER new']);
-    expect(findingsOf(m4, mismatch)).toEqual(['AMOUNT_MISMATCH acknowledged', 'FEES_NOT_REPORTED new']);
+    expect(findingsOf(m4, recheck)).toEqual(['REFUND_NOT_IN_LEDGER new', 'STATE_MISMATCH new']);
+    // Settled at the gateway's amount: the settlement differs from the books too, a new finding.
+    expect(findingsOf(m4, mismatch)).toEqual(['AMOUNT_MISMATCH acknowledged', 'FEES_NOT_REPORTED new', 'SETTLE_AMOUNT_MISMATCH new']);
     expect(m4.find((r) => r.code === 'AMOUNT_MISMATCH')).toMatchObject({ acknowledged_by: 'somchai', ack_note: 'KBank credit note 123', first_seen_on: day(3) });
     expect((await n4.csv('resolved.csv')).map((r) => `${r.charge_id} ${r.code}`)).toContain(`${booked.gateway.id} REFUND_PENDING`);
     expect(n4.result.code).toBe(1);
+    // The open items after night D+4 (run as of D+5), as the command lists them that day.
+    const listed = join(inbox, 'open-items.csv');
+    const command = await runCli(['open-items', '--as-of', day(5), '--out', listed], { env: env() });
+    expect(command.code).toBe(0);
+    const nightList = await readFile(join(inbox, 'reports', 'night-4', 'open-items.csv'), 'utf8');
+    expect(await readFile(listed, 'utf8')).toBe(nightList);
+    const items = await n4.csv('open-items.csv');
+    expect(items.map((r) => `${r.charge_id} ${r.kind} ${r.code} ${r.age_bucket}`).sort()).toEqual(
+      [
+        `${mismatch.gateway.id} open_charge FEES_NOT_REPORTED 0-1`,
+        `${mismatch.gateway.id} finding SETTLE_AMOUNT_MISMATCH 0-1`,
+        `${recheck.gateway.id} finding REFUND_NOT_IN_LEDGER 0-1`,
+        `${recheck.gateway.id} finding STATE_MISMATCH 0-1`,
+      ].sort(),
+    );
 
-    // Night D+5: the acknowledged finding is all that is wrong: exit 0. The younger charge's re-check.
+    // The settlement acknowledged too, on the command line; taken back, it is listed again; given again.
+    const settle = ['--charge', String(mismatch.gateway.id), '--code', 'SETTLE_AMOUNT_MISMATCH'];
+    const openSettle = async () => {
+      const listing = await runCli(['open-items', '--as-of', day(5)], { env: env() });
+      return listing.stdout.split('\n').filter((line) => line.includes('SETTLE_AMOUNT_MISMATCH')).length;
+    };
+    expect((await runCli(['ack', ...settle, '--note', 'same credit note', '--by', 'somchai'], { env: env() })).code).toBe(0);
+    expect(await openSettle()).toBe(0);
+    expect((await runCli(['ack', '--undo', ...settle, '--by', 'malee'], { env: env() })).code).toBe(0);
+    expect(await openSettle()).toBe(1);
+    expect((await runCli(['ack', ...settle, '--note', 'same credit note', '--by', 'somchai'], { env: env() })).code).toBe(0);
+    const trail = await database.db.selectFrom('finding_acknowledgements').select(['code', 'acked_by', 'undone_by']).orderBy('id').execute();
+    expect(trail).toEqual([
+      { code: 'AMOUNT_MISMATCH', acked_by: 'somchai', undone_by: null },
+      { code: 'SETTLE_AMOUNT_MISMATCH', acked_by: 'somchai', undone_by: 'malee' },
+      { code: 'SETTLE_AMOUNT_MISMATCH', acked_by: 'somchai', undone_by: null },
+    ]);
+
+    // Night D+5: acknowledged findings are all that is wrong: exit 0. The younger charge's re-check.
     const n5 = await night(5);
     expect(n5.asked).toEqual(ids(mismatch, younger));
-    expect(findingsOf(await n5.csv('mismatches.csv'), mismatch)).toEqual(['AMOUNT_MISMATCH acknowledged', 'FEES_NOT_REPORTED still_open']);
+    expect(findingsOf(await n5.csv('mismatches.csv'), mismatch)).toEqual(['AMOUNT_MISMATCH acknowledged', 'FEES_NOT_REPORTED still_open', 'SETTLE_AMOUNT_MISMATCH acknowledged']);
     expect(n5.result.code).toBe(0);
 
     // Night D+6: the gateway's amount changes: the acknowledgement no longer holds.
     const n6 = await night(6);
     expect(n6.asked).toEqual(ids(mismatch));
-    expect(findingsOf(await n6.csv('mismatches.csv'), mismatch)).toEqual(['AMOUNT_MISMATCH new']);
+    const m6 = await n6.csv('mismatches.csv');
+    expect(findingsOf(m6, mismatch)).toEqual(['AMOUNT_MISMATCH new', 'SETTLE_AMOUNT_MISMATCH acknowledged']);
+    expect(m6.find((r) => r.code === 'AMOUNT_MISMATCH')).toMatchObject({ gateway_value: '506.00', first_seen_on: day(6), acknowledged_by: '', ack_note: '' });
     expect(n6.result.code).toBe(1);
   });
 });
