@@ -195,7 +195,7 @@ function describe(id: string, night: string): string {
   if (!history) return `${id} (not in the sample)`;
   const record = recordOn(history, night);
   const settlement = record.settlement_info as Record<string, string> | null;
-  const figures = !settlement ? 'no settlement' : notFinal(record) ? 'figures zero' : 'with figures';
+  const figures = !settlement ? 'no settlement_info' : notFinal(record) ? 'figures zero' : 'with figures';
   return `${id} of ${dateOf17(String(record.created))} (${String(record.transaction_state)}, ${figures})`;
 }
 
