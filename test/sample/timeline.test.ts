@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shiftDate } from '../../src/dates.ts';
+import { dateOf17 } from '../../src/gateway/charge.ts';
 import { buildCharge, type ChargeSpec } from '../../src/sample/charge-builder.ts';
 import { generateSample } from '../../src/sample/generate-sample.ts';
 import { chargeHistory, type DatedRecord } from '../../src/sample/timeline.ts';
@@ -27,6 +28,13 @@ describe('chargeHistory', () => {
     expect(records[1]!.settlement_info).toMatchObject({ settle_amount: '1000.0000', ...ZERO_FIGURES });
     expect(records[2]!.settlement_info).toMatchObject(FIGURES);
     for (const record of records) expect(record).toMatchObject({ id: 'chrg_test_K', amount: 1000, refund_info: null, status: 'success' });
+  });
+
+  it('a card charge whose figures are not late: Captured on D, Settled with its figures on D+1', () => {
+    const records = history({}, { figuresLate: false });
+    expect(days(records)).toEqual([[D, 'Captured'], ['2026-03-02', 'Settled']]);
+    expect(records[0]!.settlement_info).toBeNull();
+    expect(records[1]!.settlement_info).toMatchObject(FIGURES);
   });
 
   it('Alipay and UnionPay follow the card lifecycle; Thai QR and WeChat are Authorized, then Settled, with no settlement_info', () => {
@@ -103,6 +111,32 @@ describe('generateSample with a timeline', () => {
     expect(timed.expected).toEqual(plain.expected);
     expect(plain.lateRefunds).toEqual([]);
     expect(plain.gateway.some((g) => '_from' in g)).toBe(false);
+  });
+
+  it('with lateFigures, only that share of the card-family charges gets its figures a day after settling; the ledger is the same', () => {
+    /** How many charges show their fee figures first on D+1 (with their settlement), how many later. */
+    const firstFigures = (sample: typeof timed) => {
+      const seen = new Set<string>();
+      const counts = { onTime: 0, late: 0 };
+      for (const g of sample.gateway) {
+        const mdr = (g.settlement_info as Record<string, string> | null)?.orig_mdr;
+        if (mdr === undefined || mdr === '0.0000' || seen.has(String(g.id))) continue;
+        seen.add(String(g.id));
+        counts[g._from === shiftDate(dateOf17(String(g.created))!, 1) ? 'onTime' : 'late'] += 1;
+      }
+      return counts;
+    };
+    const none = generateSample({ ...options, timeline: { lateRefunds: 0.2, lateFigures: 0 } });
+    const some = generateSample({ ...options, timeline: { lateRefunds: 0.2, lateFigures: 0.3 } });
+    expect(generateSample({ ...options, timeline: { lateRefunds: 0.2, lateFigures: 0.3 } })).toEqual(some);
+    expect(none.ledger).toEqual(plain.ledger);
+    const all = firstFigures(timed);
+    expect(all.onTime).toBe(0);
+    expect(firstFigures(none)).toEqual({ onTime: all.late, late: 0 });
+    const split = firstFigures(some);
+    expect(split.late).toBeGreaterThan(0);
+    expect(split.onTime).toBeGreaterThan(split.late);
+    expect(split.onTime + split.late).toBe(all.late);
   });
 
   it("writes each charge's records in date order, from its day, ending with its final answer", () => {
