@@ -83,30 +83,31 @@ export async function inquireCases(cases: readonly ChargeCase[], options: Inquir
 }
 
 /**
- * The audit trail's writer: answers gathered into batches, each written as one statement of
- * column arrays (`unnest`), so a batch costs one small query to build whatever its size.
+ * The audit trail's writer: answers gathered into batches, each written as one statement whose
+ * rows travel as one JSON parameter (`json_to_recordset`). Building it is one native
+ * `JSON.stringify`: a multi-row INSERT cost a query compile per batch, and `unnest` of arrays a
+ * pass of pg's array escaping over every quote of every body. (COPY would need a connection of
+ * its own outside the pool, and cannot skip a row already stored, which a resumed run needs.)
  * Batches are written one after the other while the inquiries go on.
  */
 function auditWriter(db: Kysely<Database>, runId: string): { add(key: string, answer: GatewayAnswer): void; close(): Promise<void> } {
-  let batch = emptyBatch();
+  let batch: AuditRow[] = [];
   let writing: Promise<unknown> = Promise.resolve();
   const flush = () => {
     const rows = batch;
-    batch = emptyBatch();
-    if (rows.key.length) writing = writing.then(() => insertAudit(db, runId, rows));
+    batch = [];
+    if (rows.length) writing = writing.then(() => insertAudit(db, runId, rows));
     return writing;
   };
   return {
     add(key, answer) {
-      batch.key.push(key);
-      batch.path.push(answer.path);
-      batch.outcome.push(answer.kind);
-      batch.status.push(answer.kind === 'failed' ? null : answer.httpStatus);
-      batch.attempts.push(answer.attempts);
-      batch.failure.push(answer.kind === 'failed' ? answer.reason : null);
-      batch.body.push(answer.kind === 'failed' ? null : answer.bodyText);
+      batch.push(
+        answer.kind === 'failed'
+          ? { key, path: answer.path, outcome: answer.kind, status: null, attempts: answer.attempts, failure: answer.reason, body: null }
+          : { key, path: answer.path, outcome: answer.kind, status: answer.httpStatus, attempts: answer.attempts, failure: null, body: answer.bodyText },
+      );
       // A failed write surfaces at close(); meanwhile the next batches wait behind it.
-      if (batch.key.length >= FLUSH_EVERY) flush().catch(() => undefined);
+      if (batch.length >= FLUSH_EVERY) flush().catch(() => undefined);
     },
     close: async () => {
       await flush();
@@ -114,26 +115,23 @@ function auditWriter(db: Kysely<Database>, runId: string): { add(key: string, an
   };
 }
 
-interface AuditBatch {
-  key: string[];
-  path: string[];
-  outcome: GatewayAnswer['kind'][];
-  status: (number | null)[];
-  attempts: number[];
-  failure: (string | null)[];
-  body: (string | null)[];
+/** One `gateway_inquiries` row as it travels in the batch's JSON (names as in {@link insertAudit}). */
+interface AuditRow {
+  key: string;
+  path: string;
+  outcome: GatewayAnswer['kind'];
+  status: number | null;
+  attempts: number;
+  failure: string | null;
+  body: string | null;
 }
 
-function emptyBatch(): AuditBatch {
-  return { key: [], path: [], outcome: [], status: [], attempts: [], failure: [], body: [] };
-}
-
-async function insertAudit(db: Kysely<Database>, runId: string, rows: AuditBatch): Promise<void> {
+async function insertAudit(db: Kysely<Database>, runId: string, rows: readonly AuditRow[]): Promise<void> {
   await sql`
     INSERT INTO gateway_inquiries (run_id, charge_key, request_path, outcome, http_status, attempts, failure, body, fetched_by_run)
-    SELECT ${runId}::uuid, u.*, ${runId}::uuid
-    FROM unnest(${rows.key}::text[], ${rows.path}::text[], ${rows.outcome}::text[], ${rows.status}::integer[],
-                ${rows.attempts}::integer[], ${rows.failure}::text[], ${rows.body}::text[]) AS u
+    SELECT ${runId}::uuid, u.key, u.path, u.outcome, u.status, u.attempts, u.failure, u.body, ${runId}::uuid
+    FROM json_to_recordset(${JSON.stringify(rows)}::json)
+      AS u(key text, path text, outcome text, status integer, attempts integer, failure text, body text)
     ON CONFLICT DO NOTHING`.execute(db);
 }
 
