@@ -34,7 +34,10 @@ const CAP = 50;
 const CAPPED_CHARGES = 1_000;
 const FROM = '2026-01-01';
 const PER_DAY = 100_000; // the generator's most per day
-const SIZES = process.env.BENCH_FULL === '1' ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+/** BENCH_SIZES=10000,50000 picks the sizes by hand (none: only the capped run). */
+const SIZES = process.env.BENCH_SIZES !== undefined
+  ? process.env.BENCH_SIZES.split(',').filter(Boolean).map(Number)
+  : process.env.BENCH_FULL === '1' ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
 /** Reports the process's peak RSS (KB) to the file BENCH_RSS_FILE names, whatever way it exits. */
 const RSS_REPORTER = `data:text/javascript,${encodeURIComponent(
   "import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));",
