@@ -4,49 +4,18 @@ import pLimit from 'p-limit';
 import type { GatewayConfig } from '../config.ts';
 import { ReconError } from '../errors.ts';
 import { scrub, type Logger } from '../log.ts';
-import type { GatewayCharge } from './charge.ts';
 import { identityProblem } from './charge-identity.ts';
+import type { GatewayAnswer, Received } from './gateway-answer.ts';
 import { inquiryPath, type InquiryRequest } from './inquiry-path.ts';
 import { classifyResponse, type AttemptResult } from './inquiry-response.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from './retry.ts';
 
 export { inquiryPath, type ChargeIdentifiers, type InquiryRequest } from './inquiry-path.ts';
+export type { GatewayAnswer } from './gateway-answer.ts';
 
-/**
- * The answer for one charge. `path` is the request that gave it (a dated path may have been
- * retried with the day before or after). Only the run-stopping answers (see
- * {@link InquiryClient.inquire}) and the caller's abort throw.
- */
-export type InquiryOutcome =
-  | {
-      readonly kind: 'found';
-      readonly charge: GatewayCharge;
-      /**
-       * The body as parsed, numbers as `JsonNumber` (their text; `JSON.stringify` writes them as
-       * plain numbers). `bodyText` is the body exactly as received.
-       */
-      readonly raw: unknown;
-      readonly bodyText: string;
-      readonly httpStatus: number;
-      readonly attempts: number;
-      readonly path: string;
-    }
-  /** `charge_id_not_exist` (QR also `invalid_order_id`, `no_transaction_found`): never retried. */
-  | {
-      readonly kind: 'not_found';
-      readonly code: string;
-      readonly raw: unknown;
-      readonly bodyText: string;
-      readonly httpStatus: number;
-      readonly attempts: number;
-      readonly path: string;
-    }
-  /**
-   * No definite answer within the retry budget, an answer that is not a charge, or one about
-   * another charge: unverified.
-   */
-  | { readonly kind: 'failed'; readonly reason: string; readonly attempts: number; readonly path: string };
+/** A request that got no whole HTTP answer (timeout, connection error): always asked again. */
+type NoAnswer = { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: undefined };
 
 /** The `gateway` block of `run.json` (contract §5). */
 export interface InquiryStats {
@@ -60,14 +29,15 @@ export interface InquiryStats {
 
 export interface InquiryClient {
   /**
-   * Asks the gateway about one charge. Call it for every charge at once if you like: requests in
+   * Asks the gateway about one charge. Only the run-stopping answers (below) and the caller's
+   * abort throw; every other outcome is an answer. Call it for every charge at once if you like: requests in
    * flight are bounded by `concurrency` and sent at most `rateLimitRps` per second, retries and
    * the dated-path fallback included.
    * @throws ReconError `GATEWAY_AUTH` on `authentication_failure`, `GATEWAY_IP_NOT_ALLOWED` on
    *   `ip_not_allow`, `GATEWAY_REDIRECT` on any 3xx (never followed), for this and every later or
    *   in-flight call (no further request is sent); the signal's reason when `signal` aborts.
    */
-  inquire(request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome>;
+  inquire(request: InquiryRequest, signal?: AbortSignal): Promise<GatewayAnswer>;
   stats(): InquiryStats;
   /**
    * `GATEWAY_UNREACHABLE` when requests were sent and not one got an HTTP answer (every attempt
@@ -92,6 +62,10 @@ export function createInquiryClient(
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
   const secrets = config.secretKey ? [config.secretKey] : [];
   const host = new URL(config.baseUrl).host;
+  // Per-request work kept to what the request needs: the headers built once, the debug line's
+  // clock read only when it is logged.
+  const headers = { 'x-api-key': config.secretKey, accept: 'application/json' };
+  const debug = log.isLevelEnabled('debug');
   /** Aborted, with the run-stopping ReconError as reason, by the first answer that stops the run. */
   const stopped = new AbortController();
   setMaxListeners(0, stopped.signal);
@@ -137,23 +111,18 @@ export function createInquiryClient(
    * are never followed: the key would go wherever `Location` points, and each hop would be a
    * request the rate limiter never saw.
    */
-  const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<AttemptResult & { bodyText: string }> => {
+  const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<(AttemptResult & Received) | NoAnswer> => {
     const permit = await limiter.acquire(cancel);
-    const timeout = AbortSignal.timeout(config.timeoutMs);
-    const request = linkSignals([cancel, timeout]);
+    const request = requestSignal(cancel, config.timeoutMs);
     counters.requests += 1;
     if (attempt > 1) counters.retries += 1;
-    const started = performance.now();
+    const started = debug ? performance.now() : 0;
     let status: number;
     let bodyText: string;
     let retryAfter: string | null;
     let location: string | null;
     try {
-      const response = await fetch(`${config.baseUrl}${path}`, {
-        headers: { 'x-api-key': config.secretKey, accept: 'application/json' },
-        signal: request.signal,
-        redirect: 'manual',
-      });
+      const response = await fetch(`${config.baseUrl}${path}`, { headers, signal: request.signal, redirect: 'manual' });
       // The answer has begun: the request has reached the gateway (the rate window counts from here).
       permit.answered();
       status = response.status;
@@ -169,19 +138,18 @@ export function createInquiryClient(
       answered += 1;
     } catch (error) {
       if (cancel.aborted) throw cancel.reason;
-      const reason = timeout.aborted ? `timeout after ${config.timeoutMs} ms` : `connection error: ${scrub(describe(error), secrets)}`;
+      const reason = request.timedOut() ? `timeout after ${config.timeoutMs} ms` : `connection error: ${scrub(describe(error), secrets)}`;
       lastNoAnswer = reason;
-      return { kind: 'retry', reason, bodyText: '' };
+      return { kind: 'retry', reason };
     } finally {
       permit.answered();
       request.dispose();
     }
-    const ms = Math.round(performance.now() - started);
-    log.debug({ path, status, ms, attempt }, 'inquiry answered');
+    if (debug) log.debug({ path, status, ms: Math.round(performance.now() - started), attempt }, 'inquiry answered');
     if (isRedirect(status)) return stop(path, redirectError(status, location));
     const result = classifyResponse(family, status, bodyText, retryAfter);
     if (result.kind === 'auth') return stop(path, refusalError(result.code));
-    return { ...result, bodyText };
+    return { ...result, bodyText, httpStatus: status };
   };
 
   const redirectError = (status: number, location: string | null): ReconError => {
@@ -193,7 +161,7 @@ export function createInquiryClient(
   };
 
   /** One path, retried within the budget; a definite answer or `failed`. */
-  const ask = async (request: InquiryRequest, cancel: AbortSignal): Promise<InquiryOutcome & { gatewayCode?: string }> => {
+  const ask = async (request: InquiryRequest, cancel: AbortSignal): Promise<GatewayAnswer & { gatewayCode?: string }> => {
     const path = inquiryPath(request);
     for (let attempt = 1; ; attempt += 1) {
       if (cancel.aborted) throw cancel.reason;
@@ -209,10 +177,10 @@ export function createInquiryClient(
             counters.errors += 1;
             return { kind: 'failed', reason: scrub(problem, secrets), attempts: attempt, path };
           }
-          return { kind: 'found', charge: result.charge, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt, path };
+          return { kind: 'found', charge: result.charge, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt, path };
         }
         case 'not_found':
-          return { kind: 'not_found', code: result.code, raw: result.raw, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt, path };
+          return { kind: 'not_found', code: result.code, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt, path };
         case 'auth':
           return stop(path, refusalError(result.code)); // send() already threw; kept for exhaustiveness
         case 'failed':
@@ -235,7 +203,7 @@ export function createInquiryClient(
     }
   };
 
-  const inquire = async (request: InquiryRequest, signal?: AbortSignal): Promise<InquiryOutcome> => {
+  const inquire = async (request: InquiryRequest, signal?: AbortSignal): Promise<GatewayAnswer> => {
     const cancel = cancelSignal(signal);
     // A URL parser resolves a path segment `.` or `..` (however percent-encoded) away, so such an
     // id would ask about another path of the gateway: it cannot be asked for at all.
@@ -246,14 +214,14 @@ export function createInquiryClient(
     // the day after (a ledger booking in UTC is up to 7 hours off Bangkok), once each.
     const candidates = datedAlternatives(request);
     let attempts = 0;
-    let outcome: InquiryOutcome & { gatewayCode?: string } | undefined;
+    let outcome: GatewayAnswer & { gatewayCode?: string } | undefined;
     for (const candidate of candidates) {
       outcome = await ask(candidate, cancel);
       attempts += outcome.attempts;
       if (outcome.gatewayCode !== 'invalid_parameter') break;
     }
     const { gatewayCode: _, ...last } = outcome!;
-    const result: InquiryOutcome =
+    const result: GatewayAnswer =
       last.kind === 'failed' && outcome!.gatewayCode === 'invalid_parameter' && candidates.length > 1
         ? { ...last, path: inquiryPath(request), attempts, reason: `${last.reason} (for ${candidates.map((c) => c.transactionDate).join(', ')})` }
         : { ...last, attempts };
@@ -302,26 +270,30 @@ function refusalError(code: 'authentication_failure' | 'ip_not_allow'): ReconErr
 }
 
 /**
- * One signal that aborts when any of `signals` does, with that signal's reason. Unlike
- * `AbortSignal.any` it detaches from the long-lived run signal as soon as the request is over,
- * so 10,000 inquiries leave no listeners behind.
+ * One request's signal: aborts when `cancel` does (with its reason) or after `timeoutMs`. One
+ * controller and one timer, both let go as soon as the request is over, so the long-lived run
+ * signal keeps no listener of a finished request. (`AbortSignal.timeout` joined with the run
+ * signal took two more signals and a listener each per request.)
  */
-function linkSignals(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose(): void } {
+function requestSignal(cancel: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
   const controller = new AbortController();
-  const already = signals.find((s) => s.aborted);
-  if (already) {
-    controller.abort(already.reason);
-    return { signal: controller.signal, dispose: () => {} };
+  if (cancel.aborted) {
+    controller.abort(cancel.reason);
+    return { signal: controller.signal, timedOut: () => false, dispose: () => {} };
   }
-  const listeners = signals.map((source) => {
-    const listener = () => controller.abort(source.reason);
-    source.addEventListener('abort', listener, { once: true });
-    return [source, listener] as const;
-  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  const onCancel = () => controller.abort(cancel.reason);
+  cancel.addEventListener('abort', onCancel, { once: true });
   return {
     signal: controller.signal,
+    timedOut: () => timedOut,
     dispose: () => {
-      for (const [source, listener] of listeners) source.removeEventListener('abort', listener);
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', onCancel);
     },
   };
 }

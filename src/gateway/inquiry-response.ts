@@ -1,16 +1,21 @@
-import { parseCharge, parseGatewayError, type GatewayCharge } from './charge.ts';
+import { parseCharge, parseGatewayError } from './charge.ts';
+import type { Failed, Found, GatewayAnswer, NotFound } from './gateway-answer.ts';
 import type { InquiryRequest } from './inquiry-path.ts';
 import { parseJsonBody } from './json-body.ts';
 import { parseRetryAfter } from './retry.ts';
 
-/** What one HTTP answer means for the charge asked about. */
+/**
+ * What one HTTP answer means for the charge asked about: one of the answers of
+ * {@link GatewayAnswer} (without how it was got, which the client adds), or one of two kinds
+ * that never leave the client.
+ */
 export type AttemptResult =
-  | { readonly kind: 'found'; readonly charge: GatewayCharge; readonly raw: unknown; readonly httpStatus: number }
-  | { readonly kind: 'not_found'; readonly code: string; readonly raw: unknown; readonly httpStatus: number }
+  | Found
+  | NotFound
+  /** A definite answer that is not a charge; asking again would give the same. `code`: the gateway's error code, if any. */
+  | (Failed & { readonly code?: string })
   /** No definite answer yet: ask again later (at least `retryAfterMs` later when given). */
   | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
-  /** A definite answer that is not a charge; asking again would give the same. `code`: the gateway's error code, if any. */
-  | { readonly kind: 'failed'; readonly reason: string; readonly code?: string }
   /**
    * `authentication_failure` (the key is wrong) or `ip_not_allow` (this machine's address is not
    * registered): true for every charge, so the run must stop.
@@ -54,7 +59,7 @@ export function classifyResponse(
   if (error) {
     const code = error.code.toLowerCase();
     if (code === 'authentication_failure' || code === 'ip_not_allow') return { kind: 'auth', code };
-    if (NOT_FOUND_CODES[family].has(code)) return { kind: 'not_found', code: error.code, raw: body, httpStatus: status };
+    if (NOT_FOUND_CODES[family].has(code)) return { kind: 'not_found', code: error.code };
     // "Transaction is pending, please try again in 15 minutes": a later answer will be definite.
     if (code === 'pending_state') return retry(error.code);
     if (status === 429 || status >= 500) return retry(`HTTP ${status} ${error.code}`);
@@ -68,5 +73,5 @@ export function classifyResponse(
   if (!isJson) return retry(`malformed JSON body (HTTP ${status})`);
   const parsed = parseCharge(body);
   if (!parsed.ok) return { kind: 'failed', reason: `unreadable charge: ${parsed.reason}` };
-  return { kind: 'found', charge: parsed.charge, raw: body, httpStatus: status };
+  return { kind: 'found', charge: parsed.charge };
 }

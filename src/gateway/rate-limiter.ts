@@ -72,8 +72,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const spacingMs = windowMs / permits;
   const transitMs = options.transitMs ?? 1000;
 
-  /** The last `permits` grants, oldest first. */
+  /**
+   * The last `permits` grants, as a ring: `log[head]` is the oldest once it is full. (An array
+   * shifted at every grant copied all of it: at a cap of 10,000 that was most of the client's time.)
+   */
   const log: Grant[] = [];
+  let head = 0;
   const waiters: Waiter[] = [];
   /** Ideal time of the next grant (pacing). */
   let nextAt = -Infinity;
@@ -82,8 +86,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   const earliest = (t: number): number => {
     let at = Math.max(t, nextAt, pausedUntil);
-    if (log.length >= permits) {
-      const oldest = log[log.length - permits]!;
+    if (log.length === permits) {
+      const oldest = log[head]!;
       at = Math.max(at, Math.min(oldest.answeredAt ?? Infinity, oldest.at + transitMs) + windowMs);
     }
     return at;
@@ -91,8 +95,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   const grant = (t: number): Permit => {
     const entry: Grant = { at: t, answeredAt: undefined };
-    log.push(entry);
-    if (log.length > permits) log.shift();
+    if (log.length < permits) log.push(entry);
+    else {
+      log[head] = entry;
+      head = (head + 1) % permits;
+    }
     // Keep to the ideal schedule while a backlog is being served (t is just the timer's
     // lateness past nextAt); after an idle spell start the schedule afresh from t.
     nextAt = (t - nextAt < spacingMs ? nextAt : t) + spacingMs;

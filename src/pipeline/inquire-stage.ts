@@ -1,12 +1,10 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import type { InquiryClient, InquiryOutcome, InquiryRequest } from '../gateway/inquiry-client.ts';
+import type { Asked, GatewayAnswer, Received } from '../gateway/gateway-answer.ts';
+import type { InquiryClient, InquiryRequest } from '../gateway/inquiry-client.ts';
 import { classifyResponse } from '../gateway/inquiry-response.ts';
 import type { Logger } from '../log.ts';
 import { chargeKey, inquiryRequestFor, type ChargeCase } from '../reconcile/charge-case.ts';
-import { answerOf, type GatewayAnswer } from '../reconcile/reconcile-charge.ts';
-import type { Insertable } from 'kysely';
-import type { GatewayInquiryTable } from '../report/run.table.ts';
 
 export interface InquireOptions {
   db: Kysely<Database>;
@@ -25,7 +23,14 @@ export interface InquiryResults {
   reused: number;
 }
 
-const FLUSH_EVERY = 200;
+/** Answers written to the audit trail per statement. */
+const FLUSH_EVERY = 500;
+/**
+ * Charges being asked about at once. The client bounds the requests in flight (`concurrency`)
+ * and their rate; this bounds the charges waiting for a slot or a retry's backoff, so memory
+ * does not grow with the run, while enough wait that a few in backoff leave no slot idle.
+ */
+const IN_FLIGHT = 512;
 
 /**
  * Asks the gateway about every case, storing each answer as it arrives (the audit trail, and
@@ -44,50 +49,90 @@ export async function inquireCases(cases: readonly ChargeCase[], options: Inquir
   }
   if (stored.size) logger.info({ reused: answers.size, from: options.resumeFrom }, 'reusing answers of the interrupted run');
 
-  let buffer: Insertable<GatewayInquiryTable>[] = [];
-  let writing: Promise<unknown> = Promise.resolve();
-  const flush = () => {
-    const rows = buffer;
-    buffer = [];
-    if (rows.length) writing = writing.then(() => db.insertInto('gateway_inquiries').values(rows).onConflict((oc) => oc.doNothing()).execute());
-    return writing;
-  };
-
+  const audit = auditWriter(db, runId);
   let done = answers.size;
   options.onProgress?.(done, cases.length);
-  const asks = pending.map(async (chargeCase) => {
-    const request = inquiryRequestFor(chargeCase.charge, options.asOf);
-    const outcome = await client.inquire(request, signal);
-    answers.set(chargeCase, answerOf(outcome));
-    buffer.push(auditRow(runId, chargeKey(chargeCase.charge), outcome.path, outcome));
-    if (buffer.length >= FLUSH_EVERY) void flush();
-    options.onProgress?.(++done, cases.length);
-  });
-  try {
-    await Promise.all(asks);
-  } finally {
-    // On an abort, let the other requests wind down and keep what did arrive: a re-run reuses it.
-    await Promise.allSettled(asks);
-    await flush();
-  }
+  // Workers pulling from one iterator: a promise per charge asked now, not one per charge of the run.
+  const queue = pending[Symbol.iterator]();
+  let stopped = false;
+  const worker = async () => {
+    for (let next = queue.next(); !next.done && !stopped; next = queue.next()) {
+      const chargeCase = next.value;
+      const answer = await client.inquire(inquiryRequestFor(chargeCase.charge, options.asOf), signal);
+      answers.set(chargeCase, answer);
+      audit.add(chargeKey(chargeCase.charge), answer);
+      options.onProgress?.(++done, cases.length);
+    }
+  };
+  const workers = Array.from({ length: Math.min(IN_FLIGHT, pending.length) }, () =>
+    worker().catch((error: unknown) => {
+      // The first failure (an abort, a refused key) ends the stage: no charge is taken up after it.
+      stopped = true;
+      throw error;
+    }),
+  );
+  const settled = await Promise.allSettled(workers);
+  // On an abort, the other requests have wound down; keep what did arrive: a re-run reuses it.
+  await audit.close();
+  const failure = settled.find((s) => s.status === 'rejected');
+  if (failure) throw failure.reason;
   // Not one HTTP answer: the run must not end as "everything unverified" (exit 0).
   const unreachable = client.unreachable();
   if (unreachable) throw unreachable;
   return { answers, reused: cases.length - pending.length };
 }
 
-function auditRow(runId: string, key: string, path: string, outcome: InquiryOutcome): Insertable<GatewayInquiryTable> {
-  return {
-    run_id: runId,
-    charge_key: key,
-    request_path: path,
-    outcome: outcome.kind,
-    http_status: outcome.kind === 'failed' ? null : outcome.httpStatus,
-    attempts: outcome.attempts,
-    failure: outcome.kind === 'failed' ? outcome.reason : null,
-    body: outcome.kind === 'failed' ? null : outcome.bodyText,
-    fetched_by_run: runId,
+/**
+ * The audit trail's writer: answers gathered into batches, each written as one statement whose
+ * rows travel as one JSON parameter (`json_to_recordset`). Building it is one native
+ * `JSON.stringify`: a multi-row INSERT cost a query compile per batch, and `unnest` of arrays a
+ * pass of pg's array escaping over every quote of every body. (COPY would need a connection of
+ * its own outside the pool, and cannot skip a row already stored, which a resumed run needs.)
+ * Batches are written one after the other while the inquiries go on.
+ */
+function auditWriter(db: Kysely<Database>, runId: string): { add(key: string, answer: GatewayAnswer): void; close(): Promise<void> } {
+  let batch: AuditRow[] = [];
+  let writing: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    const rows = batch;
+    batch = [];
+    if (rows.length) writing = writing.then(() => insertAudit(db, runId, rows));
+    return writing;
   };
+  return {
+    add(key, answer) {
+      batch.push(
+        answer.kind === 'failed'
+          ? { key, path: answer.path, outcome: answer.kind, status: null, attempts: answer.attempts, failure: answer.reason, body: null }
+          : { key, path: answer.path, outcome: answer.kind, status: answer.httpStatus, attempts: answer.attempts, failure: null, body: answer.bodyText },
+      );
+      // A failed write surfaces at close(); meanwhile the next batches wait behind it.
+      if (batch.length >= FLUSH_EVERY) flush().catch(() => undefined);
+    },
+    close: async () => {
+      await flush();
+    },
+  };
+}
+
+/** One `gateway_inquiries` row as it travels in the batch's JSON (names as in {@link insertAudit}). */
+interface AuditRow {
+  key: string;
+  path: string;
+  outcome: GatewayAnswer['kind'];
+  status: number | null;
+  attempts: number;
+  failure: string | null;
+  body: string | null;
+}
+
+async function insertAudit(db: Kysely<Database>, runId: string, rows: readonly AuditRow[]): Promise<void> {
+  await sql`
+    INSERT INTO gateway_inquiries (run_id, charge_key, request_path, outcome, http_status, attempts, failure, body, fetched_by_run)
+    SELECT ${runId}::uuid, u.key, u.path, u.outcome, u.status, u.attempts, u.failure, u.body, ${runId}::uuid
+    FROM json_to_recordset(${JSON.stringify(rows)}::json)
+      AS u(key text, path text, outcome text, status integer, attempts integer, failure text, body text)
+    ON CONFLICT DO NOTHING`.execute(db);
 }
 
 function familiesOf(cases: readonly ChargeCase[], asOf: string): Map<string, InquiryRequest['family']> {
@@ -130,7 +175,7 @@ async function reuseAnswers(
     .execute();
   const rows = await db
     .selectFrom('gateway_inquiries')
-    .select(['charge_key', 'http_status', 'body'])
+    .select(['charge_key', 'request_path', 'attempts', 'http_status', 'body'])
     .where('run_id', '=', runId)
     .where('outcome', 'in', ['found', 'not_found'])
     .execute();
@@ -140,12 +185,18 @@ async function reuseAnswers(
     const family = families.get(row.charge_key);
     // A charge of the run's other round (the charges of refund and void rows are asked apart).
     if (!family) continue;
-    const result = row.body !== null && row.http_status !== null ? classifyResponse(family, row.http_status, row.body, null) : undefined;
-    if (result?.kind === 'found') answers.set(row.charge_key, { kind: 'found', charge: result.charge });
-    else if (result?.kind === 'not_found') answers.set(row.charge_key, { kind: 'not_found' });
+    const answer = row.body !== null && row.http_status !== null ? storedAnswer(family, { path: row.request_path, attempts: row.attempts, httpStatus: row.http_status, bodyText: row.body }) : undefined;
+    if (answer) answers.set(row.charge_key, answer);
     // Not a definite answer any more (the rules changed since): asked again, and that answer stored.
     else askAgain.push(row.charge_key);
   }
   if (askAgain.length) await db.deleteFrom('gateway_inquiries').where('run_id', '=', runId).where('charge_key', 'in', askAgain).execute();
   return answers;
+}
+
+/** A stored answer read as a live one would be; `undefined` when it is no longer a definite one. */
+function storedAnswer(family: InquiryRequest['family'], stored: Asked & Received): GatewayAnswer | undefined {
+  const result = classifyResponse(family, stored.httpStatus, stored.bodyText, null);
+  if (result.kind === 'found' || result.kind === 'not_found') return { ...result, ...stored };
+  return undefined;
 }

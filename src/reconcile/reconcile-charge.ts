@@ -1,5 +1,5 @@
 import { canonicalState, type GatewayCharge } from '../gateway/charge.ts';
-import type { InquiryOutcome } from '../gateway/inquiry-client.ts';
+import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { money, sum, ZERO, type Money } from '../money.ts';
 import { isQrFamily, type ChargeCase } from './charge-case.ts';
@@ -26,11 +26,7 @@ export interface ReconcileContext {
   readonly refundGraceDays: number;
 }
 
-/** The gateway's answer as reconciliation needs it (the client's outcome without audit data). */
-export type GatewayAnswer =
-  | { readonly kind: 'found'; readonly charge: GatewayCharge }
-  | { readonly kind: 'not_found' }
-  | { readonly kind: 'failed'; readonly reason: string };
+// Kept for the pipeline's imports; the type lives with the gateway client that gives it.
 
 export type ChargeStatus = 'matched' | 'mismatched' | 'unverified';
 
@@ -40,10 +36,6 @@ export interface ChargeResult {
   readonly mismatches: readonly Mismatch[];
   /** The gateway's view, when it answered with the charge. */
   readonly gateway: GatewayCharge | undefined;
-}
-
-export function answerOf(outcome: InquiryOutcome): GatewayAnswer {
-  return outcome.kind === 'found' ? { kind: 'found', charge: outcome.charge } : outcome.kind === 'not_found' ? { kind: 'not_found' } : { kind: 'failed', reason: outcome.reason };
 }
 
 /** Every rule of contract §4 for one charge. Pure: the same case and answer give the same result. */

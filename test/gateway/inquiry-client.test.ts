@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconError } from '../../src/errors.ts';
-import { createInquiryClient, type InquiryOutcome } from '../../src/gateway/inquiry-client.ts';
+import { createInquiryClient, type GatewayAnswer } from '../../src/gateway/inquiry-client.ts';
 import { startSimulator, syntheticCharges, type Simulator } from '../../src/simulator/index.ts';
 import { FAST, TEST_KEY, capturingLogger, gatewayConfig, guideSample } from './helpers.ts';
 
@@ -25,7 +25,8 @@ describe('inquiry against the simulator', () => {
   it('finds a card charge by id and by reference order with its date, keeping the raw body', async () => {
     const c = client();
     const byId = await c.inquire({ family: 'card', id: CARD_ID });
-    expect(byId).toMatchObject({ kind: 'found', httpStatus: 200, attempts: 1, raw: { id: CARD_ID } });
+    expect(byId).toMatchObject({ kind: 'found', httpStatus: 200, attempts: 1, path: `/card/v2/charge/${CARD_ID}` });
+    expect(byId.kind === 'found' && (JSON.parse(byId.bodyText) as { id: string }).id).toBe(CARD_ID);
     const byRef = await c.inquire({ family: 'card', id: 'JUASU95Q4F', transactionDate: '20190604' });
     expect(byRef.kind === 'found' && byRef.charge.settlement?.origNetAmount?.toFixed(4)).toBe('10.7000');
     expect(c.stats()).toEqual({ requests: 2, retries: 0, errors: 0 });
@@ -102,7 +103,7 @@ describe('inquiry against the simulator', () => {
 describe('faults end as the right outcome within the retry budget', () => {
   let simulator: Simulator;
   const maxRetries = 3;
-  const cases: [kind: string, times: number | undefined, expected: Partial<InquiryOutcome> & { reason?: unknown }][] = [
+  const cases: [kind: string, times: number | undefined, expected: Partial<GatewayAnswer> & { reason?: unknown }][] = [
     ['http500', 2, { kind: 'found', attempts: 3 }],
     ['http503', 1, { kind: 'found', attempts: 2 }],
     ['http429', 3, { kind: 'found', attempts: 4 }],

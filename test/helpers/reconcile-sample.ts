@@ -25,5 +25,6 @@ export function reconcileSample(sample: { ledger: LedgerRow[]; gateway: GatewayB
   const { cases } = buildCases(rows.filter((r) => r.entry_type === 'charge'), rows.filter((r) => r.entry_type !== 'charge'));
   const parsed = parseCharge(sample.gateway);
   if (!parsed.ok) throw new Error(parsed.reason);
-  return reconcileCharge(cases[0]!, { kind: 'found', charge: parsed.charge }, context);
+  const answer = { kind: 'found', charge: parsed.charge, path: '/card/v2/charge/sample', attempts: 1, httpStatus: 200, bodyText: JSON.stringify(sample.gateway) } as const;
+  return reconcileCharge(cases[0]!, answer, context);
 }
