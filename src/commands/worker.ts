@@ -60,7 +60,7 @@ key); 3 with --once, a night that failed (it stays queued for a retry unless the
       level: ctx.config.logLevel,
       secrets: [ctx.config.kpgw.secretKey, ...keys],
       terminal: process.stderr.isTTY ? terminalOf(process.stderr) : undefined,
-    }).child({ runId: ctx.runId, command: 'worker' });
+    }).child({ worker: ctx.runId, command: 'worker' });
     return runWorker({ config: ctx.config, logger, signal: ctx.signal }, merchants, { once: flags.once === true, concurrency });
   },
 };

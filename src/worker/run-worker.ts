@@ -36,7 +36,9 @@ export async function runWorker(
   const url = config.databaseUrl;
   if (!url) throw new ReconError('CONFIG', 'worker: DATABASE_URL is not set; the job queue lives in the PostgreSQL every worker shares');
   const pool = new pg.Pool({ ...connectionOptions(url), max: options.concurrency + 4 });
+  // A connection the server closes is dropped and replaced; unhandled, its error would crash.
   pool.on('error', (error) => logger.debug({ err: error }, 'idle database connection closed'));
+  pool.on('connect', (client) => client.on('error', (error) => logger.debug({ err: error }, 'database connection failed')));
   const graphileLogger = graphileLoggerOf(logger.child({ component: 'graphile-worker' }));
   let worst: ExitCode = EXIT.ok;
   try {
