@@ -1,8 +1,7 @@
-import pg from 'pg';
 import { makeWorkerUtils } from 'graphile-worker';
 import type { Command } from './command.ts';
 import { isoDateFlag, parseFlags, requireFlag } from './command.ts';
-import { connectionOptions } from '../db/pg-options.ts';
+import { graphileLoggerOf, queuePool } from '../worker/run-worker.ts';
 import { EXIT, ReconError } from '../errors.ts';
 import { loadMerchants } from '../worker/merchants-file.ts';
 import { nightJobKey } from '../worker/schedule.ts';
@@ -25,7 +24,7 @@ Environment:
   DATABASE_URL      required: the PostgreSQL the workers share
 
 Exit codes: 0 queued; 2 usage or configuration error; 3 database unreachable.`,
-  async run(args, { config, stdout }) {
+  async run(args, { config, logger, stdout }) {
     const flags = parseFlags('enqueue', args, { date: { type: 'string' }, mid: { type: 'string' } });
     const date = requireFlag('enqueue', 'date', isoDateFlag('enqueue', 'date', flags.date));
     const url = config.databaseUrl;
@@ -33,9 +32,8 @@ Exit codes: 0 queued; 2 usage or configuration error; 3 database unreachable.`,
     const merchants = await loadMerchants(config);
     const chosen = flags.mid === undefined ? merchants : merchants.filter((m) => m.mid === flags.mid);
     if (!chosen.length) throw new ReconError('USAGE', `enqueue: --mid ${flags.mid} is not a merchant of RECON_MERCHANTS`);
-    const pool = new pg.Pool({ ...connectionOptions(url), max: 2 });
-    pool.on('error', () => undefined);
-    const utils = await makeWorkerUtils({ pgPool: pool });
+    const pool = queuePool(url, 2, logger);
+    const utils = await makeWorkerUtils({ pgPool: pool, logger: graphileLoggerOf(logger) });
     try {
       await utils.migrate();
       for (const m of chosen) {

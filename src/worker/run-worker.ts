@@ -35,10 +35,7 @@ export async function runWorker(
   const { config, logger } = ctx;
   const url = config.databaseUrl;
   if (!url) throw new ReconError('CONFIG', 'worker: DATABASE_URL is not set; the job queue lives in the PostgreSQL every worker shares');
-  const pool = new pg.Pool({ ...connectionOptions(url), max: options.concurrency + 4 });
-  // A connection the server closes is dropped and replaced; unhandled, its error would crash.
-  pool.on('error', (error) => logger.debug({ err: error }, 'idle database connection closed'));
-  pool.on('connect', (client) => client.on('error', (error) => logger.debug({ err: error }, 'database connection failed')));
+  const pool = queuePool(url, options.concurrency + 4, logger);
   const graphileLogger = graphileLoggerOf(logger.child({ component: 'graphile-worker' }));
   let worst: ExitCode = EXIT.ok;
   try {
@@ -87,6 +84,15 @@ export async function runWorker(
   }
 }
 
+/** A pool for graphile-worker, with the error handlers it asks for. */
+export function queuePool(url: string, max: number, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ ...connectionOptions(url), max });
+  // A connection the server closes is dropped and replaced; unhandled, its error would crash.
+  pool.on('error', (error) => logger.debug({ err: error }, 'idle database connection closed'));
+  pool.on('connect', (client) => client.on('error', (error) => logger.debug({ err: error }, 'database connection failed')));
+  return pool;
+}
+
 /**
  * `--once`: nothing of ours running, and no job that this worker could start now (due, not
  * locked, not failed for good, its merchant's queue free), twice in a row a poll apart (a job
@@ -112,7 +118,7 @@ async function hasRunnableJob(pool: pg.Pool): Promise<boolean> {
 }
 
 /** graphile-worker's log lines into ours; its routine chatter (info) at debug. */
-function graphileLoggerOf(logger: Logger): GraphileLogger {
+export function graphileLoggerOf(logger: Logger): GraphileLogger {
   return new GraphileLogger((scope) => (level, message, meta) => {
     const fields = { scope: { label: scope.label, workerId: scope.workerId, jobId: scope.jobId }, ...(meta?.error ? { err: meta.error } : {}) };
     if (level === 'error') logger.error(fields, message);
