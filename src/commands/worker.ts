@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Command } from './command.ts';
 import { parseFlags, wholeNumberFlag } from './command.ts';
 import { GATEWAY_ENVIRONMENT } from './execute-run.ts';
@@ -55,6 +56,13 @@ key); 3 with --once, a night that failed (it stays queued for a retry unless the
       }
       return config.kpgw.secretKey;
     });
+    // Each merchant's reports folder is made now: a bad one stops the start, not a night at 02:30,
+    // and nights running side by side never race to create (and tidy away) a shared parent.
+    for (const m of merchants) {
+      await mkdir(m.reportsDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+        throw new ReconError('CONFIG', `merchant ${m.mid}: reports_dir ${m.reportsDir} cannot be created (${error.code ?? error.message})`);
+      });
+    }
     // Every merchant's key is scrubbed from the logs, not only KPGW_SECRET_KEY.
     const logger = createLogger({
       level: ctx.config.logLevel,
