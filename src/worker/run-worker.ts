@@ -23,9 +23,9 @@ const POLL_MS = 1_000;
 
 /**
  * A graphile-worker pool on our database (its schema `graphile_worker`, migrated here): the
- * merchants' cron lines with catch-up, and their merchant-nights. Returns when stopped (`signal`)
- * or, with `once`, when nothing is left that this worker could run; the exit code is the worst of
- * the nights it ran (3 if one failed).
+ * merchants' cron lines with catch-up, and their merchant-nights. Returns when stopped (`signal`,
+ * exit 0) or, with `once`, when nothing is left that this worker could run, with the worst exit
+ * code of the nights it ran (3 if one failed).
  */
 export async function runWorker(
   ctx: { config: Config; logger: Logger; signal: AbortSignal },
@@ -78,7 +78,9 @@ export async function runWorker(
       await liveness.close();
     }
     if (liveness.lost.aborted) throw liveness.lost.reason;
-    return worst;
+    // A worker that runs until stopped reports its nights in the logs and the run table; being
+    // stopped is how it ends, not a failure.
+    return options.once ? worst : EXIT.ok;
   } finally {
     await pool.end().catch(() => undefined);
   }
