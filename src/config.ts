@@ -19,6 +19,17 @@ export interface Config {
    * schema of their own. '' (the default): the single merchant of a plain set-up.
    */
   readonly merchant: string;
+  readonly worker: WorkerConfig;
+}
+
+/** v2: scheduled reconciliation as graphile-worker jobs (contract §12). */
+export interface WorkerConfig {
+  /** `RECON_MERCHANTS`: the merchants file; unset: `worker` and `enqueue` refuse to start. */
+  readonly merchantsFile: string | undefined;
+  /** How many missed nights back a starting worker catches up. */
+  readonly catchUpDays: number;
+  /** Merchant-nights one worker process runs at once (each merchant's own one at a time). */
+  readonly concurrency: number;
 }
 
 /** v2: how open items are followed (contract §2, §8). */
@@ -57,6 +68,8 @@ const DEFAULTS = {
   LOG_LEVEL: 'info',
   RECON_REFUND_GRACE_DAYS: '3',
   RECON_OPEN_MAX_DAYS: '60',
+  RECON_CATCH_UP_DAYS: '3',
+  RECON_WORKER_CONCURRENCY: '4',
 } satisfies Record<string, string>;
 
 type Env = Record<string, string | undefined>;
@@ -75,6 +88,9 @@ export const LIMITS = {
   RECON_RECHECK_AGES: { min: 1, max: 3650 },
   RECON_OPEN_MAX_DAYS: { min: 1, max: 3650 },
   RECON_MAX_REQUESTS: { min: 1, max: 10_000_000 },
+  // 0: no catch-up; beyond two months the inbox's ledger exports would be long gone anyway.
+  RECON_CATCH_UP_DAYS: { min: 0, max: 60 },
+  RECON_WORKER_CONCURRENCY: { min: 1, max: 64 },
 } satisfies Record<string, { min: number; max: number }>;
 type Limited = keyof typeof LIMITS;
 
@@ -110,6 +126,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxRequests: env.RECON_MAX_REQUESTS?.trim() ? wholeNumber('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
     }),
     merchant: env.RECON_MERCHANT?.trim() ? checkMid(env.RECON_MERCHANT.trim(), 'RECON_MERCHANT') : '',
+    worker: Object.freeze({
+      merchantsFile: env.RECON_MERCHANTS?.trim() || undefined,
+      catchUpDays: wholeNumber('RECON_CATCH_UP_DAYS', get('RECON_CATCH_UP_DAYS')),
+      concurrency: wholeNumber('RECON_WORKER_CONCURRENCY', get('RECON_WORKER_CONCURRENCY')),
+    }),
   });
 }
 

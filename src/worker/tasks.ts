@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { JobHelpers, TaskList } from 'graphile-worker';
+import { runNightly } from '../commands/nightly.ts';
+import type { Config } from '../config.ts';
+import { ReconError, isReconError, type ExitCode, type ReconErrorCode } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { merchantConfig, type Merchant } from './merchants-file.ts';
+import { NIGHT_TASK, SCHEDULE_TASK, merchantQueue, nightJobKey, nightOfSchedule, type NightPayload, type SchedulePayload } from './schedule.ts';
+
+/**
+ * A night is tried again after a transient failure (database or gateway away, an interrupted
+ * worker, another run of the merchant in progress), with graphile-worker's exponential back-off:
+ * ten attempts span about four hours.
+ */
+export const NIGHT_ATTEMPTS = 10;
+
+/**
+ * Failures that the same job would meet again: a bad key, an address the gateway refuses, a bad
+ * inbox or setting. They are not retried in a loop: the job fails for good, its reason kept as
+ * the job's `last_error` (and, once the run had begun, as the run's `abort_reason`).
+ */
+const FINAL: ReadonlySet<ReconErrorCode> = new Set(['USAGE', 'CONFIG', 'INPUT', 'GATEWAY_AUTH', 'GATEWAY_IP_NOT_ALLOWED', 'GATEWAY_REDIRECT']);
+
+export interface TaskEnvironment {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly merchants: ReadonlyMap<string, Merchant>;
+  /** Aborted when the worker stops: a running night is interrupted and its job retried later. */
+  readonly signal: AbortSignal;
+  /** Resolves once the job's worker pool is known to be alive (see dead-workers.ts). */
+  readonly alive: (poolId: string) => Promise<void>;
+  /** Each finished night's exit code, for `worker --once`. */
+  readonly onNight?: (exitCode: ExitCode) => void;
+}
+
+export function workerTasks(env: TaskEnvironment): TaskList {
+  return {
+    [SCHEDULE_TASK]: async (payload, helpers) => {
+      const { mid, _cron } = payload as SchedulePayload;
+      if (!_cron) throw new Error(`${SCHEDULE_TASK} is queued by the cron only`);
+      await queueNight(helpers, { mid, date: nightOfSchedule(_cron.ts, env.config.tz) }, new Date(_cron.ts));
+    },
+    [NIGHT_TASK]: async (payload, helpers) => {
+      const { mid, date } = payload as NightPayload;
+      await env.alive(helpers.job.locked_by ?? '');
+      const runId = randomUUID();
+      const logger = env.logger.child({ runId, mid, date, job: helpers.job.id, attempt: helpers.job.attempts });
+      try {
+        if (env.signal.aborted) throw env.signal.reason;
+        const merchant = env.merchants.get(mid);
+        if (!merchant) throw new ReconError('CONFIG', `merchant ${mid} is not in RECON_MERCHANTS`);
+        const config = merchantConfig(env.config, merchant);
+        const signal = AbortSignal.any([env.signal, helpers.abortSignal]);
+        logger.info('merchant-night started');
+        const exitCode = await runNightly({ config, logger, stdout: DISCARD, signal, runId }, { date });
+        logger.info({ exitCode }, 'merchant-night reconciled');
+        env.onNight?.(exitCode);
+      } catch (error) {
+        const final = isReconError(error) && FINAL.has(error.code);
+        logger.error({ reason: error instanceof Error ? error.message : String(error), final }, final ? 'merchant-night failed; not retried' : 'merchant-night failed; retried later');
+        if (final) await failForGood(helpers);
+        throw error;
+      }
+    },
+  };
+}
+
+/** One job per merchant-night, in the merchant's queue, due at its scheduled time (oldest first). */
+export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, night: NightPayload, runAt?: Date) {
+  return helpers.addJob(NIGHT_TASK, night, {
+    jobKey: nightJobKey(night.mid, night.date),
+    queueName: merchantQueue(night.mid),
+    maxAttempts: NIGHT_ATTEMPTS,
+    ...(runAt ? { runAt } : {}),
+  });
+}
+
+/**
+ * graphile-worker counts the attempt when it locks the job, and retries while attempts are below
+ * max_attempts; lowering the running job's max_attempts to its attempts makes the failure final
+ * (what its `permanently_fail_jobs` does for jobs that are not running).
+ */
+async function failForGood(helpers: JobHelpers): Promise<void> {
+  await helpers.query('UPDATE graphile_worker._private_jobs SET max_attempts = attempts WHERE id = $1 AND locked_by IS NOT NULL', [helpers.job.id]);
+}
+
+/** A night's human summary has no reader in a worker: its report folder and the logs say it all. */
+const DISCARD = new Writable({ write: (_chunk, _encoding, done) => done() });

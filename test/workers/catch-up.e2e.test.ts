@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TZDate } from '@date-fns/tz';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shiftDate } from '../../src/dates.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { keysEnv, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
+
+/**
+ * Contract §12: nights missed while no worker ran are caught up when workers start again, oldest
+ * first, each once however many workers start.
+ */
+const database = await createTestDatabase();
+const TZ = 'Asia/Bangkok';
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+// The schedule's hour is twelve hours from now in Bangkok, so that no scheduled time falls while
+// the test runs: the nights queued are the caught-up ones only.
+const now = new TZDate(Date.now(), TZ);
+const hour = (now.getHours() + 12) % 24;
+/** The latest scheduled time (minute 0 of `hour`, Bangkok) before now. */
+const lastScheduled = (() => {
+  const t = new TZDate(now.getFullYear(), now.getMonth(), now.getDate(), hour, 0, 0, TZ);
+  return t.getTime() > Date.now() ? t.getTime() - DAY_MS : t.getTime();
+})();
+/** Each scheduled time reconciles the day before it, in Bangkok. */
+const nightOf = (t: number) => shiftDate(new TZDate(t, TZ).toISOString().slice(0, 10), -1);
+// A worker last ran three scheduled times ago; the two since were missed.
+const ranLast = lastScheduled - 2 * DAY_MS;
+const missed = [nightOf(lastScheduled - DAY_MS), nightOf(lastScheduled)];
+
+let root: string;
+let merchant: TestMerchant;
+let simulator: Simulator;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'kpgw-catch-up-'));
+  merchant = await testMerchant(root, 'M1', [nightOf(ranLast), ...missed], 20);
+  simulator = await startSimulator({ secretKey: merchant.key, charges: merchant.charges.map((c) => c.gateway), today: missed[1] });
+  await writeMerchantsFile(join(root, 'merchants.json'), [merchant], () => ({ base_url: simulator.url, rate_limit_rps: 100, schedule: `0 ${hour} * * *` }));
+});
+afterAll(async () => {
+  await simulator?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('workers started after an outage', () => {
+  it('reconcile each missed night once, oldest first', async () => {
+    const env = { ...keysEnv([merchant]), DATABASE_URL: database.url, RECON_MERCHANTS: join(root, 'merchants.json'), RECON_TZ: TZ, RECON_CATCH_UP_DAYS: '3', LOG_LEVEL: 'warn' };
+    // A first worker registers the merchant's cron line; then graphile-worker's record of it is
+    // set back to what the last worker before the outage would have left.
+    expect((await (await startWorker(['--once'], env)).done).code).toBe(0);
+    await sql`UPDATE graphile_worker._private_known_crontabs SET known_since = ${new Date(ranLast - DAY_MS)}, last_execution = ${new Date(ranLast)} WHERE identifier = 'nightly:M1'`.execute(database.db);
+
+    const workers = await Promise.all([startWorker(['--once'], env), startWorker(['--once'], env)]);
+    for (const w of workers) expect((await w.done).code).toBe(0);
+
+    const runs = await database.db.selectFrom('recon_runs').select(['from_date', 'status']).orderBy('started_at').execute();
+    expect(runs).toEqual(missed.map((date) => ({ from_date: date, status: 'finished' })));
+  }, 180_000);
+});
