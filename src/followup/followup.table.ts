@@ -9,6 +9,8 @@ import type { DateText, Numeric } from '../ingest/ledger.table.ts';
 export type OpenReason = 'INQUIRY_FAILED' | 'SETTLEMENT_PENDING' | 'FEES_NOT_REPORTED' | 'REFUND_PENDING' | 'REFUND_SENT' | 'DEFERRED';
 
 export interface ChargeStateTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   charge_key: string;
   entry_id: string;
   transaction_date: DateText;
@@ -32,6 +34,8 @@ export interface ChargeStateTable {
 export type FindingState = 'new' | 'still_open' | 'acknowledged';
 
 export interface FindingTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   charge_key: string;
   code: string;
   /** '' when the finding names no field. */
@@ -55,6 +59,8 @@ export interface FindingTable {
 }
 
 export interface FindingAcknowledgementTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   id: Generated<number>;
   charge_key: string;
   code: string;

@@ -8,7 +8,7 @@ import { readDate, readDecimal, readInteger, unstorable, type DecimalRules, type
  * One ledger row, read and normalised (dates `YYYY-MM-DD`, amounts two-decimal text, currency
  * upper case): what is stored, before file and line are added.
  */
-export type LedgerEntryInput = Omit<Selectable<LedgerEntryTable>, 'source_file' | 'source_line' | 'ingested_at'>;
+export type LedgerEntryInput = Omit<Selectable<LedgerEntryTable>, 'source_file' | 'source_line' | 'ingested_at' | 'merchant'>;
 
 export type LedgerRowOutcome =
   | { ok: true; entry: LedgerEntryInput }

@@ -6,6 +6,8 @@ export type Numeric = ColumnType<string, string, string>;
 export type DateText = ColumnType<string, string, string>;
 
 export interface LedgerEntryTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   entry_id: string;
   entry_type: 'charge' | 'refund' | 'void';
   reference_order: string | null;

@@ -3,6 +3,8 @@ import type { DateText, Numeric } from './ledger.table.ts';
 
 /** One imported report file: a version of its supplier's plans (contract §3.2). */
 export interface InstallmentPlanReportTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   /** bigserial, as text. */
   report_id: Generated<string>;
   supplier_no: string;
@@ -16,6 +18,8 @@ export interface InstallmentPlanReportTable {
 }
 
 export interface InstallmentPlanTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   /** The report version this plan belongs to. */
   report_id: string;
   supplier_no: string;

@@ -23,7 +23,7 @@ export interface InquiryResults {
   reused: number;
 }
 
-/** Answers written to the audit trail per statement. */
+/** Most answers written to the audit trail in one statement. */
 const FLUSH_EVERY = 500;
 /**
  * Charges being asked about at once. The client bounds the requests in flight (`concurrency`)
@@ -90,14 +90,32 @@ export async function inquireCases(cases: readonly ChargeCase[], options: Inquir
  * its own outside the pool, and cannot skip a row already stored, which a resumed run needs.)
  * Batches are written one after the other while the inquiries go on.
  */
+/**
+ * Stores answers as they come, one statement at a time: while one is being written the next
+ * answers gather, and go together in the next statement (at most {@link FLUSH_EVERY} rows). So
+ * batches grow with the pace of the answers, and a run killed at any moment has stored all but
+ * the answers of the last few milliseconds: a resumed run asks again little more than what was
+ * in flight.
+ */
 function auditWriter(db: Kysely<Database>, runId: string): { add(key: string, answer: GatewayAnswer): void; close(): Promise<void> } {
   let batch: AuditRow[] = [];
-  let writing: Promise<unknown> = Promise.resolve();
-  const flush = () => {
-    const rows = batch;
-    batch = [];
-    if (rows.length) writing = writing.then(() => insertAudit(db, runId, rows));
-    return writing;
+  let writing: Promise<void> | undefined;
+  let failure: unknown;
+  const pump = () => {
+    if (writing || failure !== undefined || !batch.length) return;
+    const rows = batch.length <= FLUSH_EVERY ? batch : batch.splice(0, FLUSH_EVERY);
+    if (rows === batch) batch = [];
+    writing = insertAudit(db, runId, rows).then(
+      () => {
+        writing = undefined;
+        pump();
+      },
+      // A failed write surfaces at close(); nothing more is written after it.
+      (error: unknown) => {
+        failure = error;
+        writing = undefined;
+      },
+    );
   };
   return {
     add(key, answer) {
@@ -106,11 +124,11 @@ function auditWriter(db: Kysely<Database>, runId: string): { add(key: string, an
           ? { key, path: answer.path, outcome: answer.kind, status: null, attempts: answer.attempts, failure: answer.reason, body: null }
           : { key, path: answer.path, outcome: answer.kind, status: answer.httpStatus, attempts: answer.attempts, failure: null, body: answer.bodyText },
       );
-      // A failed write surfaces at close(); meanwhile the next batches wait behind it.
-      if (batch.length >= FLUSH_EVERY) flush().catch(() => undefined);
+      pump();
     },
     close: async () => {
-      await flush();
+      for (pump(); writing; pump()) await writing;
+      if (failure !== undefined) throw failure;
     },
   };
 }

@@ -36,6 +36,8 @@ export interface StageTimings {
 }
 
 export interface ReconRunTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   run_id: string;
   kind: RunKind;
   from_date: DateText;
@@ -57,6 +59,8 @@ export interface ReconRunTable {
 }
 
 export interface GatewayInquiryTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   id: Generated<string>;
   run_id: string;
   charge_key: string;
@@ -72,6 +76,8 @@ export interface GatewayInquiryTable {
 }
 
 export interface ReconMismatchTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   run_id: string;
   seq: number;
   transaction_date: DateText;
@@ -95,6 +101,8 @@ export interface ReconMismatchTable {
 }
 
 export interface ReconDailySummaryTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   run_id: string;
   transaction_date: DateText;
   source_type: string;
@@ -114,6 +122,8 @@ export interface ReconDailySummaryTable {
 export type ExportStatus = 'MATCHED' | 'MISMATCH' | 'UNVERIFIED' | 'PENDING';
 
 export interface ReconChargeResultTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   run_id: string;
   entry_id: string;
   transaction_date: DateText;
@@ -145,6 +155,8 @@ export interface ReconChargeResultTable {
 }
 
 export interface FeeScheduleTable {
+  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
+  merchant: Generated<string>;
   id: Generated<string>;
   source_file: string;
   schedule: JSONColumnType<object>;

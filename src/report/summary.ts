@@ -19,7 +19,7 @@ export type MismatchRow = Record<(typeof MISMATCH_COLUMNS)[number] | 'charge_key
 export const FINDING_STATE_COLUMNS = ['finding_state', 'first_seen_on', 'acknowledged_by', 'ack_note'] as const;
 
 /** One row of `summary.csv`: `recon_daily_summary` without its run id. */
-export type SummaryRow = Omit<Selectable<ReconDailySummaryTable>, 'run_id'>;
+export type SummaryRow = Omit<Selectable<ReconDailySummaryTable>, 'run_id' | 'merchant'>;
 
 /** `summary.csv`'s header, exactly (contract §5). */
 export const SUMMARY_COLUMNS = [

@@ -15,7 +15,7 @@ export function ledgerEntry(row: LedgerRow, line = 2): LedgerEntry {
     refund_id: n(row.refund_id), mid: n(row.mid), plan_id: n(row.plan_id), ipan_mode: n(row.ipan_mode),
     term: row.term ? Number(row.term) : null, supplier_no: n(row.supplier_no), model_no: n(row.model_no),
     product_type: n(row.product_type), convfee_amount: n(row.convfee_amount), convfee_vat: n(row.convfee_vat),
-    source_file: 'ledger.csv', source_line: line, ingested_at: new Date(),
+    source_file: 'ledger.csv', source_line: line, ingested_at: new Date(), merchant: '',
   };
 }
 

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shiftDate } from '../../src/dates.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { keysEnv, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
+import { keysEnv, merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
  * Contract §12: nights missed while no worker ran are caught up when workers start again, oldest
  * first, each once however many workers start.
  */
 const database = await createTestDatabase();
+const m1 = await merchantTables(database.url, 'M1');
 const TZ = 'Asia/Bangkok';
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -59,7 +60,7 @@ describe('workers started after an outage', () => {
     const workers = await Promise.all([startWorker(['--once'], env), startWorker(['--once'], env)]);
     for (const w of workers) expect((await w.done).code).toBe(0);
 
-    const runs = await database.db.selectFrom('recon_runs').select(['from_date', 'status']).orderBy('started_at').execute();
+    const runs = await m1.selectFrom('recon_runs').select(['from_date', 'status']).orderBy('started_at').execute();
     expect(runs).toEqual(missed.map((date) => ({ from_date: date, status: 'finished' })));
   }, 180_000);
 });

@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
+import { merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
  * Contract §12: a night that fails for a reason the next attempt would meet again (the gateway's
  * authentication_failure) is not retried in a loop, and the run table says why it stopped.
  */
 const database = await createTestDatabase();
+const m1 = await merchantTables(database.url, 'M1');
 const D = '2026-06-15';
 
 let root: string;
@@ -39,7 +40,7 @@ describe('a night the gateway refuses (authentication_failure)', () => {
     // A second worker finds nothing to do: the job is not tried again.
     expect((await (await startWorker(['--once'], env)).done).code).toBe(0);
 
-    const runs = await database.db.selectFrom('recon_runs').select(['status', 'exit_code', 'abort_reason']).execute();
+    const runs = await m1.selectFrom('recon_runs').select(['status', 'exit_code', 'abort_reason']).execute();
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ status: 'aborted', exit_code: 3 });
     expect(runs[0]!.abort_reason).toMatch(/authentication_failure/);

@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildCharge, type SampleCharge } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
+import type { Kysely } from 'kysely';
+import { afterAll } from 'vitest';
+import { createKysely } from '../../src/db/connection.ts';
+import type { Database } from '../../src/db/database.ts';
+import { urlForMerchant } from '../../src/db/merchant.ts';
+import { migrate } from '../../src/db/migrate.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 
 /** A merchant of a test: its inbox (ledger of `charges`), key and the merchants-file entry. */
@@ -60,4 +66,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/**
+ * The tables of merchant `mid` in the test's database: a schema of its own, created now so it
+ * can be polled before a worker first writes to it. Call at the top level of a test file.
+ */
+export async function merchantTables(url: string, mid: string): Promise<Kysely<Database>> {
+  const merchantUrl = urlForMerchant(url, mid);
+  await migrate(merchantUrl);
+  const db = createKysely(merchantUrl);
+  afterAll(() => db.destroy());
+  return db;
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { keysEnv, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
+import { keysEnv, merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
  * Contract §12: three merchants, each with its own key and rate limit, and two workers. Each
@@ -20,6 +20,8 @@ const MERCHANTS = [
   { mid: 'SHOPB', cap: 10, charges: 60 },
   { mid: 'SHOPC', cap: 20, charges: 120 },
 ];
+
+const tables = new Map(await Promise.all(MERCHANTS.map(async (m) => [m.mid, await merchantTables(database.url, m.mid)] as const)));
 
 let root: string;
 let merchants: TestMerchant[];
@@ -48,11 +50,15 @@ describe('three merchants, two workers', () => {
     const workers = await Promise.all([startWorker(['--once', '--concurrency', '2'], env), startWorker(['--once', '--concurrency', '2'], env)]);
     for (const w of workers) expect((await w.done).code).toBe(0);
 
-    const runs = await database.db.selectFrom('recon_runs').select(['report_dir', 'from_date', 'status', 'started_at', 'finished_at']).orderBy('started_at').execute();
-    // One finished run per merchant-night, each in the merchant's own reports folder.
-    const byMerchant = merchants.map((m) => runs.filter((r) => r.report_dir?.startsWith(m.reportsDir)));
-    for (const merchantRuns of byMerchant) expect(merchantRuns.map((r) => [r.from_date, r.status])).toEqual([[D, 'finished']]);
-    expect(runs).toHaveLength(merchants.length);
+    // One finished run per merchant-night, in the merchant's own tables and reports folder.
+    const byMerchant = await Promise.all(
+      merchants.map((m) => tables.get(m.mid)!.selectFrom('recon_runs').select(['merchant', 'report_dir', 'from_date', 'status', 'started_at', 'finished_at']).execute()),
+    );
+    for (const [i, merchantRuns] of byMerchant.entries()) {
+      const m = merchants[i]!;
+      expect(merchantRuns.map((r) => [r.merchant, r.from_date, r.status, r.report_dir?.startsWith(m.reportsDir)])).toEqual([[m.mid, D, 'finished', true]]);
+    }
+    const runs = byMerchant.flat();
 
     for (const m of MERCHANTS) {
       const stats = simulators.get(m.mid)!.stats();
