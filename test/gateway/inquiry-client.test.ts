@@ -218,10 +218,10 @@ describe('limits, measured at the simulator', () => {
       const stats = simulator.stats();
       expect(stats.total).toBe(50);
       expect(c.stats()).toEqual({ requests: 50, retries: 10, errors: 10 });
+      // The cap as the gateway counts it. (Not the whole run's average from the first arrival to
+      // the last: the permits are paced from the first grant, and a first request that arrives
+      // late, as on a busy machine, shortens that span by its delay.)
       expect(stats.maxInAnyWindow).toBeLessThanOrEqual(cap);
-      // Nor over the whole run, from the first request to the last.
-      const rate = (stats.total - 1) / ((stats.lastAt! - stats.firstAt!) / 1000);
-      expect(rate).toBeLessThanOrEqual(cap);
     } finally {
       await simulator.close();
     }
