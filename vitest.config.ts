@@ -32,7 +32,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: 'unit', include: [UNIT] } },
-      { extends: true, test: { name: 'db', include: ['test/**/*.test.ts'], exclude: [UNIT, ...E2E], globalSetup: [DATABASE] } },
+      // An include rather than an `exclude`, which would replace the one given on the command line.
+      { extends: true, test: { name: 'db', include: ['test/**/!(*.unit|*.e2e|*.browser).test.ts'], globalSetup: [DATABASE] } },
       { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['test/helpers/build-cli.ts', DATABASE] } },
     ],
   },
