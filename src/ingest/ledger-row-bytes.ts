@@ -11,7 +11,7 @@ import { EARLIEST_YEAR, LATEST_YEAR, MAX_VALUE_LENGTH } from './values.ts';
  * separator out of place, an unknown type, a bad date, a rejection of any kind) returns -1, and
  * the caller reads the record with {@link readLedgerRow}, which decides and words the reason. So
  * the one rule this file must keep is that a line it writes is exactly the line `stagedLine`
- * writes for that record (test/ingest/ledger-row-bytes.test.ts compares the two on thousands of
+ * writes for that record (test/ingest/ledger-row-bytes.unit.test.ts compares the two on thousands of
  * generated records).
  */
 

@@ -33,7 +33,7 @@ import { generateSample } from '../../src/sample/generate-sample.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
-import { buildCli } from '../helpers/global-setup.ts';
+import buildCli from '../helpers/build-cli.ts';
 import { benchDatabase, query, type BenchDatabase } from './bench-database.ts';
 
 const perDay = wholeArgument(2, 2000);

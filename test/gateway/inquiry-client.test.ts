@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReconError } from '../../src/errors.ts';
 import { createInquiryClient, type GatewayAnswer } from '../../src/gateway/inquiry-client.ts';
+import { createLogger } from '../../src/log.ts';
 import { startSimulator, syntheticCharges, type Simulator } from '../../src/simulator/index.ts';
 import { FAST, TEST_KEY, capturingLogger, gatewayConfig, guideSample } from './helpers.ts';
 
@@ -84,16 +85,23 @@ describe('inquiry against the simulator', () => {
   });
 
   it('rejects at once when the caller has aborted, and stops waiting in backoff when it aborts', async () => {
-    const c = createInquiryClient(gatewayConfig(simulator.url), capturingLogger().logger, { backoff: { baseMs: 10_000, capMs: 10_000 } });
+    // A backoff of half an hour: if the abort did not end the wait, the test would time out.
+    const halfHour = { baseMs: 3_600_000, capMs: 3_600_000, random: () => 0.5 };
+    const controller = new AbortController();
+    // Abort once the client is waiting in backoff: just after it logs the retry it will make.
+    const logger = createLogger({
+      level: 'debug',
+      destination: { write: (line: string) => void (line.includes('inquiry will be retried') && setImmediate(() => controller.abort(new Error('interrupted')))) },
+    });
+    const c = createInquiryClient(gatewayConfig(simulator.url), logger, { backoff: halfHour });
     await expect(c.inquire({ family: 'card', id: CARD_ID }, AbortSignal.abort(new Error('cancelled')))).rejects.toThrow('cancelled');
     simulator.setFaults({ perCharge: { [sim(40)]: 'http500' } });
+    simulator.resetStats();
     try {
-      const controller = new AbortController();
-      const pending = c.inquire({ family: 'card', id: sim(40) }, controller.signal);
-      setTimeout(() => controller.abort(new Error('interrupted')), 200);
-      const started = Date.now();
-      await expect(pending).rejects.toThrow('interrupted');
-      expect(Date.now() - started).toBeLessThan(2000);
+      await expect(c.inquire({ family: 'card', id: sim(40) }, controller.signal)).rejects.toThrow('interrupted');
+      // The first attempt only: no request was sent after the abort.
+      expect(simulator.stats().total).toBe(1);
+      expect(c.stats()).toEqual({ requests: 1, retries: 0, errors: 1 });
     } finally {
       simulator.setFaults({ retryAfterSeconds: 0 });
     }
@@ -164,17 +172,22 @@ describe('authentication_failure', () => {
   });
 
   it('at concurrency 8 no request is sent after the first answer, and requests in flight are abandoned', async () => {
-    const simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { latencyMs: 50, perCharge: { [sim(1)]: 'auth' } } });
+    // sim(1) is refused; the seven sent with it never get an answer, and the client would wait an
+    // hour for them: the test ends only because they are abandoned when the run stops.
+    const hanging = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [sim(i + 2), 'hang' as const]));
+    const { logger, lines } = capturingLogger('debug');
+    const simulator = await startSimulator({ secretKey: TEST_KEY, charges, faults: { perCharge: { [sim(1)]: 'auth', ...hanging } }, logger });
     try {
-      const c = createInquiryClient(gatewayConfig(simulator.url, { concurrency: 8 }), capturingLogger().logger, FAST);
-      const started = Date.now();
+      const c = createInquiryClient(gatewayConfig(simulator.url, { concurrency: 8, timeoutMs: 3_600_000 }), capturingLogger().logger, FAST);
       const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => c.inquire({ family: 'card', id: sim(i + 1) })));
-      expect(Date.now() - started).toBeLessThan(1000);
-      const rejected = results.filter((r) => r.status === 'rejected');
-      // The seven sent together with sim(1) may have been answered first; nothing else was.
-      expect(rejected.length).toBeGreaterThanOrEqual(33);
-      expect(rejected.every((r) => (r.reason as ReconError).code === 'GATEWAY_AUTH')).toBe(true);
-      expect(simulator.stats().total).toBeLessThanOrEqual(8);
+      expect(results.map((r) => r.status === 'rejected' && (r.reason as ReconError).code)).toEqual(Array(40).fill('GATEWAY_AUTH'));
+      // Only the first eight could have been sent (how many of the seven arrived before the stop
+      // is up to the scheduler); nothing was answered but the refusal.
+      const asked = lines.map((line) => JSON.parse(line) as { msg: string; path?: string }).filter((l) => l.msg === 'request').map((l) => l.path);
+      expect(asked).toContain(`/card/v2/charge/${sim(1)}`);
+      expect(asked.filter((path) => !Array.from({ length: 8 }, (_, i) => `/card/v2/charge/${sim(i + 1)}`).includes(path!))).toEqual([]);
+      expect(Object.keys(simulator.stats().outcomes).filter((label) => label !== 'fault:hang')).toEqual(['fault:auth']);
+      expect(simulator.stats().outcomes['fault:auth']).toBe(1);
     } finally {
       await simulator.close();
     }
@@ -206,10 +219,10 @@ describe('limits, measured at the simulator', () => {
       const stats = simulator.stats();
       expect(stats.total).toBe(50);
       expect(c.stats()).toEqual({ requests: 50, retries: 10, errors: 10 });
+      // The cap as the gateway counts it. (Not the whole run's average from the first arrival to
+      // the last: the permits are paced from the first grant, and a first request that arrives
+      // late, as on a busy machine, shortens that span by its delay.)
       expect(stats.maxInAnyWindow).toBeLessThanOrEqual(cap);
-      // Nor over the whole run, from the first request to the last.
-      const rate = (stats.total - 1) / ((stats.lastAt! - stats.firstAt!) / 1000);
-      expect(rate).toBeLessThanOrEqual(cap);
     } finally {
       await simulator.close();
     }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { main } from '../../src/cli.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -20,8 +21,12 @@ export interface CliOptions {
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
 
-/** Runs the real CLI in a child process, as a user or cron would. */
+/**
+ * Runs the real CLI in a child process, as a user or cron would. Only the `e2e` project builds
+ * the compiled CLI first (build-cli.ts), so a file that starts it is named `*.e2e.test.ts`.
+ */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  if (!inject('cliBuilt')) return Promise.reject(new Error('runCli starts the compiled CLI, which only the e2e tier builds: name the test file *.e2e.test.ts'));
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];

@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.ts';
+import { startEmbedded } from '../../src/db/embedded.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
-import { ROOT } from './cli.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,64 +16,79 @@ declare module 'vitest' {
   }
 }
 
-/**
- * The CLI's child processes run the compiled code (`bin/` runs `dist/`), so it is built from the
- * sources first: incrementally, well under a second when nothing changed. A build that fails
- * stops the run, rather than letting the CLI tests run yesterday's code.
- */
-export async function buildCli(): Promise<void> {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  try {
-    await promisify(execFile)(process.execPath, [tsc, '--build', 'tsconfig.build.json'], { cwd: ROOT });
-  } catch (error) {
-    const output = (error as { stdout?: string }).stdout?.trim();
-    throw new Error(`the build of the CLI (tsc --build tsconfig.build.json) failed, so no test runs:\n${output || String(error)}`);
-  }
+interface TestServer {
+  readonly url: string;
+  readonly template: string;
+  stop(): Promise<void>;
 }
+
+/**
+ * The `db` and `e2e` projects both name this file, and vitest runs each project's global setup:
+ * the server is started by the first and shared with the second (both run in vitest's main
+ * process), and stopped when the last of them tears down.
+ */
+const shared = globalThis as { kpgwTestServer?: { server: Promise<TestServer>; users: number } };
 
 /**
  * One PostgreSQL for the whole test run: `DATABASE_URL` when set, else an embedded server in a
  * temporary directory. It holds a migrated template; each test file clones its own database
- * from it (see `database.ts`), so files never share state.
+ * from it (see `database.ts`), so files never share state and run in parallel.
  */
 export default async function setup(project: TestProject) {
-  await buildCli();
+  shared.kpgwTestServer ??= { server: startServer(), users: 0 };
+  const state = shared.kpgwTestServer;
+  state.users += 1;
+  const { url, template } = await state.server;
+  project.provide('pgServerUrl', url);
+  project.provide('pgTemplate', template);
+
+  return async () => {
+    state.users -= 1;
+    if (state.users > 0) return;
+    shared.kpgwTestServer = undefined;
+    await (await state.server).stop();
+  };
+}
+
+async function startServer(): Promise<TestServer> {
   const logger = createLogger({ level: 'warn' });
-  let embedded: EmbeddedDatabase | undefined;
+  let url = process.env.DATABASE_URL;
   let parent: string | undefined;
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
+  let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined;
+  if (!url) {
     parent = await mkdtemp(join(tmpdir(), 'kpgw-recon-test-'));
     await chmod(parent, 0o755); // the server runs as the postgres user when we are root
-    const dataDir = join(parent, 'postgres');
     embedded = await startEmbedded({
-      dataDir,
+      dataDir: join(parent, 'postgres'),
       logger,
       ephemeral: true,
-      // Durability buys nothing in a throwaway test cluster.
+      // Durability buys nothing in a throwaway test cluster. Test files run in parallel, each
+      // with its pools and CLI processes: room for their connections.
       settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' },
     });
-    serverUrl = embedded.url;
+    url = embedded.url;
   }
+  const serverUrl = url;
   const template = `kpgw_test_${process.pid}_template`;
   await admin(serverUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${template}`);
     await client.query(`CREATE DATABASE ${template}`);
   });
   await migrate(withDatabase(serverUrl, template));
-  project.provide('pgServerUrl', serverUrl);
-  project.provide('pgTemplate', template);
-
-  return async () => {
-    await admin(serverUrl, async (client) => {
-      const { rows } = await client.query<{ datname: string }>(
-        `SELECT datname FROM pg_database WHERE datname LIKE $1`,
-        [`kpgw_test_${process.pid}_%`],
-      );
-      for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
-    });
-    await embedded?.stop({ force: true });
-    if (parent) await rm(parent, { recursive: true, force: true });
+  return {
+    url: serverUrl,
+    template,
+    async stop() {
+      await admin(serverUrl, async (client) => {
+        const { rows } = await client.query<{ datname: string }>(
+          `SELECT datname FROM pg_database WHERE datname LIKE $1`,
+          [`kpgw_test_${process.pid}_%`],
+        );
+        for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+      });
+      await embedded?.stop({ force: true });
+      if (parent) await rm(parent, { recursive: true, force: true });
+    },
   };
 }
 

@@ -2,7 +2,9 @@
  * Ingests ledger files in a process of its own, for tests and the benchmark that need to kill
  * it mid-way or read its peak memory. Usage: ingest-child.ts <database-url> <path>...
  * Prints `progress <rows>` lines while reading, then one JSON line with the report's counts,
- * the ingest's duration and the process's peak RSS.
+ * the ingest's duration and the process's peak RSS. With INGEST_HOLD_AT=<rows> it stops still
+ * once it has read that many rows (its transaction open), for a test to kill it there: a kill
+ * that lands at a known point, however slowly the test's process reads the progress lines.
  */
 import { ingestLedgers } from '../../src/ingest/ledger-ingest.ts';
 import { createLogger } from '../../src/log.ts';
@@ -13,6 +15,7 @@ if (!url || !paths.length) {
   process.exit(2);
 }
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+const holdAt = Number(process.env.INGEST_HOLD_AT ?? Infinity);
 let nextProgress = 0;
 const started = performance.now();
 const report = await ingestLedgers({ url }, paths, {
@@ -20,7 +23,8 @@ const report = await ingestLedgers({ url }, paths, {
   onProgress: (rows) => {
     if (rows < nextProgress) return;
     nextProgress = rows + 50_000;
-    process.stdout.write(`progress ${rows}\n`);
+    process.stdout.write(`progress ${rows}\n`); // synchronous on a pipe
+    if (rows >= holdAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // until killed
   },
 });
 const ms = performance.now() - started;

@@ -54,7 +54,7 @@ describe('export, v2 columns and formats', () => {
     const bytes = await readFile(out);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const rows = parse(bytes, { columns: true, bom: true }) as Record<string, string>[];
-    // The whole header is asserted in jobs.test.ts; here: the v1 columns keep their places.
+    // The whole header is asserted in jobs.e2e.test.ts; here: the v1 columns keep their places.
     const header = Object.keys(rows[0]!);
     expect(header.slice(0, 2)).toEqual(['transaction_date', 'reference_order']);
     expect(header.slice(12)).toEqual(['status', 'codes', 'approval_code', 'ref_1', 'ref_2', 'ref_3', 'convfee_amount', 'convfee_vat', 'open']);

@@ -65,6 +65,8 @@ describe('ledger ingest idempotency', () => {
     const killed = await new Promise<{ signal: NodeJS.Signals | null; progress: number }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./ingest-child.ts', import.meta.url)), url, file], {
         stdio: ['ignore', 'pipe', 'inherit'],
+        // No tsx compile cache left in the temp folder; the child holds still at 100,000 rows.
+        env: { ...process.env, TSX_DISABLE_CACHE: '1', INGEST_HOLD_AT: '100000' },
       });
       let progress = 0;
       child.stdout.on('data', (chunk: Buffer) => {

@@ -12,7 +12,7 @@ import { checkReportDir, checkWritableDir, checkWritableFile } from '../../src/r
 
 /**
  * The checks every command makes before it opens the database, called directly: the table of
- * every bound and every kind of path. settings.test.ts shows the CLI turning them into exit 2.
+ * every bound and every kind of path. settings.e2e.test.ts shows the CLI turning them into exit 2.
  */
 let dir: string;
 const at = (...parts: string[]) => join(dir, ...parts);

@@ -2,15 +2,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { money, sum } from '../../src/money.ts';
 import { writeSample } from '../../src/sample/write-sample.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { runCli, type CliOptions } from '../helpers/cli.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const database = await createTestDatabase();
+// The two tests run side by side (the slowest file of the suite): a database each.
+const databases = { faults: await createTestDatabase(), kill: await createTestDatabase() };
 const KEY = 'skey_test_large_run_secret';
 const root = await mkdtemp(join(tmpdir(), 'kpgw-large-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -18,7 +19,7 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 type Row = Record<string, string>;
 const readCsv = async (dir: string, name: string) => parse(await readFile(join(dir, name), 'utf8'), { columns: true, bom: true }) as Row[];
 
-async function cliRun(sample: { ledger: string; plans: string; fees: string }, from: string, to: string, out: string, baseUrl: string, onSpawn?: CliOptions['onSpawn']) {
+async function cliRun(database: TestDatabase, sample: { ledger: string; plans: string; fees: string }, from: string, to: string, out: string, baseUrl: string, onSpawn?: CliOptions['onSpawn']) {
   return runCli(['run', '--from', from, '--to', to, '--as-of', to, '--ledger', sample.ledger, '--plans', sample.plans, '--fees', sample.fees, '--out', out], {
     env: {
       DATABASE_URL: database.url,
@@ -34,9 +35,10 @@ async function cliRun(sample: { ledger: string; plans: string; fees: string }, f
   });
 }
 
-describe('a 10,000-charge run against the simulator', () => {
-  it('ends every charge matched, mismatched with the right codes, or unverified, under random faults', async () => {
+describe.concurrent('a 10,000-charge run against the simulator', () => {
+  it('ends every charge matched, mismatched with the right codes, or unverified, under random faults', async ({ expect }) => {
     const dir = join(root, 'faults');
+    const database = databases.faults;
     const sample = await writeSample(dir, { from: '2026-03-01', days: 4, chargesPerDay: 2500, seed: 7 });
     const simulator = await startSimulator({
       secretKey: KEY,
@@ -46,7 +48,7 @@ describe('a 10,000-charge run against the simulator', () => {
     });
     try {
       const out = join(dir, 'out');
-      const result = await cliRun(sample, '2026-03-01', '2026-03-04', out, simulator.url);
+      const result = await cliRun(database, sample, '2026-03-01', '2026-03-04', out, simulator.url);
       expect(result.code, result.stderr.slice(-2000)).toBe(1);
       const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
       expect(run.counts.charges).toBe(10_000);
@@ -90,14 +92,16 @@ describe('a 10,000-charge run against the simulator', () => {
     }
   }, 240_000);
 
-  it('killed halfway and started again, gives the same outputs as an uninterrupted run, with fewer requests', async () => {
+  it('killed halfway and started again, gives the same outputs as an uninterrupted run, with fewer requests', async ({ expect }) => {
     const dir = join(root, 'kill');
+    const database = databases.kill;
     const sample = await writeSample(dir, { from: '2026-04-01', days: 2, chargesPerDay: 5000, seed: 8 });
     const simulator = await startSimulator({ secretKey: KEY, dataFile: sample.gateway, faults: { latencyMs: 2 } });
     try {
-      const killed = await cliRun(sample, '2026-04-01', '2026-04-02', join(dir, 'killed'), simulator.url, (child) => {
+      const killed = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'killed'), simulator.url, (child) => {
         void (async () => {
-          for (;;) {
+          // Until the kill, or until the run ended without one (the test then fails on its signal).
+          while (child.exitCode === null && child.signalCode === null) {
             const { n } = await database.db
               .selectFrom('gateway_inquiries')
               .innerJoin('recon_runs', 'recon_runs.run_id', 'gateway_inquiries.run_id')
@@ -111,9 +115,9 @@ describe('a 10,000-charge run against the simulator', () => {
         })();
       });
       expect(killed.signal).toBe('SIGKILL');
-      const resumed = await cliRun(sample, '2026-04-01', '2026-04-02', join(dir, 'resumed'), simulator.url);
+      const resumed = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'resumed'), simulator.url);
       expect(resumed.code, resumed.stderr.slice(-2000)).toBe(1);
-      const fresh = await cliRun(sample, '2026-04-01', '2026-04-02', join(dir, 'fresh'), simulator.url);
+      const fresh = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'fresh'), simulator.url);
       expect(fresh.code).toBe(1);
 
       // Counted by charge in the audit trail, not by HTTP request (retries under load vary): the

@@ -14,7 +14,7 @@ import { buildCharge, type SampleCharge } from '../../src/sample/charge-builder.
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { humanLines, runCli } from '../helpers/cli.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { seededRandom } from './helpers.ts';
 
 /**
@@ -25,13 +25,19 @@ import { seededRandom } from './helpers.ts';
  * A failing mutant is reproduced by its seed.
  */
 
-const { db, url } = await createTestDatabase();
-// thousands of small transactions: this throw-away database need not wait for each to reach the disk
-await sql`ALTER DATABASE ${sql.id(new URL(url).pathname.slice(1))} SET synchronous_commit = off`.execute(db);
+const MUTANTS = 2_000;
+/**
+ * Mutants ingested one after another from an empty table (the first file takes the bulk-load
+ * path). Only `ledger_entries` outlives an ingest, so runs are independent: each goes into a
+ * database of its own, side by side, with the outcomes of ingesting them all in one row.
+ */
+const RUN = 500;
+const databases = await Promise.all(Array.from({ length: MUTANTS / RUN }, () => createTestDatabase()));
+// thousands of small transactions: these throw-away databases need not wait for each to reach the disk
+for (const { db, url } of databases) await sql`ALTER DATABASE ${sql.id(new URL(url).pathname.slice(1))} SET synchronous_commit = off`.execute(db);
 const dir = await mkdtemp(join(tmpdir(), 'kpgw-fuzz-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const MUTANTS = 2_000;
 const logger = createLogger({ level: 'silent' });
 
 const charges: SampleCharge[] = [
@@ -148,7 +154,7 @@ interface Outcomes {
  * the call made again without it, the rows the failed call stored taken out first so that the
  * accounting below stays exact.
  */
-async function ingestBatch(files: string[], context: Map<string, string>, outcomes: Outcomes): Promise<void> {
+async function ingestBatch({ db, url }: TestDatabase, files: string[], context: Map<string, string>, outcomes: Outcomes): Promise<void> {
   while (files.length) {
     let report;
     try {
@@ -157,7 +163,7 @@ async function ingestBatch(files: string[], context: Map<string, string>, outcom
       if (!(error instanceof ReconError && error.code === 'INPUT') && files.length > 1) {
         // name the mutant: each file of the batch alone
         await db.deleteFrom('ledger_entries').where('source_file', 'in', files).execute();
-        for (const file of files) await ingestBatch([file], context, outcomes);
+        for (const file of files) await ingestBatch({ db, url }, [file], context, outcomes);
         return;
       }
       const where = `${files.map((f) => context.get(f)).join('; ')}: ${(error as Error).message}`;
@@ -196,28 +202,31 @@ async function ingestBatch(files: string[], context: Map<string, string>, outcom
   }
 }
 
+/** Mutants `from`..`to`, in batches, into an empty `ledger_entries`. */
+async function ingestRun(database: TestDatabase, from: number, to: number, outcomes: Outcomes): Promise<void> {
+  for (let first = from; first <= to; first += BATCH) {
+    const context = new Map<string, string>();
+    for (let seed = first; seed < first + BATCH && seed <= to; seed++) {
+      const { bytes, applied } = mutant(seed);
+      const file = join(dir, `mutant-${seed}.csv`);
+      await writeFile(file, bytes);
+      context.set(file, `seed ${seed} (${applied.join(', ')})`);
+    }
+    // a file the call would end early on goes alone, so that the others are not ingested twice
+    const usable: string[] = [];
+    for (const file of context.keys()) {
+      if ((await inspect(file)).headerUsable) usable.push(file);
+      else await ingestBatch(database, [file], context, outcomes);
+    }
+    await ingestBatch(database, usable, context, outcomes);
+    for (const file of context.keys()) await rm(file);
+  }
+}
+
 describe('ingesting randomly mutated ledgers', () => {
   it(`${MUTANTS} mutants: each is an INPUT error or goes in with every record accounted for`, { timeout: 300_000 }, async () => {
     const outcomes: Outcomes = { input: 0, clean: 0, withRejections: 0, reasons: new Set() };
-    for (let first = 1; first <= MUTANTS; first += BATCH) {
-      const context = new Map<string, string>();
-      for (let seed = first; seed < first + BATCH && seed <= MUTANTS; seed++) {
-        const { bytes, applied } = mutant(seed);
-        const file = join(dir, `mutant-${seed}.csv`);
-        await writeFile(file, bytes);
-        context.set(file, `seed ${seed} (${applied.join(', ')})`);
-      }
-      // now and then an empty table, so that the first file takes the bulk-load path
-      if ((first - 1) % (BATCH * 10) === 0) await sql`TRUNCATE ledger_entries`.execute(db);
-      // a file the call would end early on goes alone, so that the others are not ingested twice
-      const usable: string[] = [];
-      for (const file of context.keys()) {
-        if ((await inspect(file)).headerUsable) usable.push(file);
-        else await ingestBatch([file], context, outcomes);
-      }
-      await ingestBatch(usable, context, outcomes);
-      for (const file of context.keys()) await rm(file);
-    }
+    await Promise.all(databases.map((database, i) => ingestRun(database, i * RUN + 1, (i + 1) * RUN, outcomes)));
     // the mutations must reach all three outcomes and every class of bad row, or the test proves little
     expect(outcomes.input).toBeGreaterThan(MUTANTS / 100);
     expect(outcomes.clean).toBeGreaterThan(MUTANTS / 100);
@@ -253,18 +262,18 @@ describe('the real CLI on mutated ledgers', () => {
   afterAll(async () => simulator?.close());
 
   it.each([
-    [1, ['control', 'year'], [1]],
-    [2, ['hugeField', 'undefinedWin874', 'bigNumber'], [1]],
-    [3, ['thaiWin874', 'duplicateRow', 'cut'], [1]],
-    [4, ['special', 'flip', 'cutUtf8'], [0, 1, 2]],
-    [5, ['header', 'control'], [2]],
-  ] as const)('mutant %i (%j) ends with exit %j, never 3, and no stack trace', { timeout: 60_000 }, async (seed, names, exits) => {
+    [1, ['control', 'year'], 1],
+    [2, ['hugeField', 'undefinedWin874', 'bigNumber'], 1],
+    [3, ['thaiWin874', 'duplicateRow', 'cut'], 1],
+    [4, ['special', 'flip', 'cutUtf8'], 1],
+    [5, ['header', 'control'], 2],
+  ] as const)('mutant %i (%j) ends with exit %i, never 3, and no stack trace', { timeout: 60_000 }, async (seed, names, exit) => {
     const file = join(dir, `cli-mutant-${seed}.csv`);
     await writeFile(file, mutant(seed, names).bytes);
     const result = await runCli(['run', '--from', '2026-07-01', '--ledger', file, '--out', join(dir, `cli-report-${seed}`)], {
       env: { DATABASE_URL: database.url, KPGW_BASE_URL: simulator.url, KPGW_SECRET_KEY: KEY, KPGW_RATE_LIMIT_RPS: '500', LOG_LEVEL: 'warn' },
     });
-    expect(exits, result.stderr).toContain(result.code);
+    expect(result.code, result.stderr).toBe(exit);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stderr).not.toMatch(/internal error/i);
     if (result.code === 2) expect(humanLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^kpgw-recon: ${file}: `))]);
