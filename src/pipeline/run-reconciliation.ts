@@ -20,7 +20,7 @@ import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../re
 import { humanSummary } from '../report/human-summary.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
 import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson, type RunJson } from '../report/report-files.ts';
-import { abortRun, acquireRunLock, findResumableRun, startRun } from '../report/run-store.ts';
+import { abortRun, acquireRunLock, findResumableRun, startRun } from './run-lifecycle.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
 import { finishRun, insertRunRows } from '../report/store-results.ts';
 import { chargeRow, mismatchRows, summarise } from '../report/summary.ts';

@@ -6,7 +6,7 @@ import { isConnectionFailure } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
 import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import { ReconError } from '../errors.ts';
-import type { RunKind } from './run.table.ts';
+import type { RunKind } from '../report/run.table.ts';
 
 /** Held for the whole run; PostgreSQL releases it when the holder's connection dies. */
 const RUN_LOCK = 0x6b70_7275; // "kpru"
