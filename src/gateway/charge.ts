@@ -1,4 +1,5 @@
 import { money, parseMoney, type Money } from '../money.ts';
+import { isCalendarDate } from '../vocabulary.ts';
 import { JsonNumber } from './json-body.ts';
 
 /**
@@ -342,10 +343,8 @@ function parseBoolean(value: unknown): boolean | null {
 /** `YYYYMMDD…` → `YYYY-MM-DD` when the first 8 digits are a real calendar date. */
 export function dateOf17(created: string): string | null {
   const match = /^(\d{4})(\d{2})(\d{2})/.exec(created);
-  if (!match) return null;
-  const iso = `${match[1]}-${match[2]}-${match[3]}`;
-  const date = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(iso) ? iso : null;
+  if (!match || !isCalendarDate(Number(match[1]), Number(match[2]), Number(match[3]))) return null;
+  return `${match[1]}-${match[2]}-${match[3]}`;
 }
 
 function isObject(value: unknown): value is Json {

@@ -1,6 +1,7 @@
 import type { RecordSpan } from './csv-records.ts';
 import { LEDGER_FIELDS, type LedgerColumns } from './ledger-columns.ts';
-import { EARLIEST_YEAR, LATEST_YEAR, MAX_VALUE_LENGTH } from './values.ts';
+import { BUDDHIST_ERA_FROM, BUDDHIST_ERA_OFFSET, EARLIEST_YEAR, isCalendarDate, isQrFamily, LATEST_YEAR, SOURCE_TYPES } from '../vocabulary.ts';
+import { MAX_VALUE_LENGTH } from './values.ts';
 
 /**
  * The ledger row reader of ledger-row.ts, for the rows that are plainly good, done on the
@@ -28,13 +29,9 @@ const NULL_TEXT = [0x5c, 0x4e]; // \N
 
 const words = (...list: string[]): Uint8Array[] => list.map((w) => Buffer.from(w, 'latin1'));
 const ENTRY_TYPES = words('charge', 'refund', 'void');
-const SOURCE_TYPES = words('card', 'qr', 'wechat', 'alipay', 'unionpay');
-/** Indexes into SOURCE_TYPES of the QR family (inquired by charge or order id). */
-const QR = 1;
-const WECHAT = 2;
-/** Buddhist-era years (CE + 543) from here on, as values.ts. */
-const BUDDHIST_ERA_FROM = 2400;
-const BUDDHIST_ERA_OFFSET = 543;
+const SOURCE_TYPE_WORDS = words(...SOURCE_TYPES);
+/** Indexes into SOURCE_TYPE_WORDS of the QR family (inquired by charge or order id). */
+const QR_FAMILY = new Set(SOURCE_TYPES.flatMap((type, i) => (isQrFamily(type) ? [i] : [])));
 const AMOUNT_DIGITS = 12;
 const MAX_TERM = 999;
 /** The most a line can grow beyond its record's bytes: NULLs, padded dates and decimals, its line number. */
@@ -86,11 +83,11 @@ export function writePlainRow(span: RecordSpan, columns: LedgerColumns, out: Buf
   }
 
   // source_type
-  const sourceType = wordAt(span, index.source_type, SOURCE_TYPES);
+  const sourceType = wordAt(span, index.source_type, SOURCE_TYPE_WORDS);
   if (sourceType < 0) return -1;
-  if (sourceType === QR || sourceType === WECHAT ? !hasCharge && !hasOrder : !hasCharge && !hasReference) return -1;
+  if (QR_FAMILY.has(sourceType) ? !hasCharge && !hasOrder : !hasCharge && !hasReference) return -1;
   out[o++] = TAB;
-  o = copy(SOURCE_TYPES[sourceType]!, 0, SOURCE_TYPES[sourceType]!.length, out, o);
+  o = copy(SOURCE_TYPE_WORDS[sourceType]!, 0, SOURCE_TYPE_WORDS[sourceType]!.length, out, o);
 
   // currency: three ASCII letters, upper-cased
   s = startOf(span, index.currency);
@@ -224,7 +221,7 @@ function writeDate(span: RecordSpan, at: number, out: Buffer, o: number): number
   }
   if (year < 0 || month < 0 || day < 0) return -1;
   if (year >= BUDDHIST_ERA_FROM) year -= BUDDHIST_ERA_OFFSET;
-  if (year < EARLIEST_YEAR || year > LATEST_YEAR || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return -1;
+  if (year < EARLIEST_YEAR || year > LATEST_YEAR || !isCalendarDate(year, month, day)) return -1;
   o = writeInteger(out, o, year);
   out[o++] = MINUS;
   out[o++] = ZERO + ((month / 10) | 0);
@@ -245,11 +242,6 @@ function digits(b: Buffer, s: number, e: number): number {
     n = n * 10 + c - ZERO;
   }
   return n;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { CsvRecord } from './csv-records.ts';
 import type { Selectable } from 'kysely';
 import { LEDGER_FIELDS, type LedgerColumns } from './ledger-columns.ts';
-import type { LedgerEntryTable, SourceType } from './ledger.table.ts';
+import { isQrFamily, isSourceType, type SourceType } from '../vocabulary.ts';
+import type { LedgerEntryTable } from './ledger.table.ts';
 import { readDate, readDecimal, readInteger, unstorable, type DecimalRules, type ValueOutcome } from './values.ts';
 
 /**
@@ -15,9 +16,6 @@ export type LedgerRowOutcome =
   | { ok: false; line: number; entryId: string | null; reason: string };
 
 const ENTRY_TYPES = new Set(['charge', 'refund', 'void']);
-const SOURCE_TYPES = new Set(['card', 'qr', 'wechat', 'alipay', 'unionpay']);
-/** The QR family is inquired by charge or order id; everything else by charge id or reference. */
-const QR_FAMILY = new Set(['qr', 'wechat']);
 const CURRENCY = /^[A-Z]{3}$/;
 // numeric(14, 2) in ledger_entries
 const AMOUNT: DecimalRules = { maxIntegerDigits: 12, sign: 'positive' };
@@ -53,7 +51,7 @@ export function readLedgerRow(record: CsvRecord, columns: LedgerColumns): Ledger
 
   const sourceTypeText = valueAt(fields, index.source_type);
   const sourceType = sourceTypeText.toLowerCase();
-  if (!SOURCE_TYPES.has(sourceType)) {
+  if (!isSourceType(sourceType)) {
     problems.push(sourceType ? `source_type '${sourceTypeText}' is not card, qr, wechat, alipay or unionpay` : 'source_type is missing');
   }
 
@@ -81,7 +79,8 @@ export function readLedgerRow(record: CsvRecord, columns: LedgerColumns): Ledger
   const chargeId = valueAt(fields, index.charge_id) || null;
   const orderId = valueAt(fields, index.order_id) || null;
   const referenceOrder = valueAt(fields, index.reference_order) || null;
-  if (QR_FAMILY.has(sourceType)) {
+  // The QR family is inquired by charge or order id; everything else by charge id or reference.
+  if (isQrFamily(sourceType)) {
     if (!chargeId && !orderId) problems.push(`a ${sourceType} row needs a charge_id or an order_id`);
   } else if (!chargeId && !referenceOrder) {
     problems.push('the row needs a charge_id or a reference_order');

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { SourceType } from '../vocabulary.ts';
 
 /** numeric columns come back as text (exact), and accept text on the way in. */
 export type Numeric = ColumnType<string, string, string>;
@@ -37,7 +38,7 @@ export interface LedgerEntryTable {
   ingested_at: Generated<Date>;
 }
 
-export type SourceType = 'card' | 'qr' | 'wechat' | 'alipay' | 'unionpay';
+export type { SourceType };
 export type LedgerEntry = Selectable<LedgerEntryTable>;
 
 export interface LedgerTables {

@@ -3,22 +3,13 @@
  * Buddhist-era years, amounts with thousands separators. Each returns the canonical text or an
  * error phrase for the row's rejection reason; none throws.
  */
+import { BUDDHIST_ERA_FROM, BUDDHIST_ERA_OFFSET, EARLIEST_YEAR, isCalendarDate, LATEST_YEAR } from '../vocabulary.ts';
 import { unreadablePart } from './decode.ts';
 
 export type ValueOutcome = { ok: true; value: string } | { ok: false; problem: string };
 
 const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
 const THAI_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
-/** Thai systems write Buddhist-era years (CE + 543); no ledger of ours predates 1857 CE. */
-const BUDDHIST_ERA_FROM = 2400;
-export const BUDDHIST_ERA_OFFSET = 543;
-/**
- * Years a ledger date may have (after the Buddhist-era conversion): wide enough for any real
- * ledger, narrow enough that a typo (`0024-05-01`, `9024-05-01`) is a rejected row rather than a
- * date PostgreSQL refuses (year 0) or a charge centuries away.
- */
-export const EARLIEST_YEAR = 1900;
-export const LATEST_YEAR = 2200;
 
 /** `YYYY-MM-DD` or `DD/MM/YYYY`, Buddhist-era years converted → `YYYY-MM-DD`. */
 export function readDate(text: string, column: string): ValueOutcome {
@@ -35,14 +26,10 @@ function parseDate(text: string): ValueOutcome {
   else return { ok: false, problem: `'${text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)` };
   if (year >= BUDDHIST_ERA_FROM) year -= BUDDHIST_ERA_OFFSET;
   if (year < EARLIEST_YEAR || year > LATEST_YEAR) return { ok: false, problem: `'${text}' is not between the years ${EARLIEST_YEAR} and ${LATEST_YEAR}` };
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+  if (!isCalendarDate(year, month, day)) {
     return { ok: false, problem: `'${text}' is not a calendar date` };
   }
   return { ok: true, value: `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}` };
-}
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 function pad2(n: number): string {

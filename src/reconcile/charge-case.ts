@@ -1,5 +1,6 @@
 import type { InquiryRequest } from '../gateway/inquiry-client.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import { isQrFamily } from '../vocabulary.ts';
 
 /** Everything the ledger says about one charge: its row, any duplicate rows, refunds and voids. */
 export interface ChargeCase {
@@ -98,13 +99,6 @@ function attach(owner: ChargeCase, entry: LedgerEntry): void {
   else owner.refunds.push(entry);
 }
 
-const CARD_FAMILY = new Set(['card', 'alipay', 'unionpay']);
-
-/** `qr` and `wechat`: asked through the QR inquiry (guide §6.4.1), which has no `refund_info`. */
-export function isQrFamily(sourceType: string): boolean {
-  return !CARD_FAMILY.has(sourceType);
-}
-
 /** The guide refuses inquiries without a date for charges more than 180 days old (§6.1.2). */
 export const DATE_SEGMENT_AFTER_DAYS = 180;
 
@@ -115,7 +109,7 @@ export const DATE_SEGMENT_AFTER_DAYS = 180;
 export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryRequest {
   // The gateway's answer must not contradict any id the ledger knows (issue 10).
   const known = { chargeId: charge.charge_id, referenceOrder: charge.reference_order, orderId: charge.order_id };
-  if (CARD_FAMILY.has(charge.source_type)) {
+  if (!isQrFamily(charge.source_type)) {
     const id = charge.charge_id ?? charge.reference_order ?? '';
     // Both are `YYYY-MM-DD`, which Date.parse reads as UTC midnight: whole days apart, and native
     // (date-fns's parsing was a visible share of the inquiry stage, asked once per charge).

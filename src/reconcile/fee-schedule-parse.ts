@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ReconError } from '../errors.ts';
-import type { SourceType } from '../ingest/ledger.table.ts';
+import { isSourceType, SOURCE_TYPES } from '../vocabulary.ts';
 import { readDate } from '../ingest/values.ts';
 import { parseMoney, type Money } from '../money.ts';
 import { closestName } from './closest-name.ts';
@@ -29,7 +29,6 @@ const VALIDITY_KEYS = ['valid_from', 'valid_to'];
 const VAT_KEYS = ['rate', ...VALIDITY_KEYS];
 const RULE_KEYS = ['rate', 'fixed', 'min', 'max', 'source_type', 'brand', 'issuer_bank', 'mid', 'currency', 'ipan_mode', 'term', ...VALIDITY_KEYS];
 const REVERSALS: readonly RefundFeeReversal[] = ['none', 'pro_rata'];
-const SOURCE_TYPES: readonly SourceType[] = ['card', 'qr', 'wechat', 'alipay', 'unionpay'];
 
 export async function loadFeeSchedule(file: string): Promise<{ schedule: FeeSchedule; json: object }> {
   let text: string;
@@ -114,7 +113,7 @@ function matchFields(rule: Json, where: string, fail: Fail): RuleFields {
     return value.trim();
   };
   const sourceType = text('source_type')?.toLowerCase();
-  if (sourceType !== undefined && !SOURCE_TYPES.includes(sourceType as SourceType)) {
+  if (sourceType !== undefined && !isSourceType(sourceType)) {
     throw fail(`${where}.source_type`, `unknown source type '${sourceType}' (one of ${SOURCE_TYPES.join(', ')})`);
   }
   const currency = text('currency')?.toUpperCase();

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { stringify, type Stringifier } from 'csv-stringify';
 import iconv from 'iconv-lite';
 import { ReconError } from '../errors.ts';
-import { BUDDHIST_ERA_OFFSET } from '../ingest/values.ts';
+import { BUDDHIST_ERA_OFFSET } from '../vocabulary.ts';
 
 /**
  * How a finance CSV is written for the tool that reads it (contract §6): UTF-8 with a BOM for
