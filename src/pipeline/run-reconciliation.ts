@@ -322,8 +322,7 @@ async function report(
     throw error;
   }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
-  const buckets = openItems && { total: openItems.total, byBucket: openItems.byBucket, stale: openItems.byKind.stale };
-  return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir, openItems: buckets }) };
+  return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir, openItems }) };
 }
 
 /** Exit 1 (contract §1): an error-severity finding of this run that nobody has acknowledged. */

@@ -1,17 +1,11 @@
+import type { OpenItemTotals } from '../followup/open-items.ts';
 import { money, sum, formatMoney } from '../money.ts';
 import { SEVERITY, type MismatchCode } from '../reconcile/mismatch.ts';
 import type { RunJson } from './report-files.ts';
 import type { MismatchRow, SummaryRow } from './summary.ts';
 
-/** Open items after the run, by age bucket (contract §8). */
-export interface OpenItemBuckets {
-  readonly total: number;
-  readonly byBucket: Readonly<Record<string, number>>;
-  readonly stale: number;
-}
-
 /** The few lines a person reads at the end of a run. */
-export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; mismatches: MismatchRow[]; reportDir: string; openItems?: OpenItemBuckets }): string {
+export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; mismatches: MismatchRow[]; reportDir: string; openItems?: OpenItemTotals }): string {
   const { run, summary, mismatches, reportDir, openItems } = input;
   const c = run.counts;
   const byCode = new Map<string, number>();
@@ -41,7 +35,7 @@ export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; misma
   lines.push(`  findings    new ${c.new_findings}   still open ${stillOpen}   acknowledged ${c.acknowledged}   resolved ${c.resolved_findings}`);
   if (openItems) {
     const buckets = Object.entries(openItems.byBucket).map(([bucket, n]) => `${bucket} days: ${n}`).join('   ');
-    lines.push(`  open items  ${openItems.total}   ${buckets}   (stale ${openItems.stale})`);
+    lines.push(`  open items  ${openItems.total}   ${buckets}   (stale ${openItems.byKind.stale})`);
   }
   if (c.revisited || c.rechecked || c.deferred) {
     lines.push(`  follow-ups  revisited ${c.revisited}   re-checked ${c.rechecked}   deferred to the next night ${c.deferred}`);

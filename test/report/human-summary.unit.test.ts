@@ -29,3 +29,15 @@ describe('the human summary', () => {
     expect(text).toMatch(/AMOUNT_MISMATCH\s+2 {2}error\n\s+DATE_MISMATCH\s+1 {2}warning/);
   });
 });
+
+describe('the human summary of open items', () => {
+  it('gives the findings carried over and the open items by age bucket, and what was deferred', () => {
+    const carried = { ...run, counts: { ...run.counts, new_findings: 2, acknowledged: 1, resolved_findings: 4, revisited: 7, rechecked: 3, deferred: 5 } };
+    const m = (code: string) => ({ code }) as never;
+    const openItems = { total: 9, byBucket: { '0-1': 4, '2-7': 3, '8-30': 0, '31+': 2 }, byKind: { open_charge: 5, finding: 2, stale: 2 } };
+    const text = humanSummary({ run: carried, summary: [], mismatches: [m('AMOUNT_MISMATCH'), m('DATE_MISMATCH'), m('MDR_MISMATCH'), m('VAT_MISMATCH')], reportDir: '/r', openItems });
+    expect(text).toMatch(/\n {2}findings {4}new 2 {3}still open 1 {3}acknowledged 1 {3}resolved 4\n/);
+    expect(text).toMatch(/\n {2}open items {2}9 {3}0-1 days: 4 {3}2-7 days: 3 {3}8-30 days: 0 {3}31\+ days: 2 {3}\(stale 2\)\n/);
+    expect(text).toMatch(/\n {2}follow-ups {2}revisited 7 {3}re-checked 3 {3}deferred to the next night 5\n/);
+  });
+});
