@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { merchantSchema } from '../../src/db/merchant.ts';
 import { shiftDate } from '../../src/dates.ts';
 import { startEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/log.ts';
@@ -126,7 +127,14 @@ async function runScenario(serverUrl: string, dir: string, merchants: TestMercha
     const results = await Promise.all(Array.from({ length: scenario.workers }, () => runCli(['worker', '--once', '--concurrency', String(scenario.concurrency)], { env })));
     const seconds = (performance.now() - started) / 1000;
     for (const r of results) if (r.code !== 0) throw new Error(`a worker exited with ${r.code}: ${r.stderr.slice(-2000)}`);
-    const runs = await query<{ status: string; gateway: { requests: number }; timings_ms: { inquiry: number } }>(url.toString(), 'SELECT status, gateway, timings_ms FROM recon_runs');
+    // Each merchant's runs are in its own schema.
+    const runs = (
+      await Promise.all(
+        merchants.map((m) =>
+          query<{ status: string; gateway: { requests: number }; timings_ms: { inquiry: number } }>(url.toString(), `SELECT status, gateway, timings_ms FROM ${merchantSchema(m.mid)}.recon_runs`),
+        ),
+      )
+    ).flat();
     if (runs.length !== merchants.length || runs.some((r) => r.status !== 'finished')) throw new Error(`expected ${merchants.length} finished runs, got ${JSON.stringify(runs.map((r) => r.status))}`);
     return { ...scenario, seconds, rps: runs.map((r) => r.gateway.requests / (r.timings_ms.inquiry / 1000)) };
   } finally {
