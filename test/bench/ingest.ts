@@ -5,7 +5,10 @@
  * text columns as the floor: the fastest any loader could put these bytes into PostgreSQL.
  * Uses DATABASE_URL's server when set (in a database of its own, dropped after), else an
  * embedded PostgreSQL in a temporary directory.
- * Targets (issue 4): >= 100,000 rows/s, >= 0.3x psql \copy, peak RSS < 300 MB.
+ * Then the same file as whole commands, start-up included: the compiled `kpgw-recon run` into
+ * a new database beside `psql \copy` (whole-command.ts), and `kpgw-recon --help`.
+ * Targets (issues 4 and 13): >= 100,000 rows/s, >= 0.3x psql \copy, peak RSS < 300 MB; as whole
+ * commands >= 0.5x psql \copy, and --help under 250 ms.
  */
 import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -14,12 +17,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/log.ts';
+import buildCli from '../helpers/build-cli.ts';
 import { benchDatabase, query, type BenchDatabase } from './bench-database.ts';
+import { measureHelp, measureWholeCommands, median } from './whole-command.ts';
 import { generateLedger, GENERATED_HEADER } from '../ingest/generate-ledger.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHILD = fileURLToPath(new URL('../ingest/ingest-child.ts', import.meta.url));
 const rows = Number(process.argv[2] ?? 1_000_000);
+/** Whole commands of each kind, alternated; the median is compared. */
+const COMMAND_TRIES = 3;
+const HELP_TRIES = 5;
 const logger = createLogger({ level: 'warn' });
 
 const dir = await mkdtemp(join(tmpdir(), 'kpgw-bench-ingest-'));
@@ -29,7 +37,7 @@ try {
   const file = join(dir, 'ledger.csv');
   let started = performance.now();
   await generateLedger(file, rows);
-  console.log(`generated ${rows.toLocaleString()} rows in ${seconds(started)} s`);
+  console.log(`generated ${rows.toLocaleString()} rows in ${seconds(started).toFixed(1)} s`);
 
   database = await benchDatabase(dir, logger);
   const { url } = database;
@@ -51,8 +59,19 @@ try {
   console.log(`ingestLedgers:      ${(result.ms / 1000).toFixed(2)} s, ${Math.round(ingestRate).toLocaleString()} rows/s`);
   console.log(`ratio: ${(ingestRate / copyRate).toFixed(2)}x psql \\copy`);
   console.log(`peak RSS of the ingest process: ${Math.round(result.maxRssKb / 1024)} MB`);
-  const ok = ingestRate >= 100_000 && ingestRate / copyRate >= 0.3 && result.maxRssKb / 1024 < 300;
-  console.log(ok ? 'targets met' : 'TARGETS MISSED (>= 100,000 rows/s, >= 0.3x, < 300 MB)');
+
+  await buildCli();
+  const whole = await measureWholeCommands(url, 'bench_copy_floor', file, dir, COMMAND_TRIES);
+  const wholeRatio = median(whole.copy) / median(whole.cli);
+  console.log(`whole commands (median of ${COMMAND_TRIES}, alternated):`);
+  console.log(`  psql \\copy:       ${median(whole.copy).toFixed(2)} s  (${list(whole.copy)})`);
+  console.log(`  kpgw-recon run:   ${median(whole.cli).toFixed(2)} s  (${list(whole.cli)}; its ingest stage ${list(whole.ingestStage)})`);
+  console.log(`  ratio: ${wholeRatio.toFixed(2)}x psql \\copy`);
+  const help = await measureHelp(HELP_TRIES);
+  console.log(`kpgw-recon --help: ${Math.round(median(help) * 1000)} ms (median of ${HELP_TRIES}: ${help.map((s) => Math.round(s * 1000)).join(', ')} ms)`);
+
+  const ok = ingestRate >= 100_000 && ingestRate / copyRate >= 0.3 && result.maxRssKb / 1024 < 300 && wholeRatio >= 0.5 && median(help) < 0.25;
+  console.log(ok ? 'targets met' : 'TARGETS MISSED (>= 100,000 rows/s, >= 0.3x, < 300 MB; whole command >= 0.5x; --help < 250 ms)');
   process.exitCode = ok ? 0 : 1;
 } finally {
   await database?.close();
@@ -80,6 +99,10 @@ function ingestInChild(url: string, file: string): Promise<ChildResult> {
       else reject(new Error(`ingest child exited with ${code}: ${last}`));
     });
   });
+}
+
+function list(values: readonly number[]): string {
+  return values.map((s) => s.toFixed(2)).join(', ');
 }
 
 function seconds(since: number): number {
