@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import type { Terminal } from './terminal.ts';
 
 export type { Logger };
@@ -39,6 +39,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** pino-pretty's formatting of each (already scrubbed) JSON line, printed above the live line. */
 function readableLines(terminal: Terminal): DestinationStream {
+  // Loaded here, only on a terminal: cron, CI and pipes do not pay for it at start-up.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const pretty = prettyFactory({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,runId,command,component,stage' });
   return { write: (line: string) => terminal.print(pretty(line)) };
 }

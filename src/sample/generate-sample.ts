@@ -1,6 +1,7 @@
 import { money, toSatang } from '../money.ts';
 import { seededRandom } from '../simulator/prng.ts';
-import { differenceInCalendarDays, parseISO } from 'date-fns';
+import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
+import { parseISO } from 'date-fns/parseISO';
 import { shiftDate } from '../dates.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
