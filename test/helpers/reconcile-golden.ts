@@ -1,3 +1,5 @@
+import { KNOWN_STATES } from '../../src/gateway/charge.ts';
+import type { GatewayAnswer } from '../../src/gateway/gateway-answer.ts';
 import { money } from '../../src/money.ts';
 import { parseFeeSchedule } from '../../src/reconcile/fee-schedule-parse.ts';
 import { reconcileCharge } from '../../src/reconcile/reconcile-charge.ts';
@@ -33,6 +35,16 @@ export const GOLDEN_SCENARIOS: Record<string, () => SampleRun> = {
     const run = sampleRun({ from: '2026-03-01', days: 6, chargesPerDay: 80, defectRate: 0.3, seed: 7, asOf: '2026-03-07' });
     const answers = run.answers.map((a, i) => (i % 37 === 0 ? { kind: 'failed' as const, reason: 'HTTP 500 after 5 attempts', path: a.path, attempts: 5 } : a));
     return { ...run, answers, context: { ...run.context, fees: parseFeeSchedule(RICH_FEES), tolerance: money('0.01'), keyMode: undefined } };
+  },
+  'every gateway state and failed charges': () => {
+    const run = sampleRun({ from: '2026-03-01', days: 6, chargesPerDay: 60, defectRate: 0.3, seed: 8, asOf: '2026-03-06' });
+    const states = [...KNOWN_STATES, 'VOID', 'Auhtorized', 'refund sent'];
+    const answers = run.answers.map((a, i): GatewayAnswer => {
+      if (a.kind !== 'found' || i % 2 === 0) return a;
+      const failed = i % 9 === 1 ? { status: 'fail', failureCode: i % 4 === 1 ? 'card_declined' : null, failureMessage: i % 4 === 1 ? 'Declined' : null } : {};
+      return { ...a, charge: { ...a.charge, transactionState: states[i % states.length]!, ...failed } };
+    });
+    return { ...run, answers };
   },
 };
 
