@@ -30,7 +30,9 @@ export function money(value: string | number): Money {
 
 /** Rounds half-up (away from zero on .5) to satang, as the contract's fee rules require. */
 export function toSatang(value: Money): Money {
-  return value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  // Most amounts have two decimals already; Money is immutable, so the value itself is the answer
+  // (rounding would only copy it, and the reconcile step rounds every amount it compares).
+  return value.decimalPlaces() <= 2 ? value : value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
 }
 
 /** Two-decimal text for reports and CSVs. */

@@ -1,4 +1,5 @@
 import { formatMoney, money, toSatang, type Money } from '../money.ts';
+import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Mismatch, MismatchCode } from './mismatch.ts';
 
 /**
@@ -6,6 +7,8 @@ import type { Mismatch, MismatchCode } from './mismatch.ts';
  * (contract §4).
  */
 export function differs(ledger: Money, gateway: Money, tolerance: Money): boolean {
+  // Without a tolerance (the default) "more than zero apart" is "not equal", which needs no new Money.
+  if (tolerance.isZero()) return !toSatang(gateway).equals(toSatang(ledger));
   return toSatang(gateway).minus(toSatang(ledger)).abs().greaterThan(tolerance);
 }
 
@@ -47,4 +50,17 @@ export function compareAmount(
 /** Ledger numeric text (from PostgreSQL) to Money; `null` stays `null`. */
 export function ledgerMoney(value: string | null): Money | null {
   return value === null ? null : money(value);
+}
+
+/** Rows are never changed once read, so each row's amount is parsed once, not by every check that compares it. */
+const parsedAmounts = new WeakMap<LedgerEntry, Money>();
+
+/** A ledger row's `amount` as Money. */
+export function ledgerAmount(row: LedgerEntry): Money {
+  let amount = parsedAmounts.get(row);
+  if (amount === undefined) {
+    amount = money(row.amount);
+    parsedAmounts.set(row, amount);
+  }
+  return amount;
 }

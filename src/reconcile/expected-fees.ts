@@ -1,7 +1,7 @@
 import type { GatewayCharge, GatewayRefund } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Money } from '../money.ts';
-import { ledgerMoney } from './compare.ts';
+import { ledgerAmount, ledgerMoney } from './compare.ts';
 import { findRule, proRataMdr, ruleMdr, vatOn, vatRateOn, type FeeRule, type FeeSchedule } from './fee-schedule.ts';
 
 /** Each fee as the ledger or the fee schedule expects it; `null` where neither says (check skipped). */
@@ -34,7 +34,7 @@ export function chargeRule(charge: LedgerEntry, gateway: GatewayCharge, schedule
  */
 export function expectedFees(charge: LedgerEntry, gateway: GatewayCharge, schedule: FeeSchedule | undefined): ExpectedCharge {
   const rule = schedule && chargeRule(charge, gateway, schedule);
-  const base = charge.currency.toUpperCase() === 'THB' ? ledgerMoney(charge.amount) : (gateway.settlement?.bahtAmount ?? null);
+  const base = charge.currency.toUpperCase() === 'THB' ? ledgerAmount(charge) : (gateway.settlement?.bahtAmount ?? null);
   return completeFees(charge, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), mdr: (b) => ruleMdr(rule, b) } : undefined);
 }
 
@@ -55,7 +55,7 @@ export function expectedRefundFees(input: {
   const { row, refund, charge, gateway, schedule } = input;
   // A refund that failed (`OBAVL`) reversed no fee: only the ledger's own figures apply to it.
   const rule = schedule?.refundFeeReversal === 'pro_rata' && !refund.errorCode ? chargeRule(charge, gateway, schedule) : undefined;
-  const base = row.currency.toUpperCase() === 'THB' ? ledgerMoney(row.amount) : refund.bahtAmount;
+  const base = row.currency.toUpperCase() === 'THB' ? ledgerAmount(row) : refund.bahtAmount;
   return completeFees(row, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), mdr: (b) => proRataMdr(rule, b) } : undefined);
 }
 

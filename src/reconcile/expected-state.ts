@@ -29,10 +29,9 @@ export function checkState(input: {
 }): Mismatch[] {
   const { gateway, entryId, amount, refunded, pendingRefunded, voided } = input;
   const state = canonicalState(gateway.transactionState);
-  const expected = voided
-    ? ['Voided']
-    : [...new Set([...statesFor(refunded, amount), ...(pendingRefunded.isZero() ? [] : statesFor(refunded.plus(pendingRefunded), amount))])];
-  const ledgerView = voided ? 'voided' : refunded.isZero() ? 'settled' : `refunded ${formatMoney(refunded)} of ${formatMoney(amount)}`;
+  const expected = voided ? VOIDED : pendingRefunded.isZero() ? statesFor(refunded, amount) : union(statesFor(refunded, amount), statesFor(refunded.plus(pendingRefunded), amount));
+  // Only a mismatch's message needs it; most charges have none.
+  const ledgerView = () => (voided ? 'voided' : refunded.isZero() ? 'settled' : `refunded ${formatMoney(refunded)} of ${formatMoney(amount)}`);
   if (gateway.status.toLowerCase() === 'fail') {
     return [{
       code: 'STATE_MISMATCH',
@@ -40,7 +39,7 @@ export function checkState(input: {
       field: 'status',
       ledgerValue: 'success',
       gatewayValue: gateway.status,
-      message: `gateway reports the charge failed (${gateway.failureCode ?? 'no failure code'}${gateway.failureMessage ? `: ${gateway.failureMessage}` : ''}); the ledger books it as ${ledgerView}`,
+      message: `gateway reports the charge failed (${gateway.failureCode ?? 'no failure code'}${gateway.failureMessage ? `: ${gateway.failureMessage}` : ''}); the ledger books it as ${ledgerView()}`,
     }];
   }
   if (expected.includes(state)) return [];
@@ -63,11 +62,22 @@ export function checkState(input: {
     gatewayValue: gateway.transactionState,
     message: pending
       ? `the ledger books the charge as settled; the gateway has it ${state}, not yet settled`
-      : `the ledger books the charge as ${ledgerView}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
+      : `the ledger books the charge as ${ledgerView()}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
   }];
 }
 
-function statesFor(refunded: Money, amount: Money): string[] {
-  if (refunded.greaterThanOrEqualTo(amount)) return ['Refunded', 'Refund Sent'];
-  return refunded.isZero() ? ['Settled'] : ['Partial Refund', 'Refund Sent'];
+// Shared and frozen: every charge expects one of these few lists.
+const VOIDED: readonly string[] = Object.freeze(['Voided']);
+const REFUNDED: readonly string[] = Object.freeze(['Refunded', 'Refund Sent']);
+const SETTLED: readonly string[] = Object.freeze(['Settled']);
+const PARTIAL: readonly string[] = Object.freeze(['Partial Refund', 'Refund Sent']);
+
+function statesFor(refunded: Money, amount: Money): readonly string[] {
+  if (refunded.greaterThanOrEqualTo(amount)) return REFUNDED;
+  return refunded.isZero() ? SETTLED : PARTIAL;
+}
+
+/** `a`'s states, then those of `b` not in `a`, in order. */
+function union(a: readonly string[], b: readonly string[]): readonly string[] {
+  return a === b ? a : [...a, ...b.filter((s) => !a.includes(s))];
 }

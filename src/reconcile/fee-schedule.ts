@@ -79,13 +79,17 @@ function isValidOn(validity: Validity, date: string): boolean {
 
 export function findRule(schedule: FeeSchedule, subject: FeeSubject): FeeRule | undefined {
   const issuerBank = subject.issuerBank ? normaliseBankName(subject.issuerBank) : undefined;
+  // Normalised once per charge, not once per rule tried.
+  const sourceType = subject.sourceType.toLowerCase();
+  const brand = subject.brand?.toLowerCase();
+  const currency = subject.currency.toUpperCase();
   return schedule.rules.find(
     (rule) =>
-      (rule.sourceType === undefined || rule.sourceType === subject.sourceType.toLowerCase()) &&
-      (rule.brand === undefined || rule.brand === subject.brand?.toLowerCase()) &&
+      (rule.sourceType === undefined || rule.sourceType === sourceType) &&
+      (rule.brand === undefined || rule.brand === brand) &&
       (rule.issuerBank === undefined || (issuerBank?.includes(rule.issuerBank) ?? false)) &&
       (rule.mid === undefined || rule.mid === subject.mid) &&
-      (rule.currency === undefined || rule.currency === subject.currency.toUpperCase()) &&
+      (rule.currency === undefined || rule.currency === currency) &&
       (rule.ipanMode === undefined || rule.ipanMode === subject.ipanMode) &&
       (rule.term === undefined || rule.term === subject.term) &&
       isValidOn(rule, subject.date),

@@ -1,7 +1,7 @@
 import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { formatMoney, type Money } from '../money.ts';
-import { compareAmount, differs, amountMismatch, ledgerMoney } from './compare.ts';
+import { compareAmount, differs, amountMismatch, ledgerAmount } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
@@ -14,7 +14,7 @@ export function checkSettlement(input: {
 }): Mismatch[] {
   const { charge, settlement, expected, tolerance } = input;
   const id = charge.entry_id;
-  const amount = ledgerMoney(charge.amount)!;
+  const amount = ledgerAmount(charge);
   const found = compareAmount('SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount');
   if (feesNotReported(settlement)) {
     found.push({
