@@ -30,8 +30,6 @@ export function checkState(input: {
   const { gateway, entryId, amount, refunded, pendingRefunded, voided } = input;
   const state = canonicalState(gateway.transactionState);
   const expected = voided ? VOIDED : pendingRefunded.isZero() ? statesFor(refunded, amount) : union(statesFor(refunded, amount), statesFor(refunded.plus(pendingRefunded), amount));
-  // Only a mismatch's message needs it; most charges have none.
-  const ledgerView = () => (voided ? 'voided' : refunded.isZero() ? 'settled' : `refunded ${formatMoney(refunded)} of ${formatMoney(amount)}`);
   if (gateway.status.toLowerCase() === 'fail') {
     return [{
       code: 'STATE_MISMATCH',
@@ -39,7 +37,7 @@ export function checkState(input: {
       field: 'status',
       ledgerValue: 'success',
       gatewayValue: gateway.status,
-      message: `gateway reports the charge failed (${gateway.failureCode ?? 'no failure code'}${gateway.failureMessage ? `: ${gateway.failureMessage}` : ''}); the ledger books it as ${ledgerView()}`,
+      message: `gateway reports the charge failed (${gateway.failureCode ?? 'no failure code'}${gateway.failureMessage ? `: ${gateway.failureMessage}` : ''}); the ledger books it as ${ledgerView(voided, refunded, amount)}`,
     }];
   }
   if (expected.includes(state)) return [];
@@ -62,8 +60,13 @@ export function checkState(input: {
     gatewayValue: gateway.transactionState,
     message: pending
       ? `the ledger books the charge as settled; the gateway has it ${state}, not yet settled`
-      : `the ledger books the charge as ${ledgerView()}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
+      : `the ledger books the charge as ${ledgerView(voided, refunded, amount)}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
   }];
+}
+
+/** How the ledger books the charge, for a mismatch's message (built only when there is one). */
+function ledgerView(voided: boolean, refunded: Money, amount: Money): string {
+  return voided ? 'voided' : refunded.isZero() ? 'settled' : `refunded ${formatMoney(refunded)} of ${formatMoney(amount)}`;
 }
 
 // Shared and frozen: every charge expects one of these few lists.

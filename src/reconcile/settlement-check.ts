@@ -51,5 +51,9 @@ export function checkSettlement(input: {
  */
 function feesNotReported(settlement: GatewaySettlement): boolean {
   const { settleAmount, origAmount, origMdr, origVat, origNetAmount } = settlement;
-  return !!settleAmount?.greaterThan(0) && [origAmount, origMdr, origVat, origNetAmount].every((v) => v === null || v.isZero());
+  return !!settleAmount?.greaterThan(0) && isNoFigure(origAmount) && isNoFigure(origMdr) && isNoFigure(origVat) && isNoFigure(origNetAmount);
+}
+
+function isNoFigure(value: Money | null): boolean {
+  return value === null || value.isZero();
 }
