@@ -1,5 +1,4 @@
 import { formatMoney, money, toSatang, type Money } from '../money.ts';
-import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Mismatch, MismatchCode } from './mismatch.ts';
 
 /**
@@ -50,17 +49,4 @@ export function compareAmount(
 /** Ledger numeric text (from PostgreSQL) to Money; `null` stays `null`. */
 export function ledgerMoney(value: string | null): Money | null {
   return value === null ? null : money(value);
-}
-
-/** Rows are never changed once read, so each row's amount is parsed once, not by every check that compares it. */
-const parsedAmounts = new WeakMap<LedgerEntry, Money>();
-
-/** A ledger row's `amount` as Money. */
-export function ledgerAmount(row: LedgerEntry): Money {
-  let amount = parsedAmounts.get(row);
-  if (amount === undefined) {
-    amount = money(row.amount);
-    parsedAmounts.set(row, amount);
-  }
-  return amount;
 }

@@ -1,7 +1,7 @@
 import type { GatewayCharge, GatewayRefund } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { Money } from '../money.ts';
-import { ledgerAmount, ledgerMoney } from './compare.ts';
+import { ledgerMoney } from './compare.ts';
 import { findRule, proRataMdr, ruleMdr, vatOn, vatRateOn, type FeeRule, type FeeSchedule } from './fee-schedule.ts';
 
 /** Each fee as the ledger or the fee schedule expects it; `null` where neither says (check skipped). */
@@ -27,14 +27,14 @@ export function chargeRule(charge: LedgerEntry, gateway: GatewayCharge, schedule
 
 /**
  * Contract §4, expected fees: each of `mdr`, `vat`, `net_amount` from the ledger row when given,
- * otherwise from the charge's fee rule on the ledger amount (for a non-THB charge, on the
+ * otherwise from the charge's fee rule on the ledger amount (`amount`, the row's, parsed once by the caller) (for a non-THB charge, on the
  * gateway's `settlement_info.baht_amount`, since fees are charged in baht). VAT and net follow
  * the *expected* MDR, which is the ledger's own when it gives one (v2: v1 took the rule's MDR
  * there and reported a ledger that books its own MDR as wrong twice over).
  */
-export function expectedFees(charge: LedgerEntry, gateway: GatewayCharge, schedule: FeeSchedule | undefined): ExpectedCharge {
+export function expectedFees(charge: LedgerEntry, amount: Money, gateway: GatewayCharge, schedule: FeeSchedule | undefined): ExpectedCharge {
   const rule = schedule && chargeRule(charge, gateway, schedule);
-  const base = charge.currency.toUpperCase() === 'THB' ? ledgerAmount(charge) : (gateway.settlement?.bahtAmount ?? null);
+  const base = charge.currency.toUpperCase() === 'THB' ? amount : (gateway.settlement?.bahtAmount ?? null);
   return completeFees(charge, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), rule, mdr: ruleMdr } : undefined);
 }
 
@@ -55,7 +55,7 @@ export function expectedRefundFees(input: {
   const { row, refund, charge, gateway, schedule } = input;
   // A refund that failed (`OBAVL`) reversed no fee: only the ledger's own figures apply to it.
   const rule = schedule?.refundFeeReversal === 'pro_rata' && !refund.errorCode ? chargeRule(charge, gateway, schedule) : undefined;
-  const base = row.currency.toUpperCase() === 'THB' ? ledgerAmount(row) : refund.bahtAmount;
+  const base = row.currency.toUpperCase() === 'THB' ? ledgerMoney(row.amount) : refund.bahtAmount;
   return completeFees(row, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), rule, mdr: proRataMdr } : undefined);
 }
 

@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { InstallmentPlan } from '../ingest/plan.table.ts';
 import { formatMoney, money, type Money } from '../money.ts';
-import { ledgerAmount } from './compare.ts';
+import { ledgerMoney } from './compare.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /** One imported plan report: a version of its supplier's plans. */
@@ -100,7 +100,7 @@ export function checkInstallment(charge: LedgerEntry, book: PlanBook): Mismatch[
     return [{ code: 'INSTALLMENT_TERM_INVALID', entryId: id, field: 'term', ledgerValue: String(charge.term ?? ''), gatewayValue: terms, message: `${described} offers terms ${terms}, not ${charge.term ?? 'none'}` }];
   }
   const found: Mismatch[] = [];
-  const amount = ledgerAmount(charge);
+  const amount = ledgerMoney(charge.amount)!;
   const { min, max } = priceRange(plan);
   if (amount.lessThan(min) || amount.greaterThan(max)) {
     found.push({

@@ -1,10 +1,10 @@
 import { canonicalState, type GatewayCharge } from '../gateway/charge.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { sum, ZERO, type Money } from '../money.ts';
+import { money, sum, ZERO, type Money } from '../money.ts';
 import { isQrFamily } from '../vocabulary.ts';
 import type { ChargeCase } from './charge-case.ts';
-import { compareAmount, ledgerAmount } from './compare.ts';
+import { compareAmount } from './compare.ts';
 import { checkState } from './expected-state.ts';
 import { checkConvfee } from './convfee-check.ts';
 import { expectedFees, expectedRefundFees } from './expected-fees.ts';
@@ -151,7 +151,8 @@ function checkFollowUps(chargeCase: ChargeCase, gateway: GatewayCharge, amount: 
 function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, context: ReconcileContext): Mismatch[] {
   const { charge } = chargeCase;
   const id = charge.entry_id;
-  const amount = ledgerAmount(charge);
+  // Parsed once: the amount, settlement and fee checks all use it.
+  const amount = money(charge.amount);
   const found: Mismatch[] = [];
 
   if (gateway.createdDate && gateway.createdDate !== charge.transaction_date) {
@@ -183,8 +184,9 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       found.push(
         ...checkSettlement({
           charge,
+          amount,
           settlement: gateway.settlement,
-          expected: expectedFees(charge, gateway, context.fees),
+          expected: expectedFees(charge, amount, gateway, context.fees),
           tolerance: context.tolerance,
         }),
       );

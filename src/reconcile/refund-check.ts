@@ -2,7 +2,7 @@ import { shiftDate } from '../dates.ts';
 import type { GatewayRefund } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { formatMoney, sum, ZERO, type Money } from '../money.ts';
-import { compareAmount, ledgerAmount } from './compare.ts';
+import { compareAmount, ledgerMoney } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
@@ -71,14 +71,14 @@ export function checkRefunds(input: {
       continue;
     }
     take(match);
-    const amount = ledgerAmount(row);
+    const amount = ledgerMoney(row.amount)!;
     found.push(
       ...compareAmount('REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, tolerance, `refund ${row.refund_id} amount`),
       ...matchedRefund(row, match, tolerance, expectedFees(row, match)),
     );
   }
   for (const row of byAmount) {
-    const amount = ledgerAmount(row);
+    const amount = ledgerMoney(row.amount)!;
     const sameAmount = unmatched.filter((g) => g.amount !== null && g.amount.equals(amount));
     const match = sameAmount.find((g) => !g.errorCode) ?? sameAmount[0];
     if (!match) {
@@ -148,7 +148,7 @@ export function checkRefundTotal(input: { ledgerRefunds: readonly LedgerEntry[];
 }
 
 export function refundTotal(rows: readonly LedgerEntry[]): Money {
-  return sum(rows.map((row) => ledgerAmount(row)));
+  return sum(rows.map((row) => ledgerMoney(row.amount)!));
 }
 
 /** Booked less than the grace days before `asOf` (contract §4 v2). */
@@ -164,7 +164,7 @@ function graceStart(grace: RefundGrace): string {
 }
 
 function pendingRefund(row: LedgerEntry, grace: RefundGrace): Mismatch {
-  const amount = formatMoney(ledgerAmount(row));
+  const amount = formatMoney(ledgerMoney(row.amount)!);
   return {
     code: 'REFUND_PENDING',
     entryId: row.entry_id,
@@ -179,8 +179,8 @@ function missing(row: LedgerEntry): Mismatch {
     code: 'REFUND_MISSING_AT_GATEWAY',
     entryId: row.entry_id,
     field: row.refund_id ? `refund_info[${row.refund_id}]` : 'refund_info',
-    ledgerValue: formatMoney(ledgerAmount(row)),
-    message: `the ledger books a refund of ${formatMoney(ledgerAmount(row))}${row.refund_id ? ` (${row.refund_id})` : ''} that the gateway does not show`,
+    ledgerValue: formatMoney(ledgerMoney(row.amount)!),
+    message: `the ledger books a refund of ${formatMoney(ledgerMoney(row.amount)!)}${row.refund_id ? ` (${row.refund_id})` : ''} that the gateway does not show`,
   };
 }
 

@@ -1,20 +1,21 @@
 import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { formatMoney, type Money } from '../money.ts';
-import { compareAmount, differs, amountMismatch, ledgerAmount } from './compare.ts';
+import { compareAmount, differs, amountMismatch } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /** Settled amount, the three fees, and the gateway's own arithmetic. */
 export function checkSettlement(input: {
   charge: LedgerEntry;
+  /** The charge row's amount, parsed once by the caller. */
+  amount: Money;
   settlement: GatewaySettlement;
   expected: ExpectedCharge;
   tolerance: Money;
 }): Mismatch[] {
-  const { charge, settlement, expected, tolerance } = input;
+  const { charge, amount, settlement, expected, tolerance } = input;
   const id = charge.entry_id;
-  const amount = ledgerAmount(charge);
   const found = compareAmount('SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount');
   if (feesNotReported(settlement)) {
     found.push({
