@@ -35,6 +35,23 @@ export function toSatang(value: Money): Money {
   return value.decimalPlaces() <= 2 ? value : value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
 }
 
+/**
+ * `a.equals(b)`, without the copy of `b` decimal.js makes to compare: two amounts written with
+ * the same sign, exponent and digits are equal, which is how equal amounts nearly always come;
+ * anything else is left to decimal.js.
+ */
+export function sameAmount(a: Money, b: Money): boolean {
+  if (a === b) return true;
+  const ad = a.d;
+  const bd = b.d;
+  if (a.s === b.s && a.e === b.e && ad.length === bd.length) {
+    let i = 0;
+    while (i < ad.length && ad[i] === bd[i]) i++;
+    if (i === ad.length) return true;
+  }
+  return a.equals(b);
+}
+
 /** Two-decimal text for reports and CSVs. */
 export function formatMoney(value: Money): string {
   return toSatang(value).toFixed(2);

@@ -1,4 +1,4 @@
-import { formatMoney, money, toSatang, type Money } from '../money.ts';
+import { formatMoney, money, sameAmount, toSatang, type Money } from '../money.ts';
 import type { Mismatch, MismatchCode } from './mismatch.ts';
 
 /**
@@ -7,7 +7,7 @@ import type { Mismatch, MismatchCode } from './mismatch.ts';
  */
 export function differs(ledger: Money, gateway: Money, tolerance: Money): boolean {
   // Without a tolerance (the default) "more than zero apart" is "not equal", which needs no new Money.
-  if (tolerance.isZero()) return !toSatang(gateway).equals(toSatang(ledger));
+  if (tolerance.isZero()) return !sameAmount(toSatang(gateway), toSatang(ledger));
   return toSatang(gateway).minus(toSatang(ledger)).abs().greaterThan(tolerance);
 }
 

@@ -2,7 +2,7 @@ import type { GatewayAnswer } from '../../src/gateway/gateway-answer.ts';
 import { identityProblem } from '../../src/gateway/charge-identity.ts';
 import { inquiryPath } from '../../src/gateway/inquiry-path.ts';
 import { classifyResponse } from '../../src/gateway/inquiry-response.ts';
-import { CsvReader, recordOf, type CsvRecord } from '../../src/ingest/csv-records.ts';
+import { CsvReader, recordOf, type CsvRecord, type RecordSpan } from '../../src/ingest/csv-records.ts';
 import type { InstallmentPlan } from '../../src/ingest/plan.table.ts';
 import { mapPlanHeader, readPlanRow } from '../../src/ingest/plan-row.ts';
 import { money } from '../../src/money.ts';
@@ -79,7 +79,7 @@ function answerFor(chargeCase: ChargeCase, served: Map<string, GatewayBody>, asO
 function samplePlanBook(csv: string): ReturnType<typeof planBook> {
   const records: CsvRecord[] = [];
   const reader = new CsvReader();
-  const take = (span: Parameters<Parameters<CsvReader['push']>[1]>[0]) => void records.push(recordOf(span));
+  const take = (span: RecordSpan) => void records.push(recordOf(span));
   reader.push(Buffer.from(csv), take);
   reader.push(null, take);
   const [header, ...rows] = records;
