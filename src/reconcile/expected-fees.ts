@@ -27,8 +27,9 @@ export function chargeRule(charge: LedgerEntry, gateway: GatewayCharge, schedule
 
 /**
  * Contract §4, expected fees: each of `mdr`, `vat`, `net_amount` from the ledger row when given,
- * otherwise from the charge's fee rule on the ledger amount (`amount`, the row's, parsed once by the caller) (for a non-THB charge, on the
- * gateway's `settlement_info.baht_amount`, since fees are charged in baht). VAT and net follow
+ * otherwise from the charge's fee rule on the ledger amount (`amount`, parsed by the caller, which
+ * compares it too; for a non-THB charge, on the gateway's `settlement_info.baht_amount`, since
+ * fees are charged in baht). VAT and net follow
  * the *expected* MDR, which is the ledger's own when it gives one (v2: v1 took the rule's MDR
  * there and reported a ledger that books its own MDR as wrong twice over).
  */
