@@ -52,6 +52,11 @@ export function sameAmount(a: Money, b: Money): boolean {
   return a.equals(b);
 }
 
+/** `value.greaterThan(0)`, without decimal.js making a Money of the 0 to compare with. */
+export function isAboveZero(value: Money): boolean {
+  return !value.isZero() && value.isPositive();
+}
+
 /** Two-decimal text for reports and CSVs. */
 export function formatMoney(value: Money): string {
   return toSatang(value).toFixed(2);

@@ -1,5 +1,5 @@
 import { canonicalState, type GatewayCharge } from '../gateway/charge.ts';
-import { formatMoney, type Money } from '../money.ts';
+import { formatMoney, isAboveZero, type Money } from '../money.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /**
@@ -76,8 +76,9 @@ const SETTLED: readonly string[] = Object.freeze(['Settled']);
 const PARTIAL: readonly string[] = Object.freeze(['Partial Refund', 'Refund Sent']);
 
 function statesFor(refunded: Money, amount: Money): readonly string[] {
-  if (refunded.greaterThanOrEqualTo(amount)) return REFUNDED;
-  return refunded.isZero() ? SETTLED : PARTIAL;
+  // Nothing refunded, as for most charges: 0 ≥ amount only for an amount of zero or less.
+  if (refunded.isZero()) return isAboveZero(amount) ? SETTLED : REFUNDED;
+  return refunded.greaterThanOrEqualTo(amount) ? REFUNDED : PARTIAL;
 }
 
 /** `a`'s states, then those of `b` not in `a`, in order. */

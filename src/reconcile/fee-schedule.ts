@@ -78,13 +78,14 @@ function isValidOn(validity: Validity, date: string): boolean {
 }
 
 export function findRule(schedule: FeeSchedule, subject: FeeSubject): FeeRule | undefined {
-  const issuerBank = subject.issuerBank ? normaliseBankName(subject.issuerBank) : undefined;
-  // Normalised once per charge, not once per rule tried.
+  // Normalised once per charge, not once per rule tried; the bank name only if a rule names one.
+  let issuerBank: string | undefined | null = null;
   const sourceType = subject.sourceType.toLowerCase();
   const brand = subject.brand?.toLowerCase();
   const currency = subject.currency.toUpperCase();
   // Loops, not `find`: this runs for every charge, and a callback would be made for each.
   for (const rule of schedule.rules) {
+    if (rule.issuerBank !== undefined && issuerBank === null) issuerBank = subject.issuerBank ? normaliseBankName(subject.issuerBank) : undefined;
     if (
       (rule.sourceType === undefined || rule.sourceType === sourceType) &&
       (rule.brand === undefined || rule.brand === brand) &&

@@ -136,6 +136,8 @@ export function checkQrRefunds(input: {
 
 /** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books. */
 export function checkRefundTotal(input: { ledgerRefunds: readonly LedgerEntry[]; chargeEntryId: string; amount: Money }): Mismatch[] {
+  // No refunds add up to 0, which exceeds no amount of 0 or more.
+  if (input.ledgerRefunds.length === 0 && !input.amount.isNegative()) return [];
   const total = refundTotal(input.ledgerRefunds);
   if (!total.greaterThan(input.amount)) return [];
   return [{

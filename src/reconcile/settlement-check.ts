@@ -1,6 +1,6 @@
 import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { formatMoney, type Money } from '../money.ts';
+import { formatMoney, isAboveZero, type Money } from '../money.ts';
 import { compareAmount, differs, amountMismatch } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
@@ -33,7 +33,7 @@ export function checkSettlement(input: {
     ...(expected.net ? compareAmount('NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount') : []),
   );
   const { origAmount, origMdr, origVat, origNetAmount } = settlement;
-  if (origAmount?.greaterThan(0) && origMdr && origVat && origNetAmount) {
+  if (origAmount && isAboveZero(origAmount) && origMdr && origVat && origNetAmount) {
     const implied = origAmount.minus(origMdr).minus(origVat);
     if (differs(implied, origNetAmount, tolerance)) {
       found.push({
@@ -52,7 +52,7 @@ export function checkSettlement(input: {
  */
 function feesNotReported(settlement: GatewaySettlement): boolean {
   const { settleAmount, origAmount, origMdr, origVat, origNetAmount } = settlement;
-  return !!settleAmount?.greaterThan(0) && isNoFigure(origAmount) && isNoFigure(origMdr) && isNoFigure(origVat) && isNoFigure(origNetAmount);
+  return !!settleAmount && isAboveZero(settleAmount) && isNoFigure(origAmount) && isNoFigure(origMdr) && isNoFigure(origVat) && isNoFigure(origNetAmount);
 }
 
 function isNoFigure(value: Money | null): boolean {
