@@ -6,9 +6,11 @@ import { reconcileCharge } from '../../src/reconcile/reconcile-charge.ts';
 import { resultRecord, sampleRun, type SampleRun } from './sample-cases.ts';
 
 /**
- * The reconcile step's outputs on fixed samples, recorded in test/fixtures/reconcile/golden.json
+ * The reconcile step's outputs on fixed samples, recorded in test/fixtures/reconcile/golden.json.gz
  * from the code before it was made fast (issue 13), so a faster reconcile step can be proved to
  * give exactly the same results: every status, code, field, value, difference and message.
+ * A change meant to change results records it again: gzip `JSON.stringify(goldenRecords())`
+ * (one record a line) over the fixture, and say in the commit which results changed and why.
  */
 
 /** A fee schedule using every rule field, validity dates, a dated VAT rate and `pro_rata`. */
