@@ -30,7 +30,31 @@ export function money(value: string | number): Money {
 
 /** Rounds half-up (away from zero on .5) to satang, as the contract's fee rules require. */
 export function toSatang(value: Money): Money {
-  return value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  // Most amounts have two decimals already; Money is immutable, so the value itself is the answer
+  // (rounding would only copy it, and the reconcile step rounds every amount it compares).
+  return value.decimalPlaces() <= 2 ? value : value.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+}
+
+/**
+ * `a.equals(b)`, without the copy of `b` decimal.js makes to compare: two amounts written with
+ * the same sign, exponent and digits are equal, which is how equal amounts nearly always come;
+ * anything else is left to decimal.js.
+ */
+export function sameAmount(a: Money, b: Money): boolean {
+  if (a === b) return true;
+  const ad = a.d;
+  const bd = b.d;
+  if (a.s === b.s && a.e === b.e && ad.length === bd.length) {
+    let i = 0;
+    while (i < ad.length && ad[i] === bd[i]) i++;
+    if (i === ad.length) return true;
+  }
+  return a.equals(b);
+}
+
+/** `value.greaterThan(0)`, without decimal.js making a Money of the 0 to compare with. */
+export function isAboveZero(value: Money): boolean {
+  return !value.isZero() && value.isPositive();
 }
 
 /** Two-decimal text for reports and CSVs. */

@@ -184,9 +184,10 @@ const STATE_SPELLINGS: Readonly<Record<string, string>> = {
  * `settled` → `Settled`); unknown states are returned unchanged.
  */
 export function canonicalState(state: string): string {
+  // Nearly every answer spells its state as the guide does; reconciliation asks for each charge.
+  if (EXACT_STATES.has(state)) return state;
   const key = state.trim().toLowerCase();
-  const known = STATE_SPELLINGS[key] ?? KNOWN_STATES.find((s) => s.toLowerCase() === key);
-  return known ?? state;
+  return STATE_SPELLINGS[key] ?? STATES_BY_KEY.get(key) ?? state;
 }
 
 /**
@@ -197,6 +198,8 @@ export const KNOWN_STATES = [
   'Initialize', 'Pre-Authorized', 'Authorized', 'Declined', 'Reversed', 'Voided', 'Captured',
   'Settled', 'Refund Sent', 'Refunded', 'Partial Refund', 'Refund Fail',
 ] as const;
+const EXACT_STATES: ReadonlySet<string> = new Set(KNOWN_STATES);
+const STATES_BY_KEY: ReadonlyMap<string, string> = new Map(KNOWN_STATES.map((s) => [s.toLowerCase(), s]));
 
 function parseSource(value: unknown): GatewaySource | null {
   if (!isObject(value)) return null;

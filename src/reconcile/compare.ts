@@ -1,4 +1,4 @@
-import { formatMoney, money, toSatang, type Money } from '../money.ts';
+import { formatMoney, money, sameAmount, toSatang, type Money } from '../money.ts';
 import type { Mismatch, MismatchCode } from './mismatch.ts';
 
 /**
@@ -6,6 +6,8 @@ import type { Mismatch, MismatchCode } from './mismatch.ts';
  * (contract §4).
  */
 export function differs(ledger: Money, gateway: Money, tolerance: Money): boolean {
+  // Without a tolerance (the default) "more than zero apart" is "not equal", which needs no new Money.
+  if (tolerance.isZero()) return !sameAmount(toSatang(gateway), toSatang(ledger));
   return toSatang(gateway).minus(toSatang(ledger)).abs().greaterThan(tolerance);
 }
 

@@ -27,15 +27,16 @@ export function chargeRule(charge: LedgerEntry, gateway: GatewayCharge, schedule
 
 /**
  * Contract §4, expected fees: each of `mdr`, `vat`, `net_amount` from the ledger row when given,
- * otherwise from the charge's fee rule on the ledger amount (for a non-THB charge, on the
- * gateway's `settlement_info.baht_amount`, since fees are charged in baht). VAT and net follow
+ * otherwise from the charge's fee rule on the ledger amount (`amount`, parsed by the caller, which
+ * compares it too; for a non-THB charge, on the gateway's `settlement_info.baht_amount`, since
+ * fees are charged in baht). VAT and net follow
  * the *expected* MDR, which is the ledger's own when it gives one (v2: v1 took the rule's MDR
  * there and reported a ledger that books its own MDR as wrong twice over).
  */
-export function expectedFees(charge: LedgerEntry, gateway: GatewayCharge, schedule: FeeSchedule | undefined): ExpectedCharge {
+export function expectedFees(charge: LedgerEntry, amount: Money, gateway: GatewayCharge, schedule: FeeSchedule | undefined): ExpectedCharge {
   const rule = schedule && chargeRule(charge, gateway, schedule);
-  const base = charge.currency.toUpperCase() === 'THB' ? ledgerMoney(charge.amount) : (gateway.settlement?.bahtAmount ?? null);
-  return completeFees(charge, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), mdr: (b) => ruleMdr(rule, b) } : undefined);
+  const base = charge.currency.toUpperCase() === 'THB' ? amount : (gateway.settlement?.bahtAmount ?? null);
+  return completeFees(charge, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), rule, mdr: ruleMdr } : undefined);
 }
 
 /**
@@ -56,21 +57,22 @@ export function expectedRefundFees(input: {
   // A refund that failed (`OBAVL`) reversed no fee: only the ledger's own figures apply to it.
   const rule = schedule?.refundFeeReversal === 'pro_rata' && !refund.errorCode ? chargeRule(charge, gateway, schedule) : undefined;
   const base = row.currency.toUpperCase() === 'THB' ? ledgerMoney(row.amount) : refund.bahtAmount;
-  return completeFees(row, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), mdr: (b) => proRataMdr(rule, b) } : undefined);
+  return completeFees(row, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), rule, mdr: proRataMdr } : undefined);
 }
 
 /**
- * The ledger row's figures, and the missing ones from the rule: MDR from `computed.mdr`,
+ * The ledger row's figures, and the missing ones from the rule: MDR from `computed.mdr` (a
+ * function of the rule, not a closure over it: this runs for every charge),
  * VAT = round_half_up(expected MDR × vat_rate, 2), net = base − expected MDR − expected VAT.
  */
 function completeFees(
   row: LedgerEntry,
   base: Money | null,
-  computed: { vatRate: Money | undefined; mdr: (base: Money) => Money } | undefined,
+  computed: { vatRate: Money | undefined; rule: FeeRule; mdr: (rule: FeeRule, base: Money) => Money } | undefined,
 ): ExpectedCharge {
   const ledger = { mdr: ledgerMoney(row.mdr), vat: ledgerMoney(row.vat), net: ledgerMoney(row.net_amount) };
   if (!computed) return ledger;
-  const mdr = ledger.mdr ?? (base ? computed.mdr(base) : null);
+  const mdr = ledger.mdr ?? (base ? computed.mdr(computed.rule, base) : null);
   const vat = ledger.vat ?? (mdr && computed.vatRate ? vatOn(mdr, computed.vatRate) : null);
   const net = ledger.net ?? (base && mdr && vat ? base.minus(mdr).minus(vat) : null);
   return { mdr, vat, net };

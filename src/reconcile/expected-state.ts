@@ -1,5 +1,5 @@
 import { canonicalState, type GatewayCharge } from '../gateway/charge.ts';
-import { formatMoney, type Money } from '../money.ts';
+import { formatMoney, isAboveZero, type Money } from '../money.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /**
@@ -29,10 +29,7 @@ export function checkState(input: {
 }): Mismatch[] {
   const { gateway, entryId, amount, refunded, pendingRefunded, voided } = input;
   const state = canonicalState(gateway.transactionState);
-  const expected = voided
-    ? ['Voided']
-    : [...new Set([...statesFor(refunded, amount), ...(pendingRefunded.isZero() ? [] : statesFor(refunded.plus(pendingRefunded), amount))])];
-  const ledgerView = voided ? 'voided' : refunded.isZero() ? 'settled' : `refunded ${formatMoney(refunded)} of ${formatMoney(amount)}`;
+  const expected = voided ? VOIDED : pendingRefunded.isZero() ? statesFor(refunded, amount) : union(statesFor(refunded, amount), statesFor(refunded.plus(pendingRefunded), amount));
   if (gateway.status.toLowerCase() === 'fail') {
     return [{
       code: 'STATE_MISMATCH',
@@ -40,7 +37,7 @@ export function checkState(input: {
       field: 'status',
       ledgerValue: 'success',
       gatewayValue: gateway.status,
-      message: `gateway reports the charge failed (${gateway.failureCode ?? 'no failure code'}${gateway.failureMessage ? `: ${gateway.failureMessage}` : ''}); the ledger books it as ${ledgerView}`,
+      message: `gateway reports the charge failed (${gateway.failureCode ?? 'no failure code'}${gateway.failureMessage ? `: ${gateway.failureMessage}` : ''}); the ledger books it as ${ledgerView(voided, refunded, amount)}`,
     }];
   }
   if (expected.includes(state)) return [];
@@ -63,11 +60,28 @@ export function checkState(input: {
     gatewayValue: gateway.transactionState,
     message: pending
       ? `the ledger books the charge as settled; the gateway has it ${state}, not yet settled`
-      : `the ledger books the charge as ${ledgerView}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
+      : `the ledger books the charge as ${ledgerView(voided, refunded, amount)}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
   }];
 }
 
-function statesFor(refunded: Money, amount: Money): string[] {
-  if (refunded.greaterThanOrEqualTo(amount)) return ['Refunded', 'Refund Sent'];
-  return refunded.isZero() ? ['Settled'] : ['Partial Refund', 'Refund Sent'];
+/** How the ledger books the charge, for a mismatch's message (built only when there is one). */
+function ledgerView(voided: boolean, refunded: Money, amount: Money): string {
+  return voided ? 'voided' : refunded.isZero() ? 'settled' : `refunded ${formatMoney(refunded)} of ${formatMoney(amount)}`;
+}
+
+// Shared and frozen: every charge expects one of these few lists.
+const VOIDED: readonly string[] = Object.freeze(['Voided']);
+const REFUNDED: readonly string[] = Object.freeze(['Refunded', 'Refund Sent']);
+const SETTLED: readonly string[] = Object.freeze(['Settled']);
+const PARTIAL: readonly string[] = Object.freeze(['Partial Refund', 'Refund Sent']);
+
+function statesFor(refunded: Money, amount: Money): readonly string[] {
+  // Nothing refunded, as for most charges: 0 ≥ amount only for an amount of zero or less.
+  if (refunded.isZero()) return isAboveZero(amount) ? SETTLED : REFUNDED;
+  return refunded.greaterThanOrEqualTo(amount) ? REFUNDED : PARTIAL;
+}
+
+/** `a`'s states, then those of `b` not in `a`, in order. */
+function union(a: readonly string[], b: readonly string[]): readonly string[] {
+  return a === b ? a : [...a, ...b.filter((s) => !a.includes(s))];
 }

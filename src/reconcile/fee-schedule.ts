@@ -78,23 +78,34 @@ function isValidOn(validity: Validity, date: string): boolean {
 }
 
 export function findRule(schedule: FeeSchedule, subject: FeeSubject): FeeRule | undefined {
-  const issuerBank = subject.issuerBank ? normaliseBankName(subject.issuerBank) : undefined;
-  return schedule.rules.find(
-    (rule) =>
-      (rule.sourceType === undefined || rule.sourceType === subject.sourceType.toLowerCase()) &&
-      (rule.brand === undefined || rule.brand === subject.brand?.toLowerCase()) &&
+  // Normalised once per charge, not once per rule tried; the bank name only if a rule names one.
+  let issuerBank: string | undefined | null = null;
+  const sourceType = subject.sourceType.toLowerCase();
+  const brand = subject.brand?.toLowerCase();
+  const currency = subject.currency.toUpperCase();
+  // Loops, not `find`: this runs for every charge, and a callback would be made for each.
+  for (const rule of schedule.rules) {
+    if (rule.issuerBank !== undefined && issuerBank === null) issuerBank = subject.issuerBank ? normaliseBankName(subject.issuerBank) : undefined;
+    if (
+      (rule.sourceType === undefined || rule.sourceType === sourceType) &&
+      (rule.brand === undefined || rule.brand === brand) &&
       (rule.issuerBank === undefined || (issuerBank?.includes(rule.issuerBank) ?? false)) &&
       (rule.mid === undefined || rule.mid === subject.mid) &&
-      (rule.currency === undefined || rule.currency === subject.currency.toUpperCase()) &&
+      (rule.currency === undefined || rule.currency === currency) &&
       (rule.ipanMode === undefined || rule.ipanMode === subject.ipanMode) &&
       (rule.term === undefined || rule.term === subject.term) &&
-      isValidOn(rule, subject.date),
-  );
+      isValidOn(rule, subject.date)
+    ) {
+      return rule;
+    }
+  }
+  return undefined;
 }
 
 /** The VAT rate in force on `date`; `undefined` when a dated list leaves that day out. */
 export function vatRateOn(schedule: FeeSchedule, date: string): Money | undefined {
-  return schedule.vatRates.find((entry) => isValidOn(entry, date))?.rate;
+  for (const entry of schedule.vatRates) if (isValidOn(entry, date)) return entry.rate;
+  return undefined;
 }
 
 /** MDR = round_half_up(base × rate + fixed, 2), then bounded by the rule's `min` and `max`. */

@@ -1,6 +1,6 @@
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import type { InstallmentPlan } from '../ingest/plan.table.ts';
-import { formatMoney, money } from '../money.ts';
+import { formatMoney, money, type Money } from '../money.ts';
 import { ledgerMoney } from './compare.ts';
 import type { Mismatch } from './mismatch.ts';
 
@@ -48,6 +48,18 @@ export function plansKnownOn(versions: readonly PlanVersion[], date: string): re
   return (known.length ? known[known.length - 1] : versions[0])?.plans ?? [];
 }
 
+/** Plans are never changed once loaded: each plan's bounds are parsed once, not per charge. */
+const priceRanges = new WeakMap<InstallmentPlan, { min: Money; max: Money }>();
+
+function priceRange(plan: InstallmentPlan): { min: Money; max: Money } {
+  let range = priceRanges.get(plan);
+  if (range === undefined) {
+    range = { min: money(plan.min_price), max: money(plan.max_price) };
+    priceRanges.set(plan, range);
+  }
+  return range;
+}
+
 /** Codes compare as numbers where the report has numbers (`3` = `003`), as text otherwise. */
 function sameNumber(a: string | number | null, b: number): boolean {
   if (a === null || a === '') return false;
@@ -89,8 +101,7 @@ export function checkInstallment(charge: LedgerEntry, book: PlanBook): Mismatch[
   }
   const found: Mismatch[] = [];
   const amount = ledgerMoney(charge.amount)!;
-  const min = money(plan.min_price);
-  const max = money(plan.max_price);
+  const { min, max } = priceRange(plan);
   if (amount.lessThan(min) || amount.greaterThan(max)) {
     found.push({
       code: 'INSTALLMENT_PRICE_OUT_OF_RANGE',

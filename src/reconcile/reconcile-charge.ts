@@ -151,6 +151,7 @@ function checkFollowUps(chargeCase: ChargeCase, gateway: GatewayCharge, amount: 
 function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, context: ReconcileContext): Mismatch[] {
   const { charge } = chargeCase;
   const id = charge.entry_id;
+  // Parsed once: the amount, settlement and fee checks all use it.
   const amount = money(charge.amount);
   const found: Mismatch[] = [];
 
@@ -183,8 +184,9 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       found.push(
         ...checkSettlement({
           charge,
+          amount,
           settlement: gateway.settlement,
-          expected: expectedFees(charge, gateway, context.fees),
+          expected: expectedFees(charge, amount, gateway, context.fees),
           tolerance: context.tolerance,
         }),
       );

@@ -8,7 +8,7 @@ import type { Mismatch } from './mismatch.ts';
 
 /** The refund checks' findings, and what the gateway's state is expected to reflect. */
 export interface RefundCheck {
-  readonly mismatches: Mismatch[];
+  readonly mismatches: readonly Mismatch[];
   /**
    * The ledger refund total the expected state is computed from: without the refunds that are
    * still pending (within the grace days) or, for the QR family, that the API cannot show.
@@ -44,6 +44,8 @@ export function checkRefunds(input: {
   expectedFees: (row: LedgerEntry, refund: GatewayRefund) => ExpectedCharge;
 }): RefundCheck {
   const { ledgerRefunds, tolerance, grace, expectedFees } = input;
+  // Most charges have no refund on either side: nothing to match, nothing refunded.
+  if (ledgerRefunds.length === 0 && input.gatewayRefunds.length === 0) return NO_REFUNDS;
   const unmatched = [...input.gatewayRefunds].sort((a, b) => (a.refundDate ?? '').localeCompare(b.refundDate ?? ''));
   const take = (refund: GatewayRefund) => unmatched.splice(unmatched.indexOf(refund), 1);
   const found: Mismatch[] = [];
@@ -99,6 +101,8 @@ export function checkRefunds(input: {
   return { mismatches: found, refundedForState: refundTotal(ledgerRefunds.filter((row) => !pending.includes(row))), pendingRefunded: refundTotal(pending) };
 }
 
+const NO_REFUNDS: RefundCheck = Object.freeze({ mismatches: Object.freeze([]), refundedForState: ZERO, pendingRefunded: ZERO });
+
 /**
  * Contract §4 v2, QR family refunds: the QR inquiry (guide §6.4.1) has no `refund_info` and knows
  * only Authorized, Voided, Settled and Refunded, so there is nothing to match and no refund fee
@@ -132,6 +136,8 @@ export function checkQrRefunds(input: {
 
 /** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books. */
 export function checkRefundTotal(input: { ledgerRefunds: readonly LedgerEntry[]; chargeEntryId: string; amount: Money }): Mismatch[] {
+  // No refunds add up to 0, which exceeds no amount of 0 or more.
+  if (input.ledgerRefunds.length === 0 && !input.amount.isNegative()) return [];
   const total = refundTotal(input.ledgerRefunds);
   if (!total.greaterThan(input.amount)) return [];
   return [{
@@ -149,7 +155,14 @@ export function refundTotal(rows: readonly LedgerEntry[]): Money {
 
 /** Booked less than the grace days before `asOf` (contract §4 v2). */
 function isWithinGrace(row: LedgerEntry, grace: RefundGrace): boolean {
-  return row.entry_date > shiftDate(grace.asOf, -grace.days);
+  return row.entry_date > graceStart(grace);
+}
+
+/** The last day outside the grace days; a run has one `asOf` and one grace, so the last answer is kept. */
+let lastGrace: { asOf: string; days: number; start: string } | undefined;
+function graceStart(grace: RefundGrace): string {
+  if (lastGrace?.asOf !== grace.asOf || lastGrace.days !== grace.days) lastGrace = { asOf: grace.asOf, days: grace.days, start: shiftDate(grace.asOf, -grace.days) };
+  return lastGrace.start;
 }
 
 function pendingRefund(row: LedgerEntry, grace: RefundGrace): Mismatch {

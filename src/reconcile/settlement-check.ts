@@ -1,20 +1,21 @@
 import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { formatMoney, type Money } from '../money.ts';
-import { compareAmount, differs, amountMismatch, ledgerMoney } from './compare.ts';
+import { formatMoney, isAboveZero, type Money } from '../money.ts';
+import { compareAmount, differs, amountMismatch } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /** Settled amount, the three fees, and the gateway's own arithmetic. */
 export function checkSettlement(input: {
   charge: LedgerEntry;
+  /** The charge row's amount, parsed once by the caller. */
+  amount: Money;
   settlement: GatewaySettlement;
   expected: ExpectedCharge;
   tolerance: Money;
 }): Mismatch[] {
-  const { charge, settlement, expected, tolerance } = input;
+  const { charge, amount, settlement, expected, tolerance } = input;
   const id = charge.entry_id;
-  const amount = ledgerMoney(charge.amount)!;
   const found = compareAmount('SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount');
   if (feesNotReported(settlement)) {
     found.push({
@@ -32,7 +33,7 @@ export function checkSettlement(input: {
     ...(expected.net ? compareAmount('NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount') : []),
   );
   const { origAmount, origMdr, origVat, origNetAmount } = settlement;
-  if (origAmount?.greaterThan(0) && origMdr && origVat && origNetAmount) {
+  if (origAmount && isAboveZero(origAmount) && origMdr && origVat && origNetAmount) {
     const implied = origAmount.minus(origMdr).minus(origVat);
     if (differs(implied, origNetAmount, tolerance)) {
       found.push({
@@ -51,5 +52,9 @@ export function checkSettlement(input: {
  */
 function feesNotReported(settlement: GatewaySettlement): boolean {
   const { settleAmount, origAmount, origMdr, origVat, origNetAmount } = settlement;
-  return !!settleAmount?.greaterThan(0) && [origAmount, origMdr, origVat, origNetAmount].every((v) => v === null || v.isZero());
+  return !!settleAmount && isAboveZero(settleAmount) && isNoFigure(origAmount) && isNoFigure(origMdr) && isNoFigure(origVat) && isNoFigure(origNetAmount);
+}
+
+function isNoFigure(value: Money | null): boolean {
+  return value === null || value.isZero();
 }
