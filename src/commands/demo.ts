@@ -44,10 +44,14 @@ Environment:
     const to = shiftDate(today, -1);
     const dir = resolve('.data', 'demo');
     await rm(dir, { recursive: true, force: true });
-    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: perDay, asOf: today });
+    // Each charge's life at the gateway day by day, the simulator's clock on today: yesterday's
+    // card charges are settled but their fees not reported yet, as KBank does, so the demo has
+    // open items to show.
+    const sample = await writeSample(dir, { from, days: 3, chargesPerDay: perDay, asOf: today, timeline: {} });
     const simulator = await startSimulator({
       secretKey: DEMO_KEY,
       dataFile: sample.gateway,
+      today,
       // A little weather, so the demo shows retries and the odd unverified charge.
       faults: { random: { http500: 0.01, malformed: 0.002, hang: 0.001 } },
       seed: 3,
