@@ -19,11 +19,12 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { shiftDate } from '../../src/dates.ts';
 import { startEmbedded } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/log.ts';
 import type { RunJson } from '../../src/report/report-files.ts';
 import type { SimulatorStats } from '../../src/simulator/index.ts';
+import { query } from './bench-database.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/kpgw-recon.js', import.meta.url));
 const KEY = 'skey_test_simulator';
@@ -120,8 +121,8 @@ async function generate(charges: number): Promise<Sample> {
   const perDay = charges / days;
   const out = join(dir, `sample-${charges}`);
   await cli(['generate', '--out', out, '--from', FROM, '--days', String(days), '--per-day', String(perDay)], {});
-  const to = addDays(FROM, days - 1);
-  return { dir: out, to, asOf: addDays(to, 1) };
+  const to = shiftDate(FROM, days - 1);
+  return { dir: out, to, asOf: shiftDate(to, 1) };
 }
 
 async function startSimulatorChild(sample: Sample): Promise<{ url: string; stop(): void }> {
@@ -206,20 +207,6 @@ async function freshDatabase(server: string, name: string): Promise<{ url: strin
   const url = new URL(server);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => query(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => undefined) };
-}
-
-async function query<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(date) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 function print(rows: readonly SizeRow[], capped: CapResult): void {

@@ -16,13 +16,13 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { merchantSchema } from '../../src/db/merchant.ts';
 import { shiftDate } from '../../src/dates.ts';
 import { startEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/log.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import { query } from './bench-database.ts';
 import { testMerchant, keysEnv, type TestMerchant } from '../workers/helpers.ts';
 
 const MERCHANTS = 8;
@@ -111,7 +111,7 @@ async function bench(): Promise<void> {
 /** A fresh database, the merchants' nights queued, then the workers until the queue is empty. */
 async function runScenario(serverUrl: string, dir: string, merchants: TestMerchant[], urls: string[], scenario: Scenario): Promise<Outcome> {
   const name = `kpgw_bench_workers_${process.pid}_${scenario.merchants}_${scenario.workers}`;
-  await admin(serverUrl, `CREATE DATABASE ${name}`);
+  await query(serverUrl, `CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   try {
@@ -138,20 +138,7 @@ async function runScenario(serverUrl: string, dir: string, merchants: TestMercha
     if (runs.length !== merchants.length || runs.some((r) => r.status !== 'finished')) throw new Error(`expected ${merchants.length} finished runs, got ${JSON.stringify(runs.map((r) => r.status))}`);
     return { ...scenario, seconds, rps: runs.map((r) => r.gateway.requests / (r.timings_ms.inquiry / 1000)) };
   } finally {
-    await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await query(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 
-async function admin(serverUrl: string, text: string): Promise<void> {
-  await query(serverUrl, text);
-}
-
-async function query<T>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
