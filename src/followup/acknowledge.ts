@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { FindingTable } from './followup.table.ts';
 
 /**
  * Names findings for `ack` (contract §9): every unresolved finding of the charge (its charge id,
@@ -23,16 +24,11 @@ export interface FindingSelector {
 /** Applied, or nothing applied because these selectors name no unresolved finding. */
 export type AckOutcome = { ok: true; count: number } | { ok: false; unmatched: FindingSelector[] };
 
-interface Match {
+/** A finding a selector names: its identity and values, as `findings` holds them. */
+type Match = Pick<FindingTable, 'charge_key' | 'code' | 'field' | 'entry_id' | 'ledger_value' | 'gateway_value'> & {
   /** 1-based position of the selector. */
   i: number;
-  charge_key: string;
-  code: string;
-  field: string;
-  entry_id: string;
-  ledger_value: string | null;
-  gateway_value: string | null;
-}
+};
 
 const INSERT_BATCH = 1000;
 
