@@ -47,7 +47,9 @@ describe('three merchants, two workers', () => {
     // The same nights queued again before any worker ran: still one job each.
     expect((await runCli(['enqueue', '--date', D], { env })).code).toBe(0);
 
-    const workers = await Promise.all([startWorker(['--once', '--concurrency', '2'], env), startWorker(['--once', '--concurrency', '2'], env)]);
+    // Room for all three nights in either worker: whichever starts first takes them at once, so
+    // their overlap does not hang on how quickly the second process starts on a busy machine.
+    const workers = await Promise.all([startWorker(['--once', '--concurrency', '3'], env), startWorker(['--once', '--concurrency', '3'], env)]);
     for (const w of workers) expect((await w.done).code).toBe(0);
 
     // One finished run per merchant-night, in the merchant's own tables and reports folder.
