@@ -8,59 +8,6 @@ import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-par
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
 import type { FeeSource } from './ingest-stage.ts';
 
-/**
- * The ledger rows a run over [from, to] covers (contract §4, v2): every row with
- * `transaction_date` in the range (charge rows, and the refund and void rows of those charges,
- * which carry their charge's date, §3.1); every refund or void row booked (`entry_date`) in the
- * range, however old its charge; and the charge rows and other refund and void rows of those
- * older charges. Charge rows come in ledger order (so the first row of a charge is the one kept
- * and later ones are duplicates), follow-up rows in the order they were booked.
- *
- * An older charge is looked up on the dates its booked rows carry, through the date index, and
- * then by its ids; a booked row whose charge is not found that way (its date is wrong, or the
- * ledger has no charge row) is left unlinked for {@link casesForUnlinked}.
- */
-export async function selectLedger(db: Kysely<Database>, from: string, to: string): Promise<{ charges: LedgerEntry[]; followUps: LedgerEntry[] }> {
-  const inRange = await db
-    .selectFrom('ledger_entries')
-    .selectAll()
-    .where('transaction_date', '>=', from)
-    .where('transaction_date', '<=', to)
-    .orderBy('ingested_at')
-    .orderBy('source_file')
-    .orderBy('source_line')
-    .execute();
-  const bookedForOlder = await db
-    .selectFrom('ledger_entries')
-    .selectAll()
-    .where('entry_type', '<>', 'charge')
-    .where('entry_date', '>=', from)
-    .where('entry_date', '<=', to)
-    .where((eb) => eb.or([eb('transaction_date', '<', from), eb('transaction_date', '>', to)]))
-    .execute();
-  const olderCharges = await rowsNamedBy(db, bookedForOlder, 'charge');
-  const olderFollowUps = await rowsNamedBy(db, olderCharges, 'follow_up');
-  const seen = new Set(olderFollowUps.map((r) => r.entry_id));
-  return splitByType([...inRange, ...olderCharges, ...olderFollowUps, ...bookedForOlder.filter((r) => !seen.has(r.entry_id))]);
-}
-
-/**
- * The `charge` (or refund and void) rows on the dates `rows` carry that share an id with one of
- * them: one scan of the date index per date, each row checked against hashed id lists.
- */
-async function rowsNamedBy(db: Kysely<Database>, rows: readonly LedgerEntry[], kind: 'charge' | 'follow_up'): Promise<LedgerEntry[]> {
-  if (!rows.length) return [];
-  const dates = [...new Set(rows.map((r) => r.transaction_date))];
-  const ids = [...new Set(rows.flatMap(identifiers))];
-  const { rows: found } = await sql<LedgerEntry>`
-    SELECT * FROM ledger_entries
-    WHERE transaction_date = ANY(${dates}::date[])
-      AND ${kind === 'charge' ? sql`entry_type = 'charge'` : sql`entry_type <> 'charge'`}
-      AND (charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[]))
-    ORDER BY ingested_at, source_file, source_line`.execute(db);
-  return found;
-}
-
 function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: LedgerEntry[] } {
   return {
     charges: rows.filter((r) => r.entry_type === 'charge'),
@@ -79,14 +26,16 @@ function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: 
  * (contract §4 v2) and by the run of its `transaction_date`, so no run leaves out a row of its
  * dates.
  *
- * `linked` is every entry id already in one of the run's cases, so no row is reconciled twice.
+ * No row is reconciled twice: rows of the run's own cases (`run_case_rows`) are left out, and so
+ * are `linked`, every other entry id already in one of the run's cases.
  */
 export async function casesForUnlinked(db: Kysely<Database>, unlinked: readonly LedgerEntry[], linked: ReadonlySet<string>): Promise<ChargeCase[]> {
   if (!unlinked.length) return [];
   const ids = [...new Set(unlinked.flatMap(identifiers))];
   const { rows } = await sql<LedgerEntry>`
-    SELECT * FROM ledger_entries
-    WHERE charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[])
+    SELECT * FROM ledger_entries l
+    WHERE (charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[]))
+      AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id)
     ORDER BY ingested_at, source_file, source_line`.execute(db);
   const { charges, followUps } = splitByType(rows.filter((r) => !linked.has(r.entry_id)));
   const seen = new Set(followUps.map((r) => r.entry_id));

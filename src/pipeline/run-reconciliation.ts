@@ -13,20 +13,22 @@ import { createInquiryClient, type InquiryClientOptions } from '../gateway/inqui
 import type { RejectedRow } from '../ingest/rejected.ts';
 import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
-import { attachByGatewayIds, buildCases, chargeKey, type ChargeCase } from '../reconcile/charge-case.ts';
+import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import { attachByGatewayIds, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 import { keyModeOf } from '../reconcile/livemode-check.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
-import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
+import { reconcileCharge, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
 import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson, type RunJson } from '../report/report-files.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from './run-lifecycle.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
-import { finishRun, insertRunRows } from '../report/store-results.ts';
-import { chargeRow, mismatchRows, summarise } from '../report/summary.ts';
+import { finishRun, insertSummary } from '../report/store-results.ts';
 import { ingestInputs, type FeeSource } from './ingest-stage.ts';
 import { inquireCases, type InquireOptions } from './inquire-stage.ts';
-import { casesForUnlinked, loadFees, loadPlans, selectLedger } from './load-stage.ts';
+import { casesForUnlinked, loadFees, loadPlans } from './load-stage.ts';
+import { moveStagedResults, resultStage, type RunTally } from './result-stage.ts';
+import { clearRunWork, readCases, selectOwnCases, type NumberedCase } from './run-cases.ts';
 
 export interface RunRequest {
   readonly kind: RunKind;
@@ -103,12 +105,35 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         ingestInputs(database, request, { logger, signal, onProgress: (n) => env.onProgress?.('ingest', n) }),
       );
       checkpoint();
-      const selected = await timed('ingest', async () => selectCases(db, request, config));
-      const { cases, due } = selected;
+      await clearRunWork(db);
+      const selected = await timed('ingest', () => selectCases(db, request, config));
       const plans = await timed('ingest', () => loadPlans(db, config.tz));
-      log.info({ charges: cases.length, revisited: due.revisit, rechecked: due.recheck, deferred: selected.deferred.length }, 'charges selected');
+      log.info({ charges: selected.asked, revisited: selected.due.revisit, rechecked: selected.due.recheck, deferred: selected.deferred.length }, 'charges selected');
 
+      const context: ReconcileContext = {
+        fees,
+        plans,
+        tolerance: request.tolerance,
+        keyMode: keyModeOf(config.kpgw.secretKey),
+        asOf: request.asOf,
+        refundGraceDays: config.recon.refundGraceDays,
+      };
+      const results = resultStage(db, request.runId);
+      // Each answer is reconciled as it arrives and its rows staged, so the run holds only the
+      // charges in flight. The time spent in the rules is the reconcile stage's; the rest of
+      // the pass is the inquiry's.
+      let reconcileMs = 0;
+      const reconcile = async ({ no, chargeCase }: NumberedCase, answer: GatewayAnswer) => {
+        const t0 = performance.now();
+        const result = reconcileCharge(chargeCase, answer, context);
+        reconcileMs += performance.now() - t0;
+        results.add(no, result);
+        await results.room();
+      };
+      const linking = gatewayIdLinks(selected.unlinked);
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
+      let answered = 0;
+      let total = selected.asked;
       const inquiry: InquireOptions = {
         db,
         runId: request.runId,
@@ -117,45 +142,38 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         asOf: request.asOf,
         signal,
         logger,
-        onProgress: (done, total) => env.onProgress?.('inquiry', done, total),
+        onProgress: () => env.onProgress?.('inquiry', ++answered, total),
       };
-      const { answers } = await timed('inquiry', async () => inquireCases(cases, inquiry));
-      checkpoint();
+      const pass = async (pages: AsyncIterable<readonly NumberedCase[]>) => {
+        const t0 = performance.now();
+        const r0 = reconcileMs;
+        await inquireCases(pages, inquiry, (numbered, answer) => (linking.holds(numbered, answer) ? undefined : reconcile(numbered, answer)));
+        timings.inquiry += Math.round(performance.now() - t0 - (reconcileMs - r0));
+        checkpoint();
+      };
+      env.onProgress?.('inquiry', 0, total);
+      await pass(selected.pages());
 
-      // Refund and void rows that name no charge of the run even by the gateway's ids: their
-      // charge is looked for anywhere in the ledger, else they are orphans, asked about by the
-      // ids they carry (contract §4 v2). Either way they get a case, so no row is left out,
-      // unless the night's request budget defers it.
-      const stillUnlinked = linkByGatewayIds(cases, answers, selected.unlinked);
-      const found = await timed('ingest', () => casesForUnlinked(db, stillUnlinked, entryIdsOf([...cases, ...selected.deferred])));
+      // Refund and void rows that name no charge of the run by the ledger's ids: the last case
+      // whose answer carries one of their ids takes them. The rest name a charge outside the
+      // run, looked for anywhere in the ledger, else they are orphans, asked about by the ids
+      // they carry (contract §4 v2). Either way they get a case, so no row is left out, unless
+      // the night's request budget defers it.
+      const linked = linking.link();
+      for (const { numbered, answer } of linked.held) await reconcile(numbered, answer);
+      const found = await timed('ingest', () => casesForUnlinked(db, linked.stillUnlinked, new Set([...selected.dueEntryIds, ...linked.attached])));
       const lateCases = found.slice(0, selected.budgetLeft);
       selected.deferred.push(...found.slice(selected.budgetLeft));
       if (lateCases.length) {
         log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
-        const asked = cases.length;
-        const late = await timed('inquiry', async () =>
-          inquireCases(lateCases, { ...inquiry, onProgress: (done, total) => env.onProgress?.('inquiry', asked + done, asked + total) }),
-        );
-        for (const [c, answer] of late.answers) answers.set(c, answer);
-        cases.push(...lateCases);
-        checkpoint();
+        total += lateCases.length;
+        await pass(onePage(lateCases.map((chargeCase, i) => ({ no: selected.nextNo + i, chargeCase }))));
       }
-
-      const results = await timed('reconcile', async () => {
-        const context: ReconcileContext = {
-          fees,
-          plans,
-          tolerance: request.tolerance,
-          keyMode: keyModeOf(config.kpgw.secretKey),
-          asOf: request.asOf,
-          refundGraceDays: config.recon.refundGraceDays,
-        };
-        return cases.map((c) => reconcileCharge(c, answers.get(c)!, context));
-      });
-      checkpoint();
+      await results.close();
+      timings.reconcile = Math.round(reconcileMs);
 
       return await report(request, { ...env, signal }, {
-        results,
+        tally: results.tally,
         rejected: ingested.rejected,
         ledgerRows: ingested.rows,
         client: client.stats(),
@@ -177,45 +195,53 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
 }
 
 interface Selection {
-  /** The charges to ask about, in order: the dates' own, then the due ones. */
-  readonly cases: ChargeCase[];
-  /** Refund and void rows of the dates whose charge is not among `cases` (yet). */
-  readonly unlinked: ChargeCase['refunds'];
+  /** The cases to ask about, a page at a time, in order: the dates' own, then the due ones. */
+  pages(): AsyncIterable<NumberedCase[]>;
+  /** How many cases `pages()` gives. */
+  readonly asked: number;
+  /** Refund and void rows of the dates whose charge is in none of the cases (yet). */
+  readonly unlinked: readonly LedgerEntry[];
   /** Due charges past the request budget; grows if the late round is cut short too. */
   readonly deferred: ChargeCase[];
-  /** How many more charges the budget allows after `cases`. */
+  /** The ledger rows of the due cases, asked or deferred: no other case may take them. */
+  readonly dueEntryIds: ReadonlySet<string>;
+  /** How many more charges the budget allows after `pages()`. */
   readonly budgetLeft: number;
+  /** The number the next case (of the late round) takes. */
+  readonly nextNo: number;
   readonly due: { readonly revisit: number; readonly recheck: number };
 }
 
 /**
  * Contract §4 and §8: the charges the dates cover, then (for `nightly`) the open charges and
  * re-checks that are due, cut at the night's request budget. Every due charge not asked is
- * deferred: recorded so that the next night asks it.
+ * deferred: recorded so that the next night asks it. The dates' own cases stay in the
+ * database (`run_case_rows`) and are read a page at a time; the due ones, a night's worth of
+ * follow-ups, are held.
  */
 async function selectCases(db: Kysely<Database>, request: RunRequest, config: Config): Promise<Selection> {
-  const { charges, followUps } = await selectLedger(db, request.from, request.to);
-  const own = buildCases(charges, followUps);
-  const due = request.followUp
-    ? await dueCases(db, {
-        night: nightOf(request.asOf),
-        openMaxDays: config.recon.openMaxDays,
-        linked: entryIdsOf(own.cases),
-        runKeys: new Set(own.cases.map((c) => chargeKey(c.charge))),
-      })
-    : [];
-  const planned = [...own.cases, ...due.map((d) => d.chargeCase)];
+  const own = await selectOwnCases(db, request.from, request.to);
+  const due = request.followUp ? await dueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }) : [];
   const budget = request.followUp?.maxRequests ?? Number.POSITIVE_INFINITY;
-  const cases = planned.slice(0, budget);
-  const askedDue = due.slice(0, Math.max(0, cases.length - own.cases.length));
-  // A refund row of the dates may belong to a due charge, which has it in its case already.
-  const inCases = entryIdsOf(planned);
+  const ownAsked = Math.min(own.count, budget);
+  const dueAsked = due.slice(0, budget - ownAsked);
+  const deferred: ChargeCase[] = [];
+  for await (const page of readCases(db, ownAsked + 1, own.count)) deferred.push(...page.map((c) => c.chargeCase));
+  deferred.push(...due.slice(dueAsked.length).map((d) => d.chargeCase));
+  const dueEntryIds = entryIdsOf(due.map((d) => d.chargeCase));
   return {
-    cases,
-    unlinked: own.unlinked.filter((r) => !inCases.has(r.entry_id)),
-    deferred: planned.slice(budget),
-    budgetLeft: budget - cases.length,
-    due: { revisit: askedDue.filter((d) => d.reason === 'revisit').length, recheck: askedDue.filter((d) => d.reason === 'recheck').length },
+    async *pages() {
+      yield* readCases(db, 1, ownAsked);
+      if (dueAsked.length) yield dueAsked.map((d, i) => ({ no: own.count + 1 + i, chargeCase: d.chargeCase }));
+    },
+    asked: ownAsked + dueAsked.length,
+    // A refund row of the dates may belong to a due charge, which has it in its case already.
+    unlinked: own.unlinked.filter((r) => !dueEntryIds.has(r.entry_id)),
+    deferred,
+    dueEntryIds,
+    budgetLeft: budget - ownAsked - dueAsked.length,
+    nextNo: own.count + due.length + 1,
+    due: { revisit: dueAsked.filter((d) => d.reason === 'revisit').length, recheck: dueAsked.filter((d) => d.reason === 'recheck').length },
   };
 }
 
@@ -224,16 +250,37 @@ export function nightOf(asOf: string): string {
   return shiftDate(asOf, -1);
 }
 
-/** Refund and void rows that name their charge only by an id the gateway told us; returns the others. */
-function linkByGatewayIds(cases: ChargeCase[], answers: Map<ChargeCase, GatewayAnswer>, unlinked: ChargeCase['refunds']): ChargeCase['refunds'] {
-  if (!unlinked.length) return [];
-  const byGatewayId = new Map<string, ChargeCase>();
-  for (const c of cases) {
-    const answer = answers.get(c);
-    if (answer?.kind !== 'found') continue;
-    for (const id of [answer.charge.id, answer.charge.referenceOrder, answer.charge.orderId]) if (id) byGatewayId.set(id, c);
-  }
-  return attachByGatewayIds(unlinked, byGatewayId);
+/**
+ * Refund and void rows that name their charge only by an id the gateway told us. A case whose
+ * answer carries one of their ids is held back from reconciling until every answer is in; then
+ * the last such case (in case order) takes the rows, as if all answers had been looked at
+ * together, and the held cases are reconciled with them. Only those cases are held.
+ */
+function gatewayIdLinks(unlinked: readonly LedgerEntry[]) {
+  const wanted = new Set(unlinked.flatMap(identifiers));
+  const held: { numbered: NumberedCase; answer: GatewayAnswer }[] = [];
+  const idsOf = (answer: GatewayAnswer) => (answer.kind === 'found' ? [answer.charge.id, answer.charge.referenceOrder, answer.charge.orderId] : []);
+  return {
+    holds(numbered: NumberedCase, answer: GatewayAnswer): boolean {
+      if (!wanted.size || !idsOf(answer).some((id) => id && wanted.has(id))) return false;
+      held.push({ numbered, answer });
+      return true;
+    },
+    /** Links the rows; the cases of the late round are not held. */
+    link() {
+      wanted.clear();
+      held.sort((a, b) => a.numbered.no - b.numbered.no);
+      const byGatewayId = new Map<string, ChargeCase>();
+      for (const { numbered, answer } of held) for (const id of idsOf(answer)) if (id) byGatewayId.set(id, numbered.chargeCase);
+      const stillUnlinked = attachByGatewayIds([...unlinked], byGatewayId);
+      const left = new Set(stillUnlinked);
+      return { held, stillUnlinked, attached: unlinked.filter((r) => !left.has(r)).map((r) => r.entry_id) };
+    },
+  };
+}
+
+async function* onePage<T>(page: T[]): AsyncGenerator<T[]> {
+  yield page;
 }
 
 function entryIdsOf(cases: readonly ChargeCase[]): Set<string> {
@@ -244,7 +291,7 @@ async function report(
   request: RunRequest,
   env: RunEnvironment,
   input: {
-    results: ChargeResult[];
+    tally: RunTally;
     rejected: RejectedRow[];
     ledgerRows: number;
     client: { requests: number; retries: number; errors: number };
@@ -253,12 +300,10 @@ async function report(
     due: { revisit: number; recheck: number; deferred: ChargeCase[] };
   },
 ): Promise<RunOutcome> {
-  const { results, rejected, due } = input;
+  const { tally, rejected, due } = input;
   const { db } = env.database;
   const reportDir = resolve(request.outDir ?? join(env.config.reportsDir, `${request.from}_${request.to}_${request.runId.slice(0, 8)}`));
-  const mismatches = results.flatMap((r) => mismatchRows(request.runId, r));
-  const summary = summarise(results);
-  const count = (status: ChargeResult['status']) => results.filter((r) => r.status === status).length;
+  const summary = tally.summary();
   const run: RunJson = {
     run_id: request.runId,
     from: request.from,
@@ -268,11 +313,11 @@ async function report(
     counts: {
       ledger_rows: input.ledgerRows,
       rejected: rejected.length,
-      charges: results.length,
-      inquired: results.length,
-      matched: count('matched'),
-      mismatched: count('mismatched'),
-      unverified: count('unverified'),
+      charges: tally.charges,
+      inquired: tally.charges,
+      matched: tally.matched,
+      mismatched: tally.mismatched,
+      unverified: tally.unverified,
       open: 0,
       revisited: due.revisit,
       rechecked: due.recheck,
@@ -294,7 +339,8 @@ async function report(
     // One transaction: the run's rows, what it carries over to the next runs, and its status.
     // The finding CSVs are read from the rows it wrote, so they show each finding's state.
     await db.transaction().execute(async (trx) => {
-      await insertRunRows(trx, { runId: request.runId, mismatches, summary, charges: results.map(chargeRow) });
+      await moveStagedResults(trx);
+      await insertSummary(trx, request.runId, summary);
       const carried = await carryOver(trx, {
         runId: request.runId,
         night: nightOf(request.asOf),
@@ -313,6 +359,7 @@ async function report(
       await writeHtmlReport(trx, run.run_id, join(staged.dir, 'report.html'), {
         openItems: { byBucket: openItems.byBucket, stale: openItems.byKind.stale },
       });
+      await clearRunWork(trx);
     });
     // run.json last, once the database agrees the run is finished; then all files appear at once.
     await writeRunJson(staged.dir, run);
@@ -322,7 +369,7 @@ async function report(
     throw error;
   }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
-  return { exitCode, run, reportDir, text: humanSummary({ run, summary, mismatches, reportDir, openItems }) };
+  return { exitCode, run, reportDir, text: humanSummary({ run, summary, findingsByCode: tally.findingsByCode, reportDir, openItems }) };
 }
 
 /** Exit 1 (contract §1): an error-severity finding of this run that nobody has acknowledged. */

@@ -26,8 +26,10 @@ export function chargeKey(entry: LedgerEntry): string {
   return entry.charge_id ?? entry.reference_order ?? entry.order_id ?? entry.entry_id;
 }
 
+type ChargeIds = Pick<LedgerEntry, 'charge_id' | 'reference_order' | 'order_id'>;
+
 /** Every id a ledger row names its charge by. */
-export function identifiers(entry: Pick<LedgerEntry, 'charge_id' | 'reference_order' | 'order_id'>): string[] {
+export function identifiers(entry: ChargeIds): string[] {
   return [entry.charge_id, entry.reference_order, entry.order_id].filter((v): v is string => !!v);
 }
 
@@ -41,18 +43,11 @@ export function identifiers(entry: Pick<LedgerEntry, 'charge_id' | 'reference_or
  */
 export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { cases: ChargeCase[]; unlinked: LedgerEntry[] } {
   const byId = new Map<string, ChargeCase>();
-  const cases: ChargeCase[] = [];
-  for (const charge of charges) {
-    const ids = identifiers(charge);
-    const existing = ids.map((id) => byId.get(id)).find(Boolean);
-    if (existing) {
-      existing.duplicates.push(charge);
-      continue;
-    }
-    const created: ChargeCase = { charge, orphan: false, duplicates: [], refunds: [], voids: [] };
-    cases.push(created);
-    for (const id of ids) byId.set(id, created);
-  }
+  const cases = groupCharges(charges).map(({ first, duplicates }): ChargeCase => {
+    const created: ChargeCase = { charge: first, orphan: false, duplicates, refunds: [], voids: [] };
+    for (const id of identifiers(first)) byId.set(id, created);
+    return created;
+  });
   const unlinked: LedgerEntry[] = [];
   for (const entry of followUps) {
     const owner = identifiers(entry).map((id) => byId.get(id)).find(Boolean);
@@ -60,6 +55,28 @@ export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { 
     else unlinked.push(entry);
   }
   return { cases, unlinked };
+}
+
+/**
+ * Charge rows, in ledger order, grouped by the charge they book: a row sharing an id with an
+ * earlier group's first row is a duplicate of it. Only first rows claim ids, so the first rows
+ * of two groups never share one.
+ */
+export function groupCharges<T extends ChargeIds>(charges: readonly T[]): { first: T; duplicates: T[] }[] {
+  const byId = new Map<string, { first: T; duplicates: T[] }>();
+  const groups: { first: T; duplicates: T[] }[] = [];
+  for (const charge of charges) {
+    const ids = identifiers(charge);
+    const existing = ids.map((id) => byId.get(id)).find(Boolean);
+    if (existing) {
+      existing.duplicates.push(charge);
+      continue;
+    }
+    const created = { first: charge, duplicates: [] };
+    groups.push(created);
+    for (const id of ids) byId.set(id, created);
+  }
+  return groups;
 }
 
 /** Links follow-up rows that name a charge by an id only the gateway told us. */
@@ -94,7 +111,8 @@ export function buildOrphanCases(rows: readonly LedgerEntry[]): ChargeCase[] {
   return cases;
 }
 
-function attach(owner: ChargeCase, entry: LedgerEntry): void {
+/** Adds a refund or void row to its charge's case. */
+export function attach(owner: ChargeCase, entry: LedgerEntry): void {
   if (entry.entry_type === 'void') owner.voids.push(entry);
   else owner.refunds.push(entry);
 }

@@ -2,14 +2,13 @@ import type { OpenItemTotals } from '../followup/open-items.ts';
 import { money, sum, formatMoney } from '../money.ts';
 import { SEVERITY, type MismatchCode } from '../reconcile/mismatch.ts';
 import type { RunJson } from './report-files.ts';
-import type { MismatchRow, SummaryRow } from './summary.ts';
+import type { SummaryRow } from './summary.ts';
 
 /** The few lines a person reads at the end of a run. */
-export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; mismatches: MismatchRow[]; reportDir: string; openItems?: OpenItemTotals }): string {
-  const { run, summary, mismatches, reportDir, openItems } = input;
+export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; findingsByCode: ReadonlyMap<string, number>; reportDir: string; openItems?: OpenItemTotals }): string {
+  const { run, summary, findingsByCode: byCode, reportDir, openItems } = input;
   const c = run.counts;
-  const byCode = new Map<string, number>();
-  for (const m of mismatches) byCode.set(m.code, (byCode.get(m.code) ?? 0) + 1);
+  const findings = [...byCode.values()].reduce((a, b) => a + b, 0);
   const lines = [
     `kpgw-recon ${run.from}${run.to === run.from ? '' : ` to ${run.to}`}: ${run.status} in ${(run.duration_ms / 1000).toFixed(1)} s (run ${run.run_id})`,
     `  charges     ${c.charges}   matched ${c.matched}   mismatched ${c.mismatched}   unverified ${c.unverified}`,
@@ -31,7 +30,7 @@ export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; misma
   } else {
     lines.push('  no findings');
   }
-  const stillOpen = mismatches.length - c.new_findings - c.acknowledged;
+  const stillOpen = findings - c.new_findings - c.acknowledged;
   lines.push(`  findings    new ${c.new_findings}   still open ${stillOpen}   acknowledged ${c.acknowledged}   resolved ${c.resolved_findings}`);
   if (openItems) {
     const buckets = Object.entries(openItems.byBucket).map(([bucket, n]) => `${bucket} days: ${n}`).join('   ');

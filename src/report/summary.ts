@@ -147,44 +147,48 @@ export function bookedAmount(result: ChargeResult): Money {
  * rows' `transaction_date`, `source_type` and `currency` (which name the charge they refund or
  * void): one charge, mismatched when it is an `ORPHAN_LEDGER_ENTRY`, with no gross amount since
  * the ledger books no charge row; what the gateway reports for it, if it knows it, is counted.
+ * Results are added as they come; only the groups are held.
  */
-export function summarise(results: Iterable<ChargeResult>): SummaryRow[] {
+export function summaryTotals(): { add(result: ChargeResult): void; rows(): SummaryRow[] } {
   const groups = new Map<string, { key: [string, string, string]; totals: Totals }>();
-  for (const result of results) {
-    const { charge } = result.case;
-    const key: [string, string, string] = [charge.transaction_date, charge.source_type, charge.currency.toUpperCase()];
-    const id = key.join('|');
-    let group = groups.get(id);
-    if (!group) {
-      group = { key, totals: { charges: 0, matched: 0, mismatched: 0, unverified: 0, gross: ZERO, settled: ZERO, mdr: ZERO, vat: ZERO, net: ZERO, refunded: ZERO } };
-      groups.set(id, group);
-    }
-    const t = group.totals;
-    const s = result.gateway?.settlement;
-    t.charges += 1;
-    t[result.status] += 1;
-    t.gross = t.gross.plus(bookedAmount(result));
-    t.settled = sum([t.settled, s?.settleAmount ?? ZERO]);
-    t.mdr = sum([t.mdr, s?.origMdr ?? ZERO]);
-    t.vat = sum([t.vat, s?.origVat ?? ZERO]);
-    t.net = sum([t.net, s?.origNetAmount ?? ZERO]);
-    t.refunded = t.refunded.plus(refundedByGateway(result.gateway));
-  }
-  return [...groups.values()]
-    .sort((a, b) => a.key.join('|').localeCompare(b.key.join('|')))
-    .map(({ key: [date, source, currency], totals: t }) => ({
-      transaction_date: date,
-      source_type: source,
-      currency,
-      charges: t.charges,
-      matched: t.matched,
-      mismatched: t.mismatched,
-      unverified: t.unverified,
-      gross_amount: formatMoney(t.gross),
-      settled_amount: formatMoney(t.settled),
-      mdr: formatMoney(t.mdr),
-      vat: formatMoney(t.vat),
-      net_amount: formatMoney(t.net),
-      refunded_amount: formatMoney(t.refunded),
-    }));
+  return {
+    add(result) {
+      const { charge } = result.case;
+      const key: [string, string, string] = [charge.transaction_date, charge.source_type, charge.currency.toUpperCase()];
+      const id = key.join('|');
+      let group = groups.get(id);
+      if (!group) {
+        group = { key, totals: { charges: 0, matched: 0, mismatched: 0, unverified: 0, gross: ZERO, settled: ZERO, mdr: ZERO, vat: ZERO, net: ZERO, refunded: ZERO } };
+        groups.set(id, group);
+      }
+      const t = group.totals;
+      const s = result.gateway?.settlement;
+      t.charges += 1;
+      t[result.status] += 1;
+      t.gross = t.gross.plus(bookedAmount(result));
+      t.settled = sum([t.settled, s?.settleAmount ?? ZERO]);
+      t.mdr = sum([t.mdr, s?.origMdr ?? ZERO]);
+      t.vat = sum([t.vat, s?.origVat ?? ZERO]);
+      t.net = sum([t.net, s?.origNetAmount ?? ZERO]);
+      t.refunded = t.refunded.plus(refundedByGateway(result.gateway));
+    },
+    rows: () =>
+      [...groups.values()]
+        .sort((a, b) => a.key.join('|').localeCompare(b.key.join('|')))
+        .map(({ key: [date, source, currency], totals: t }) => ({
+          transaction_date: date,
+          source_type: source,
+          currency,
+          charges: t.charges,
+          matched: t.matched,
+          mismatched: t.mismatched,
+          unverified: t.unverified,
+          gross_amount: formatMoney(t.gross),
+          settled_amount: formatMoney(t.settled),
+          mdr: formatMoney(t.mdr),
+          vat: formatMoney(t.vat),
+          net_amount: formatMoney(t.net),
+          refunded_amount: formatMoney(t.refunded),
+        })),
+  };
 }

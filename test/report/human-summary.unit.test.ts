@@ -16,7 +16,7 @@ const row = (currency: string, gross: string, date = '2026-01-01'): SummaryRow =
 
 describe('the human summary', () => {
   it('totals each currency on its own line, never adding baht to dollars', () => {
-    const text = humanSummary({ run, summary: [row('THB', '100.10'), row('USD', '5.00'), row('THB', '0.90', '2026-01-02')], mismatches: [], reportDir: '/r' });
+    const text = humanSummary({ run, summary: [row('THB', '100.10'), row('USD', '5.00'), row('THB', '0.90', '2026-01-02')], findingsByCode: new Map(), reportDir: '/r' });
     expect(text).toMatch(/totals THB {2}gross 101\.00 {3}MDR 2\.00 {3}VAT 0\.14/);
     expect(text).toMatch(/totals USD {2}gross 5\.00 /);
     expect(text).toMatch(/no findings/);
@@ -24,8 +24,7 @@ describe('the human summary', () => {
   });
 
   it('counts findings by code, most frequent first', () => {
-    const m = (code: string) => ({ code }) as never;
-    const text = humanSummary({ run, summary: [], mismatches: [m('DATE_MISMATCH'), m('AMOUNT_MISMATCH'), m('AMOUNT_MISMATCH')], reportDir: '/r' });
+    const text = humanSummary({ run, summary: [], findingsByCode: new Map([['DATE_MISMATCH', 1], ['AMOUNT_MISMATCH', 2]]), reportDir: '/r' });
     expect(text).toMatch(/AMOUNT_MISMATCH\s+2 {2}error\n\s+DATE_MISMATCH\s+1 {2}warning/);
   });
 });
@@ -33,9 +32,8 @@ describe('the human summary', () => {
 describe('the human summary of open items', () => {
   it('gives the findings carried over and the open items by age bucket, and what was deferred', () => {
     const carried = { ...run, counts: { ...run.counts, new_findings: 2, acknowledged: 1, resolved_findings: 4, revisited: 7, rechecked: 3, deferred: 5 } };
-    const m = (code: string) => ({ code }) as never;
     const openItems = { total: 9, byBucket: { '0-1': 4, '2-7': 3, '8-30': 0, '31+': 2 }, byKind: { open_charge: 5, finding: 2, stale: 2 } };
-    const text = humanSummary({ run: carried, summary: [], mismatches: [m('AMOUNT_MISMATCH'), m('DATE_MISMATCH'), m('MDR_MISMATCH'), m('VAT_MISMATCH')], reportDir: '/r', openItems });
+    const text = humanSummary({ run: carried, summary: [], findingsByCode: new Map([['AMOUNT_MISMATCH', 1], ['DATE_MISMATCH', 1], ['MDR_MISMATCH', 1], ['VAT_MISMATCH', 1]]), reportDir: '/r', openItems });
     expect(text).toMatch(/\n {2}findings {4}new 2 {3}still open 1 {3}acknowledged 1 {3}resolved 4\n/);
     expect(text).toMatch(/\n {2}open items {2}9 {3}0-1 days: 4 {3}2-7 days: 3 {3}8-30 days: 0 {3}31\+ days: 2 {3}\(stale 2\)\n/);
     expect(text).toMatch(/\n {2}follow-ups {2}revisited 7 {3}re-checked 3 {3}deferred to the next night 5\n/);

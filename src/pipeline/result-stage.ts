@@ -1,0 +1,110 @@
+import { sql, type Kysely } from 'kysely';
+import { batchedWriter } from '../db/batched-writer.ts';
+import type { Database } from '../db/database.ts';
+import type { ChargeResult } from '../reconcile/reconcile-charge.ts';
+import { chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
+
+/** What the run keeps of its results while they stream to the staging tables: totals only. */
+export interface RunTally {
+  readonly charges: number;
+  readonly matched: number;
+  readonly mismatched: number;
+  readonly unverified: number;
+  /** Findings by code. */
+  readonly findingsByCode: ReadonlyMap<string, number>;
+  summary(): SummaryRow[];
+}
+
+/** A charge's rows as they are staged: its export row and its findings, numbered in case order. */
+interface Staged {
+  readonly charge: ChargeRow & { run_id: string };
+  readonly findings: readonly StagedFinding[];
+}
+
+type StagedFinding = { [K in keyof MismatchRow]: string | null } & { case_no: number; idx: number };
+
+/** Charges whose rows go to the staging tables in one statement. */
+const STAGE_BATCH = 500;
+/** Charges waiting to be staged before reconciling waits for the database. */
+const STAGE_HIGH_WATER = 20_000;
+
+/**
+ * The run's results as they are reconciled: each turned at once into the rows the run will
+ * store, staged in `run_staged_charges` and `run_staged_findings` (the final transaction moves
+ * them, {@link moveStagedResults}), and counted into the run's totals. So what the run holds does
+ * not grow with the number of charges.
+ */
+export function resultStage(db: Kysely<Database>, runId: string): {
+  add(no: number, result: ChargeResult): void;
+  /** Waits while too many rows are waiting to be staged. */
+  room(): Promise<void>;
+  close(): Promise<void>;
+  readonly tally: RunTally;
+} {
+  const summary = summaryTotals();
+  const counts = { charges: 0, matched: 0, mismatched: 0, unverified: 0 };
+  const findingsByCode = new Map<string, number>();
+  const writer = batchedWriter<Staged>((rows) => stage(db, rows), { batch: STAGE_BATCH, highWater: STAGE_HIGH_WATER });
+  return {
+    add(no, result) {
+      summary.add(result);
+      counts.charges += 1;
+      counts[result.status] += 1;
+      for (const m of result.mismatches) findingsByCode.set(m.code, (findingsByCode.get(m.code) ?? 0) + 1);
+      writer.add({
+        charge: { ...chargeRow(result), run_id: runId },
+        findings: mismatchRows(runId, result).map((m, idx) => ({ ...nullWhereEmpty(m), case_no: no, idx })),
+      });
+    },
+    room: () => writer.room(),
+    close: () => writer.close(),
+    tally: {
+      get charges() { return counts.charges; },
+      get matched() { return counts.matched; },
+      get mismatched() { return counts.mismatched; },
+      get unverified() { return counts.unverified; },
+      findingsByCode,
+      summary: () => summary.rows(),
+    },
+  };
+}
+
+/** The CSV's empty cells are NULLs in the table. */
+function nullWhereEmpty(m: MismatchRow): { [K in keyof MismatchRow]: string | null } {
+  const row: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(m)) row[key] = value === '' ? null : value;
+  return row as { [K in keyof MismatchRow]: string | null };
+}
+
+/** One batch into both staging tables, in one statement; each table's rows are one JSON parameter. */
+async function stage(db: Kysely<Database>, rows: readonly Staged[]): Promise<void> {
+  const charges = JSON.stringify(rows.map((r) => r.charge));
+  const findings = JSON.stringify(rows.flatMap((r) => r.findings));
+  await sql`
+    WITH staged AS (
+      INSERT INTO run_staged_charges SELECT * FROM json_populate_recordset(NULL::run_staged_charges, ${charges}::json)
+    )
+    INSERT INTO run_staged_findings SELECT * FROM json_populate_recordset(NULL::run_staged_findings, ${findings}::json)`.execute(db);
+}
+
+/**
+ * Moves the staged rows into the run's tables, in the run's final transaction: findings
+ * numbered (`seq`) in case order and, within a charge, in the order they were found, as if the
+ * run had reconciled its charges one after the other.
+ */
+export async function moveStagedResults(trx: Kysely<Database>): Promise<void> {
+  const findings = await columnsOf(trx, 'run_staged_findings', ['seq', 'case_no', 'idx']);
+  await sql`
+    INSERT INTO recon_mismatches (seq, ${findings})
+    SELECT (row_number() OVER (ORDER BY case_no, idx) - 1)::int, ${findings} FROM run_staged_findings`.execute(trx);
+  const charges = await columnsOf(trx, 'run_staged_charges', []);
+  await sql`INSERT INTO recon_charge_results (${charges}) SELECT ${charges} FROM run_staged_charges`.execute(trx);
+}
+
+/** A staging table's columns (those of the table it stages for, as created with LIKE), less some. */
+async function columnsOf(trx: Kysely<Database>, table: string, except: readonly string[]) {
+  const { rows } = await sql<{ name: string }>`
+    SELECT column_name AS name FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name = ${table} ORDER BY ordinal_position`.execute(trx);
+  return sql.join(rows.filter((r) => !except.includes(r.name)).map((r) => sql.id(r.name)));
+}

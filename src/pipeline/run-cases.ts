@@ -1,0 +1,160 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import { attach, groupCharges, type ChargeCase } from '../reconcile/charge-case.ts';
+
+/** A case and its place in the run: results are numbered in this order, whenever they arrive. */
+export interface NumberedCase {
+  readonly no: number;
+  readonly chargeCase: ChargeCase;
+}
+
+/** Cases read from the database at a time: enough to keep the gateway busy, few enough to hold. */
+const PAGE = 2000;
+
+/** A run starts and ends with its working tables empty (the schema's run lock is held). */
+export async function clearRunWork(db: Kysely<Database>): Promise<void> {
+  await sql`TRUNCATE run_case_rows, run_staged_findings, run_staged_charges`.execute(db);
+}
+
+/**
+ * The run's own cases (contract §4 v2), numbered from 1 into `run_case_rows`, so the run reads
+ * them back in pages whatever its size. The rows a run over [from, to] covers: every row with
+ * `transaction_date` in the range (charge rows, and the refund and void rows of those charges,
+ * which carry their charge's date, §3.1); every refund or void row booked (`entry_date`) in the
+ * range, however old its charge; and the charge rows and other refund and void rows of those
+ * older charges, looked up on the dates the booked rows carry and then by their ids.
+ *
+ * Grouping is exactly {@link buildCases}'s, in SQL: charge rows in ledger order (the range's,
+ * then the older charges'), the first row of a charge reconciled and later ones duplicates; a
+ * refund or void row goes to the case whose charge row has its `charge_id`, else its
+ * `reference_order`, else its `order_id`. Only charge rows that share an id with another charge
+ * row of the run can be duplicates, so only those (few) are grouped in memory.
+ *
+ * Returns the number of cases and the refund and void rows that name no charge of the run, in
+ * the order they were booked: their charge is known only by the gateway's ids, or is elsewhere
+ * in the ledger, or nowhere (the pipeline's later steps).
+ */
+export async function selectOwnCases(db: Kysely<Database>, from: string, to: string): Promise<{ count: number; unlinked: LedgerEntry[] }> {
+  return db.transaction().execute(async (trx) => {
+    const columns = sql`entry_id, entry_type, charge_id, reference_order, order_id, transaction_date, entry_date, ingested_at, source_file, source_line`;
+    const inRange = sql`transaction_date BETWEEN ${from}::date AND ${to}::date`;
+    await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${columns}, 0 AS grp FROM ledger_entries WHERE ${inRange}`.execute(trx);
+    await sql`
+      CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${columns}, 2 AS grp FROM ledger_entries
+      WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from}::date AND ${to}::date AND NOT (${inRange})`.execute(trx);
+    // Group 1: the booked rows' charges, on the dates they carry; then those charges' other rows.
+    await sql`
+      INSERT INTO sel SELECT ${columns}, 1 FROM ledger_entries l
+      WHERE entry_type = 'charge' AND transaction_date IN (SELECT transaction_date FROM booked) AND ${sharesAnId('booked')}`.execute(trx);
+    await sql`
+      INSERT INTO sel SELECT ${columns}, 1 FROM ledger_entries l
+      WHERE entry_type <> 'charge' AND transaction_date IN (SELECT transaction_date FROM sel WHERE grp = 1) AND ${sharesAnId('sel WHERE grp = 1')}`.execute(trx);
+    await sql`INSERT INTO sel SELECT * FROM booked b WHERE NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = b.entry_id)`.execute(trx);
+    await sql`ANALYZE sel`.execute(trx);
+
+    await markDuplicates(trx);
+    await sql`
+      CREATE TEMP TABLE charges ON COMMIT DROP AS
+      SELECT s.entry_id, s.charge_id, s.reference_order, s.order_id, d.owner,
+             row_number() OVER (ORDER BY s.grp, s.ingested_at, s.source_file, s.source_line)::int AS pos
+      FROM sel s LEFT JOIN dup d USING (entry_id) WHERE s.entry_type = 'charge'`.execute(trx);
+    await sql`
+      CREATE TEMP TABLE starters ON COMMIT DROP AS
+      SELECT entry_id, pos, row_number() OVER (ORDER BY pos)::int AS case_no,
+             coalesce(charge_id, reference_order, order_id, entry_id) AS charge_key, charge_id, reference_order, order_id
+      FROM charges WHERE owner IS NULL`.execute(trx);
+    // A case's ids: no two cases' first rows share one, or the later would be a duplicate.
+    await sql`
+      CREATE TEMP TABLE case_ids ON COMMIT DROP AS
+      SELECT id, case_no FROM starters, unnest(ARRAY[charge_id, reference_order, order_id]) AS id WHERE id IS NOT NULL`.execute(trx);
+    // Refund and void rows in the order they were booked: matching by amount takes the earliest first.
+    await sql`
+      CREATE TEMP TABLE follow ON COMMIT DROP AS
+      SELECT f.entry_id, coalesce(c1.case_no, c2.case_no, c3.case_no) AS case_no,
+             row_number() OVER (ORDER BY f.entry_date, f.grp, f.ingested_at, f.source_file, f.source_line)::int AS ord
+      FROM sel f
+      LEFT JOIN case_ids c1 ON c1.id = f.charge_id
+      LEFT JOIN case_ids c2 ON c2.id = f.reference_order
+      LEFT JOIN case_ids c3 ON c3.id = f.order_id
+      WHERE f.entry_type <> 'charge'`.execute(trx);
+    await sql`
+      INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key)
+      SELECT case_no, pos, entry_id, charge_key FROM starters
+      UNION ALL
+      SELECT s.case_no, c.pos, c.entry_id, NULL FROM charges c JOIN starters s ON s.entry_id = c.owner
+      UNION ALL
+      SELECT f.case_no, (SELECT count(*) FROM charges)::int + f.ord, f.entry_id, NULL FROM follow f WHERE f.case_no IS NOT NULL`.execute(trx);
+
+    const { rows: counted } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM starters`.execute(trx);
+    const { rows: unlinked } = await sql<LedgerEntry>`
+      SELECT l.* FROM follow f JOIN ledger_entries l USING (entry_id) WHERE f.case_no IS NULL ORDER BY f.ord`.execute(trx);
+    return { count: counted[0]!.n, unlinked };
+  });
+}
+
+/** `l` names its charge by an id one of `rows`'s rows carries. */
+function sharesAnId(rows: string) {
+  const ids = sql.raw(`SELECT unnest(ARRAY[charge_id, reference_order, order_id]) FROM ${rows}`);
+  return sql`(l.charge_id IN (${ids}) OR l.reference_order IN (${ids}) OR l.order_id IN (${ids}))`;
+}
+
+/**
+ * `dup`: each duplicate charge row with the first row of its charge. Grouping is order-dependent
+ * (first row wins, and only first rows claim ids), so the charge rows that share an id with
+ * another are grouped in ledger order by the same code as {@link buildCases}; every other charge
+ * row is a case of its own.
+ */
+async function markDuplicates(trx: Kysely<Database>): Promise<void> {
+  type Ids = Pick<LedgerEntry, 'entry_id' | 'charge_id' | 'reference_order' | 'order_id'>;
+  const { rows } = await sql<Ids>`
+    WITH ids AS (
+      SELECT entry_id, id FROM sel, unnest(ARRAY[charge_id, reference_order, order_id]) AS id
+      WHERE entry_type = 'charge' AND id IS NOT NULL
+    ), shared AS (
+      SELECT id FROM ids GROUP BY id HAVING min(entry_id) <> max(entry_id)
+    )
+    SELECT entry_id, charge_id, reference_order, order_id FROM sel
+    WHERE entry_id IN (SELECT entry_id FROM ids JOIN shared USING (id))
+    ORDER BY grp, ingested_at, source_file, source_line`.execute(trx);
+  const duplicates = groupCharges(rows).flatMap(({ first, duplicates }) => duplicates.map((d) => ({ entry_id: d.entry_id, owner: first.entry_id })));
+  await sql`
+    CREATE TEMP TABLE dup ON COMMIT DROP AS
+    SELECT * FROM json_to_recordset(${JSON.stringify(duplicates)}::json) AS d(entry_id text, owner text)`.execute(trx);
+}
+
+/**
+ * The run's own cases `first` to `last` (inclusive), a page at a time, each with all its ledger
+ * rows. The next page is read while the current one is worked on.
+ */
+export async function* readCases(db: Kysely<Database>, first: number, last: number): AsyncGenerator<NumberedCase[]> {
+  const read = (start: number) => {
+    const page = readPage(db, start, Math.min(last, start + PAGE - 1));
+    // Read ahead: if the run stops before taking it, its failure must not go unhandled.
+    page.catch(() => undefined);
+    return page;
+  };
+  for (let start = first, next = start <= last ? read(start) : undefined; next; ) {
+    const page = await next;
+    start += PAGE;
+    next = start <= last ? read(start) : undefined;
+    yield page;
+  }
+}
+
+async function readPage(db: Kysely<Database>, first: number, last: number): Promise<NumberedCase[]> {
+  const { rows } = await sql<LedgerEntry & { run_case_no: number }>`
+    SELECT r.case_no AS run_case_no, l.* FROM run_case_rows r JOIN ledger_entries l USING (entry_id)
+    WHERE r.case_no BETWEEN ${first} AND ${last}
+    ORDER BY r.case_no, r.pos`.execute(db);
+  const cases: NumberedCase[] = [];
+  let current: NumberedCase | undefined;
+  for (const { run_case_no: no, ...entry } of rows) {
+    if (current?.no !== no) {
+      current = { no, chargeCase: { charge: entry, orphan: false, duplicates: [], refunds: [], voids: [] } };
+      cases.push(current);
+    } else if (entry.entry_type === 'charge') current.chargeCase.duplicates.push(entry);
+    else attach(current.chargeCase, entry);
+  }
+  return cases;
+}
