@@ -1,8 +1,10 @@
 /**
- * Rows written as they come, one statement at a time: while one batch is being written the next
- * rows gather, and go together in the next statement (at most `batch` rows). So batches grow
- * with the pace of the rows, and a process killed at any moment has written all but the rows of
- * its last few milliseconds.
+ * Rows written in batches while they keep coming, one statement at a time: a batch goes once
+ * `batch` rows wait, or once the oldest waiting row has waited `maxDelayMs`, and while it is
+ * being written the next rows gather. So a process killed at any moment has written all but
+ * its last moment's rows, and the database sees a few large statements a second, not one per
+ * row: every statement costs a round trip, a plan and a commit on a server that shares the
+ * machine's cores with us.
  *
  * `room()` is the back-pressure: it waits while `highWater` rows or more are waiting, so a
  * producer faster than the database holds a bounded number of rows, not the whole run's.
@@ -15,11 +17,32 @@ export interface BatchedWriter<T> {
   close(): Promise<void>;
 }
 
-export function batchedWriter<T>(write: (rows: T[]) => Promise<void>, limits: { batch: number; highWater: number }): BatchedWriter<T> {
+export interface BatchLimits {
+  readonly batch: number;
+  readonly highWater: number;
+  readonly maxDelayMs: number;
+}
+
+export function batchedWriter<T>(write: (rows: T[]) => Promise<void>, limits: BatchLimits): BatchedWriter<T> {
   let waiting: T[] = [];
   let writing: Promise<void> | undefined;
   let failure: { error: unknown } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closing = false;
   const pump = () => {
+    if (writing || failure || !waiting.length) return;
+    if (waiting.length < limits.batch && !closing) {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        flush();
+      }, limits.maxDelayMs);
+      return;
+    }
+    flush();
+  };
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
     if (writing || failure || !waiting.length) return;
     const rows = waiting.length <= limits.batch ? waiting : waiting.splice(0, limits.batch);
     if (rows === waiting) waiting = [];
@@ -35,16 +58,22 @@ export function batchedWriter<T>(write: (rows: T[]) => Promise<void>, limits: { 
       },
     );
   };
-  const settle = async (done: () => boolean) => {
-    for (pump(); writing && !done(); pump()) await writing;
-    if (failure) throw failure.error;
-  };
   return {
     add(row) {
       waiting.push(row);
       pump();
     },
-    room: () => settle(() => waiting.length < limits.highWater),
-    close: () => settle(() => false),
+    async room() {
+      while (waiting.length >= limits.highWater && !failure) {
+        flush();
+        if (writing) await writing;
+      }
+      if (failure) throw failure.error;
+    },
+    async close() {
+      closing = true;
+      for (flush(); writing; pump()) await writing;
+      if (failure) throw failure.error;
+    },
   };
 }

@@ -25,6 +25,8 @@ export interface InquireOptions {
 const AUDIT_BATCH = 500;
 /** Answers waiting for the audit trail before the inquiries wait for it. */
 const AUDIT_HIGH_WATER = 20_000;
+/** The longest an answer waits to be stored: what a run killed at that moment asks again. */
+const WRITE_AFTER_MS = 200;
 /**
  * Charges being asked about at once. The client bounds the requests in flight (`concurrency`)
  * and their rate; this bounds the charges waiting for a slot or a retry's backoff, so memory
@@ -48,7 +50,7 @@ export async function inquireCases(
 ): Promise<{ reused: number }> {
   const { db, runId, client, signal, logger } = options;
   if (options.resumeFrom) await copyDefiniteAnswers(db, options.resumeFrom, runId);
-  const audit = batchedWriter<AuditRow>((rows) => insertAudit(db, runId, rows), { batch: AUDIT_BATCH, highWater: AUDIT_HIGH_WATER });
+  const audit = batchedWriter<AuditRow>((rows) => insertAudit(db, runId, rows), { batch: AUDIT_BATCH, highWater: AUDIT_HIGH_WATER, maxDelayMs: WRITE_AFTER_MS });
   let reused = 0;
   async function* toAsk(): AsyncGenerator<NumberedCase> {
     for await (const page of pages) {

@@ -44,7 +44,7 @@ export function resultStage(db: Kysely<Database>, runId: string): {
   const summary = summaryTotals();
   const counts = { charges: 0, matched: 0, mismatched: 0, unverified: 0 };
   const findingsByCode = new Map<string, number>();
-  const writer = batchedWriter<Staged>((rows) => stage(db, rows), { batch: STAGE_BATCH, highWater: STAGE_HIGH_WATER });
+  const writer = batchedWriter<Staged>((rows) => stage(db, rows), { batch: STAGE_BATCH, highWater: STAGE_HIGH_WATER, maxDelayMs: 200 });
   return {
     add(no, result) {
       summary.add(result);
