@@ -58,7 +58,11 @@ export const FINDING_COLUMNS = [
   'field', 'ledger_value', 'gateway_value', 'difference', 'message',
 ] as const;
 
-/** Reads one finished run back from its tables (contract §5), as the report shows it. */
+/**
+ * Reads one finished run back from its tables (contract §5), as the report shows it, less the
+ * findings' rows (`findings.rows` is empty): a run may have any number of them, and
+ * {@link readFindingRows} gives them a page at a time.
+ */
 export async function readHtmlReportData(db: Kysely<Database>, runId: string, openItems: OpenItemTotals): Promise<HtmlReportData> {
   const run = await db
     .selectFrom('recon_runs')
@@ -75,7 +79,7 @@ export async function readHtmlReportData(db: Kysely<Database>, runId: string, op
     .limit(1)
     .executeTakeFirst();
   const mismatches = db.selectFrom('recon_mismatches').where('run_id', '=', runId);
-  const [totals, byCode, findingsByDay, chargesByDay, states, resolved, rows] = await Promise.all([
+  const [totals, byCode, findingsByDay, chargesByDay, states, resolved] = await Promise.all([
     readTotals(db, runId),
     mismatches
       .select(['code', 'severity', sql<number>`count(*)::int`.as('count')])
@@ -111,10 +115,6 @@ export async function readHtmlReportData(db: Kysely<Database>, runId: string, op
       .select(sql<number>`count(*)::int`.as('count'))
       .where('resolved_run_id', '=', runId)
       .executeTakeFirstOrThrow(),
-    mismatches
-      .select([...FINDING_COLUMNS.filter((c) => c !== 'difference'), sql<string | null>`round(difference, 2)::text`.as('difference')])
-      .orderBy('seq')
-      .execute(),
   ]);
   const stateCount = (state: string) => (states.some((s) => s.finding_state !== null) ? (states.find((s) => s.finding_state === state)?.count ?? 0) : null);
   return {
@@ -135,8 +135,27 @@ export async function readHtmlReportData(db: Kysely<Database>, runId: string, op
     byDay: mergeDays(findingsByDay, chargesByDay),
     openItems,
     changes: { new: stateCount('new'), still_open: stateCount('still_open'), acknowledged: stateCount('acknowledged'), resolved: resolved.count },
-    findings: { columns: FINDING_COLUMNS, rows: rows.map((row) => FINDING_COLUMNS.map((column) => row[column])) },
+    findings: { columns: FINDING_COLUMNS, rows: [] },
   };
+}
+
+const FINDINGS_PAGE = 1000;
+
+/** The run's findings as the report's table rows ({@link FINDING_COLUMNS}), in order, a page at a time. */
+export async function* readFindingRows(db: Kysely<Database>, runId: string): AsyncGenerator<(string | null)[][]> {
+  for (let after = -1; ; ) {
+    const rows = await db
+      .selectFrom('recon_mismatches')
+      .select(['seq', ...FINDING_COLUMNS.filter((c) => c !== 'difference'), sql<string | null>`round(difference, 2)::text`.as('difference')])
+      .where('run_id', '=', runId)
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(FINDINGS_PAGE)
+      .execute();
+    if (!rows.length) return;
+    after = rows.at(-1)!.seq;
+    yield rows.map((row) => FINDING_COLUMNS.map((column) => row[column]));
+  }
 }
 
 function readTotals(db: Kysely<Database>, runId: string): Promise<CurrencyTotals[]> {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { packagePath } from '../package-root.ts';
-import { readHtmlReportData, type HtmlReportData, type OpenItemTotals } from './html-report-data.ts';
+import { readFindingRows, readHtmlReportData, type HtmlReportData, type OpenItemTotals } from './html-report-data.ts';
 
 /**
  * Contract §11: `report.html`, one self-contained file that opens from disk or an e-mail
@@ -14,8 +14,27 @@ import { readHtmlReportData, type HtmlReportData, type OpenItemTotals } from './
  * would fail loudly in the browser test rather than quietly on a clerk's laptop.
  */
 export async function writeHtmlReport(db: Kysely<Database>, runId: string, file: string, input: { openItems: OpenItemTotals }): Promise<void> {
-  await writeFile(file, renderHtmlReport(await readHtmlReportData(db, runId, input.openItems)));
+  const data = await readHtmlReportData(db, runId, input.openItems);
+  // The findings' rows are written a page at a time where the page's JSON has a placeholder for
+  // them: a run's report holds every finding, and the run must not hold them all at once.
+  const [head, tail, ...more] = renderHtmlReport({ ...data, findings: { ...data.findings, rows: ROWS as never } }).split(JSON.stringify(ROWS));
+  if (tail === undefined || more.length) throw new Error('report.html: the findings placeholder must appear exactly once');
+  const out = await open(file, 'w');
+  try {
+    await out.write(`${head}[`);
+    let first = true;
+    for await (const rows of readFindingRows(db, runId)) {
+      await out.write(`${first ? '' : ','}${rows.map(jsonForScript).join(',')}`);
+      first = false;
+    }
+    await out.write(`]${tail}`);
+  } finally {
+    await out.close();
+  }
 }
+
+/** Stands in for the findings' rows in the rendered page. PostgreSQL text cannot hold NUL, so no value of a run renders to it. */
+const ROWS = '\u0000findings\u0000';
 
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
