@@ -139,10 +139,8 @@ export async function readHtmlReportData(db: Kysely<Database>, runId: string, op
   };
 }
 
-const FINDINGS_PAGE = 1000;
-
 /** The run's findings as the report's table rows ({@link FINDING_COLUMNS}), in order, a page at a time. */
-export async function* readFindingRows(db: Kysely<Database>, runId: string): AsyncGenerator<(string | null)[][]> {
+export async function* readFindingRows(db: Kysely<Database>, runId: string, pageSize = 1000): AsyncGenerator<(string | null)[][]> {
   for (let after = -1; ; ) {
     const rows = await db
       .selectFrom('recon_mismatches')
@@ -150,7 +148,7 @@ export async function* readFindingRows(db: Kysely<Database>, runId: string): Asy
       .where('run_id', '=', runId)
       .where('seq', '>', after)
       .orderBy('seq')
-      .limit(FINDINGS_PAGE)
+      .limit(pageSize)
       .execute();
     if (!rows.length) return;
     after = rows.at(-1)!.seq;

@@ -13,7 +13,7 @@ import { readFindingRows, readHtmlReportData, type HtmlReportData, type OpenItem
  * are all inside it; its Content-Security-Policy forbids every fetch, so a page that tried one
  * would fail loudly in the browser test rather than quietly on a clerk's laptop.
  */
-export async function writeHtmlReport(db: Kysely<Database>, runId: string, file: string, input: { openItems: OpenItemTotals }): Promise<void> {
+export async function writeHtmlReport(db: Kysely<Database>, runId: string, file: string, input: { openItems: OpenItemTotals; pageSize?: number }): Promise<void> {
   const data = await readHtmlReportData(db, runId, input.openItems);
   // The findings' rows are written a page at a time where the page's JSON has a placeholder for
   // them: a run's report holds every finding, and the run must not hold them all at once.
@@ -23,7 +23,7 @@ export async function writeHtmlReport(db: Kysely<Database>, runId: string, file:
   try {
     await out.write(`${head}[`);
     let first = true;
-    for await (const rows of readFindingRows(db, runId)) {
+    for await (const rows of readFindingRows(db, runId, input.pageSize)) {
       await out.write(`${first ? '' : ','}${rows.map(jsonForScript).join(',')}`);
       first = false;
     }

@@ -88,8 +88,6 @@ describe("the demo's report.html in Chromium, opened from disk", () => {
 
   it("filters the findings by code to as many rows as mismatches.csv has of it, and finds a charge by its id", async () => {
     requireBrowser();
-    // The demo's findings (over a thousand) are written into the page in more than one page of rows.
-    expect(mismatches.length).toBeGreaterThan(1000);
     expect(await filterFindings(page, {})).toBe(mismatches.length);
     const byCode = new Map<string, number>();
     for (const m of mismatches) byCode.set(m.code!, (byCode.get(m.code!) ?? 0) + 1);
