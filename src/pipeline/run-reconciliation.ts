@@ -30,6 +30,9 @@ import { casesForUnlinked, loadFees, loadPlans } from './load-stage.ts';
 import { moveStagedResults, resultStage, type RunTally } from './result-stage.ts';
 import { clearRunWork, readCases, selectOwnCases, type NumberedCase } from './run-cases.ts';
 
+/** Answers reconciled together: enough to keep the rules hot, few enough to hold. */
+const RECONCILE_BATCH = 256;
+
 export interface RunRequest {
   readonly kind: RunKind;
   readonly runId: string;
@@ -119,16 +122,22 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         refundGraceDays: config.recon.refundGraceDays,
       };
       const results = resultStage(db, request.runId);
-      // Each answer is reconciled as it arrives and its rows staged, so the run holds only the
-      // charges in flight. The time spent in the rules is the reconcile stage's; the rest of
-      // the pass is the inquiry's.
+      // Answers are reconciled as they arrive, a batch at a time (the rules' code and data stay
+      // hot), and their rows staged, so the run holds only the charges in flight. The time
+      // spent in the rules is the reconcile stage's; the rest of the pass is the inquiry's.
       let reconcileMs = 0;
-      const reconcile = async ({ no, chargeCase }: NumberedCase, answer: GatewayAnswer) => {
+      const ready: { numbered: NumberedCase; answer: GatewayAnswer }[] = [];
+      const reconcileReady = async () => {
+        const batch = ready.splice(0);
         const t0 = performance.now();
-        const result = reconcileCharge(chargeCase, answer, context);
+        const reconciled = batch.map(({ numbered, answer }) => reconcileCharge(numbered.chargeCase, answer, context));
         reconcileMs += performance.now() - t0;
-        results.add(no, result);
+        batch.forEach(({ numbered }, i) => results.add(numbered.no, reconciled[i]!));
         await results.room();
+      };
+      const reconcile = (numbered: NumberedCase, answer: GatewayAnswer) => {
+        ready.push({ numbered, answer });
+        return ready.length >= RECONCILE_BATCH ? reconcileReady() : undefined;
       };
       const linking = gatewayIdLinks(selected.unlinked);
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
@@ -148,6 +157,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         const t0 = performance.now();
         const r0 = reconcileMs;
         await inquireCases(pages, inquiry, (numbered, answer) => (linking.holds(numbered, answer) ? undefined : reconcile(numbered, answer)));
+        await reconcileReady();
         timings.inquiry += Math.round(performance.now() - t0 - (reconcileMs - r0));
         checkpoint();
       };
@@ -160,7 +170,8 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       // they carry (contract §4 v2). Either way they get a case, so no row is left out, unless
       // the night's request budget defers it.
       const linked = linking.link();
-      for (const { numbered, answer } of linked.held) await reconcile(numbered, answer);
+      ready.push(...linked.held);
+      await reconcileReady();
       const found = await timed('ingest', () => casesForUnlinked(db, linked.stillUnlinked, new Set([...selected.dueEntryIds, ...linked.attached])));
       const lateCases = found.slice(0, selected.budgetLeft);
       selected.deferred.push(...found.slice(selected.budgetLeft));
