@@ -1,8 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import { batchedWriter } from '../db/batched-writer.ts';
 import type { Database } from '../db/database.ts';
-import type { ChargeResult } from '../reconcile/reconcile-charge.ts';
+import { performance } from 'node:perf_hooks';
+import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
+import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
+import type { NumberedCase } from './run-cases.ts';
 
 /** What the run keeps of its results while they stream to the staging tables: totals only. */
 export interface RunTally {
@@ -28,36 +31,59 @@ const STAGE_BATCH = 500;
 /** Charges waiting to be staged before reconciling waits for the database. */
 const STAGE_HIGH_WATER = 20_000;
 
+/** Answers reconciled together: enough to keep the rules' code and data hot, few enough to hold. */
+const RECONCILE_BATCH = 256;
+
 /**
- * The run's results as they are reconciled: each turned at once into the rows the run will
- * store, staged in `run_staged_charges` and `run_staged_findings` (the final transaction moves
- * them, {@link moveStagedResults}), and counted into the run's totals. So what the run holds does
- * not grow with the number of charges.
+ * The charges' answers as they arrive: reconciled a batch at a time, each result turned at once
+ * into the rows the run will store, staged in `run_staged_charges` and `run_staged_findings`
+ * (the final transaction moves them, {@link moveStagedResults}), and counted into the run's
+ * totals. So what the run holds does not grow with the number of charges.
  */
-export function resultStage(db: Kysely<Database>, runId: string): {
-  add(no: number, result: ChargeResult): void;
-  /** Waits while too many rows are waiting to be staged. */
-  room(): Promise<void>;
+export function resultStage(db: Kysely<Database>, runId: string, context: ReconcileContext): {
+  /** Takes an answer; when a batch is full, reconciles it and waits while too many rows wait to be staged. */
+  add(numbered: NumberedCase, answer: GatewayAnswer): Promise<void> | undefined;
+  /** Reconciles the answers taken so far. */
+  flush(): Promise<void>;
+  /** Stages what is left. */
   close(): Promise<void>;
+  /** Time spent in the rules so far. */
+  reconcileMs(): number;
   readonly tally: RunTally;
 } {
   const summary = summaryTotals();
   const counts = { charges: 0, matched: 0, mismatched: 0, unverified: 0 };
   const findingsByCode = new Map<string, number>();
   const writer = batchedWriter<Staged>((rows) => stage(db, rows), { batch: STAGE_BATCH, highWater: STAGE_HIGH_WATER, maxDelayMs: 200 });
+  const stageResult = (no: number, result: ChargeResult) => {
+    summary.add(result);
+    counts.charges += 1;
+    counts[result.status] += 1;
+    for (const m of result.mismatches) findingsByCode.set(m.code, (findingsByCode.get(m.code) ?? 0) + 1);
+    writer.add({
+      charge: { ...chargeRow(result), run_id: runId },
+      findings: mismatchRows(runId, result).map((m, idx) => ({ ...nullWhereEmpty(m), case_no: no, idx })),
+    });
+  };
+  let reconcileMs = 0;
+  let ready: { numbered: NumberedCase; answer: GatewayAnswer }[] = [];
+  const flush = async () => {
+    const batch = ready;
+    ready = [];
+    const t0 = performance.now();
+    const reconciled = batch.map(({ numbered, answer }) => reconcileCharge(numbered.chargeCase, answer, context));
+    reconcileMs += performance.now() - t0;
+    batch.forEach(({ numbered }, i) => stageResult(numbered.no, reconciled[i]!));
+    await writer.room();
+  };
   return {
-    add(no, result) {
-      summary.add(result);
-      counts.charges += 1;
-      counts[result.status] += 1;
-      for (const m of result.mismatches) findingsByCode.set(m.code, (findingsByCode.get(m.code) ?? 0) + 1);
-      writer.add({
-        charge: { ...chargeRow(result), run_id: runId },
-        findings: mismatchRows(runId, result).map((m, idx) => ({ ...nullWhereEmpty(m), case_no: no, idx })),
-      });
+    add(numbered, answer) {
+      ready.push({ numbered, answer });
+      return ready.length >= RECONCILE_BATCH ? flush() : undefined;
     },
-    room: () => writer.room(),
+    flush,
     close: () => writer.close(),
+    reconcileMs: () => reconcileMs,
     tally: {
       get charges() { return counts.charges; },
       get matched() { return counts.matched; },

@@ -4,20 +4,16 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.ts';
 import { asDatabaseLost, type DatabaseHandle } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
-import { shiftDate } from '../dates.ts';
 import { carryOver } from '../followup/carry-over.ts';
-import { dueCases } from '../followup/due-charges.ts';
 import { writeOpenItemsCsv, type OpenItemTotals } from '../followup/open-items.ts';
 import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
 import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
-import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { attachByGatewayIds, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 import { keyModeOf } from '../reconcile/livemode-check.ts';
-import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
-import { reconcileCharge, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
+import type { ChargeCase } from '../reconcile/charge-case.ts';
+import type { ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
 import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson, type RunJson } from '../report/report-files.ts';
@@ -28,10 +24,8 @@ import { ingestInputs, type FeeSource } from './ingest-stage.ts';
 import { inquireCases, type InquireOptions } from './inquire-stage.ts';
 import { casesForUnlinked, loadFees, loadPlans } from './load-stage.ts';
 import { moveStagedResults, resultStage, type RunTally } from './result-stage.ts';
-import { clearRunWork, readCases, selectOwnCases, type NumberedCase } from './run-cases.ts';
-
-/** Answers reconciled together: enough to keep the rules hot, few enough to hold. */
-const RECONCILE_BATCH = 256;
+import { clearRunWork, type NumberedCase } from './run-cases.ts';
+import { gatewayIdLinks, nightOf, onePage, selectCases } from './select-stage.ts';
 
 export interface RunRequest {
   readonly kind: RunKind;
@@ -121,24 +115,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         asOf: request.asOf,
         refundGraceDays: config.recon.refundGraceDays,
       };
-      const results = resultStage(db, request.runId);
-      // Answers are reconciled as they arrive, a batch at a time (the rules' code and data stay
-      // hot), and their rows staged, so the run holds only the charges in flight. The time
-      // spent in the rules is the reconcile stage's; the rest of the pass is the inquiry's.
-      let reconcileMs = 0;
-      const ready: { numbered: NumberedCase; answer: GatewayAnswer }[] = [];
-      const reconcileReady = async () => {
-        const batch = ready.splice(0);
-        const t0 = performance.now();
-        const reconciled = batch.map(({ numbered, answer }) => reconcileCharge(numbered.chargeCase, answer, context));
-        reconcileMs += performance.now() - t0;
-        batch.forEach(({ numbered }, i) => results.add(numbered.no, reconciled[i]!));
-        await results.room();
-      };
-      const reconcile = (numbered: NumberedCase, answer: GatewayAnswer) => {
-        ready.push({ numbered, answer });
-        return ready.length >= RECONCILE_BATCH ? reconcileReady() : undefined;
-      };
+      const results = resultStage(db, request.runId, context);
       const linking = gatewayIdLinks(selected.unlinked);
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
       let answered = 0;
@@ -155,10 +132,11 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       };
       const pass = async (pages: AsyncIterable<readonly NumberedCase[]>) => {
         const t0 = performance.now();
-        const r0 = reconcileMs;
-        await inquireCases(pages, inquiry, (numbered, answer) => (linking.holds(numbered, answer) ? undefined : reconcile(numbered, answer)));
-        await reconcileReady();
-        timings.inquiry += Math.round(performance.now() - t0 - (reconcileMs - r0));
+        const r0 = results.reconcileMs();
+        await inquireCases(pages, inquiry, (numbered, answer) => (linking.holds(numbered, answer) ? undefined : results.add(numbered, answer)));
+        await results.flush();
+        // The rules' time is the reconcile stage's, the rest of the pass the inquiry's.
+        timings.inquiry += Math.round(performance.now() - t0 - (results.reconcileMs() - r0));
         checkpoint();
       };
       env.onProgress?.('inquiry', 0, total);
@@ -170,8 +148,8 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       // they carry (contract §4 v2). Either way they get a case, so no row is left out, unless
       // the night's request budget defers it.
       const linked = linking.link();
-      ready.push(...linked.held);
-      await reconcileReady();
+      for (const { numbered, answer } of linked.held) await results.add(numbered, answer);
+      await results.flush();
       const found = await timed('ingest', () => casesForUnlinked(db, linked.stillUnlinked, new Set([...selected.dueEntryIds, ...linked.attached])));
       const lateCases = found.slice(0, selected.budgetLeft);
       selected.deferred.push(...found.slice(selected.budgetLeft));
@@ -181,7 +159,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         await pass(onePage(lateCases.map((chargeCase, i) => ({ no: selected.nextNo + i, chargeCase }))));
       }
       await results.close();
-      timings.reconcile = Math.round(reconcileMs);
+      timings.reconcile = Math.round(results.reconcileMs());
 
       return await report(request, { ...env, signal }, {
         tally: results.tally,
@@ -203,99 +181,6 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
   } finally {
     await lock.release().catch(() => undefined);
   }
-}
-
-interface Selection {
-  /** The cases to ask about, a page at a time, in order: the dates' own, then the due ones. */
-  pages(): AsyncIterable<NumberedCase[]>;
-  /** How many cases `pages()` gives. */
-  readonly asked: number;
-  /** Refund and void rows of the dates whose charge is in none of the cases (yet). */
-  readonly unlinked: readonly LedgerEntry[];
-  /** Due charges past the request budget; grows if the late round is cut short too. */
-  readonly deferred: ChargeCase[];
-  /** The ledger rows of the due cases, asked or deferred: no other case may take them. */
-  readonly dueEntryIds: ReadonlySet<string>;
-  /** How many more charges the budget allows after `pages()`. */
-  readonly budgetLeft: number;
-  /** The number the next case (of the late round) takes. */
-  readonly nextNo: number;
-  readonly due: { readonly revisit: number; readonly recheck: number };
-}
-
-/**
- * Contract §4 and §8: the charges the dates cover, then (for `nightly`) the open charges and
- * re-checks that are due, cut at the night's request budget. Every due charge not asked is
- * deferred: recorded so that the next night asks it. The dates' own cases stay in the
- * database (`run_case_rows`) and are read a page at a time; the due ones, a night's worth of
- * follow-ups, are held.
- */
-async function selectCases(db: Kysely<Database>, request: RunRequest, config: Config): Promise<Selection> {
-  const own = await selectOwnCases(db, request.from, request.to);
-  const due = request.followUp ? await dueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }) : [];
-  const budget = request.followUp?.maxRequests ?? Number.POSITIVE_INFINITY;
-  const ownAsked = Math.min(own.count, budget);
-  const dueAsked = due.slice(0, budget - ownAsked);
-  const deferred: ChargeCase[] = [];
-  for await (const page of readCases(db, ownAsked + 1, own.count)) deferred.push(...page.map((c) => c.chargeCase));
-  deferred.push(...due.slice(dueAsked.length).map((d) => d.chargeCase));
-  const dueEntryIds = entryIdsOf(due.map((d) => d.chargeCase));
-  return {
-    async *pages() {
-      yield* readCases(db, 1, ownAsked);
-      if (dueAsked.length) yield dueAsked.map((d, i) => ({ no: own.count + 1 + i, chargeCase: d.chargeCase }));
-    },
-    asked: ownAsked + dueAsked.length,
-    // A refund row of the dates may belong to a due charge, which has it in its case already.
-    unlinked: own.unlinked.filter((r) => !dueEntryIds.has(r.entry_id)),
-    deferred,
-    dueEntryIds,
-    budgetLeft: budget - ownAsked - dueAsked.length,
-    nextNo: own.count + due.length + 1,
-    due: { revisit: dueAsked.filter((d) => d.reason === 'revisit').length, recheck: dueAsked.filter((d) => d.reason === 'recheck').length },
-  };
-}
-
-/** The day a run looks back on: the day before its as-of day (`nightly --date D` runs as of D + 1). */
-export function nightOf(asOf: string): string {
-  return shiftDate(asOf, -1);
-}
-
-/**
- * Refund and void rows that name their charge only by an id the gateway told us. A case whose
- * answer carries one of their ids is held back from reconciling until every answer is in; then
- * the last such case (in case order) takes the rows, as if all answers had been looked at
- * together, and the held cases are reconciled with them. Only those cases are held.
- */
-function gatewayIdLinks(unlinked: readonly LedgerEntry[]) {
-  const wanted = new Set(unlinked.flatMap(identifiers));
-  const held: { numbered: NumberedCase; answer: GatewayAnswer }[] = [];
-  const idsOf = (answer: GatewayAnswer) => (answer.kind === 'found' ? [answer.charge.id, answer.charge.referenceOrder, answer.charge.orderId] : []);
-  return {
-    holds(numbered: NumberedCase, answer: GatewayAnswer): boolean {
-      if (!wanted.size || !idsOf(answer).some((id) => id && wanted.has(id))) return false;
-      held.push({ numbered, answer });
-      return true;
-    },
-    /** Links the rows; the cases of the late round are not held. */
-    link() {
-      wanted.clear();
-      held.sort((a, b) => a.numbered.no - b.numbered.no);
-      const byGatewayId = new Map<string, ChargeCase>();
-      for (const { numbered, answer } of held) for (const id of idsOf(answer)) if (id) byGatewayId.set(id, numbered.chargeCase);
-      const stillUnlinked = attachByGatewayIds([...unlinked], byGatewayId);
-      const left = new Set(stillUnlinked);
-      return { held, stillUnlinked, attached: unlinked.filter((r) => !left.has(r)).map((r) => r.entry_id) };
-    },
-  };
-}
-
-async function* onePage<T>(page: T[]): AsyncGenerator<T[]> {
-  yield page;
-}
-
-function entryIdsOf(cases: readonly ChargeCase[]): Set<string> {
-  return new Set(cases.flatMap((c) => [c.charge, ...c.duplicates, ...c.refunds, ...c.voids].map((r) => r.entry_id)));
 }
 
 async function report(
