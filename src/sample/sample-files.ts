@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
@@ -20,12 +20,15 @@ export async function writeLedgerCsv(path: string, rows: Iterable<LedgerRow>): P
   await once(out, 'finish');
 }
 
-/** The simulator's `--data` format: one full inquiry answer per line. */
+/** The simulator's `--data` format: one full inquiry answer per line, streamed (a million charges make a file too big for one string). */
 export async function writeJsonLines(path: string, bodies: Iterable<GatewayBody>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const lines: string[] = [];
-  for (const body of bodies) lines.push(JSON.stringify(body));
-  await writeFile(path, `${lines.join('\n')}\n`);
+  const out = createWriteStream(path);
+  for (const body of bodies) {
+    if (!out.write(`${JSON.stringify(body)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
 }
 
 /** The Merchant Portal's Installment Plan Report columns, exactly (api-digest). */

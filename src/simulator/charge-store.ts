@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 
 export type Family = 'card' | 'qr';
 
@@ -112,18 +113,20 @@ export function createChargeStore(records: Iterable<unknown>, texts?: readonly s
  * each line's text so it can be served byte for byte (`60.0` stays `60.0`).
  */
 export async function readJsonLines(path: string): Promise<{ records: unknown[]; texts: string[] }> {
-  const content = await readFile(path, 'utf8');
   const records: unknown[] = [];
   const texts: string[] = [];
-  content.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
-    const text = line.trim();
-    if (!text || text.startsWith('#')) return;
+  // Line by line: a million charges' answers make a file too big for one string.
+  let number = 0;
+  for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) {
+    number += 1;
+    const text = (number === 1 ? line.replace(/^\uFEFF/, '') : line).trim();
+    if (!text || text.startsWith('#')) continue;
     try {
       records.push(JSON.parse(text));
     } catch (error) {
-      throw new Error(`${path}:${i + 1}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+      throw new Error(`${path}:${number}: not JSON (${error instanceof Error ? error.message : String(error)})`);
     }
     texts.push(text);
-  });
+  }
   return { records, texts };
 }
