@@ -133,7 +133,8 @@ export function parseCharge(body: unknown): ParseChargeResult {
   const warnings: string[] = [];
   const created = text(body.created) ?? '';
   const extra: Json = {};
-  for (const [key, value] of Object.entries(body)) if (!READ_FIELDS.has(key)) extra[key] = value;
+  // A parsed body is a plain object: `for…in` sees its own keys, without an array of pairs.
+  for (const key in body) if (!READ_FIELDS.has(key)) extra[key] = body[key];
 
   const charge: GatewayCharge = {
     id,
@@ -221,11 +222,11 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
     }
     return null;
   }
-  const amount = (field: string) => decimal(info, field, 'settlement_info', warnings);
+  const where = 'settlement_info';
   return {
     // The guide's tables say settlement_amount; every sample sends settle_amount.
-    settleAmount: amount('settle_amount') ?? amount('settlement_amount'),
-    ...figures(amount),
+    settleAmount: decimal(info, 'settle_amount', where, warnings) ?? decimal(info, 'settlement_amount', where, warnings),
+    ...figures(info, where, warnings),
   };
 }
 
@@ -260,7 +261,7 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
     refunds.push({
       refundId,
       amount: refundAmount,
-      ...figures(amount),
+      ...figures(entry, where, warnings),
       errorCode: text(entry.error_code),
       errorMessage: text(entry.error_message),
       refundDate: text(entry.refund_date),
@@ -279,14 +280,14 @@ function parseConvfee(value: unknown, warnings: string[]): GatewayConvfee | null
   return { amount: amount('convfee_amount'), vat: amount('convfee_vat_amount'), net: amount('net_amount') };
 }
 
-function figures(amount: (field: string) => Money | null): GatewayFigures {
+function figures(object: Json, where: string, warnings: string[]): GatewayFigures {
   return {
-    bahtAmount: amount('baht_amount'),
-    exchangeRate: amount('exchange_rate'),
-    origAmount: amount('orig_amount'),
-    origMdr: amount('orig_mdr'),
-    origVat: amount('orig_vat'),
-    origNetAmount: amount('orig_net_amount'),
+    bahtAmount: decimal(object, 'baht_amount', where, warnings),
+    exchangeRate: decimal(object, 'exchange_rate', where, warnings),
+    origAmount: decimal(object, 'orig_amount', where, warnings),
+    origMdr: decimal(object, 'orig_mdr', where, warnings),
+    origVat: decimal(object, 'orig_vat', where, warnings),
+    origNetAmount: decimal(object, 'orig_net_amount', where, warnings),
   };
 }
 
