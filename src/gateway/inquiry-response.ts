@@ -52,8 +52,6 @@ export function classifyResponse(
     isJson = false;
   }
   const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(retryAfterHeader) : undefined;
-  const retry = (reason: string): AttemptResult =>
-    retryAfterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
 
   const error = isJson ? parseGatewayError(body) : null;
   if (error) {
@@ -61,17 +59,22 @@ export function classifyResponse(
     if (code === 'authentication_failure' || code === 'ip_not_allow') return { kind: 'auth', code };
     if (NOT_FOUND_CODES[family].has(code)) return { kind: 'not_found', code: error.code };
     // "Transaction is pending, please try again in 15 minutes": a later answer will be definite.
-    if (code === 'pending_state') return retry(error.code);
-    if (status === 429 || status >= 500) return retry(`HTTP ${status} ${error.code}`);
+    if (code === 'pending_state') return retry(error.code, retryAfterMs);
+    if (status === 429 || status >= 500) return retry(`HTTP ${status} ${error.code}`, retryAfterMs);
     return { kind: 'failed', reason: `gateway error ${error.code}${error.message ? `: ${error.message}` : ''}`, code };
   }
-  if (status === 429) return retry('HTTP 429 (rate limited)');
-  if (status >= 500) return retry(`HTTP ${status}`);
+  if (status === 429) return retry('HTTP 429 (rate limited)', retryAfterMs);
+  if (status >= 500) return retry(`HTTP ${status}`, retryAfterMs);
   if (status === 401) return { kind: 'auth', code: 'authentication_failure' };
   if (status < 200 || status >= 300) return { kind: 'failed', reason: `HTTP ${status} without a gateway error body` };
   // A 200 whose body does not parse was cut short or garbled on the way: ask again.
-  if (!isJson) return retry(`malformed JSON body (HTTP ${status})`);
+  if (!isJson) return retry(`malformed JSON body (HTTP ${status})`, retryAfterMs);
   const parsed = parseCharge(body);
   if (!parsed.ok) return { kind: 'failed', reason: `unreadable charge: ${parsed.reason}` };
   return { kind: 'found', charge: parsed.charge };
+}
+
+/** Ask again later (at least `retryAfterMs` later when given). Not a closure per answer: every answer is classified. */
+function retry(reason: string, retryAfterMs: number | undefined): AttemptResult {
+  return retryAfterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
 }
