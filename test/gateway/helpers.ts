@@ -18,14 +18,18 @@ export function capturingLogger(level = 'trace'): { logger: Logger; lines: strin
 
 export const TEST_KEY = 'skey_test_5fQ9xKp2ZrLw7VnB3mHd';
 
-/** A client config for the simulator at `url`: fast timeouts, generous limits unless overridden. */
+/**
+ * A client config for the simulator at `url`: generous limits unless overridden. The timeout is
+ * far above any answer's time on a busy machine, so no test's count of attempts depends on the
+ * load; tests of timeouts set their own.
+ */
 export function gatewayConfig(url: string, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return {
     baseUrl: url,
     secretKey: TEST_KEY,
     rateLimitRps: 1000,
     concurrency: 4,
-    timeoutMs: 300,
+    timeoutMs: 5_000,
     maxRetries: 3,
     ...overrides,
   };

@@ -111,6 +111,8 @@ describe('inquiry against the simulator', () => {
 describe('faults end as the right outcome within the retry budget', () => {
   let simulator: Simulator;
   const maxRetries = 3;
+  // Long enough that no answer but a hung one takes it, even on a busy machine.
+  const timeoutMs = 1_000;
   const cases: [kind: string, times: number | undefined, expected: Partial<GatewayAnswer> & { reason?: unknown }][] = [
     ['http500', 2, { kind: 'found', attempts: 3 }],
     ['http503', 1, { kind: 'found', attempts: 2 }],
@@ -122,7 +124,7 @@ describe('faults end as the right outcome within the retry budget', () => {
     ['http500', undefined, { kind: 'failed', attempts: 4, reason: 'HTTP 500; gave up after 4 attempts' }],
     ['malformed', undefined, { kind: 'failed', attempts: 4, reason: 'malformed JSON body (HTTP 200); gave up after 4 attempts' }],
     ['pending_state', undefined, { kind: 'failed', attempts: 4, reason: 'pending_state; gave up after 4 attempts' }],
-    ['hang', undefined, { kind: 'failed', attempts: 4, reason: 'timeout after 300 ms; gave up after 4 attempts' }],
+    ['hang', undefined, { kind: 'failed', attempts: 4, reason: 'timeout after 1000 ms; gave up after 4 attempts' }],
     ['reset', undefined, { kind: 'failed', attempts: 4, reason: expect.stringMatching(/^connection error: .*gave up after 4 attempts$/) }],
     ['not_found', undefined, { kind: 'not_found', attempts: 1 }],
   ];
@@ -134,7 +136,7 @@ describe('faults end as the right outcome within the retry budget', () => {
   afterAll(() => simulator.close());
 
   it.each(cases.map((c, i) => [i + 1, ...c] as const))('charge %i: %s × %s → %o', async (n, _kind, times, expected) => {
-    const c = createInquiryClient(gatewayConfig(simulator.url, { maxRetries }), capturingLogger().logger, FAST);
+    const c = createInquiryClient(gatewayConfig(simulator.url, { maxRetries, timeoutMs }), capturingLogger().logger, FAST);
     const outcome = await c.inquire({ family: 'card', id: sim(n) });
     expect(outcome).toMatchObject(expected);
     const attempts = expected.attempts!;
