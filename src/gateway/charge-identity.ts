@@ -8,19 +8,21 @@ import type { InquiryRequest } from './inquiry-path.ts';
  * have that charge matched, and its id stored, against ours.
  */
 export function identityProblem(request: InquiryRequest, charge: GatewayCharge): string | undefined {
-  const known = request.known ?? {};
-  const pairs: [field: string, ledger: string | null | undefined, gateway: string | null][] = [
-    ['charge id', known.chargeId, charge.id],
-    ['reference_order', known.referenceOrder, charge.referenceOrder],
-    ['order_id', known.orderId, charge.orderId],
-  ];
-  for (const [field, ledger, gateway] of pairs) {
-    if (ledger && gateway && ledger !== gateway) {
-      return `answer is about another charge: its ${field} is ${gateway}, the ledger's is ${ledger}`;
-    }
+  // Written out rather than looped over a list of pairs: it runs for every answer of a run.
+  const known = request.known;
+  if (known) {
+    const contradiction =
+      contradicts('charge id', known.chargeId, charge.id) ??
+      contradicts('reference_order', known.referenceOrder, charge.referenceOrder) ??
+      contradicts('order_id', known.orderId, charge.orderId);
+    if (contradiction) return contradiction;
   }
-  if (![charge.id, charge.referenceOrder, charge.orderId].includes(request.id)) {
+  if (request.id !== charge.id && request.id !== charge.referenceOrder && request.id !== charge.orderId) {
     return `answer is about another charge: asked for ${request.id}, answered about ${charge.id}`;
   }
   return undefined;
+}
+
+function contradicts(field: string, ledger: string | null | undefined, gateway: string | null): string | undefined {
+  return ledger && gateway && ledger !== gateway ? `answer is about another charge: its ${field} is ${gateway}, the ledger's is ${ledger}` : undefined;
 }

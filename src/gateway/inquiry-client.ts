@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import pLimit from 'p-limit';
 import type { GatewayConfig } from '../config.ts';
 import { ReconError } from '../errors.ts';
 import { scrub, type Logger } from '../log.ts';
@@ -9,7 +8,9 @@ import type { GatewayAnswer, Received } from './gateway-answer.ts';
 import { inquiryPath, type InquiryRequest } from './inquiry-path.ts';
 import { classifyResponse, type AttemptResult } from './inquiry-response.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+import { createRequestTimer } from './request-timer.ts';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from './retry.ts';
+import { createSlots } from './slots.ts';
 
 export { inquiryPath, type ChargeIdentifiers, type InquiryRequest } from './inquiry-path.ts';
 export type { GatewayAnswer } from './gateway-answer.ts';
@@ -57,18 +58,20 @@ export function createInquiryClient(
   options: InquiryClientOptions = {},
 ): InquiryClient {
   const log = logger.child({ component: 'kpgw-inquiry' });
-  const limit = pLimit(config.concurrency);
   const limiter = createRateLimiter({ rps: config.rateLimitRps });
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
   const secrets = config.secretKey ? [config.secretKey] : [];
   const host = new URL(config.baseUrl).host;
-  // Per-request work kept to what the request needs: the headers built once, the debug line's
-  // clock read only when it is logged.
+  // Per-request work kept to what the request needs (a run asks once per charge): the headers
+  // built once, the debug line's clock read only when it is logged, no listener or timer of its own.
   const headers = { 'x-api-key': config.secretKey, accept: 'application/json' };
   const debug = log.isLevelEnabled('debug');
+  const slots = createSlots(config.concurrency);
+  const requests = createRequestTimer(config.timeoutMs);
   /** Aborted, with the run-stopping ReconError as reason, by the first answer that stops the run. */
   const stopped = new AbortController();
   setMaxListeners(0, stopped.signal);
+  stopped.signal.addEventListener('abort', () => requests.cancel(stopped.signal), { once: true });
   const counters = { requests: 0, retries: 0, errors: 0 };
   /** Requests that got a whole HTTP answer of any kind, and why the last one that did not failed. */
   let answered = 0;
@@ -83,9 +86,10 @@ export function createInquiryClient(
   };
 
   /**
-   * One signal per caller signal that aborts on either it or the auth stop. Every request and
-   * backoff wait listens to it, so it can have thousands of listeners (hence no limit), while
-   * the caller's own signal and `stopped` get one listener each.
+   * One signal per caller signal that aborts on either it or the auth stop. Backoff waits and
+   * requests waiting for a rate permit listen to it, so it can have thousands of listeners (hence
+   * no limit), while the caller's own signal and `stopped` get one listener each. Requests in
+   * flight are aborted through the request timer instead, which saves each one a listener.
    */
   const relays = new WeakMap<AbortSignal, AbortSignal>();
   const cancelSignal = (signal: AbortSignal | undefined): AbortSignal => {
@@ -96,6 +100,8 @@ export function createInquiryClient(
       setMaxListeners(0, controller.signal);
       relay = controller.signal;
       relays.set(signal, relay);
+      const cancelled = relay;
+      relay.addEventListener('abort', () => requests.cancel(cancelled), { once: true });
       if (stopped.signal.aborted || signal.aborted) {
         controller.abort(stopped.signal.aborted ? stopped.signal.reason : signal.reason);
       } else {
@@ -107,13 +113,13 @@ export function createInquiryClient(
   };
 
   /**
-   * One request, holding a p-limit slot from the rate permit to the end of the body. Redirects
+   * One request, holding a slot from the rate permit to the end of the body. Redirects
    * are never followed: the key would go wherever `Location` points, and each hop would be a
    * request the rate limiter never saw.
    */
   const send = async (path: string, family: InquiryRequest['family'], cancel: AbortSignal, attempt: number): Promise<(AttemptResult & Received) | NoAnswer> => {
-    const permit = await limiter.acquire(cancel);
-    const request = requestSignal(cancel, config.timeoutMs);
+    const permit = limiter.tryAcquire() ?? (await limiter.acquire(cancel));
+    const request = requests.start(cancel);
     counters.requests += 1;
     if (attempt > 1) counters.retries += 1;
     const started = debug ? performance.now() : 0;
@@ -122,28 +128,30 @@ export function createInquiryClient(
     let retryAfter: string | null;
     let location: string | null;
     try {
-      const response = await fetch(`${config.baseUrl}${path}`, { headers, signal: request.signal, redirect: 'manual' });
+      const response = await fetch(`${config.baseUrl}${path}`, { headers, signal: request.controller.signal, redirect: 'manual' });
       // The answer has begun: the request has reached the gateway (the rate window counts from here).
       permit.answered();
       status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      location = response.headers.get('location');
+      // Only these statuses read them (see classifyResponse), and a header lookup is not free.
+      retryAfter = status === 429 || status === 503 ? response.headers.get('retry-after') : null;
       if (isRedirect(status)) {
+        location = response.headers.get('location');
         await response.body?.cancel();
         bodyText = '';
       } else {
+        location = null;
         bodyText = await response.text();
       }
       // Only a whole answer counts: headers followed by a body that never ends are no answer.
       answered += 1;
     } catch (error) {
       if (cancel.aborted) throw cancel.reason;
-      const reason = request.timedOut() ? `timeout after ${config.timeoutMs} ms` : `connection error: ${scrub(describe(error), secrets)}`;
+      const reason = request.timedOut ? `timeout after ${config.timeoutMs} ms` : `connection error: ${scrub(describe(error), secrets)}`;
       lastNoAnswer = reason;
       return { kind: 'retry', reason };
     } finally {
       permit.answered();
-      request.dispose();
+      requests.end(request);
     }
     if (debug) log.debug({ path, status, ms: Math.round(performance.now() - started), attempt }, 'inquiry answered');
     if (isRedirect(status)) return stop(path, redirectError(status, location));
@@ -165,11 +173,16 @@ export function createInquiryClient(
     const path = inquiryPath(request);
     for (let attempt = 1; ; attempt += 1) {
       if (cancel.aborted) throw cancel.reason;
-      const result = await limit(() => {
+      const queued = slots.take();
+      if (queued) await queued;
+      let result: Awaited<ReturnType<typeof send>>;
+      try {
         // Queued behind thousands of others: the run may have stopped meanwhile.
         if (cancel.aborted) throw cancel.reason;
-        return send(path, request.family, cancel, attempt);
-      });
+        result = await send(path, request.family, cancel, attempt);
+      } finally {
+        slots.release();
+      }
       switch (result.kind) {
         case 'found': {
           const problem = identityProblem(request, result.charge);
@@ -195,7 +208,7 @@ export function createInquiryClient(
           if (result.retryAfterMs !== undefined) limiter.pause(result.retryAfterMs);
           const delayMs = backoffDelay(attempt - 1, backoff, result.retryAfterMs);
           // Debug, not info: run.json counts the retries, and a slow night would flood the log.
-          log.debug({ path, attempt, reason: result.reason, delayMs }, 'inquiry will be retried');
+          if (debug) log.debug({ path, attempt, reason: result.reason, delayMs }, 'inquiry will be retried');
           await sleep(delayMs, cancel);
           break;
         }
@@ -210,6 +223,7 @@ export function createInquiryClient(
     if (request.id === '.' || request.id === '..') {
       return { kind: 'failed', reason: `'${request.id}' cannot be asked for: it is not an id a URL path can carry`, attempts: 0, path: '' };
     }
+    if (request.transactionDate === undefined) return logged(withoutCode(await ask(request, cancel)));
     // Contract §4: a dated path refused as invalid_parameter is tried with the day before and
     // the day after (a ledger booking in UTC is up to 7 hours off Bangkok), once each.
     const candidates = datedAlternatives(request);
@@ -220,14 +234,16 @@ export function createInquiryClient(
       attempts += outcome.attempts;
       if (outcome.gatewayCode !== 'invalid_parameter') break;
     }
-    const { gatewayCode: _, ...last } = outcome!;
-    const result: GatewayAnswer =
+    const last = withoutCode(outcome!);
+    return logged(
       last.kind === 'failed' && outcome!.gatewayCode === 'invalid_parameter' && candidates.length > 1
         ? { ...last, path: inquiryPath(request), attempts, reason: `${last.reason} (for ${candidates.map((c) => c.transactionDate).join(', ')})` }
-        : { ...last, attempts };
-    if (result.kind === 'failed') {
-      log.warn({ path: result.path, attempts, reason: result.reason }, 'inquiry failed');
-    }
+        : { ...last, attempts },
+    );
+  };
+
+  const logged = (result: GatewayAnswer): GatewayAnswer => {
+    if (result.kind === 'failed') log.warn({ path: result.path, attempts: result.attempts, reason: result.reason }, 'inquiry failed');
     return result;
   };
 
@@ -239,6 +255,11 @@ export function createInquiryClient(
         ? new ReconError('GATEWAY_UNREACHABLE', `K-Payment Gateway at ${host} gave no answer to any request (last: ${lastNoAnswer}); check KPGW_BASE_URL and the network`)
         : undefined,
   };
+}
+
+/** The answer without the gateway's code of a failure, which only `inquire` looks at. */
+function withoutCode(outcome: GatewayAnswer & { gatewayCode?: string }): GatewayAnswer {
+  return outcome.kind === 'failed' ? { kind: 'failed', reason: outcome.reason, attempts: outcome.attempts, path: outcome.path } : outcome;
 }
 
 /** The request as asked, then (dated card paths only) with the day before and the day after. */
@@ -267,35 +288,6 @@ function refusalError(code: 'authentication_failure' | 'ip_not_allow'): ReconErr
   return code === 'ip_not_allow'
     ? new ReconError('GATEWAY_IP_NOT_ALLOWED', "this machine's address is not allowed by KBank (ip_not_allow)")
     : new ReconError('GATEWAY_AUTH', 'K-Payment Gateway refused the secret key (authentication_failure); check KPGW_SECRET_KEY');
-}
-
-/**
- * One request's signal: aborts when `cancel` does (with its reason) or after `timeoutMs`. One
- * controller and one timer, both let go as soon as the request is over, so the long-lived run
- * signal keeps no listener of a finished request. (`AbortSignal.timeout` joined with the run
- * signal took two more signals and a listener each per request.)
- */
-function requestSignal(cancel: AbortSignal, timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
-  const controller = new AbortController();
-  if (cancel.aborted) {
-    controller.abort(cancel.reason);
-    return { signal: controller.signal, timedOut: () => false, dispose: () => {} };
-  }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
-  }, timeoutMs);
-  const onCancel = () => controller.abort(cancel.reason);
-  cancel.addEventListener('abort', onCancel, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      clearTimeout(timer);
-      cancel.removeEventListener('abort', onCancel);
-    },
-  };
 }
 
 /** undici reports "fetch failed" with the useful part (ECONNREFUSED, socket hang up) in `cause`. */

@@ -4,6 +4,11 @@ import { performance } from 'node:perf_hooks';
 export interface RateLimiter {
   /** Resolves when a request may be sent now; rejects with the signal's reason if it aborts first. */
   acquire(signal?: AbortSignal): Promise<Permit>;
+  /**
+   * A permit if one may be granted this instant without waiting (nobody queued, the cap has
+   * room), else `undefined`: what `acquire` would grant at once, without a promise to await.
+   */
+  tryAcquire(): Permit | undefined;
   /** Grants nothing until `ms` from now (the gateway asked us to back off with `Retry-After`). */
   pause(ms: number): void;
   /** Requests waiting for a permit. */
@@ -134,11 +139,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     pump();
   };
 
+  const tryAcquire = (): Permit | undefined => {
+    if (waiters.length > 0) return undefined;
+    const t = now();
+    return earliest(t) <= t ? grant(t) : undefined;
+  };
+
   return {
+    tryAcquire,
     acquire(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
-      const t = now();
-      if (waiters.length === 0 && earliest(t) <= t) return Promise.resolve(grant(t));
+      const permit = tryAcquire();
+      if (permit) return Promise.resolve(permit);
       return new Promise<Permit>((resolve, reject) => {
         const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
         if (signal) {
@@ -167,6 +179,7 @@ const noPermitNeeded: Permit = { answered: () => {} };
 
 const unlimited: RateLimiter = {
   acquire: (signal) => (signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve(noPermitNeeded)),
+  tryAcquire: () => noPermitNeeded,
   pause: () => {},
   waiting: 0,
 };

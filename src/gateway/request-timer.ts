@@ -1,0 +1,80 @@
+import { performance } from 'node:perf_hooks';
+
+/** One request in flight: its fetch listens to `controller`'s signal. */
+export interface TimedRequest {
+  readonly controller: AbortController;
+  /** Set when the request was aborted for taking longer than the timeout. */
+  readonly timedOut: boolean;
+}
+
+export interface RequestTimer {
+  /** A request begins: aborted after the timeout, or when `cancel` aborts (already has, even). */
+  start(cancel: AbortSignal): TimedRequest;
+  /** The request is over (answered, failed or aborted); it is let go. */
+  end(request: TimedRequest): void;
+  /** Aborts every request in flight started with `cancel`, with its reason. */
+  cancel(cancel: AbortSignal): void;
+}
+
+interface Entry {
+  readonly controller: AbortController;
+  readonly cancel: AbortSignal;
+  readonly deadline: number;
+  timedOut: boolean;
+}
+
+/**
+ * Times out and cancels requests with one timer and no listeners per request: every request has
+ * the same timeout, so the set of those in flight, in the order they began, is also in the order
+ * of their deadlines, and one timer set for the first deadline serves them all. (A timer and a
+ * listener on the run's signal per request, or `AbortSignal.any`/`AbortSignal.timeout`, cost
+ * each request more than a fifth of a plain fetch.) The caller registers {@link RequestTimer.cancel}
+ * on each cancel signal once.
+ */
+export function createRequestTimer(timeoutMs: number): RequestTimer {
+  const inFlight = new Set<Entry>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const expire = (): void => {
+    timer = undefined;
+    const now = performance.now();
+    for (const entry of inFlight) {
+      if (entry.deadline > now) {
+        // Timers may fire a little early relative to performance.now(); wait for the rest.
+        timer = setTimeout(expire, Math.max(1, Math.ceil(entry.deadline - now)));
+        return;
+      }
+      inFlight.delete(entry);
+      entry.timedOut = true;
+      entry.controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+    }
+  };
+
+  return {
+    start(cancel) {
+      const entry: Entry = { controller: new AbortController(), cancel, deadline: performance.now() + timeoutMs, timedOut: false };
+      if (cancel.aborted) {
+        entry.controller.abort(cancel.reason);
+        return entry;
+      }
+      inFlight.add(entry);
+      timer ??= setTimeout(expire, timeoutMs);
+      return entry;
+    },
+    end(request) {
+      inFlight.delete(request as Entry);
+      // Nothing left to time: no timer keeps the process waiting.
+      if (inFlight.size === 0 && timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+    },
+    cancel(cancel) {
+      for (const entry of inFlight) {
+        if (entry.cancel !== cancel) continue;
+        inFlight.delete(entry);
+        entry.controller.abort(cancel.reason);
+      }
+    },
+  };
+}
