@@ -31,17 +31,18 @@ interface Entry {
  * each request more than a fifth of a plain fetch.) The caller registers {@link RequestTimer.cancel}
  * on each cancel signal once.
  */
-export function createRequestTimer(timeoutMs: number): RequestTimer {
+/** `now`: for tests (a fake clock). */
+export function createRequestTimer(timeoutMs: number, now: () => number = () => performance.now()): RequestTimer {
   const inFlight = new Set<Entry>();
   let timer: NodeJS.Timeout | undefined;
 
   const expire = (): void => {
     timer = undefined;
-    const now = performance.now();
+    const t = now();
     for (const entry of inFlight) {
-      if (entry.deadline > now) {
+      if (entry.deadline > t) {
         // Timers may fire a little early relative to performance.now(); wait for the rest.
-        timer = setTimeout(expire, Math.max(1, Math.ceil(entry.deadline - now)));
+        timer = setTimeout(expire, Math.max(1, Math.ceil(entry.deadline - t)));
         return;
       }
       inFlight.delete(entry);
@@ -52,7 +53,7 @@ export function createRequestTimer(timeoutMs: number): RequestTimer {
 
   return {
     start(cancel) {
-      const entry: Entry = { controller: new AbortController(), cancel, deadline: performance.now() + timeoutMs, timedOut: false };
+      const entry: Entry = { controller: new AbortController(), cancel, deadline: now() + timeoutMs, timedOut: false };
       if (cancel.aborted) {
         entry.controller.abort(cancel.reason);
         return entry;
