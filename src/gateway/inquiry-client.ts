@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import pLimit from 'p-limit';
 import type { GatewayConfig } from '../config.ts';
 import { ReconError } from '../errors.ts';
 import { scrub, type Logger } from '../log.ts';
@@ -10,7 +11,6 @@ import { classifyResponse, type AttemptResult } from './inquiry-response.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { createRequestTimer } from './request-timer.ts';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from './retry.ts';
-import { createSlots } from './slots.ts';
 
 export { inquiryPath, type ChargeIdentifiers, type InquiryRequest } from './inquiry-path.ts';
 export type { GatewayAnswer } from './gateway-answer.ts';
@@ -66,7 +66,7 @@ export function createInquiryClient(
   // built once, the debug line's clock read only when it is logged, no listener or timer of its own.
   const headers = { 'x-api-key': config.secretKey, accept: 'application/json' };
   const debug = log.isLevelEnabled('debug');
-  const slots = createSlots(config.concurrency);
+  const limit = pLimit(config.concurrency);
   const requests = createRequestTimer(config.timeoutMs);
   /** Aborted, with the run-stopping ReconError as reason, by the first answer that stops the run. */
   const stopped = new AbortController();
@@ -113,7 +113,7 @@ export function createInquiryClient(
   };
 
   /**
-   * One request, holding a slot from the rate permit to the end of the body. Redirects
+   * One request, holding a p-limit slot from the rate permit to the end of the body. Redirects
    * are never followed: the key would go wherever `Location` points, and each hop would be a
    * request the rate limiter never saw.
    */
@@ -173,16 +173,11 @@ export function createInquiryClient(
     const path = inquiryPath(request);
     for (let attempt = 1; ; attempt += 1) {
       if (cancel.aborted) throw cancel.reason;
-      const queued = slots.take();
-      if (queued) await queued;
-      let result: Awaited<ReturnType<typeof send>>;
-      try {
+      const result = await limit(() => {
         // Queued behind thousands of others: the run may have stopped meanwhile.
         if (cancel.aborted) throw cancel.reason;
-        result = await send(path, request.family, cancel, attempt);
-      } finally {
-        slots.release();
-      }
+        return send(path, request.family, cancel, attempt);
+      });
       switch (result.kind) {
         case 'found': {
           const problem = identityProblem(request, result.charge);

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRequestTimer } from '../../src/gateway/request-timer.ts';
-import { createSlots } from '../../src/gateway/slots.ts';
 
 describe('request timer', () => {
   beforeEach(() => {
@@ -45,28 +44,5 @@ describe('request timer', () => {
     expect([a.timedOut, b.controller.signal.aborted]).toEqual([false, false]);
     // A request started after its signal aborted is aborted at once.
     expect(timer.start(one.signal).controller.signal.aborted).toBe(true);
-  });
-});
-
-describe('slots', () => {
-  it('hands out `count` at once, then passes each one freed to the longest waiting', async () => {
-    const slots = createSlots(2);
-    expect([slots.take(), slots.take()]).toEqual([undefined, undefined]);
-    const order: string[] = [];
-    const third = slots.take()!.then(() => order.push('third'));
-    const fourth = slots.take()!.then(() => order.push('fourth'));
-    slots.release();
-    await third;
-    // The slot went to the third, so a newcomer still waits behind the fourth.
-    const fifth = slots.take();
-    expect(fifth).toBeInstanceOf(Promise);
-    slots.release();
-    await fourth;
-    expect(order).toEqual(['third', 'fourth']);
-    slots.release();
-    await fifth;
-    slots.release();
-    slots.release();
-    expect(slots.take()).toBeUndefined();
   });
 });
