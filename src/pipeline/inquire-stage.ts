@@ -17,6 +17,12 @@ export interface InquireOptions {
   asOf: string;
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * Charges being asked about at once. The client bounds the requests in flight and their rate;
+   * this bounds the charges waiting for a slot or in a retry's backoff: a few times the client's
+   * concurrency, so a few in backoff leave no slot idle while each waiting charge costs little.
+   */
+  inFlight: number;
   /** Called once per case answered (asked or reused). */
   onProgress?: () => void;
 }
@@ -27,12 +33,6 @@ const AUDIT_BATCH = 500;
 const AUDIT_HIGH_WATER = 20_000;
 /** The longest an answer waits to be stored: what a run killed at that moment asks again. */
 const WRITE_AFTER_MS = 200;
-/**
- * Charges being asked about at once. The client bounds the requests in flight (`concurrency`)
- * and their rate; this bounds the charges waiting for a slot or a retry's backoff, so memory
- * does not grow with the run, while enough wait that a few in backoff leave no slot idle.
- */
-const IN_FLIGHT = 512;
 
 /**
  * Asks the gateway about every case the pages hold, handing each answer to `onAnswer` as it
@@ -79,7 +79,7 @@ export async function inquireCases(
       options.onProgress?.();
     }
   };
-  const workers = Array.from({ length: IN_FLIGHT }, () =>
+  const workers = Array.from({ length: options.inFlight }, () =>
     worker().catch((error: unknown) => {
       // The first failure (an abort, a refused key) ends the stage: no charge is taken up after it.
       stopped = true;

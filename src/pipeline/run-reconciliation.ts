@@ -128,6 +128,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         asOf: request.asOf,
         signal,
         logger,
+        inFlight: 4 * config.kpgw.concurrency,
         onProgress: () => env.onProgress?.('inquiry', ++answered, total),
       };
       const pass = async (pages: AsyncIterable<readonly NumberedCase[]>) => {
