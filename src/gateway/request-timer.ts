@@ -29,9 +29,8 @@ interface Entry {
  * of their deadlines, and one timer set for the first deadline serves them all. (A timer and a
  * listener on the run's signal per request, or `AbortSignal.any`/`AbortSignal.timeout`, cost
  * each request more than a fifth of a plain fetch.) The caller registers {@link RequestTimer.cancel}
- * on each cancel signal once.
+ * on each cancel signal once. `now` is for tests (a fake clock).
  */
-/** `now`: for tests (a fake clock). */
 export function createRequestTimer(timeoutMs: number, now: () => number = () => performance.now()): RequestTimer {
   const inFlight = new Set<Entry>();
   let timer: NodeJS.Timeout | undefined;
