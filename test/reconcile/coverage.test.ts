@@ -50,6 +50,20 @@ describe('a run covers the charges with a refund or void booked in its range (co
     expect(result.summary.map((s) => s.transaction_date)).toEqual([old]);
   });
 
+  it('a refund row that names its charge only by the id the gateway gave it joins that charge', async () => {
+    const day = nextDate();
+    const charge = buildCharge({ key: key(day, 'gateway-id'), date: day, amount: '500.00', refunds: ['100.00'] });
+    const other = buildCharge({ key: key(day, 'gateway-id-other'), date: day, amount: '40.00' });
+    // The ledger's charge row knows only its reference order; the refund row only the charge id.
+    Object.assign(rowsOf(charge.ledger, 'charge')[0]!, { charge_id: '' });
+    Object.assign(rowsOf(charge.ledger, 'refund')[0]!, { reference_order: '' });
+    const result = await runScenario(database, { from: day, ledger: [...other.ledger, ...charge.ledger], gateway: [charge.gateway, other.gateway] });
+    expect(result.codes).toEqual([]);
+    // One case each: the refund row is the refunded charge's, not an orphan's, and nothing is asked twice.
+    expect(result.outcome.run.counts).toMatchObject({ charges: 2, matched: 2 });
+    expect(result.requests).toBe(2);
+  });
+
   it('the run of the charge’s own date still covers the refund booked later', async () => {
     const day = nextDate();
     const charge = buildCharge({ key: key(day, 'own-date'), date: day, amount: '500.00', refunds: ['100.00'] });
