@@ -32,7 +32,7 @@ const STAGE_BATCH = 500;
 const STAGE_HIGH_WATER = 20_000;
 
 /** Answers reconciled together: enough to keep the rules' code and data hot, few enough to hold. */
-const RECONCILE_BATCH = 256;
+const RECONCILE_BATCH = 1024;
 
 /**
  * The charges' answers as they arrive: reconciled a batch at a time, each result turned at once
