@@ -11,7 +11,10 @@ import type { NumberedCase } from './run-cases.ts';
 export interface InquireOptions {
   db: Kysely<Database>;
   runId: string;
-  /** An interrupted run of the same dates whose definite answers are reused. */
+  /**
+   * An interrupted run of the same dates whose definite answers are reused: copied into this run
+   * once, before its first pass ({@link copyDefiniteAnswers}), and looked up a page at a time.
+   */
   resumeFrom: string | undefined;
   client: InquiryClient;
   asOf: string;
@@ -49,7 +52,6 @@ export async function inquireCases(
   onAnswer: (numbered: NumberedCase, answer: GatewayAnswer) => void | Promise<void>,
 ): Promise<{ reused: number }> {
   const { db, runId, client, signal, logger } = options;
-  if (options.resumeFrom) await copyDefiniteAnswers(db, options.resumeFrom, runId);
   const audit = batchedWriter<AuditRow>((rows) => insertAudit(db, runId, rows), { batch: AUDIT_BATCH, highWater: AUDIT_HIGH_WATER, maxDelayMs: WRITE_AFTER_MS });
   let reused = 0;
   async function* toAsk(): AsyncGenerator<NumberedCase> {
@@ -133,7 +135,7 @@ async function insertAudit(db: Kysely<Database>, runId: string, rows: readonly A
 }
 
 /** Copies the interrupted run's definite answers into this run: its audit trail shows them too. */
-async function copyDefiniteAnswers(db: Kysely<Database>, fromRun: string, runId: string): Promise<void> {
+export async function copyDefiniteAnswers(db: Kysely<Database>, fromRun: string, runId: string): Promise<void> {
   await db
     .insertInto('gateway_inquiries')
     .columns(['run_id', 'charge_key', 'request_path', 'outcome', 'http_status', 'attempts', 'failure', 'body', 'fetched_at', 'fetched_by_run'])

@@ -21,7 +21,7 @@ import { abortRun, acquireRunLock, findResumableRun, startRun } from './run-life
 import type { RunKind, StageTimings } from '../report/run.table.ts';
 import { finishRun, insertSummary } from '../report/store-results.ts';
 import { ingestInputs, type FeeSource } from './ingest-stage.ts';
-import { inquireCases, type InquireOptions } from './inquire-stage.ts';
+import { copyDefiniteAnswers, inquireCases, type InquireOptions } from './inquire-stage.ts';
 import { casesForUnlinked, loadFees, loadPlans } from './load-stage.ts';
 import { moveStagedResults, resultStage, type RunTally } from './result-stage.ts';
 import { clearRunWork, type NumberedCase } from './run-cases.ts';
@@ -140,6 +140,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         timings.inquiry += Math.round(performance.now() - t0 - (results.reconcileMs() - r0));
         checkpoint();
       };
+      if (resumeFrom) await copyDefiniteAnswers(db, resumeFrom, request.runId);
       env.onProgress?.('inquiry', 0, total);
       await pass(selected.pages());
 
