@@ -59,9 +59,11 @@ describe('a run covers the charges with a refund or void booked in its range (co
     Object.assign(rowsOf(charge.ledger, 'refund')[0]!, { reference_order: '' });
     const result = await runScenario(database, { from: day, ledger: [...other.ledger, ...charge.ledger], gateway: [charge.gateway, other.gateway] });
     expect(result.codes).toEqual([]);
-    // One case each: the refund row is the refunded charge's, not an orphan's, and nothing is asked twice.
+    // One case each: the refund row is the refunded charge's, not an orphan's, and no third charge
+    // is asked about (the audit trail, one row per charge asked, whatever retries a busy machine needs).
     expect(result.outcome.run.counts).toMatchObject({ charges: 2, matched: 2 });
-    expect(result.requests).toBe(2);
+    const asked = await database.db.selectFrom('gateway_inquiries').select('charge_key').where('run_id', '=', result.outcome.run.run_id).execute();
+    expect(asked).toHaveLength(2);
   });
 
   it('the run of the charge’s own date still covers the refund booked later', async () => {
