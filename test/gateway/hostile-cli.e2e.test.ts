@@ -91,7 +91,7 @@ describe('kpgw-recon run against a hostile gateway', () => {
     const result = await run(4, { KPGW_BASE_URL: `http://127.0.0.1:${port}` });
     expect(result.code, result.stderr).toBe(3);
     expect(humanLines(result.stderr)).toEqual([
-      `kpgw-recon: K-Payment Gateway at 127.0.0.1:${port} gave no answer to any request (last: connection error: fetch failed (ECONNREFUSED)); check KPGW_BASE_URL and the network`,
+      `kpgw-recon: K-Payment Gateway at 127.0.0.1:${port} gave no answer to any request (last: connection error: connect ECONNREFUSED 127.0.0.1:${port}); check KPGW_BASE_URL and the network`,
     ]);
     expect(await lastRunStatus()).toBe('aborted');
   });

@@ -185,7 +185,7 @@ describe('slow and silent gateways', () => {
     const error = c.unreachable();
     expect(error).toBeInstanceOf(ReconError);
     expect(error?.message).toBe(
-      `K-Payment Gateway at 127.0.0.1:${port} gave no answer to any request (last: connection error: fetch failed (ECONNREFUSED)); check KPGW_BASE_URL and the network`,
+      `K-Payment Gateway at 127.0.0.1:${port} gave no answer to any request (last: connection error: connect ECONNREFUSED 127.0.0.1:${port}); check KPGW_BASE_URL and the network`,
     );
   });
 
