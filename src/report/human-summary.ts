@@ -23,7 +23,8 @@ export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; findi
     );
   }
   if (byCode.size) {
-    lines.push('  findings:');
+    // "by code": the line after the list counts the same findings by what became of them.
+    lines.push('  findings by code:');
     for (const [code, count] of [...byCode].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
       lines.push(`    ${code.padEnd(32)} ${String(count).padStart(6)}  ${SEVERITY[code as MismatchCode] ?? ''}`);
     }

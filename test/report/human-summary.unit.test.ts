@@ -25,7 +25,7 @@ describe('the human summary', () => {
 
   it('counts findings by code, most frequent first', () => {
     const text = humanSummary({ run, summary: [], findingsByCode: new Map([['DATE_MISMATCH', 1], ['AMOUNT_MISMATCH', 2]]), reportDir: '/r' });
-    expect(text).toMatch(/AMOUNT_MISMATCH\s+2 {2}error\n\s+DATE_MISMATCH\s+1 {2}warning/);
+    expect(text).toMatch(/\n {2}findings by code:\n {4}AMOUNT_MISMATCH\s+2 {2}error\n {4}DATE_MISMATCH\s+1 {2}warning\n/);
   });
 });
 
