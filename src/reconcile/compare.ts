@@ -32,8 +32,13 @@ export function amountMismatch(
   };
 }
 
-/** Checks one amount, returning the mismatch or nothing. */
+/**
+ * Checks one amount, adding the mismatch to `found` when they differ. The checks add to one list
+ * rather than each returning its own: most amounts match, and an empty list made and spread for
+ * each of them was a visible share of the reconcile step.
+ */
 export function compareAmount(
+  found: Mismatch[],
   code: MismatchCode,
   entryId: string | null,
   field: string,
@@ -41,9 +46,8 @@ export function compareAmount(
   gateway: Money | null,
   tolerance: Money,
   what: string,
-): Mismatch[] {
-  if (gateway === null || !differs(ledger, gateway, tolerance)) return [];
-  return [amountMismatch(code, entryId, field, ledger, gateway, what)];
+): void {
+  if (gateway !== null && differs(ledger, gateway, tolerance)) found.push(amountMismatch(code, entryId, field, ledger, gateway, what));
 }
 
 /** Ledger numeric text (from PostgreSQL) to Money; `null` stays `null`. */

@@ -9,14 +9,13 @@ import type { Mismatch } from './mismatch.ts';
  * `convfee_amount`/`convfee_vat`, the fee and its VAT are compared, a side that says nothing
  * counting as 0.00 (a fee one side charged and the other did not is exactly what to report).
  * The charge's `amount` never includes the fee (guide §6.1.2: `convfee.net_amount` is the total
- * with the fee and its VAT).
+ * with the fee and its VAT). Findings are added to `found`.
  */
-export function checkConvfee(charge: LedgerEntry, convfee: GatewayConvfee | null, tolerance: Money): Mismatch[] {
+export function checkConvfee(found: Mismatch[], charge: LedgerEntry, convfee: GatewayConvfee | null, tolerance: Money): void {
+  // Most charges have no convenience fee on either side: nothing to parse or compare.
+  if (!convfee && charge.convfee_amount === null && charge.convfee_vat === null) return;
   const ledger = { amount: ledgerMoney(charge.convfee_amount), vat: ledgerMoney(charge.convfee_vat) };
-  if (!convfee && !ledger.amount && !ledger.vat) return [];
   const id = charge.entry_id;
-  return [
-    ...compareAmount('CONVFEE_MISMATCH', id, 'convfee_amount', ledger.amount ?? ZERO, convfee?.amount ?? ZERO, tolerance, 'convenience fee'),
-    ...compareAmount('CONVFEE_MISMATCH', id, 'convfee_vat_amount', ledger.vat ?? ZERO, convfee?.vat ?? ZERO, tolerance, 'VAT on the convenience fee'),
-  ];
+  compareAmount(found, 'CONVFEE_MISMATCH', id, 'convfee_amount', ledger.amount ?? ZERO, convfee?.amount ?? ZERO, tolerance, 'convenience fee');
+  compareAmount(found, 'CONVFEE_MISMATCH', id, 'convfee_vat_amount', ledger.vat ?? ZERO, convfee?.vat ?? ZERO, tolerance, 'VAT on the convenience fee');
 }

@@ -10,9 +10,9 @@ import type { Mismatch } from './mismatch.ts';
  * of the amount is a partial refund; more than the amount is checked as a full refund (v2, the
  * excess itself is `REFUND_EXCEEDS_AMOUNT`). R is what the gateway is expected to show already
  * (`RefundCheck.refundedForState`). v2: `Refund Fail` when the ledger books refunds
- * is `REFUND_FAILED`, not a state mismatch.
+ * is `REFUND_FAILED`, not a state mismatch. The finding, if any, is added to `found`.
  */
-export function checkState(input: {
+export function checkState(found: Mismatch[], input: {
   gateway: GatewayCharge;
   entryId: string;
   amount: Money;
@@ -26,33 +26,35 @@ export function checkState(input: {
   /** Whether the ledger books any refund of the charge, pending ones included. */
   hasRefunds: boolean;
   voided: boolean;
-}): Mismatch[] {
+}): void {
   const { gateway, entryId, amount, refunded, pendingRefunded, voided } = input;
   const state = canonicalState(gateway.transactionState);
   const expected = voided ? VOIDED : pendingRefunded.isZero() ? statesFor(refunded, amount) : union(statesFor(refunded, amount), statesFor(refunded.plus(pendingRefunded), amount));
   if (gateway.status.toLowerCase() === 'fail') {
-    return [{
+    found.push({
       code: 'STATE_MISMATCH',
       entryId,
       field: 'status',
       ledgerValue: 'success',
       gatewayValue: gateway.status,
       message: `gateway reports the charge failed (${gateway.failureCode ?? 'no failure code'}${gateway.failureMessage ? `: ${gateway.failureMessage}` : ''}); the ledger books it as ${ledgerView(voided, refunded, amount)}`,
-    }];
+    });
+    return;
   }
-  if (expected.includes(state)) return [];
+  if (expected.includes(state)) return;
   if (state === 'Refund Fail' && input.hasRefunds && !voided) {
-    return [{
+    found.push({
       code: 'REFUND_FAILED',
       entryId,
       field: 'transaction_state',
       ledgerValue: expected.join(' or '),
       gatewayValue: gateway.transactionState,
       message: `the ledger books a refund; the gateway says the refund failed (${gateway.transactionState})`,
-    }];
+    });
+    return;
   }
   const pending = expected[0] === 'Settled' && (state === 'Authorized' || state === 'Captured');
-  return [{
+  found.push({
     code: pending ? 'SETTLEMENT_PENDING' : 'STATE_MISMATCH',
     entryId,
     field: 'transaction_state',
@@ -61,7 +63,7 @@ export function checkState(input: {
     message: pending
       ? `the ledger books the charge as settled; the gateway has it ${state}, not yet settled`
       : `the ledger books the charge as ${ledgerView(voided, refunded, amount)}, expecting ${expected.join(' or ')}; the gateway says ${gateway.transactionState}`,
-  }];
+  });
 }
 
 /** How the ledger books the charge, for a mismatch's message (built only when there is one). */

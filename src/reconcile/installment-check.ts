@@ -73,12 +73,13 @@ function sameIpanMode(a: string, b: string): boolean {
 
 /**
  * Contract §4, the five installment checks, for charge rows with a `plan_id` whose supplier's
- * plan report was ingested (a supplier we know nothing of is not a finding).
+ * plan report was ingested (a supplier we know nothing of is not a finding). Findings are added
+ * to `found`.
  */
-export function checkInstallment(charge: LedgerEntry, book: PlanBook): Mismatch[] {
-  if (!charge.plan_id || !charge.supplier_no) return [];
+export function checkInstallment(found: Mismatch[], charge: LedgerEntry, book: PlanBook): void {
+  if (!charge.plan_id || !charge.supplier_no) return;
   const versions = book.get(charge.supplier_no);
-  if (!versions) return [];
+  if (!versions) return;
   const plans = plansKnownOn(versions, charge.transaction_date);
   const id = charge.entry_id;
   const described = `plan ${charge.plan_id}, model ${charge.model_no ?? '-'}, product type ${charge.product_type ?? '-'} of supplier ${charge.supplier_no}`;
@@ -86,20 +87,22 @@ export function checkInstallment(charge: LedgerEntry, book: PlanBook): Mismatch[
     (p) => sameNumber(charge.plan_id, p.plan_id) && p.model_no === (charge.model_no ?? '') && sameNumber(charge.product_type, p.product_type),
   );
   if (known.length === 0) {
-    return [{ code: 'INSTALLMENT_PLAN_UNKNOWN', entryId: id, field: 'plan_id', ledgerValue: charge.plan_id, message: `${described} is not in the supplier's Installment Plan Report` }];
+    found.push({ code: 'INSTALLMENT_PLAN_UNKNOWN', entryId: id, field: 'plan_id', ledgerValue: charge.plan_id, message: `${described} is not in the supplier's Installment Plan Report` });
+    return;
   }
   const date = charge.transaction_date;
   const active = known.filter((p) => p.valid_from <= date && date <= p.valid_to);
   if (active.length === 0) {
     const periods = known.map((p) => `${p.valid_from}..${p.valid_to}`).join(', ');
-    return [{ code: 'INSTALLMENT_PLAN_INACTIVE', entryId: id, field: 'transaction_date', ledgerValue: date, gatewayValue: periods, message: `${described} is not valid on ${date} (valid ${periods})` }];
+    found.push({ code: 'INSTALLMENT_PLAN_INACTIVE', entryId: id, field: 'transaction_date', ledgerValue: date, gatewayValue: periods, message: `${described} is not valid on ${date} (valid ${periods})` });
+    return;
   }
   const plan = active.find((p) => p.payment_term === charge.term);
   if (!plan) {
     const terms = [...new Set(active.map((p) => p.payment_term))].join(', ');
-    return [{ code: 'INSTALLMENT_TERM_INVALID', entryId: id, field: 'term', ledgerValue: String(charge.term ?? ''), gatewayValue: terms, message: `${described} offers terms ${terms}, not ${charge.term ?? 'none'}` }];
+    found.push({ code: 'INSTALLMENT_TERM_INVALID', entryId: id, field: 'term', ledgerValue: String(charge.term ?? ''), gatewayValue: terms, message: `${described} offers terms ${terms}, not ${charge.term ?? 'none'}` });
+    return;
   }
-  const found: Mismatch[] = [];
   const amount = ledgerMoney(charge.amount)!;
   const { min, max } = priceRange(plan);
   if (amount.lessThan(min) || amount.greaterThan(max)) {
@@ -122,5 +125,4 @@ export function checkInstallment(charge: LedgerEntry, book: PlanBook): Mismatch[
       message: `the ledger's ipan mode ${charge.ipan_mode} differs from the plan's ${plan.ipan_mode}`,
     });
   }
-  return found;
 }

@@ -12,7 +12,7 @@ import type { FeeSchedule } from './fee-schedule.ts';
 import { checkInstallment, type PlanBook } from './installment-check.ts';
 import { checkLivemode, type KeyMode } from './livemode-check.ts';
 import { isError, type Mismatch } from './mismatch.ts';
-import { checkQrRefunds, checkRefunds, checkRefundTotal } from './refund-check.ts';
+import { checkQrRefunds, checkRefunds, checkRefundTotal, NO_REFUNDS, type RefundCheck } from './refund-check.ts';
 import { checkSettlement } from './settlement-check.ts';
 
 export interface ReconcileContext {
@@ -39,7 +39,10 @@ export interface ChargeResult {
   readonly gateway: GatewayCharge | undefined;
 }
 
-/** Every rule of contract §4 for one charge. Pure: the same case and answer give the same result. */
+/**
+ * Every rule of contract §4 for one charge. Pure: the same case and answer give the same result.
+ * The checks add their findings to one list, in the order the contract lists them.
+ */
 export function reconcileCharge(chargeCase: ChargeCase, answer: GatewayAnswer, context: ReconcileContext): ChargeResult {
   if (chargeCase.orphan) return reconcileOrphan(chargeCase, answer, context);
   const { charge } = chargeCase;
@@ -59,22 +62,24 @@ export function reconcileCharge(chargeCase: ChargeCase, answer: GatewayAnswer, c
     });
     return { case: chargeCase, status: 'mismatched', mismatches, gateway: undefined };
   }
-  const installment = checkInstallment(charge, context.plans);
   if (answer.kind === 'failed') {
     mismatches.push({
       code: 'INQUIRY_FAILED',
       entryId: charge.entry_id,
       message: `no definite answer from the gateway: ${answer.reason}`,
-    }, ...installment);
+    });
+    checkInstallment(mismatches, charge, context.plans);
     return { case: chargeCase, status: 'unverified', mismatches, gateway: undefined };
   }
   const livemode = checkLivemode(answer.charge, context.keyMode, charge.entry_id);
   if (livemode) {
     // An answer from the other environment is about other money: none of its figures is used.
-    mismatches.push(livemode, ...installment);
+    mismatches.push(livemode);
+    checkInstallment(mismatches, charge, context.plans);
     return { case: chargeCase, status: 'mismatched', mismatches, gateway: undefined };
   }
-  mismatches.push(...checkAgainstGateway(chargeCase, answer.charge, context), ...installment);
+  checkAgainstGateway(mismatches, chargeCase, answer.charge, context);
+  checkInstallment(mismatches, charge, context.plans);
   return {
     case: chargeCase,
     status: mismatches.some(isError) ? 'mismatched' : 'matched',
@@ -107,7 +112,8 @@ function reconcileOrphan(chargeCase: ChargeCase, answer: GatewayAnswer, context:
   }
   const livemode = checkLivemode(answer.charge, context.keyMode, chargeCase.charge.entry_id);
   if (livemode) return { case: chargeCase, status: 'mismatched', mismatches: [livemode], gateway: undefined };
-  const mismatches = checkFollowUps(chargeCase, answer.charge, answer.charge.amount, context);
+  const mismatches: Mismatch[] = [];
+  checkFollowUps(mismatches, chargeCase, answer.charge, answer.charge.amount, context);
   return { case: chargeCase, status: mismatches.some(isError) ? 'mismatched' : 'matched', mismatches, gateway: answer.charge };
 }
 
@@ -125,35 +131,42 @@ function orphanEntry(row: LedgerEntry): Mismatch {
 /**
  * Refunds and voids against the gateway's answer: the ledger's refund total, refund matching,
  * then the state they imply (contract §4: matching is done before the state check, since a
- * refund still pending is left out of the expected state).
+ * refund still pending is left out of the expected state). Findings are added to `found`.
  */
-function checkFollowUps(chargeCase: ChargeCase, gateway: GatewayCharge, amount: Money, context: ReconcileContext): Mismatch[] {
+function checkFollowUps(found: Mismatch[], chargeCase: ChargeCase, gateway: GatewayCharge, amount: Money, context: ReconcileContext): void {
   const { charge, refunds, voids } = chargeCase;
   const id = charge.entry_id;
-  const grace = { asOf: context.asOf, days: context.refundGraceDays };
-  const refundCheck = isQrFamily(charge.source_type)
-    ? checkQrRefunds({ ledgerRefunds: refunds, chargeEntryId: id, amount, gatewayState: canonicalState(gateway.transactionState), grace })
-    : checkRefunds({
-        ledgerRefunds: refunds,
-        gatewayRefunds: gateway.refunds,
-        chargeEntryId: id,
-        tolerance: context.tolerance,
-        grace,
-        expectedFees: (row, refund) => expectedRefundFees({ row, refund, charge, gateway, schedule: context.fees }),
-      });
-  return [
-    ...checkRefundTotal({ ledgerRefunds: refunds, chargeEntryId: id, amount }),
-    ...refundCheck.mismatches,
-    ...checkState({ gateway, entryId: id, amount, refunded: refundCheck.refundedForState, pendingRefunded: refundCheck.pendingRefunded, hasRefunds: refunds.length > 0, voided: voids.length > 0 }),
-  ];
+  checkRefundTotal(found, { ledgerRefunds: refunds, chargeEntryId: id, amount });
+  const refundCheck = matchRefunds(found, chargeCase, gateway, amount, context);
+  checkState(found, { gateway, entryId: id, amount, refunded: refundCheck.refundedForState, pendingRefunded: refundCheck.pendingRefunded, hasRefunds: refunds.length > 0, voided: voids.length > 0 });
 }
 
-function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, context: ReconcileContext): Mismatch[] {
+/** The refund checks of the charge's family (card or QR). */
+function matchRefunds(found: Mismatch[], chargeCase: ChargeCase, gateway: GatewayCharge, amount: Money, context: ReconcileContext): RefundCheck {
+  const { charge, refunds } = chargeCase;
+  // Most charges have no refund on either side: nothing to match, and no fee function or grace to make for it.
+  if (refunds.length === 0 && gateway.refunds.length === 0) return NO_REFUNDS;
+  const id = charge.entry_id;
+  const grace = { asOf: context.asOf, days: context.refundGraceDays };
+  if (isQrFamily(charge.source_type)) {
+    return checkQrRefunds(found, { ledgerRefunds: refunds, chargeEntryId: id, amount, gatewayState: canonicalState(gateway.transactionState), grace });
+  }
+  return checkRefunds(found, {
+    ledgerRefunds: refunds,
+    gatewayRefunds: gateway.refunds,
+    chargeEntryId: id,
+    tolerance: context.tolerance,
+    grace,
+    expectedFees: (row, refund) => expectedRefundFees({ row, refund, charge, gateway, schedule: context.fees }),
+  });
+}
+
+/** Every check of a charge row against the gateway's answer, its findings added to `found`. */
+function checkAgainstGateway(found: Mismatch[], chargeCase: ChargeCase, gateway: GatewayCharge, context: ReconcileContext): void {
   const { charge } = chargeCase;
   const id = charge.entry_id;
   // Parsed once: the amount, settlement and fee checks all use it.
   const amount = money(charge.amount);
-  const found: Mismatch[] = [];
 
   if (gateway.createdDate && gateway.createdDate !== charge.transaction_date) {
     found.push({
@@ -165,7 +178,7 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       message: `the gateway created the charge on ${gateway.createdDate} (Bangkok time); the ledger books it on ${charge.transaction_date}`,
     });
   }
-  found.push(...checkFollowUps(chargeCase, gateway, amount, context));
+  checkFollowUps(found, chargeCase, gateway, amount, context);
   if (gateway.currency !== charge.currency.toUpperCase()) {
     found.push({
       code: 'CURRENCY_MISMATCH',
@@ -176,23 +189,18 @@ function checkAgainstGateway(chargeCase: ChargeCase, gateway: GatewayCharge, con
       message: `the ledger books ${charge.currency}, the gateway charged ${gateway.currency}; amounts and fees not compared`,
     });
   } else {
-    found.push(
-      ...compareAmount('AMOUNT_MISMATCH', id, 'amount', amount, gateway.amount, context.tolerance, 'charge amount'),
-      ...checkConvfee(charge, gateway.convfee, context.tolerance),
-    );
+    compareAmount(found, 'AMOUNT_MISMATCH', id, 'amount', amount, gateway.amount, context.tolerance, 'charge amount');
+    checkConvfee(found, charge, gateway.convfee, context.tolerance);
     if (gateway.settlement) {
-      found.push(
-        ...checkSettlement({
-          charge,
-          amount,
-          settlement: gateway.settlement,
-          expected: expectedFees(charge, amount, gateway, context.fees),
-          tolerance: context.tolerance,
-        }),
-      );
+      checkSettlement(found, {
+        charge,
+        amount,
+        settlement: gateway.settlement,
+        expected: expectedFees(charge, amount, gateway, context.fees),
+        tolerance: context.tolerance,
+      });
     }
   }
-  return found;
 }
 
 /** What the gateway says was refunded successfully (failed refunds moved no money). */

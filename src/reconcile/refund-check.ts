@@ -6,9 +6,8 @@ import { compareAmount, ledgerMoney } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
-/** The refund checks' findings, and what the gateway's state is expected to reflect. */
+/** What the gateway's state is expected to reflect, after the refund checks (their findings go to the caller's list). */
 export interface RefundCheck {
-  readonly mismatches: readonly Mismatch[];
   /**
    * The ledger refund total the expected state is computed from: without the refunds that are
    * still pending (within the grace days) or, for the QR family, that the API cannot show.
@@ -32,9 +31,9 @@ export interface RefundGrace {
  * of equal amount, in `refund_date` order, preferring one that did not fail (v2: a refund that
  * failed with `OBAVL` and was made again is matched to the one that went through). A ledger
  * refund the gateway does not show is pending within the grace days, missing after them.
- * Successful gateway refunds left over are not in the ledger.
+ * Successful gateway refunds left over are not in the ledger. Findings are added to `found`.
  */
-export function checkRefunds(input: {
+export function checkRefunds(found: Mismatch[], input: {
   ledgerRefunds: readonly LedgerEntry[];
   gatewayRefunds: readonly GatewayRefund[];
   chargeEntryId: string;
@@ -48,7 +47,6 @@ export function checkRefunds(input: {
   if (ledgerRefunds.length === 0 && input.gatewayRefunds.length === 0) return NO_REFUNDS;
   const unmatched = [...input.gatewayRefunds].sort((a, b) => (a.refundDate ?? '').localeCompare(b.refundDate ?? ''));
   const take = (refund: GatewayRefund) => unmatched.splice(unmatched.indexOf(refund), 1);
-  const found: Mismatch[] = [];
   const pending: LedgerEntry[] = [];
   const notShown = (row: LedgerEntry) => {
     if (isWithinGrace(row, grace)) {
@@ -72,10 +70,8 @@ export function checkRefunds(input: {
     }
     take(match);
     const amount = ledgerMoney(row.amount)!;
-    found.push(
-      ...compareAmount('REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, tolerance, `refund ${row.refund_id} amount`),
-      ...matchedRefund(row, match, tolerance, expectedFees(row, match)),
-    );
+    compareAmount(found, 'REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, tolerance, `refund ${row.refund_id} amount`);
+    matchedRefund(found, row, match, tolerance, expectedFees(row, match));
   }
   for (const row of byAmount) {
     const amount = ledgerMoney(row.amount)!;
@@ -86,7 +82,7 @@ export function checkRefunds(input: {
       continue;
     }
     take(match);
-    found.push(...matchedRefund(row, match, tolerance, expectedFees(row, match)));
+    matchedRefund(found, row, match, tolerance, expectedFees(row, match));
   }
   for (const refund of unmatched) {
     if (refund.errorCode) continue; // a refund that failed moved no money
@@ -98,10 +94,11 @@ export function checkRefunds(input: {
       message: `the gateway refunded ${refund.amount ? formatMoney(refund.amount) : 'an unknown amount'} (${refund.refundId ?? 'no refund id'}) that the ledger does not book`,
     });
   }
-  return { mismatches: found, refundedForState: refundTotal(ledgerRefunds.filter((row) => !pending.includes(row))), pendingRefunded: refundTotal(pending) };
+  return { refundedForState: refundTotal(ledgerRefunds.filter((row) => !pending.includes(row))), pendingRefunded: refundTotal(pending) };
 }
 
-const NO_REFUNDS: RefundCheck = Object.freeze({ mismatches: Object.freeze([]), refundedForState: ZERO, pendingRefunded: ZERO });
+/** Neither side has a refund: nothing refunded, nothing pending. */
+export const NO_REFUNDS: RefundCheck = Object.freeze({ refundedForState: ZERO, pendingRefunded: ZERO });
 
 /**
  * Contract §4 v2, QR family refunds: the QR inquiry (guide §6.4.1) has no `refund_info` and knows
@@ -109,9 +106,9 @@ const NO_REFUNDS: RefundCheck = Object.freeze({ mismatches: Object.freeze([]), r
  * to compare. A full refund shows as `Refunded`; a partial one cannot be seen at all
  * (`REFUND_UNVERIFIABLE`, the state stays `Settled`). Refunds booked within the grace days while
  * the gateway does not say `Refunded` yet are pending, as for a card refund the gateway does not
- * show yet.
+ * show yet. Findings are added to `found`.
  */
-export function checkQrRefunds(input: {
+export function checkQrRefunds(found: Mismatch[], input: {
   ledgerRefunds: readonly LedgerEntry[];
   chargeEntryId: string;
   amount: Money;
@@ -119,11 +116,13 @@ export function checkQrRefunds(input: {
   grace: RefundGrace;
 }): RefundCheck {
   const { ledgerRefunds, amount, grace } = input;
+  // Most charges have no refund: nothing pending, nothing shown.
+  if (ledgerRefunds.length === 0) return NO_REFUNDS;
   const pending = input.gatewayState === 'Refunded' ? [] : ledgerRefunds.filter((row) => isWithinGrace(row, grace));
-  const found = pending.map((row) => pendingRefund(row, grace));
+  for (const row of pending) found.push(pendingRefund(row, grace));
   const shown = refundTotal(ledgerRefunds.filter((row) => !pending.includes(row)));
   const pendingRefunded = refundTotal(pending);
-  if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { mismatches: found, refundedForState: shown, pendingRefunded };
+  if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { refundedForState: shown, pendingRefunded };
   found.push({
     code: 'REFUND_UNVERIFIABLE',
     entryId: input.chargeEntryId,
@@ -131,22 +130,22 @@ export function checkQrRefunds(input: {
     ledgerValue: formatMoney(shown),
     message: `the ledger books a partial refund of ${formatMoney(shown)} of ${formatMoney(amount)}; the QR inquiry shows neither refunds nor a partial refund state, so it cannot be verified (the gateway is expected to say Settled)`,
   });
-  return { mismatches: found, refundedForState: ZERO, pendingRefunded };
+  return { refundedForState: ZERO, pendingRefunded };
 }
 
-/** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books. */
-export function checkRefundTotal(input: { ledgerRefunds: readonly LedgerEntry[]; chargeEntryId: string; amount: Money }): Mismatch[] {
+/** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books (added to `found`). */
+export function checkRefundTotal(found: Mismatch[], input: { ledgerRefunds: readonly LedgerEntry[]; chargeEntryId: string; amount: Money }): void {
   // No refunds add up to 0, which exceeds no amount of 0 or more.
-  if (input.ledgerRefunds.length === 0 && !input.amount.isNegative()) return [];
+  if (input.ledgerRefunds.length === 0 && !input.amount.isNegative()) return;
   const total = refundTotal(input.ledgerRefunds);
-  if (!total.greaterThan(input.amount)) return [];
-  return [{
+  if (!total.greaterThan(input.amount)) return;
+  found.push({
     code: 'REFUND_EXCEEDS_AMOUNT',
     entryId: input.chargeEntryId,
     field: 'refunded_amount',
     ledgerValue: formatMoney(total),
     message: `the ledger's refunds add up to ${formatMoney(total)}, more than the charge's ${formatMoney(input.amount)}; the state is checked as for a full refund`,
-  }];
+  });
 }
 
 export function refundTotal(rows: readonly LedgerEntry[]): Money {
@@ -186,11 +185,10 @@ function missing(row: LedgerEntry): Mismatch {
   };
 }
 
-/** A failed refund, and the refund's fees against the expected ones (contract §3.3 `refund_fee_reversal`). */
-function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money, expected: ExpectedCharge): Mismatch[] {
+/** A failed refund, and the refund's fees against the expected ones (contract §3.3 `refund_fee_reversal`), added to `found`. */
+function matchedRefund(found: Mismatch[], row: LedgerEntry, refund: GatewayRefund, tolerance: Money, expected: ExpectedCharge): void {
   const label = refund.refundId ?? row.refund_id ?? '?';
   const field = (name: string) => `refund_info[${label}].${name}`;
-  const found: Mismatch[] = [];
   if (refund.errorCode) {
     found.push({
       code: 'REFUND_FAILED',
@@ -201,8 +199,7 @@ function matchedRefund(row: LedgerEntry, refund: GatewayRefund, tolerance: Money
     });
   }
   const { mdr, vat, net } = expected;
-  if (mdr) found.push(...compareAmount('REFUND_MDR_MISMATCH', row.entry_id, field('orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`));
-  if (vat) found.push(...compareAmount('REFUND_VAT_MISMATCH', row.entry_id, field('orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`));
-  if (net) found.push(...compareAmount('REFUND_NET_MISMATCH', row.entry_id, field('orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`));
-  return found;
+  if (mdr) compareAmount(found, 'REFUND_MDR_MISMATCH', row.entry_id, field('orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`);
+  if (vat) compareAmount(found, 'REFUND_VAT_MISMATCH', row.entry_id, field('orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`);
+  if (net) compareAmount(found, 'REFUND_NET_MISMATCH', row.entry_id, field('orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`);
 }

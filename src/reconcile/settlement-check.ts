@@ -5,18 +5,18 @@ import { compareAmount, differs, amountMismatch } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
-/** Settled amount, the three fees, and the gateway's own arithmetic. */
-export function checkSettlement(input: {
+/** Settled amount, the three fees, and the gateway's own arithmetic; findings are added to `found`. */
+export function checkSettlement(found: Mismatch[], input: {
   charge: LedgerEntry;
   /** The charge row's amount, parsed once by the caller. */
   amount: Money;
   settlement: GatewaySettlement;
   expected: ExpectedCharge;
   tolerance: Money;
-}): Mismatch[] {
+}): void {
   const { charge, amount, settlement, expected, tolerance } = input;
   const id = charge.entry_id;
-  const found = compareAmount('SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount');
+  compareAmount(found, 'SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount');
   if (feesNotReported(settlement)) {
     found.push({
       code: 'FEES_NOT_REPORTED',
@@ -25,13 +25,11 @@ export function checkSettlement(input: {
       gatewayValue: formatMoney(settlement.settleAmount!),
       message: `the gateway settled ${formatMoney(settlement.settleAmount!)} but reports no fee figures yet (orig_amount, orig_mdr, orig_vat, orig_net_amount all zero or absent); MDR, VAT and net not checked`,
     });
-    return found;
+    return;
   }
-  found.push(
-    ...(expected.mdr ? compareAmount('MDR_MISMATCH', id, 'orig_mdr', expected.mdr, settlement.origMdr, tolerance, 'MDR') : []),
-    ...(expected.vat ? compareAmount('VAT_MISMATCH', id, 'orig_vat', expected.vat, settlement.origVat, tolerance, 'VAT on MDR') : []),
-    ...(expected.net ? compareAmount('NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount') : []),
-  );
+  if (expected.mdr) compareAmount(found, 'MDR_MISMATCH', id, 'orig_mdr', expected.mdr, settlement.origMdr, tolerance, 'MDR');
+  if (expected.vat) compareAmount(found, 'VAT_MISMATCH', id, 'orig_vat', expected.vat, settlement.origVat, tolerance, 'VAT on MDR');
+  if (expected.net) compareAmount(found, 'NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount');
   const { origAmount, origMdr, origVat, origNetAmount } = settlement;
   if (origAmount && isAboveZero(origAmount) && origMdr && origVat && origNetAmount) {
     const implied = origAmount.minus(origMdr).minus(origVat);
@@ -42,7 +40,6 @@ export function checkSettlement(input: {
       });
     }
   }
-  return found;
 }
 
 /**
