@@ -1,4 +1,4 @@
-import { formatMoney, money, sameAmount, toSatang, type Money } from '../money.ts';
+import { formatMoney, money, sameAmount, sameDigits, toSatang, type Money } from '../money.ts';
 import type { Mismatch, MismatchCode } from './mismatch.ts';
 
 /**
@@ -6,8 +6,9 @@ import type { Mismatch, MismatchCode } from './mismatch.ts';
  * (contract §4).
  */
 export function differs(ledger: Money, gateway: Money, tolerance: Money): boolean {
-  // Without a tolerance (the default) "more than zero apart" is "not equal", which needs no new Money.
-  if (tolerance.isZero()) return !sameAmount(toSatang(gateway), toSatang(ledger));
+  // Without a tolerance (the default) "more than zero apart" is "not equal", which needs no new
+  // Money; amounts written alike, as matching amounts nearly always are, are alike rounded too.
+  if (tolerance.isZero()) return !sameDigits(gateway, ledger) && !sameAmount(toSatang(gateway), toSatang(ledger));
   return toSatang(gateway).minus(toSatang(ledger)).abs().greaterThan(tolerance);
 }
 

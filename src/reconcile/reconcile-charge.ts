@@ -1,7 +1,7 @@
 import { canonicalState, type GatewayCharge } from '../gateway/charge.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { money, sum, ZERO, type Money } from '../money.ts';
+import { moneyReusing, sum, ZERO, type Money } from '../money.ts';
 import { isQrFamily } from '../vocabulary.ts';
 import type { ChargeCase } from './charge-case.ts';
 import { compareAmount } from './compare.ts';
@@ -165,8 +165,9 @@ function matchRefunds(found: Mismatch[], chargeCase: ChargeCase, gateway: Gatewa
 function checkAgainstGateway(found: Mismatch[], chargeCase: ChargeCase, gateway: GatewayCharge, context: ReconcileContext): void {
   const { charge } = chargeCase;
   const id = charge.entry_id;
-  // Parsed once: the amount, settlement and fee checks all use it.
-  const amount = money(charge.amount);
+  // Parsed once: the amount, settlement and fee checks all use it. When the ledger writes the
+  // gateway's amount, as it nearly always does, the gateway's Money is that amount already.
+  const amount = moneyReusing(charge.amount, gateway.amount);
 
   if (gateway.createdDate && gateway.createdDate !== charge.transaction_date) {
     found.push({
