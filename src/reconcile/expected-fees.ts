@@ -9,6 +9,8 @@ export interface ExpectedCharge {
   mdr: Money | null;
   vat: Money | null;
   net: Money | null;
+  /** Set when `net` was worked out as `netBase` − `mdr` − `vat` rather than given by the ledger. */
+  netBase?: Money;
 }
 
 /** The fee rule of a charge: matched on the ledger row, the gateway's card and the charge's date. */
@@ -74,6 +76,6 @@ function completeFees(
   if (!computed) return ledger;
   const mdr = ledger.mdr ?? (base ? computed.mdr(computed.rule, base) : null);
   const vat = ledger.vat ?? (mdr && computed.vatRate ? vatOn(mdr, computed.vatRate) : null);
-  const net = ledger.net ?? (base && mdr && vat ? base.minus(mdr).minus(vat) : null);
-  return { mdr, vat, net };
+  if (ledger.net !== null || !base || !mdr || !vat) return { mdr, vat, net: ledger.net };
+  return { mdr, vat, net: base.minus(mdr).minus(vat), netBase: base };
 }

@@ -1,6 +1,6 @@
 import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { formatMoney, isAboveZero, type Money } from '../money.ts';
+import { formatMoney, isAboveZero, sameDigits, type Money } from '../money.ts';
 import { compareAmount, differs, amountMismatch } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
@@ -32,7 +32,7 @@ export function checkSettlement(found: Mismatch[], input: {
   if (expected.net) compareAmount(found, 'NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount');
   const { origAmount, origMdr, origVat, origNetAmount } = settlement;
   if (origAmount && isAboveZero(origAmount) && origMdr && origVat && origNetAmount) {
-    const implied = origAmount.minus(origMdr).minus(origVat);
+    const implied = gatewayNet(origAmount, origMdr, origVat, expected);
     if (differs(implied, origNetAmount, tolerance)) {
       found.push({
         ...amountMismatch('SETTLEMENT_INCONSISTENT', id, 'orig_net_amount', implied, origNetAmount, 'gateway net'),
@@ -40,6 +40,18 @@ export function checkSettlement(found: Mismatch[], input: {
       });
     }
   }
+}
+
+/**
+ * orig_amount − orig_mdr − orig_vat. When these are the very figures the expected net was worked
+ * out from, as when the gateway charged the fees expected (the usual case), the expected net is
+ * this already: the same subtraction of the same decimals (every Money is made in money.ts's one
+ * decimal context), so it is not done twice.
+ */
+function gatewayNet(origAmount: Money, origMdr: Money, origVat: Money, expected: ExpectedCharge): Money {
+  const { netBase, mdr, vat, net } = expected;
+  if (net && netBase && mdr && vat && sameDigits(netBase, origAmount) && sameDigits(mdr, origMdr) && sameDigits(vat, origVat)) return net;
+  return origAmount.minus(origMdr).minus(origVat);
 }
 
 /**
