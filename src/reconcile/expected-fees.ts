@@ -58,8 +58,10 @@ export function expectedRefundFees(input: {
   const { row, refund, charge, gateway, schedule } = input;
   // A refund that failed (`OBAVL`) reversed no fee: only the ledger's own figures apply to it.
   const rule = schedule?.refundFeeReversal === 'pro_rata' && !refund.errorCode ? chargeRule(charge, gateway, schedule) : undefined;
+  // Without a rule only the row's own figures count: its amount is not needed (nor parsed).
+  if (!rule || !schedule) return completeFees(row, null, undefined);
   const base = row.currency.toUpperCase() === 'THB' ? ledgerMoney(row.amount) : refund.bahtAmount;
-  return completeFees(row, base, rule && schedule ? { vatRate: vatRateOn(schedule, charge.transaction_date), rule, mdr: proRataMdr } : undefined);
+  return completeFees(row, base, { vatRate: vatRateOn(schedule, charge.transaction_date), rule, mdr: proRataMdr });
 }
 
 /**

@@ -12,7 +12,7 @@ import type { FeeSchedule } from './fee-schedule.ts';
 import { checkInstallment, type PlanBook } from './installment-check.ts';
 import { checkLivemode, type KeyMode } from './livemode-check.ts';
 import { isError, type Mismatch } from './mismatch.ts';
-import { checkQrRefunds, checkRefunds, checkRefundTotal, NO_REFUNDS, type RefundCheck } from './refund-check.ts';
+import { checkQrRefunds, checkRefunds, checkRefundTotal, NO_REFUNDS, refundTotal, type RefundCheck } from './refund-check.ts';
 import { checkSettlement } from './settlement-check.ts';
 
 export interface ReconcileContext {
@@ -136,23 +136,26 @@ function orphanEntry(row: LedgerEntry): Mismatch {
 function checkFollowUps(found: Mismatch[], chargeCase: ChargeCase, gateway: GatewayCharge, amount: Money, context: ReconcileContext): void {
   const { charge, refunds, voids } = chargeCase;
   const id = charge.entry_id;
-  checkRefundTotal(found, { ledgerRefunds: refunds, chargeEntryId: id, amount });
-  const refundCheck = matchRefunds(found, chargeCase, gateway, amount, context);
+  // Each refund row's amount is parsed once here for the total, not again by each check using it.
+  const ledgerTotal = refundTotal(refunds);
+  checkRefundTotal(found, { ledgerRefunds: refunds, ledgerTotal, chargeEntryId: id, amount });
+  const refundCheck = matchRefunds(found, chargeCase, ledgerTotal, gateway, amount, context);
   checkState(found, { gateway, entryId: id, amount, refunded: refundCheck.refundedForState, pendingRefunded: refundCheck.pendingRefunded, hasRefunds: refunds.length > 0, voided: voids.length > 0 });
 }
 
 /** The refund checks of the charge's family (card or QR). */
-function matchRefunds(found: Mismatch[], chargeCase: ChargeCase, gateway: GatewayCharge, amount: Money, context: ReconcileContext): RefundCheck {
+function matchRefunds(found: Mismatch[], chargeCase: ChargeCase, ledgerTotal: Money, gateway: GatewayCharge, amount: Money, context: ReconcileContext): RefundCheck {
   const { charge, refunds } = chargeCase;
   // Most charges have no refund on either side: nothing to match, and no fee function or grace to make for it.
   if (refunds.length === 0 && gateway.refunds.length === 0) return NO_REFUNDS;
   const id = charge.entry_id;
   const grace = { asOf: context.asOf, days: context.refundGraceDays };
   if (isQrFamily(charge.source_type)) {
-    return checkQrRefunds(found, { ledgerRefunds: refunds, chargeEntryId: id, amount, gatewayState: canonicalState(gateway.transactionState), grace });
+    return checkQrRefunds(found, { ledgerRefunds: refunds, ledgerTotal, chargeEntryId: id, amount, gatewayState: canonicalState(gateway.transactionState), grace });
   }
   return checkRefunds(found, {
     ledgerRefunds: refunds,
+    ledgerTotal,
     gatewayRefunds: gateway.refunds,
     chargeEntryId: id,
     tolerance: context.tolerance,

@@ -35,6 +35,8 @@ export interface RefundGrace {
  */
 export function checkRefunds(found: Mismatch[], input: {
   ledgerRefunds: readonly LedgerEntry[];
+  /** `refundTotal(ledgerRefunds)`, which the caller works out once for every check that needs it. */
+  ledgerTotal: Money;
   gatewayRefunds: readonly GatewayRefund[];
   chargeEntryId: string;
   tolerance: Money;
@@ -94,7 +96,7 @@ export function checkRefunds(found: Mismatch[], input: {
       message: `the gateway refunded ${refund.amount ? formatMoney(refund.amount) : 'an unknown amount'} (${refund.refundId ?? 'no refund id'}) that the ledger does not book`,
     });
   }
-  return { refundedForState: refundTotal(ledgerRefunds.filter((row) => !pending.includes(row))), pendingRefunded: refundTotal(pending) };
+  return { refundedForState: totalWithout(ledgerRefunds, input.ledgerTotal, pending), pendingRefunded: refundTotal(pending) };
 }
 
 /** Neither side has a refund: nothing refunded, nothing pending. */
@@ -110,6 +112,8 @@ export const NO_REFUNDS: RefundCheck = Object.freeze({ refundedForState: ZERO, p
  */
 export function checkQrRefunds(found: Mismatch[], input: {
   ledgerRefunds: readonly LedgerEntry[];
+  /** `refundTotal(ledgerRefunds)`. */
+  ledgerTotal: Money;
   chargeEntryId: string;
   amount: Money;
   gatewayState: string;
@@ -120,7 +124,7 @@ export function checkQrRefunds(found: Mismatch[], input: {
   if (ledgerRefunds.length === 0) return NO_REFUNDS;
   const pending = input.gatewayState === 'Refunded' ? [] : ledgerRefunds.filter((row) => isWithinGrace(row, grace));
   for (const row of pending) found.push(pendingRefund(row, grace));
-  const shown = refundTotal(ledgerRefunds.filter((row) => !pending.includes(row)));
+  const shown = totalWithout(ledgerRefunds, input.ledgerTotal, pending);
   const pendingRefunded = refundTotal(pending);
   if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { refundedForState: shown, pendingRefunded };
   found.push({
@@ -134,10 +138,13 @@ export function checkQrRefunds(found: Mismatch[], input: {
 }
 
 /** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books (added to `found`). */
-export function checkRefundTotal(found: Mismatch[], input: { ledgerRefunds: readonly LedgerEntry[]; chargeEntryId: string; amount: Money }): void {
+export function checkRefundTotal(
+  found: Mismatch[],
+  input: { ledgerRefunds: readonly LedgerEntry[]; /** `refundTotal(ledgerRefunds)`. */ ledgerTotal: Money; chargeEntryId: string; amount: Money },
+): void {
   // No refunds add up to 0, which exceeds no amount of 0 or more.
   if (input.ledgerRefunds.length === 0 && !input.amount.isNegative()) return;
-  const total = refundTotal(input.ledgerRefunds);
+  const total = input.ledgerTotal;
   if (!total.greaterThan(input.amount)) return;
   found.push({
     code: 'REFUND_EXCEEDS_AMOUNT',
@@ -149,7 +156,12 @@ export function checkRefundTotal(found: Mismatch[], input: { ledgerRefunds: read
 }
 
 export function refundTotal(rows: readonly LedgerEntry[]): Money {
-  return sum(rows.map((row) => ledgerMoney(row.amount)!));
+  return rows.length === 0 ? ZERO : sum(rows.map((row) => ledgerMoney(row.amount)!));
+}
+
+/** The total of `rows` but `left` (a subset), given `total`, theirs all: nothing left out, as usual, is that total. */
+function totalWithout(rows: readonly LedgerEntry[], total: Money, left: readonly LedgerEntry[]): Money {
+  return left.length === 0 ? total : refundTotal(rows.filter((row) => !left.includes(row)));
 }
 
 /** Booked less than the grace days before `asOf` (contract §4 v2). */
