@@ -1,8 +1,8 @@
 import { shiftDate } from '../dates.ts';
 import type { GatewayRefund } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { formatMoney, sum, ZERO, type Money } from '../money.ts';
-import { compareAmount, ledgerMoney } from './compare.ts';
+import { formatMoney, moneyReusing, sameAmount, sum, ZERO, type Money } from '../money.ts';
+import { amountMismatch, compareAmount, differs, ledgerMoney } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
@@ -48,16 +48,7 @@ export function checkRefunds(found: Mismatch[], input: {
   // Most charges have no refund on either side: nothing to match, nothing refunded.
   if (ledgerRefunds.length === 0 && input.gatewayRefunds.length === 0) return NO_REFUNDS;
   const unmatched = [...input.gatewayRefunds].sort((a, b) => (a.refundDate ?? '').localeCompare(b.refundDate ?? ''));
-  const take = (refund: GatewayRefund) => unmatched.splice(unmatched.indexOf(refund), 1);
   const pending: LedgerEntry[] = [];
-  const notShown = (row: LedgerEntry) => {
-    if (isWithinGrace(row, grace)) {
-      pending.push(row);
-      found.push(pendingRefund(row, grace));
-    } else {
-      found.push(missing(row));
-    }
-  };
   const byAmount: LedgerEntry[] = [];
 
   for (const row of ledgerRefunds) {
@@ -67,23 +58,28 @@ export function checkRefunds(found: Mismatch[], input: {
     }
     const match = unmatched.find((g) => g.refundId === row.refund_id);
     if (!match) {
-      notShown(row);
+      notShown(found, pending, row, grace);
       continue;
     }
-    take(match);
-    const amount = ledgerMoney(row.amount)!;
-    compareAmount(found, 'REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, tolerance, `refund ${row.refund_id} amount`);
+    take(unmatched, match);
+    if (match.amount !== null) {
+      // The gateway's Money when the ledger writes the same amount; field and message written only when they differ.
+      const amount = moneyReusing(row.amount, match.amount);
+      if (differs(amount, match.amount, tolerance)) {
+        found.push(amountMismatch('REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, `refund ${row.refund_id} amount`));
+      }
+    }
     matchedRefund(found, row, match, tolerance, expectedFees(row, match));
   }
   for (const row of byAmount) {
     const amount = ledgerMoney(row.amount)!;
-    const sameAmount = unmatched.filter((g) => g.amount !== null && g.amount.equals(amount));
-    const match = sameAmount.find((g) => !g.errorCode) ?? sameAmount[0];
+    const equal = unmatched.filter((g) => g.amount !== null && sameAmount(g.amount, amount));
+    const match = equal.find((g) => !g.errorCode) ?? equal[0];
     if (!match) {
-      notShown(row);
+      notShown(found, pending, row, grace);
       continue;
     }
-    take(match);
+    take(unmatched, match);
     matchedRefund(found, row, match, tolerance, expectedFees(row, match));
   }
   for (const refund of unmatched) {
@@ -164,6 +160,21 @@ function totalWithout(rows: readonly LedgerEntry[], total: Money, left: readonly
   return left.length === 0 ? total : refundTotal(rows.filter((row) => !left.includes(row)));
 }
 
+/** Removes a matched gateway refund from those left to match. */
+function take(unmatched: GatewayRefund[], refund: GatewayRefund): void {
+  unmatched.splice(unmatched.indexOf(refund), 1);
+}
+
+/** A ledger refund the gateway does not show: pending within the grace days, missing after them. */
+function notShown(found: Mismatch[], pending: LedgerEntry[], row: LedgerEntry, grace: RefundGrace): void {
+  if (isWithinGrace(row, grace)) {
+    pending.push(row);
+    found.push(pendingRefund(row, grace));
+  } else {
+    found.push(missing(row));
+  }
+}
+
 /** Booked less than the grace days before `asOf` (contract §4 v2). */
 function isWithinGrace(row: LedgerEntry, grace: RefundGrace): boolean {
   return row.entry_date > graceStart(grace);
@@ -200,18 +211,21 @@ function missing(row: LedgerEntry): Mismatch {
 /** A failed refund, and the refund's fees against the expected ones (contract §3.3 `refund_fee_reversal`), added to `found`. */
 function matchedRefund(found: Mismatch[], row: LedgerEntry, refund: GatewayRefund, tolerance: Money, expected: ExpectedCharge): void {
   const label = refund.refundId ?? row.refund_id ?? '?';
-  const field = (name: string) => `refund_info[${label}].${name}`;
   if (refund.errorCode) {
     found.push({
       code: 'REFUND_FAILED',
       entryId: row.entry_id,
-      field: field('error_code'),
+      field: refundField(label, 'error_code'),
       gatewayValue: refund.errorCode,
       message: `refund ${label} failed at the gateway: ${refund.errorCode}${refund.errorMessage ? ` (${refund.errorMessage})` : ''}`,
     });
   }
   const { mdr, vat, net } = expected;
-  if (mdr) compareAmount(found, 'REFUND_MDR_MISMATCH', row.entry_id, field('orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`);
-  if (vat) compareAmount(found, 'REFUND_VAT_MISMATCH', row.entry_id, field('orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`);
-  if (net) compareAmount(found, 'REFUND_NET_MISMATCH', row.entry_id, field('orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`);
+  if (mdr) compareAmount(found, 'REFUND_MDR_MISMATCH', row.entry_id, refundField(label, 'orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`);
+  if (vat) compareAmount(found, 'REFUND_VAT_MISMATCH', row.entry_id, refundField(label, 'orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`);
+  if (net) compareAmount(found, 'REFUND_NET_MISMATCH', row.entry_id, refundField(label, 'orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`);
+}
+
+function refundField(label: string, name: string): string {
+  return `refund_info[${label}].${name}`;
 }
