@@ -29,8 +29,8 @@ export function money(value: string | number): Money {
 }
 
 /**
- * `money(text)`, or `known` itself when `text` is exactly how `known` is written: its canonical
- * text, or that with zeros after the point (PostgreSQL writes a numeric(14,2) 786.6 as `786.60`).
+ * `money(text)`, or `known` itself when `text` is exactly how `known` is written, zeros before
+ * or after it included (PostgreSQL writes a numeric(14,2) 786.6 as `786.60`).
  * Parsing such a text gives a Money of the same sign, digits and exponent, and Money is
  * immutable, so it is `known` in all but identity; the parse (decimal.js's costliest step here)
  * is skipped. The reconcile step reads each ledger amount beside the gateway's, which it nearly
@@ -41,23 +41,46 @@ export function moneyReusing(text: string, known: Money): Money {
 }
 
 /**
- * Whether parsing `text` with {@link money} gives exactly `value`. Only finite values made by
- * this module's decimal context, and not -0 (whose canonical text `0` parses to +0); the text
- * must be one `money` accepts as it is (no spaces to trim).
+ * Whether parsing `text` with {@link money} gives exactly `value`, read digit by digit against
+ * `value`'s own (no text of it is made). Only finite values made by this module's decimal
+ * context; the text must be one `money` accepts as it is (no spaces to trim). Parsing keeps the
+ * text's sign (`-0.00` is -0) and drops its leading and trailing zeros, so the text is `value`
+ * when the signs agree, every digit of `value` lies within the text's places, and each place
+ * of the text holds `value`'s digit there.
  */
 function isTextOf(text: string, value: Money): boolean {
-  if (value.constructor !== Dec || !value.isFinite() || (value.isZero() && value.isNegative()) || !NUMERIC.test(text)) return false;
-  const canonical = value.toString();
-  if (!text.startsWith(canonical)) return false;
-  let i = canonical.length;
-  if (i === text.length) return true;
-  // What follows may only be zeros after the point: `786.6` + `0`, or `1000` + `.00`.
-  if (!canonical.includes('.') && text.charCodeAt(i++) !== DOT) return false;
-  for (; i < text.length; i++) if (text.charCodeAt(i) !== ZERO_DIGIT) return false;
+  const words = value.d;
+  if (value.constructor !== Dec || !words || !NUMERIC.test(text)) return false;
+  const start = text.charCodeAt(0) === MINUS ? 1 : 0;
+  if ((start === 1) !== (value.s < 0)) return false;
+  const point = text.indexOf('.');
+  const wholeDigits = (point < 0 ? text.length : point) - start;
+  const decimals = point < 0 ? 0 : text.length - point - 1;
+  if (value.e >= wholeDigits || value.decimalPlaces() > decimals) return false;
+  let place = wholeDigits - 1;
+  for (let i = start; i < text.length; i++) {
+    if (i === point) continue;
+    if (text.charCodeAt(i) - ZERO_DIGIT !== digitAt(value.e, words, place--)) return false;
+  }
   return true;
 }
 
-const DOT = 46;
+/**
+ * The digit at 10^place of a decimal.js value with exponent `e` and digits `words`: base 10^7
+ * words, aligned so that the first word's last digit is at a place that is a multiple of 7.
+ */
+function digitAt(e: number, words: readonly number[], place: number): number {
+  const top = Math.floor(e / WORD_DIGITS) * WORD_DIGITS + WORD_DIGITS - 1;
+  if (place > top) return 0;
+  const index = Math.floor((top - place) / WORD_DIGITS);
+  if (index >= words.length) return 0;
+  const fromLeft = (top - place) % WORD_DIGITS;
+  return Math.floor(words[index]! / POWERS_OF_TEN[WORD_DIGITS - 1 - fromLeft]!) % 10;
+}
+
+const WORD_DIGITS = 7;
+const POWERS_OF_TEN = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+const MINUS = 45;
 const ZERO_DIGIT = 48;
 
 /** Rounds half-up (away from zero on .5) to satang, as the contract's fee rules require. */

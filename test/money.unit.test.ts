@@ -48,6 +48,10 @@ function candidatesFor(text: string): Money[] {
   if (!outcome(() => money(text)).startsWith('threw')) {
     const value = money(text);
     // The same digits in decimal.js's default context (other precision and rounding) are not reused.
+    // A digit just above or below the text's places: the text's own digits match, but not all of them.
+    const plain = text.trim();
+    const unsigned = plain.replace(/^-/, '');
+    found.push(money(`${plain.startsWith('-') ? '-' : ''}1${unsigned}`), money(`${plain}${plain.includes('.') ? '' : '.'}1`));
     found.push(value, new Decimal(value.toString()) as Money, value.negated(), value.plus('0.01'), value.minus('0.001'), value.times('10'), value.dividedBy('10'), toSatang(value), value.times('1.00'));
   }
   found.push(money(randomText()), money(randomText()).times(money(randomText())));
