@@ -135,7 +135,7 @@ export function createInquiryClient(
     let retryAfter: string | null;
     let location: string | null;
     try {
-      const response = await pool.request({ method: 'GET', path: `${basePath}${path}`, headers, signal: request.controller.signal });
+      const response = await pool.request({ method: 'GET', path: `${basePath}${path}`, headers, signal: request.signal });
       // The answer has begun: the request has reached the gateway (the rate window counts from here).
       permit.answered();
       status = response.statusCode;

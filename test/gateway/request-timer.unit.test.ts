@@ -16,11 +16,11 @@ describe('request timer', () => {
     await vi.advanceTimersByTimeAsync(60);
     const second = timer.start(run);
     await vi.advanceTimersByTimeAsync(40);
-    expect([first.controller.signal.aborted, first.timedOut]).toEqual([true, true]);
-    expect((first.controller.signal.reason as DOMException).name).toBe('TimeoutError');
-    expect(second.controller.signal.aborted).toBe(false);
+    expect([first.signal.aborted, first.timedOut]).toEqual([true, true]);
+    expect((first.signal.reason as DOMException).name).toBe('TimeoutError');
+    expect(second.signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(60);
-    expect([second.controller.signal.aborted, second.timedOut]).toEqual([true, true]);
+    expect([second.signal.aborted, second.timedOut]).toEqual([true, true]);
   });
 
   it('leaves a request that ended alone, and keeps no timer once none is in flight', async () => {
@@ -29,7 +29,7 @@ describe('request timer', () => {
     timer.end(request);
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(200);
-    expect([request.controller.signal.aborted, request.timedOut]).toEqual([false, false]);
+    expect([request.signal.aborted, request.timedOut]).toEqual([false, false]);
   });
 
   it('cancels only the requests started with the signal cancelled, with its reason', () => {
@@ -40,9 +40,9 @@ describe('request timer', () => {
     const b = timer.start(other.signal);
     one.abort(new Error('stopped'));
     timer.cancel(one.signal);
-    expect(a.controller.signal.reason).toEqual(new Error('stopped'));
-    expect([a.timedOut, b.controller.signal.aborted]).toEqual([false, false]);
+    expect(a.signal.reason).toEqual(new Error('stopped'));
+    expect([a.timedOut, b.signal.aborted]).toEqual([false, false]);
     // A request started after its signal aborted is aborted at once.
-    expect(timer.start(one.signal).controller.signal.aborted).toBe(true);
+    expect(timer.start(one.signal).signal.aborted).toBe(true);
   });
 });
