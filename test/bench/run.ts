@@ -30,6 +30,8 @@ import { query } from './bench-database.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/kpgw-recon.js', import.meta.url));
 const KEY = 'skey_test_simulator';
+/** What the plain loops send, as the inquiry client does. */
+const HEADERS = { 'x-api-key': KEY, accept: 'application/json' };
 const CONCURRENCY = 16;
 /** The highest cap the configuration accepts: in effect none (the loop below has none at all). */
 const NO_CAP = 10_000;
@@ -183,20 +185,12 @@ async function runCli(sample: Sample, baseUrl: string, rps: number): Promise<Cli
   }
 }
 
-/** The floor: the same requests with nothing around them, `CONCURRENCY` at a time. */
-async function plainLoop(baseUrl: string, paths: readonly string[]): Promise<number> {
-  const headers = { 'x-api-key': KEY, accept: 'application/json' };
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < paths.length) {
-        const response = await fetch(`${baseUrl}${paths[next++]}`, { headers });
-        await response.text();
-      }
-    }),
-  );
-  return (performance.now() - started) / 1000;
+/** The floor: the same requests with nothing around them, through `fetch`, `CONCURRENCY` at a time. */
+function plainLoop(baseUrl: string, paths: readonly string[]): Promise<number> {
+  return timedLoop(paths, async (path) => {
+    const response = await fetch(`${baseUrl}${path}`, { headers: HEADERS });
+    await response.text();
+  });
 }
 
 /**
@@ -204,21 +198,27 @@ async function plainLoop(baseUrl: string, paths: readonly string[]): Promise<num
  * pool): how far the client is from the wire with the same client, beside the fetch loop.
  */
 async function plainRequestLoop(baseUrl: string, paths: readonly string[]): Promise<number> {
-  const headers = { 'x-api-key': KEY, accept: 'application/json' };
   const pool = new Pool(baseUrl, { connections: CONCURRENCY });
+  try {
+    return await timedLoop(paths, async (path) => {
+      const response = await pool.request({ method: 'GET', path, headers: HEADERS });
+      await response.body.text();
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Seconds to `ask` every path, `CONCURRENCY` at a time. */
+async function timedLoop(paths: readonly string[], ask: (path: string) => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < paths.length) {
-        const response = await pool.request({ method: 'GET', path: paths[next++]!, headers });
-        await response.body.text();
-      }
+      while (next < paths.length) await ask(paths[next++]!);
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  await pool.close();
-  return seconds;
+  return (performance.now() - started) / 1000;
 }
 
 function cli(args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<number> {
