@@ -45,8 +45,6 @@ export function checkRefunds(found: Mismatch[], input: {
   expectedFees: (row: LedgerEntry, refund: GatewayRefund) => ExpectedCharge;
 }): RefundCheck {
   const { ledgerRefunds, tolerance, grace, expectedFees } = input;
-  // Most charges have no refund on either side: nothing to match, nothing refunded.
-  if (ledgerRefunds.length === 0 && input.gatewayRefunds.length === 0) return NO_REFUNDS;
   const unmatched = [...input.gatewayRefunds].sort((a, b) => (a.refundDate ?? '').localeCompare(b.refundDate ?? ''));
   const pending: LedgerEntry[] = [];
   const byAmount: LedgerEntry[] = [];
@@ -116,8 +114,6 @@ export function checkQrRefunds(found: Mismatch[], input: {
   grace: RefundGrace;
 }): RefundCheck {
   const { ledgerRefunds, amount, grace } = input;
-  // Most charges have no refund: nothing pending, nothing shown.
-  if (ledgerRefunds.length === 0) return NO_REFUNDS;
   const pending = input.gatewayState === 'Refunded' ? [] : ledgerRefunds.filter((row) => isWithinGrace(row, grace));
   for (const row of pending) found.push(pendingRefund(row, grace));
   const shown = totalWithout(ledgerRefunds, input.ledgerTotal, pending);
