@@ -13,7 +13,18 @@ export interface CarryOver {
   /** Ages, in nights since the charge's date, at which a final charge is asked again. */
   readonly recheckAges: readonly number[];
   /** Charges that were due but not asked: the night's request budget ran out. */
-  readonly deferred: readonly ChargeCase[];
+  readonly deferred: Deferred;
+}
+
+/** Charges due but not asked: cases in `run_case_rows`, and cases held (the late round's). */
+export interface Deferred {
+  /** Ranges of case numbers, both ends included; an empty range ends before it starts. */
+  readonly staged: readonly (readonly [number, number])[];
+  readonly held: ChargeCase[];
+}
+
+export function deferredCount(deferred: Deferred): number {
+  return deferred.staged.reduce((n, [first, last]) => n + Math.max(0, last - first + 1), deferred.held.length);
 }
 
 export interface CarriedCounts {
@@ -144,11 +155,25 @@ async function recordChargeStates(trx: Kysely<Database>, input: CarryOver): Prom
 
 /**
  * A deferred charge no run has asked about yet is recorded as open, so the next night picks it
- * up with the other open charges; one already known keeps its state, and stays due.
+ * up with the other open charges; one already known keeps its state, and stays due. In case
+ * order: should two cases have the same key, the first one counts.
  */
 async function recordDeferred(trx: Kysely<Database>, input: CarryOver): Promise<void> {
-  const next = shiftDate(input.night, 1);
-  const rows = input.deferred.map((c) => ({
+  const { night } = input;
+  const next = shiftDate(night, 1);
+  const message = 'due but not asked yet: the night\u2019s request budget ran out';
+  const ranges = input.deferred.staged.filter(([first, last]) => first <= last);
+  const inRanges = sql.join(ranges.map(([first, last]) => sql`r.case_no BETWEEN ${first} AND ${last}`), sql` OR `);
+  if (ranges.length) await sql`
+    INSERT INTO charge_state (charge_key, entry_id, transaction_date, source_type, currency, amount, charge_id, reference_order,
+      open, open_reason, open_message, open_since, first_seen_on, next_ask_on)
+    SELECT r.charge_key, l.entry_id, l.transaction_date, l.source_type, l.currency, CASE WHEN r.orphan THEN 0.00 ELSE l.amount END,
+      l.charge_id, l.reference_order, true, 'DEFERRED', ${message}, ${night}::date, ${night}::date, ${next}::date
+    FROM run_case_rows r JOIN ledger_entries l USING (entry_id)
+    WHERE r.charge_key IS NOT NULL AND (${inRanges})
+    ORDER BY r.case_no
+    ON CONFLICT (charge_key) DO NOTHING`.execute(trx);
+  const rows = input.deferred.held.map((c) => ({
     charge_key: chargeKey(c.charge),
     entry_id: c.charge.entry_id,
     transaction_date: c.charge.transaction_date,
@@ -159,9 +184,9 @@ async function recordDeferred(trx: Kysely<Database>, input: CarryOver): Promise<
     reference_order: c.charge.reference_order,
     open: true,
     open_reason: 'DEFERRED' as const,
-    open_message: 'due but not asked yet: the night\u2019s request budget ran out',
-    open_since: input.night,
-    first_seen_on: input.night,
+    open_message: message,
+    open_since: night,
+    first_seen_on: night,
     next_ask_on: next,
   }));
   for (let i = 0; i < rows.length; i += 1000) {

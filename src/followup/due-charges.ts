@@ -7,34 +7,89 @@ import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase }
 /** Why a charge that is not one of the night's own is asked (contract §8). */
 export type DueReason = 'revisit' | 'recheck';
 
-export interface DueCase {
-  readonly chargeCase: ChargeCase;
-  readonly reason: DueReason;
+/** The due cases staged, numbered from the first number given, in the order they are asked. */
+export interface StagedDue {
+  readonly count: number;
+  /** The reason of each, in case order: `revisit` ones first (open charges), then `recheck`. */
+  readonly revisit: number;
+  readonly recheck: number;
+}
+
+/** Due charges whose cases are built at a time: a night's follow-ups are not held at once. */
+const CHUNK = 2000;
+
+/**
+ * The charges a night asks about besides its own, staged in `run_case_rows` as cases numbered
+ * from `firstNo`, in the order they are asked: every open charge not older than `openMaxDays`,
+ * oldest first (older ones are stale: listed, not asked), then every final charge that has
+ * reached a re-check age since it was last asked, oldest first. Each case has all its ledger
+ * rows, except rows already in one of the run's cases, and charges the run already has are left
+ * out. Built `chunk` charges at a time, each chunk's rows left out of the next: the rows of
+ * different charges are different rows, so this is their grouping all at once. (A row that names
+ * two due charges by different ids, which no real ledger writes, goes to the case of the first
+ * chunk that reads it.)
+ */
+export async function stageDueCases(
+  db: Kysely<Database>,
+  scope: { night: string; openMaxDays: number },
+  firstNo: number,
+  chunk = CHUNK,
+): Promise<StagedDue> {
+  return db.transaction().execute(async (trx) => {
+    await sql`
+      CREATE TEMP TABLE due_wanted ON COMMIT DROP AS
+      SELECT row_number() OVER (ORDER BY open DESC, transaction_date, charge_key)::int AS ord, charge_key, open
+      FROM charge_state s
+      WHERE next_ask_on <= ${scope.night}::date
+        AND (NOT open OR transaction_date >= ${shiftDate(scope.night, -scope.openMaxDays)}::date)
+        AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.charge_key = s.charge_key)`.execute(trx);
+    const staged = { count: 0, revisit: 0, recheck: 0 };
+    for (let after = 0; ; after += chunk) {
+      const { rows: wanted } = await sql<{ charge_key: string; open: boolean }>`
+        SELECT charge_key, open FROM due_wanted WHERE ord > ${after} AND ord <= ${after + chunk} ORDER BY ord`.execute(trx);
+      if (!wanted.length) return staged;
+      const byKey = await casesForKeys(trx, wanted.map((d) => d.charge_key));
+      const rows: CaseRow[] = [];
+      for (const { charge_key: key, open } of wanted) {
+        const chargeCase = byKey.get(key);
+        if (!chargeCase) continue;
+        const due: DueReason = open ? 'revisit' : 'recheck';
+        rows.push(...caseRows(chargeCase, firstNo + staged.count, due));
+        staged.count += 1;
+        staged[due] += 1;
+      }
+      await sql`
+        INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key, orphan, due)
+        SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json)
+          AS r(case_no int, pos int, entry_id text, charge_key text, orphan boolean, due text)`.execute(trx);
+    }
+  });
+}
+
+interface CaseRow {
+  case_no: number;
+  pos: number;
+  entry_id: string;
+  charge_key: string | null;
+  orphan: boolean;
+  due: DueReason;
 }
 
 /**
- * The charges a night asks about besides its own, in the order they are asked: every open
- * charge not older than `openMaxDays`, oldest first (older ones are stale: listed, not asked),
- * then every final charge that has reached a re-check age since it was last asked, oldest
- * first. Each comes as a case with all its ledger rows, except rows already in one of the run's
- * own cases (`run_case_rows`), and charges the run already has are left out.
+ * A case as `run_case_rows` holds it, in the order `readCases` puts it together again: the charge
+ * row (with the case's charge key), its duplicates, its refunds and its voids. An orphan's first
+ * row is its charge and one of its refunds or voids: it is stored once, as the charge.
  */
-export async function dueCases(
-  db: Kysely<Database>,
-  scope: { night: string; openMaxDays: number },
-): Promise<DueCase[]> {
-  const { rows: wanted } = await sql<{ charge_key: string; open: boolean }>`
-    SELECT charge_key, open FROM charge_state s
-    WHERE next_ask_on <= ${scope.night}::date
-      AND (NOT open OR transaction_date >= ${shiftDate(scope.night, -scope.openMaxDays)}::date)
-      AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.charge_key = s.charge_key)
-    ORDER BY open DESC, transaction_date, charge_key`.execute(db);
-  if (!wanted.length) return [];
-  const byKey = await casesForKeys(db, wanted.map((d) => d.charge_key));
-  return wanted.flatMap((d) => {
-    const chargeCase = byKey.get(d.charge_key);
-    return chargeCase ? [{ chargeCase, reason: d.open ? 'revisit' : 'recheck' }] : [];
-  });
+function caseRows(c: ChargeCase, caseNo: number, due: DueReason): CaseRow[] {
+  const rest = [...c.duplicates, ...c.refunds, ...c.voids].filter((r) => r !== c.charge);
+  return [c.charge, ...rest].map((row, pos) => ({
+    case_no: caseNo,
+    pos,
+    entry_id: row.entry_id,
+    charge_key: pos === 0 ? chargeKey(c.charge) : null,
+    orphan: c.orphan,
+    due,
+  }));
 }
 
 /**

@@ -26,8 +26,8 @@ function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: 
  * (contract §4 v2) and by the run of its `transaction_date`, so no run leaves out a row of its
  * dates.
  *
- * No row is reconciled twice: rows of the run's own cases (`run_case_rows`) are left out, and so
- * are `linked`, every other entry id already in one of the run's cases.
+ * No row is reconciled twice: rows of the run's cases in `run_case_rows` (its own and a night's
+ * due ones) are left out, and so are `linked`, the rows the gateway's ids gave to one of them.
  */
 export async function casesForUnlinked(db: Kysely<Database>, unlinked: readonly LedgerEntry[], linked: ReadonlySet<string>): Promise<ChargeCase[]> {
   if (!unlinked.length) return [];

@@ -124,8 +124,8 @@ async function markDuplicates(trx: Kysely<Database>): Promise<void> {
 }
 
 /**
- * The run's own cases `first` to `last` (inclusive), a page at a time, each with all its ledger
- * rows. The next page is read while the current one is worked on.
+ * The run's cases `first` to `last` (inclusive), its own or due ones, a page at a time, each with
+ * all its ledger rows. The next page is read while the current one is worked on.
  */
 export async function* readCases(db: Kysely<Database>, first: number, last: number): AsyncGenerator<NumberedCase[]> {
   const read = (start: number) => {
@@ -143,16 +143,18 @@ export async function* readCases(db: Kysely<Database>, first: number, last: numb
 }
 
 async function readPage(db: Kysely<Database>, first: number, last: number): Promise<NumberedCase[]> {
-  const { rows } = await sql<LedgerEntry & { run_case_no: number }>`
-    SELECT r.case_no AS run_case_no, l.* FROM run_case_rows r JOIN ledger_entries l USING (entry_id)
+  const { rows } = await sql<LedgerEntry & { run_case_no: number; run_orphan: boolean }>`
+    SELECT r.case_no AS run_case_no, r.orphan AS run_orphan, l.* FROM run_case_rows r JOIN ledger_entries l USING (entry_id)
     WHERE r.case_no BETWEEN ${first} AND ${last}
     ORDER BY r.case_no, r.pos`.execute(db);
   const cases: NumberedCase[] = [];
   let current: NumberedCase | undefined;
-  for (const { run_case_no: no, ...entry } of rows) {
+  for (const { run_case_no: no, run_orphan: orphan, ...entry } of rows) {
     if (current?.no !== no) {
-      current = { no, chargeCase: { charge: entry, orphan: false, duplicates: [], refunds: [], voids: [] } };
+      current = { no, chargeCase: { charge: entry, orphan, duplicates: [], refunds: [], voids: [] } };
       cases.push(current);
+      // An orphan's first row stands for its charge and is one of its refunds or voids too.
+      if (orphan) attach(current.chargeCase, entry);
     } else if (entry.entry_type === 'charge') current.chargeCase.duplicates.push(entry);
     else attach(current.chargeCase, entry);
   }

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.ts';
 import { asDatabaseLost, type DatabaseHandle } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
-import { carryOver } from '../followup/carry-over.ts';
+import { carryOver, deferredCount, type Deferred } from '../followup/carry-over.ts';
 import { writeOpenItemsCsv, type OpenItemTotals } from '../followup/open-items.ts';
 import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
@@ -12,7 +12,6 @@ import type { RejectedRow } from '../ingest/rejected.ts';
 import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
 import { keyModeOf } from '../reconcile/livemode-check.ts';
-import type { ChargeCase } from '../reconcile/charge-case.ts';
 import type { ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
@@ -105,7 +104,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       await clearRunWork(db);
       const selected = await timed('ingest', () => selectCases(db, request, config));
       const plans = await timed('ingest', () => loadPlans(db, config.tz));
-      log.info({ charges: selected.asked, revisited: selected.due.revisit, rechecked: selected.due.recheck, deferred: selected.deferred.length }, 'charges selected');
+      log.info({ charges: selected.asked, revisited: selected.due.revisit, rechecked: selected.due.recheck, deferred: deferredCount(selected.deferred) }, 'charges selected');
 
       const context: ReconcileContext = {
         fees,
@@ -152,9 +151,9 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       const linked = linking.link();
       for (const { numbered, answer } of linked.held) await results.add(numbered, answer);
       await results.flush();
-      const found = await timed('ingest', () => casesForUnlinked(db, linked.stillUnlinked, new Set([...selected.dueEntryIds, ...linked.attached])));
+      const found = await timed('ingest', () => casesForUnlinked(db, linked.stillUnlinked, new Set(linked.attached)));
       const lateCases = found.slice(0, selected.budgetLeft);
-      selected.deferred.push(...found.slice(selected.budgetLeft));
+      selected.deferred.held.push(...found.slice(selected.budgetLeft));
       if (lateCases.length) {
         log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
         total += lateCases.length;
@@ -195,7 +194,7 @@ async function report(
     client: { requests: number; retries: number; errors: number };
     timings: StageTimings;
     started: number;
-    due: { revisit: number; recheck: number; deferred: ChargeCase[] };
+    due: { revisit: number; recheck: number; deferred: Deferred };
   },
 ): Promise<RunOutcome> {
   const { tally, rejected, due } = input;
@@ -219,7 +218,7 @@ async function report(
       open: 0,
       revisited: due.revisit,
       rechecked: due.recheck,
-      deferred: due.deferred.length,
+      deferred: deferredCount(due.deferred),
       new_findings: 0,
       resolved_findings: 0,
       acknowledged: 0,

@@ -1,8 +1,9 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
-import { dueCases } from '../followup/due-charges.ts';
+import type { Deferred } from '../followup/carry-over.ts';
+import { stageDueCases } from '../followup/due-charges.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { attachByGatewayIds, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
@@ -16,10 +17,8 @@ export interface Selection {
   readonly asked: number;
   /** Refund and void rows of the dates whose charge is in none of the cases (yet). */
   readonly unlinked: readonly LedgerEntry[];
-  /** Due charges past the request budget; grows if the late round is cut short too. */
-  readonly deferred: ChargeCase[];
-  /** The ledger rows of the due cases, asked or deferred: no other case may take them. */
-  readonly dueEntryIds: ReadonlySet<string>;
+  /** Cases due but not asked (the request budget); the late round may add to `held`. */
+  readonly deferred: Deferred;
   /** How many more charges the budget allows after `pages()`. */
   readonly budgetLeft: number;
   /** The number the next case (of the late round) takes. */
@@ -30,34 +29,45 @@ export interface Selection {
 /**
  * Contract §4 and §8: the charges the dates cover, then (for `nightly`) the open charges and
  * re-checks that are due, cut at the night's request budget. Every due charge not asked is
- * deferred: recorded so that the next night asks it. The dates' own cases stay in the
- * database (`run_case_rows`) and are read a page at a time; the due ones, a night's worth of
- * follow-ups, are held.
+ * deferred: recorded so that the next night asks it. All of them are cases in the database
+ * (`run_case_rows`), numbered in that order and read a page at a time, asked or not: a case not
+ * asked still holds its rows, so no other case takes them.
  */
 export async function selectCases(db: Kysely<Database>, request: RunRequest, config: Config): Promise<Selection> {
   const own = await selectOwnCases(db, request.from, request.to);
-  const due = request.followUp ? await dueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }) : [];
+  const due = request.followUp
+    ? await stageDueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }, own.count + 1)
+    : { count: 0, revisit: 0, recheck: 0 };
   const budget = request.followUp?.maxRequests ?? Number.POSITIVE_INFINITY;
   const ownAsked = Math.min(own.count, budget);
-  const dueAsked = due.slice(0, budget - ownAsked);
-  const deferred: ChargeCase[] = [];
-  for await (const page of readCases(db, ownAsked + 1, own.count)) deferred.push(...page.map((c) => c.chargeCase));
-  deferred.push(...due.slice(dueAsked.length).map((d) => d.chargeCase));
-  const dueEntryIds = entryIdsOf(due.map((d) => d.chargeCase));
+  const dueAsked = Math.min(due.count, budget - ownAsked);
+  // Revisits come first: the budget cuts re-checks before them.
+  const revisit = Math.min(due.revisit, dueAsked);
   return {
     async *pages() {
       yield* readCases(db, 1, ownAsked);
-      if (dueAsked.length) yield dueAsked.map((d, i) => ({ no: own.count + 1 + i, chargeCase: d.chargeCase }));
+      yield* readCases(db, own.count + 1, own.count + dueAsked);
     },
-    asked: ownAsked + dueAsked.length,
+    asked: ownAsked + dueAsked,
     // A refund row of the dates may belong to a due charge, which has it in its case already.
-    unlinked: own.unlinked.filter((r) => !dueEntryIds.has(r.entry_id)),
-    deferred,
-    dueEntryIds,
-    budgetLeft: budget - ownAsked - dueAsked.length,
-    nextNo: own.count + due.length + 1,
-    due: { revisit: dueAsked.filter((d) => d.reason === 'revisit').length, recheck: dueAsked.filter((d) => d.reason === 'recheck').length },
+    unlinked: due.count ? await notInCases(db, own.unlinked) : own.unlinked,
+    deferred: {
+      staged: [[ownAsked + 1, own.count], [own.count + dueAsked + 1, own.count + due.count]],
+      held: [],
+    },
+    budgetLeft: budget - ownAsked - dueAsked,
+    nextNo: own.count + due.count + 1,
+    due: { revisit, recheck: dueAsked - revisit },
   };
+}
+
+/** `rows` less those in one of the run's cases. */
+async function notInCases(db: Kysely<Database>, rows: readonly LedgerEntry[]): Promise<LedgerEntry[]> {
+  if (!rows.length) return [];
+  const { rows: inCases } = await sql<{ entry_id: string }>`
+    SELECT entry_id FROM run_case_rows WHERE entry_id = ANY(${rows.map((r) => r.entry_id)}::text[])`.execute(db);
+  const taken = new Set(inCases.map((r) => r.entry_id));
+  return rows.filter((r) => !taken.has(r.entry_id));
 }
 
 /** The day a run looks back on: the day before its as-of day (`nightly --date D` runs as of D + 1). */
@@ -96,8 +106,4 @@ export function gatewayIdLinks(unlinked: readonly LedgerEntry[]) {
 
 export async function* onePage<T>(page: T[]): AsyncGenerator<T[]> {
   yield page;
-}
-
-function entryIdsOf(cases: readonly ChargeCase[]): Set<string> {
-  return new Set(cases.flatMap((c) => [c.charge, ...c.duplicates, ...c.refunds, ...c.voids].map((r) => r.entry_id)));
 }

@@ -35,6 +35,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import buildCli from '../helpers/build-cli.ts';
 import { benchDatabase, query, type BenchDatabase } from './bench-database.ts';
+import { PEAK_RSS_REPORTER, peakRssMb } from './peak-rss.ts';
 
 const perDay = wholeArgument(2, 2000);
 const nights = wholeArgument(3, 30);
@@ -88,9 +89,9 @@ try {
     LOG_LEVEL: 'warn',
   };
 
-  const columns = ['night', 'requests', 'run.json', 'expected', 'new', 'revisited', 'rechecked', 'naive', 'seconds'];
+  const columns = ['night', 'requests', 'run.json', 'expected', 'new', 'revisited', 'rechecked', 'naive', 'seconds', 'peak RSS'];
   console.log(columns.map((c, i) => (i ? c.padStart(10) : c.padEnd(10))).join(''));
-  const totals = { requests: 0, reported: 0, expected: 0, naive: 0 };
+  const totals = { requests: 0, reported: 0, expected: 0, naive: 0, rssMb: 0 };
   const differences: string[] = [];
   for (let i = 0; i < nights; i += 1) {
     const night = shiftDate(FROM, i);
@@ -99,7 +100,8 @@ try {
     simulator.resetStats();
     const out = join(work, 'reports', night);
     started = performance.now();
-    const result = await runCli(['nightly', '--date', night, '--out', out], { env });
+    const rssFile = join(work, `rss-${night}`);
+    const result = await runCli(['nightly', '--date', night, '--out', out], { env: { ...env, BENCH_RSS_FILE: rssFile }, nodeArgs: ['--import', PEAK_RSS_REPORTER] });
     const took = seconds(started);
     // Exit 1 is the late refunds' findings; anything else stops the month.
     if (result.code !== 0 && result.code !== 1) throw new Error(`nightly --date ${night} exited with ${result.code}: ${result.stderr.trim()}`);
@@ -109,7 +111,9 @@ try {
     const naive = perDay * Math.min(i + 1, NAIVE_DAYS);
     const { revisited, rechecked, charges: asked } = run.counts;
     const cells = [requests, run.gateway.requests, expected.size, asked - revisited - rechecked, revisited, rechecked, naive];
-    console.log([night.padEnd(10), ...cells.map((n) => n.toLocaleString().padStart(10)), took.toFixed(1).padStart(10)].join(''));
+    const rssMb = await peakRssMb(rssFile);
+    console.log([night.padEnd(10), ...cells.map((n) => n.toLocaleString().padStart(10)), took.toFixed(1).padStart(10), `${Math.round(rssMb)} MB`.padStart(10)].join(''));
+    totals.rssMb = Math.max(totals.rssMb, rssMb);
     totals.requests += requests;
     totals.reported += run.gateway.requests;
     totals.expected += expected.size;
@@ -122,6 +126,7 @@ try {
   console.log(`month: ${totals.requests.toLocaleString()} requests (run.json: ${totals.reported.toLocaleString()}), schedule ${totals.expected.toLocaleString()}, naive ${totals.naive.toLocaleString()}`);
   console.log(`requests per charge: ${(totals.requests / charges).toFixed(2)} (naive ${(totals.naive / charges).toFixed(2)}), over ${charges.toLocaleString()} charges`);
   console.log(`late refunds: ${late.onTime} found on time of ${late.within} within the nights (${late.outside} fall outside them)`);
+  console.log(`peak RSS of a night: ${Math.round(totals.rssMb)} MB`);
   const failures = [
     ...(totals.requests === totals.expected && totals.reported === totals.expected
       ? []

@@ -27,6 +27,7 @@ import { createLogger } from '../../src/log.ts';
 import type { RunJson } from '../../src/report/report-files.ts';
 import type { SimulatorStats } from '../../src/simulator/index.ts';
 import { query } from './bench-database.ts';
+import { PEAK_RSS_REPORTER, peakRssMb } from './peak-rss.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/kpgw-recon.js', import.meta.url));
 const KEY = 'skey_test_simulator';
@@ -43,10 +44,6 @@ const PER_DAY = 100_000; // the generator's most per day
 const SIZES = process.env.BENCH_SIZES !== undefined
   ? process.env.BENCH_SIZES.split(',').filter(Boolean).map(Number)
   : process.env.BENCH_FULL === '1' ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
-/** Reports the process's peak RSS (KB) to the file BENCH_RSS_FILE names, whatever way it exits. */
-const RSS_REPORTER = `data:text/javascript,${encodeURIComponent(
-  "import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));",
-)}`;
 
 interface SizeRow {
   charges: number;
@@ -84,7 +81,7 @@ async function benchSize(charges: number): Promise<SizeRow> {
     const requestLoopSeconds = await plainRequestLoop(simulator.url, run.paths);
     const row: SizeRow = {
       charges: run.json.counts.charges,
-      rssMb: run.maxRssKb / 1024,
+      rssMb: run.rssMb,
       inquirySeconds: run.json.timings_ms.inquiry / 1000,
       loopSeconds,
       requestLoopSeconds,
@@ -152,7 +149,7 @@ async function startSimulatorChild(sample: Sample): Promise<{ url: string; stop(
 
 interface CliRun {
   json: RunJson;
-  maxRssKb: number;
+  rssMb: number;
   /** The request paths the run's inquiries ended with, from its audit trail. */
   paths: string[];
 }
@@ -173,13 +170,13 @@ async function runCli(sample: Sample, baseUrl: string, rps: number): Promise<Cli
       BENCH_RSS_FILE: rssFile,
     };
     const args = ['run', '--from', FROM, '--to', sample.to, '--as-of', sample.asOf, '--ledger', join(sample.dir, 'ledger'), '--plans', join(sample.dir, 'plans'), '--fees', join(sample.dir, 'fees.json'), '--out', report];
-    const code = await cli(args, env, ['--import', RSS_REPORTER]);
+    const code = await cli(args, env, ['--import', PEAK_RSS_REPORTER]);
     // Exit 1: the sample plants mismatches on purpose.
     if (code !== 0 && code !== 1) throw new Error(`kpgw-recon run exited with ${code}`);
     const json = JSON.parse(await readFile(join(report, 'run.json'), 'utf8')) as RunJson;
-    const maxRssKb = Number(await readFile(rssFile, 'utf8'));
+    const rssMb = await peakRssMb(rssFile);
     const asked = await query<{ request_path: string }>(database.url, 'SELECT request_path FROM gateway_inquiries WHERE run_id = $1 ORDER BY id', [json.run_id]);
-    return { json, maxRssKb, paths: asked.map((r) => r.request_path) };
+    return { json, rssMb, paths: asked.map((r) => r.request_path) };
   } finally {
     await database.drop();
   }

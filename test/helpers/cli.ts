@@ -19,6 +19,8 @@ export interface CliOptions {
   cwd?: string;
   /** Called once the process is running, e.g. to signal it. */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+  /** Node's own options, before the script. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -31,7 +33,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
