@@ -196,19 +196,7 @@ export async function startBulkLoad(client: pg.Client, file: string): Promise<Bu
   await client.query('LOCK TABLE ledger_entries IN ACCESS EXCLUSIVE MODE');
   // checked again under the lock: another ingest may have filled it meanwhile
   if ((await client.query('SELECT 1 FROM ledger_entries LIMIT 1')).rowCount) return null;
-  const constraints = (
-    await client.query<{ name: string; definition: string }>(
-      `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
-       WHERE conrelid = 'ledger_entries'::regclass AND contype IN ('p', 'u')`,
-    )
-  ).rows;
-  const indexes = (
-    await client.query<{ name: string; definition: string }>(
-      `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index
-       WHERE indrelid = 'ledger_entries'::regclass
-         AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)`,
-    )
-  ).rows;
+  const { constraints, indexes } = await ledgerKeys(client);
   for (const c of constraints) await client.query(`ALTER TABLE ledger_entries DROP CONSTRAINT ${pg.escapeIdentifier(c.name)}`);
   for (const i of indexes) await client.query(`DROP INDEX ${i.name}`);
   // Empty already, but truncated in this transaction its new rows need no WAL where wal_level is
@@ -230,6 +218,24 @@ export async function startBulkLoad(client: pg.Client, file: string): Promise<Bu
   return { constraints, indexes, merchantDefault };
 }
 
+/** The unique constraints and the other indexes of `ledger_entries`: what a bulk load builds again. */
+export async function ledgerKeys(client: pg.Client): Promise<Pick<BulkLoad, 'constraints' | 'indexes'>> {
+  const constraints = (
+    await client.query<{ name: string; definition: string }>(
+      `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+       WHERE conrelid = 'ledger_entries'::regclass AND contype IN ('p', 'u')`,
+    )
+  ).rows;
+  const indexes = (
+    await client.query<{ name: string; definition: string }>(
+      `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index
+       WHERE indrelid = 'ledger_entries'::regclass
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)`,
+    )
+  ).rows;
+  return { constraints, indexes };
+}
+
 /** A column's default expression in `ledger_entries`, as SQL text. */
 async function columnDefault(client: pg.Client, column: string): Promise<string> {
   const { rows } = await client.query<{ expression: string }>(
@@ -241,6 +247,9 @@ async function columnDefault(client: pg.Client, column: string): Promise<string>
   return rows[0]!.expression;
 }
 
+/** maintenance_work_mem for building a bulk load's keys: room to sort a million-row file's in memory. */
+export const INDEX_BUILD_MEMORY = '256MB';
+
 /**
  * Puts back what {@link startBulkLoad} changed, resolving repeated entry_ids first. The primary
  * key doubles as the repeat check: only when building it fails are repeats looked for (a
@@ -248,7 +257,7 @@ async function columnDefault(client: pg.Client, column: string): Promise<string>
  */
 export async function finishBulkLoad(client: pg.Client, bulk: BulkLoad, file: string): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
   await client.query(`ALTER TABLE ledger_entries ALTER COLUMN source_file DROP DEFAULT, ALTER COLUMN merchant SET DEFAULT ${bulk.merchantDefault}`);
-  await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+  await client.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
   let repeats = { duplicates: [] as DuplicateRow[], removed: 0 };
   await client.query('SAVEPOINT bulk_keys');
   try {
