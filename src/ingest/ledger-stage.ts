@@ -171,20 +171,23 @@ export async function removeRepeats(client: pg.Client, table: LoadTable, file: s
 }
 
 /**
- * Indexes and unique constraints of `ledger_entries`, taken off for a bulk load into the empty
- * table and rebuilt after: building an index from sorted data is several times faster than
- * maintaining five of them row by row (the difference between ~40,000 and >100,000 rows/s here).
+ * What a bulk load into the empty `ledger_entries` changes for its transaction, to be put back
+ * before commit. Its indexes and unique constraints are taken off and rebuilt after: building an
+ * index from sorted data is several times faster than maintaining five of them row by row (the
+ * difference between ~40,000 and >100,000 rows/s here).
  */
-export interface DroppedIndexes {
+export interface BulkLoad {
   constraints: { name: string; definition: string }[];
   indexes: { name: string; definition: string }[];
+  /** The `merchant` column's default expression, as the catalog has it. */
+  merchantDefault: string;
 }
 
 /**
  * When `ledger_entries` is empty and nothing references it, locks it for this transaction and
- * drops its indexes, returning what to rebuild; otherwise `null` (the upsert path).
+ * drops its indexes, returning what to put back; otherwise `null` (the upsert path).
  */
-export async function startBulkLoad(client: pg.Client, file: string): Promise<DroppedIndexes | null> {
+export async function startBulkLoad(client: pg.Client, file: string): Promise<BulkLoad | null> {
   const { rows } = await client.query<{ referenced: boolean; filled: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'ledger_entries'::regclass) AS referenced,
             EXISTS (SELECT 1 FROM ledger_entries) AS filled`,
@@ -193,6 +196,30 @@ export async function startBulkLoad(client: pg.Client, file: string): Promise<Dr
   await client.query('LOCK TABLE ledger_entries IN ACCESS EXCLUSIVE MODE');
   // checked again under the lock: another ingest may have filled it meanwhile
   if ((await client.query('SELECT 1 FROM ledger_entries LIMIT 1')).rowCount) return null;
+  const { constraints, indexes } = await ledgerKeys(client);
+  for (const c of constraints) await client.query(`ALTER TABLE ledger_entries DROP CONSTRAINT ${pg.escapeIdentifier(c.name)}`);
+  for (const i of indexes) await client.query(`DROP INDEX ${i.name}`);
+  // Empty already, but truncated in this transaction its new rows need no WAL where wal_level is
+  // minimal (the embedded server): a rollback or crash simply drops the new file. With more WAL
+  // (a replicated server) it changes nothing but allowing COPY FREEZE (copyInto).
+  await client.query('TRUNCATE ledger_entries');
+  // The COPY leaves source_file and merchant to the column defaults, made literals for it:
+  // source_file has none of its own, and merchant's (sql/0012_merchant.sql) looks the session's
+  // kpgw.merchant up again for every row (5-10% of the COPY's time), though it is stable and
+  // so gives every row the same value: it is evaluated once here. Both are put back before
+  // commit (finishBulkLoad) and only ever visible inside this transaction, which holds the table
+  // exclusively; a rollback or a crash undoes them with the rest.
+  const merchantDefault = await columnDefault(client, 'merchant');
+  const merchant = (await client.query<{ value: string }>(`SELECT (${merchantDefault})::text AS value`)).rows[0]!.value;
+  await client.query(
+    `ALTER TABLE ledger_entries ALTER COLUMN source_file SET DEFAULT ${pg.escapeLiteral(file)},
+                                ALTER COLUMN merchant SET DEFAULT ${pg.escapeLiteral(merchant)}`,
+  );
+  return { constraints, indexes, merchantDefault };
+}
+
+/** The unique constraints and the other indexes of `ledger_entries`: what a bulk load builds again. */
+export async function ledgerKeys(client: pg.Client): Promise<Pick<BulkLoad, 'constraints' | 'indexes'>> {
   const constraints = (
     await client.query<{ name: string; definition: string }>(
       `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
@@ -206,42 +233,47 @@ export async function startBulkLoad(client: pg.Client, file: string): Promise<Dr
          AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)`,
     )
   ).rows;
-  for (const c of constraints) await client.query(`ALTER TABLE ledger_entries DROP CONSTRAINT ${pg.escapeIdentifier(c.name)}`);
-  for (const i of indexes) await client.query(`DROP INDEX ${i.name}`);
-  // Empty already, but truncated in this transaction its new rows need no WAL where wal_level is
-  // minimal (the embedded server): a rollback or crash simply drops the new file. With more WAL
-  // (a replicated server) it changes nothing but allowing COPY FREEZE (copyInto).
-  await client.query('TRUNCATE ledger_entries');
-  // Supplies source_file to the COPY; dropped again before commit (finishBulkLoad), and only
-  // ever visible inside this transaction, which holds the table exclusively.
-  await client.query(`ALTER TABLE ledger_entries ALTER COLUMN source_file SET DEFAULT ${pg.escapeLiteral(file)}`);
   return { constraints, indexes };
 }
 
+/** A column's default expression in `ledger_entries`, as SQL text. */
+async function columnDefault(client: pg.Client, column: string): Promise<string> {
+  const { rows } = await client.query<{ expression: string }>(
+    `SELECT pg_get_expr(d.adbin, d.adrelid) AS expression FROM pg_attrdef d
+     JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+     WHERE d.adrelid = 'ledger_entries'::regclass AND a.attname = $1`,
+    [column],
+  );
+  return rows[0]!.expression;
+}
+
+/** maintenance_work_mem for building a bulk load's keys: room to sort a million-row file's in memory. */
+export const INDEX_BUILD_MEMORY = '256MB';
+
 /**
- * Rebuilds what {@link startBulkLoad} dropped, resolving repeated entry_ids first. The primary
+ * Puts back what {@link startBulkLoad} changed, resolving repeated entry_ids first. The primary
  * key doubles as the repeat check: only when building it fails are repeats looked for (a
  * GROUP BY over the whole file, which a file without repeats is spared).
  */
-export async function finishBulkLoad(client: pg.Client, dropped: DroppedIndexes, file: string): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
-  await client.query('ALTER TABLE ledger_entries ALTER COLUMN source_file DROP DEFAULT');
-  await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+export async function finishBulkLoad(client: pg.Client, bulk: BulkLoad, file: string): Promise<{ duplicates: DuplicateRow[]; removed: number }> {
+  await client.query(`ALTER TABLE ledger_entries ALTER COLUMN source_file DROP DEFAULT, ALTER COLUMN merchant SET DEFAULT ${bulk.merchantDefault}`);
+  await client.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
   let repeats = { duplicates: [] as DuplicateRow[], removed: 0 };
   await client.query('SAVEPOINT bulk_keys');
   try {
-    await addConstraints(client, dropped);
+    await addConstraints(client, bulk);
   } catch (error) {
     if ((error as { code?: string }).code !== PG.UNIQUE_VIOLATION) throw error;
     await client.query('ROLLBACK TO SAVEPOINT bulk_keys');
     repeats = await removeRepeats(client, 'ledger_entries', file);
-    await addConstraints(client, dropped);
+    await addConstraints(client, bulk);
   }
-  for (const i of dropped.indexes) await client.query(i.definition);
+  for (const i of bulk.indexes) await client.query(i.definition);
   return repeats;
 }
 
-async function addConstraints(client: pg.Client, dropped: DroppedIndexes): Promise<void> {
-  for (const c of dropped.constraints) {
+async function addConstraints(client: pg.Client, bulk: BulkLoad): Promise<void> {
+  for (const c of bulk.constraints) {
     await client.query(`ALTER TABLE ledger_entries ADD CONSTRAINT ${pg.escapeIdentifier(c.name)} ${c.definition}`);
   }
 }

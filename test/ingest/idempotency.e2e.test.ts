@@ -8,7 +8,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestLedgers } from '../../src/ingest/ledger-ingest.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { generateLedger } from './generate-ledger.ts';
-import { capturingLogger, FIXTURES } from './helpers.ts';
+import { capturingLogger, FIXTURES, ledgerDefaults } from './helpers.ts';
 
 const { db, url } = await createTestDatabase();
 const dir = await mkdtemp(join(tmpdir(), 'kpgw-ingest-'));
@@ -62,6 +62,7 @@ describe('ledger ingest idempotency', () => {
     const rows = 300_000;
     const file = join(dir, 'big.csv');
     await generateLedger(file, rows);
+    const defaults = await ledgerDefaults(db);
     const killed = await new Promise<{ signal: NodeJS.Signals | null; progress: number }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./ingest-child.ts', import.meta.url)), url, file], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -79,6 +80,8 @@ describe('ledger ingest idempotency', () => {
     expect(killed.signal).toBe('SIGKILL');
     expect(killed.progress).toBeLessThan(rows);
     expect(await count()).toBe(0);
+    // the column defaults the killed bulk load had made literals are the table's own again
+    expect(await ledgerDefaults(db)).toEqual(defaults);
 
     const report = await ingestLedgers({ url }, [file], { logger: capturingLogger().logger });
     expect(report).toMatchObject({ rows, inserted: rows, rejected: [] });

@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ingestLedgers, loadLedgerMap } from '../../src/ingest/ledger-ingest.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { capturingLogger, FIXTURES } from './helpers.ts';
+import { capturingLogger, FIXTURES, ledgerDefaults } from './helpers.ts';
 
 const { db, url } = await createTestDatabase();
 const ledger = (name: string) => `${FIXTURES}ledger/${name}`;
@@ -62,6 +63,25 @@ describe('ingestLedgers', () => {
     const report = await ingestLedgers({ url }, [ledger('nasty.csv')], { logger: capturingLogger().logger });
     await db.deleteFrom('ledger_entries').where('entry_id', 'in', ['B1', 'B2']).execute();
     await expectNastyOutcome(report);
+  });
+
+  it("stores the connection's merchant on every row of a bulk load, and leaves the column defaults as they were", async () => {
+    const merchants = async () => (await sql<{ merchant: string; n: number }>`SELECT merchant, count(*)::int AS n FROM ledger_entries GROUP BY 1 ORDER BY 1`.execute(db)).rows;
+    // kpgw.merchant as a merchant's connection sets it (src/db/merchant.ts), without its schema
+    const shop = new URL(url);
+    shop.searchParams.set('options', '-c kpgw.merchant=SHOP-T');
+    const defaults = await ledgerDefaults(db);
+    expect(defaults.merchant).toBe("COALESCE(current_setting('kpgw.merchant'::text, true), ''::text)");
+
+    await ingestLedgers({ url }, [ledger('nasty.csv')], { logger: capturingLogger().logger });
+    expect(await merchants()).toEqual([{ merchant: '', n: 5 }]);
+    await db.deleteFrom('ledger_entries').execute();
+    await ingestLedgers({ url: shop.toString() }, [ledger('nasty.csv')], { logger: capturingLogger().logger });
+    expect(await merchants()).toEqual([{ merchant: 'SHOP-T', n: 5 }]);
+    // the upsert path's INSERT takes the default again: the expression, not the bulk load's literal
+    await ingestLedgers({ url }, [ledger('bom-crlf.csv')], { logger: capturingLogger().logger });
+    expect(await merchants()).toEqual([{ merchant: '', n: 2 }, { merchant: 'SHOP-T', n: 5 }]);
+    expect(await ledgerDefaults(db)).toEqual(defaults);
   });
 
   it('reads UTF-8 with a BOM and CRLF, headers in any case with spaces, Thai text intact', async () => {
