@@ -43,6 +43,18 @@ export async function stageDueCases(
       WHERE next_ask_on <= ${scope.night}::date
         AND (NOT open OR transaction_date >= ${shiftDate(scope.night, -scope.openMaxDays)}::date)
         AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.charge_key = s.charge_key)`.execute(trx);
+    // Every ledger row naming a due charge, read in one pass: the ledger has no index on its ids
+    // (sql/0005), so a query per chunk would read the whole ledger once per chunk. Each chunk's
+    // rows leave this table as they are staged, so no later chunk takes them.
+    const dueKeys = sql`(SELECT charge_key FROM due_wanted)`;
+    await sql`
+      CREATE TEMP TABLE due_rows ON COMMIT DROP AS
+      SELECT * FROM ledger_entries l
+      WHERE (charge_id IN ${dueKeys} OR reference_order IN ${dueKeys} OR order_id IN ${dueKeys})
+        AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id)`.execute(trx);
+    await sql`
+      CREATE INDEX ON due_rows (entry_id); CREATE INDEX ON due_rows (charge_id);
+      CREATE INDEX ON due_rows (reference_order); CREATE INDEX ON due_rows (order_id); ANALYZE due_rows`.execute(trx);
     const staged = { count: 0, revisit: 0, recheck: 0 };
     for (let after = 0; ; after += chunk) {
       const { rows: wanted } = await sql<{ charge_key: string; open: boolean }>`
@@ -62,6 +74,7 @@ export async function stageDueCases(
         INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key, orphan, due)
         SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json)
           AS r(case_no int, pos int, entry_id text, charge_key text, orphan boolean, due text)`.execute(trx);
+      await sql`DELETE FROM due_rows WHERE entry_id = ANY(${rows.map((r) => r.entry_id)}::text[])`.execute(trx);
     }
   });
 }
@@ -93,15 +106,14 @@ function caseRows(c: ChargeCase, caseNo: number, due: DueReason): CaseRow[] {
 }
 
 /**
- * The cases of the charges with these keys, built from all their ledger rows whatever their
- * dates, keyed by the charge key each was asked by. A key whose rows are gone from the ledger
- * has no case.
+ * The cases of the charges with these keys, built from all their ledger rows (in `due_rows`)
+ * whatever their dates, keyed by the charge key each was asked by. A key whose rows are gone
+ * from the ledger has no case.
  */
 async function casesForKeys(db: Kysely<Database>, keys: string[]): Promise<Map<string, ChargeCase>> {
   const { rows: unclaimed } = await sql<LedgerEntry>`
-    SELECT * FROM ledger_entries l
-    WHERE (charge_id = ANY(${keys}::text[]) OR reference_order = ANY(${keys}::text[]) OR order_id = ANY(${keys}::text[]))
-      AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id)
+    SELECT * FROM due_rows
+    WHERE charge_id = ANY(${keys}::text[]) OR reference_order = ANY(${keys}::text[]) OR order_id = ANY(${keys}::text[])
     ORDER BY ingested_at, source_file, source_line`.execute(db);
   const charges = unclaimed.filter((r) => r.entry_type === 'charge');
   const followUps = unclaimed.filter((r) => r.entry_type !== 'charge').sort((a, b) => a.entry_date.localeCompare(b.entry_date));
