@@ -10,7 +10,7 @@ export type DueReason = 'revisit' | 'recheck';
 /** The due cases staged, numbered from the first number given, in the order they are asked. */
 export interface StagedDue {
   readonly count: number;
-  /** The reason of each, in case order: `revisit` ones first (open charges), then `recheck`. */
+  /** How many are due for each reason; in case order, every `revisit` (open) comes before any `recheck`. */
   readonly revisit: number;
   readonly recheck: number;
 }
