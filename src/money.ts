@@ -124,6 +124,18 @@ export function formatMoney(value: Money): string {
   return toSatang(value).toFixed(2);
 }
 
+/**
+ * Two-decimal text with thousands separators (`12,135,238.34`), for what people read: the
+ * terminal, report.html. CSV cells keep {@link formatMoney}'s plain numbers.
+ */
+export function formatMoneyGrouped(value: Money): string {
+  const text = formatMoney(value);
+  const point = text.indexOf('.');
+  const sign = text.startsWith('-') ? '-' : '';
+  const whole = text.slice(sign.length, point).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${sign}${whole}${text.slice(point)}`;
+}
+
 export function sum(values: Iterable<Money>): Money {
   let total = ZERO;
   for (const v of values) total = total.plus(v);

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { describe, expect, it } from 'vitest';
-import { money, moneyReusing, sameAmount, sameDigits, toSatang, ZERO, type Money } from '../src/money.ts';
+import { formatMoneyGrouped, money, moneyReusing, sameAmount, sameDigits, toSatang, ZERO, type Money } from '../src/money.ts';
 import { seededRandom } from '../src/simulator/prng.ts';
 
 /**
@@ -109,5 +109,15 @@ describe('sameDigits and sameAmount', () => {
         if (sameDigits(a, b) && !(equal && a.toString() === b.toString() && a.isNegative() === b.isNegative())) expect.fail(`${a.toString()} and ${b.toString()}: same digits`);
       }
     }
+  });
+});
+
+describe('formatMoneyGrouped', () => {
+  it('groups thousands with commas and keeps two decimals, rounding half up', () => {
+    expect(formatMoneyGrouped(money('12135238.34'))).toBe('12,135,238.34');
+    expect(formatMoneyGrouped(money('999.995'))).toBe('1,000.00');
+    expect(formatMoneyGrouped(money('-1234567'))).toBe('-1,234,567.00');
+    expect(formatMoneyGrouped(money('0.5'))).toBe('0.50');
+    expect(formatMoneyGrouped(money('100'))).toBe('100.00');
   });
 });

@@ -41,6 +41,22 @@ export interface LedgerEntryTable {
 export type { SourceType };
 export type LedgerEntry = Selectable<LedgerEntryTable>;
 
+/**
+ * A ledger row taken out of reconciliation (`retract`): an append-only audit trail, of which the
+ * only change allowed is recording, once, that it was undone (sql/0015_retractions.sql).
+ */
+export interface LedgerRetractionTable {
+  merchant: Generated<string>;
+  id: Generated<number>;
+  entry_id: string;
+  reason: string;
+  retracted_by: string;
+  retracted_at: ColumnType<Date, Date | undefined, never>;
+  undone_by: string | null;
+  undone_at: Date | null;
+}
+
 export interface LedgerTables {
   ledger_entries: LedgerEntryTable;
+  ledger_retractions: LedgerRetractionTable;
 }
