@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { attach, groupCharges, type ChargeCase } from '../reconcile/charge-case.ts';
@@ -18,18 +18,22 @@ export async function clearRunWork(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * The run's own cases (contract §4 v2), numbered from 1 into `run_case_rows`, so the run reads
- * them back in pages whatever its size. The rows a run over [from, to] covers: every row with
- * `transaction_date` in the range (charge rows, and the refund and void rows of those charges,
- * which carry their charge's date, §3.1); every refund or void row booked (`entry_date`) in the
- * range, however old its charge; and the charge rows and other refund and void rows of those
- * older charges, looked up on the dates the booked rows carry and then by their ids.
+ * The run's own cases (contract §4 v2 and v3), numbered from 1 into `run_case_rows`, so the run
+ * reads them back in pages whatever its size. The rows a run over [from, to] covers: every row
+ * with `transaction_date` in the range (charge rows, and the refund and void rows of those
+ * charges, which carry their charge's date, §3.1); every refund or void row booked
+ * (`entry_date`) in the range, however old its charge; the charge rows and other refund and void
+ * rows of those older charges, looked up on the dates the booked rows carry and then by their
+ * ids; and (v3) every other charge row of the charges so selected, whatever its date, with its
+ * refund and void rows: a charge booked twice on two dates is one case in the run of either
+ * date, reconciled by its first row, the later row its `DUPLICATE_IN_LEDGER`.
  *
- * Grouping is exactly {@link buildCases}'s, in SQL: charge rows in ledger order (the range's,
- * then the older charges'), the first row of a charge reconciled and later ones duplicates; a
- * refund or void row goes to the case whose charge row has its `charge_id`, else its
- * `reference_order`, else its `order_id`. Only charge rows that share an id with another charge
- * row of the run can be duplicates, so only those (few) are grouped in memory.
+ * Grouping is exactly {@link buildCases}'s, in SQL: charge rows grouped by {@link groupCharges}
+ * (the first row of a charge by `transaction_date`, then `entry_id`), cases in ledger order of
+ * their first rows (the range's, then the older charges'); a refund or void row goes to the case
+ * whose charge row has its `charge_id`, else its `reference_order`, else its `order_id`. Only
+ * charge rows that share an id with another charge row of the run can be duplicates, so only
+ * those (few) are grouped in memory.
  *
  * Returns the number of cases and the refund and void rows that name no charge of the run, in
  * the order they were booked: their charge is known only by the gateway's ids, or is elsewhere
@@ -37,27 +41,27 @@ export async function clearRunWork(db: Kysely<Database>): Promise<void> {
  */
 export async function selectOwnCases(db: Kysely<Database>, from: string, to: string): Promise<{ count: number; unlinked: LedgerEntry[] }> {
   return db.transaction().execute(async (trx) => {
-    const columns = sql`entry_id, entry_type, charge_id, reference_order, order_id, transaction_date, entry_date, ingested_at, source_file, source_line`;
     const inRange = sql`transaction_date BETWEEN ${from}::date AND ${to}::date`;
-    await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${columns}, 0 AS grp FROM ledger_entries WHERE ${inRange}`.execute(trx);
+    await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${COLUMNS}, 0 AS grp FROM ledger_entries WHERE ${inRange}`.execute(trx);
     await sql`
-      CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${columns}, 2 AS grp FROM ledger_entries
+      CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${COLUMNS}, 2 AS grp FROM ledger_entries
       WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from}::date AND ${to}::date AND NOT (${inRange})`.execute(trx);
     // Group 1: the booked rows' charges, on the dates they carry; then those charges' other rows.
     await sql`
-      INSERT INTO sel SELECT ${columns}, 1 FROM ledger_entries l
+      INSERT INTO sel SELECT ${COLUMNS}, 1 FROM ledger_entries l
       WHERE entry_type = 'charge' AND transaction_date IN (SELECT transaction_date FROM booked) AND ${sharesAnId('booked')}`.execute(trx);
-    await sql`
-      INSERT INTO sel SELECT ${columns}, 1 FROM ledger_entries l
-      WHERE entry_type <> 'charge' AND transaction_date IN (SELECT transaction_date FROM sel WHERE grp = 1) AND ${sharesAnId('sel WHERE grp = 1')}`.execute(trx);
+    await insertFollowUps(trx, 1);
     await sql`INSERT INTO sel SELECT * FROM booked b WHERE NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = b.entry_id)`.execute(trx);
+    // Groups 3 and on: the selected charges' charge rows on other dates, then their rows.
+    for (let grp = 3; await insertOtherChargeRows(trx, grp, inRange); grp++) await insertFollowUps(trx, grp);
     await sql`ANALYZE sel`.execute(trx);
 
     await markDuplicates(trx);
     await sql`
       CREATE TEMP TABLE charges ON COMMIT DROP AS
       SELECT s.entry_id, s.charge_id, s.reference_order, s.order_id, d.owner,
-             row_number() OVER (ORDER BY s.grp, s.ingested_at, s.source_file, s.source_line)::int AS pos
+             row_number() OVER (ORDER BY s.grp, s.ingested_at, s.source_file, s.source_line)::int AS pos,
+             row_number() OVER (ORDER BY ${FIRST_ROW_ORDER})::int AS dup_pos
       FROM sel s LEFT JOIN dup d USING (entry_id) WHERE s.entry_type = 'charge'`.execute(trx);
     await sql`
       CREATE TEMP TABLE starters ON COMMIT DROP AS
@@ -78,11 +82,12 @@ export async function selectOwnCases(db: Kysely<Database>, from: string, to: str
       LEFT JOIN case_ids c2 ON c2.id = f.reference_order
       LEFT JOIN case_ids c3 ON c3.id = f.order_id
       WHERE f.entry_type <> 'charge'`.execute(trx);
+    // Each case's first row at 0, so it is read first; then its duplicates, its refunds and voids.
     await sql`
       INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key)
-      SELECT case_no, pos, entry_id, charge_key FROM starters
+      SELECT case_no, 0, entry_id, charge_key FROM starters
       UNION ALL
-      SELECT s.case_no, c.pos, c.entry_id, NULL FROM charges c JOIN starters s ON s.entry_id = c.owner
+      SELECT s.case_no, c.dup_pos, c.entry_id, NULL FROM charges c JOIN starters s ON s.entry_id = c.owner
       UNION ALL
       SELECT f.case_no, (SELECT count(*) FROM charges)::int + f.ord, f.entry_id, NULL FROM follow f WHERE f.case_no IS NOT NULL`.execute(trx);
 
@@ -91,6 +96,46 @@ export async function selectOwnCases(db: Kysely<Database>, from: string, to: str
       SELECT l.* FROM follow f JOIN ledger_entries l USING (entry_id) WHERE f.case_no IS NULL ORDER BY f.ord`.execute(trx);
     return { count: counted[0]!.n, unlinked };
   });
+}
+
+const COLUMN_NAMES = ['entry_id', 'entry_type', 'charge_id', 'reference_order', 'order_id', 'transaction_date', 'entry_date', 'ingested_at', 'source_file', 'source_line'];
+/** The columns of `sel` (with its `grp`): what grouping and ordering need. */
+const COLUMNS = sql.join(COLUMN_NAMES.map((c) => sql.ref(c)));
+
+/** The order of a charge's rows that makes the first one its first row (as {@link groupCharges}'s `compareFirstRows`). */
+const FIRST_ROW_ORDER = sql.raw('s.transaction_date, s.entry_id COLLATE "C"');
+
+/**
+ * Into `sel` as group `grp`: the refund and void rows of group `grp`'s charges, on the dates
+ * those charge rows carry (the ledger's date index), that are not selected yet.
+ */
+async function insertFollowUps(trx: Kysely<Database>, grp: number): Promise<void> {
+  const charges = `sel WHERE grp = ${grp} AND entry_type = 'charge'`;
+  await sql`
+    INSERT INTO sel SELECT ${COLUMNS}, ${grp} FROM ledger_entries l
+    WHERE entry_type <> 'charge' AND transaction_date IN (SELECT transaction_date FROM ${sql.raw(charges)}) AND ${sharesAnId(charges)}
+      AND NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = l.entry_id)`.execute(trx);
+}
+
+/**
+ * Into `sel` as group `grp`: the charge rows not selected yet that share an id with a charge row
+ * of the previous groups (for group 3, every group before it), whatever their date. The ledger
+ * has no index on its ids (sql/0005), so this reads it whole, once per group: a second group
+ * only when the first found any, as for a charge booked twice. Returns whether it found any.
+ */
+async function insertOtherChargeRows(trx: Kysely<Database>, grp: number, inRange: RawBuilder<unknown>): Promise<boolean> {
+  const known = grp === 3 ? sql`grp < 3` : sql`grp = ${grp - 1}`;
+  // A join on each of the row's ids, not `IN (…) OR …`: that is hashed only while the ids fit
+  // in work_mem, and a run of a year's dates has millions of them.
+  const result = await sql`
+    INSERT INTO sel
+    SELECT DISTINCT ON (l.entry_id) ${sql.join(COLUMN_NAMES.map((c) => sql.ref(`l.${c}`)))}, ${grp}
+    FROM ledger_entries l
+    CROSS JOIN LATERAL unnest(ARRAY[l.charge_id, l.reference_order, l.order_id]) AS lid(id)
+    JOIN (SELECT DISTINCT id FROM sel, unnest(ARRAY[charge_id, reference_order, order_id]) AS id
+          WHERE entry_type = 'charge' AND ${known} AND id IS NOT NULL) ids ON ids.id = lid.id
+    WHERE l.entry_type = 'charge' AND NOT (${inRange}) AND NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = l.entry_id)`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n) > 0;
 }
 
 /** `l` names its charge by an id one of `rows`'s rows carries. */
@@ -102,11 +147,11 @@ function sharesAnId(rows: string) {
 /**
  * `dup`: each duplicate charge row with the first row of its charge. Grouping is order-dependent
  * (first row wins, and only first rows claim ids), so the charge rows that share an id with
- * another are grouped in ledger order by the same code as {@link buildCases}; every other charge
- * row is a case of its own.
+ * another are grouped by the same code as {@link buildCases}; every other charge row is a case
+ * of its own.
  */
 async function markDuplicates(trx: Kysely<Database>): Promise<void> {
-  type Ids = Pick<LedgerEntry, 'entry_id' | 'charge_id' | 'reference_order' | 'order_id'>;
+  type Ids = Pick<LedgerEntry, 'entry_id' | 'charge_id' | 'reference_order' | 'order_id' | 'transaction_date'>;
   const { rows } = await sql<Ids>`
     WITH ids AS (
       SELECT entry_id, id FROM sel, unnest(ARRAY[charge_id, reference_order, order_id]) AS id
@@ -114,7 +159,7 @@ async function markDuplicates(trx: Kysely<Database>): Promise<void> {
     ), shared AS (
       SELECT id FROM ids GROUP BY id HAVING min(entry_id) <> max(entry_id)
     )
-    SELECT entry_id, charge_id, reference_order, order_id FROM sel
+    SELECT entry_id, charge_id, reference_order, order_id, transaction_date::text AS transaction_date FROM sel s
     WHERE entry_id IN (SELECT entry_id FROM ids JOIN shared USING (id))
     ORDER BY grp, ingested_at, source_file, source_line`.execute(trx);
   const duplicates = groupCharges(rows).flatMap(({ first, duplicates }) => duplicates.map((d) => ({ entry_id: d.entry_id, owner: first.entry_id })));
