@@ -18,15 +18,16 @@ export async function clearRunWork(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * The run's own cases (contract §4 v2 and v3), numbered from 1 into `run_case_rows`, so the run
- * reads them back in pages whatever its size. The rows a run over [from, to] covers: every row
- * with `transaction_date` in the range (charge rows, and the refund and void rows of those
- * charges, which carry their charge's date, §3.1); every refund or void row booked
+ * The run's own cases (see docs/reference.md, `run`), numbered from 1 into `run_case_rows`, so
+ * the run reads them back in pages whatever its size. The rows a run over [from, to] covers:
+ * every row with `transaction_date` in the range (charge rows, and the refund and void rows of
+ * those charges, which carry their charge's date); every refund or void row booked
  * (`entry_date`) in the range, however old its charge; the charge rows and other refund and void
  * rows of those older charges, looked up on the dates the booked rows carry and then by their
- * ids; and (v3) every other charge row of the charges so selected, whatever its date, with its
+ * ids; and every other charge row of the charges so selected, whatever its date, with its
  * refund and void rows: a charge booked twice on two dates is one case in the run of either
- * date, reconciled by its first row, the later row its `DUPLICATE_IN_LEDGER`.
+ * date, reconciled by its first row, the later row its `DUPLICATE_IN_LEDGER` (see
+ * docs/reference.md, How a charge is reconciled, duplicates).
  *
  * Grouping is exactly {@link buildCases}'s, in SQL: charge rows grouped by {@link groupCharges}
  * (the first row of a charge by `transaction_date`, then `entry_id`), cases in ledger order of

@@ -60,12 +60,12 @@ export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { 
 type ChargeRow = ChargeIds & Pick<LedgerEntry, 'entry_id' | 'transaction_date'>;
 
 /**
- * Charge rows grouped by the charge they book (contract §4 v3, duplicates across dates): the
- * first row of a charge is its earliest by `transaction_date`, then `entry_id` (compared as
- * PostgreSQL's `COLLATE "C"` does, see {@link compareFirstRows}), whatever the file and line;
- * a later row sharing an id with a group's first row is a duplicate of it. Only first rows claim
- * ids, so the first rows of two groups never share one. The groups come in the order their first
- * rows have in `charges` (the run's case order); each group's duplicates in first-row order.
+ * Charge rows grouped by the charge they book (see docs/reference.md, How a charge is
+ * reconciled, duplicates): the first row of a charge is its earliest by `transaction_date`, then
+ * `entry_id` ({@link compareFirstRows}), whatever the file and line; a later row sharing an id
+ * with a group's first row is a duplicate of it. Only first rows claim ids, so the first rows of
+ * two groups never share one. The groups come in the order their first rows have in `charges`
+ * (the run's case order); each group's duplicates in first-row order.
  */
 export function groupCharges<T extends ChargeRow>(charges: readonly T[]): { first: T; duplicates: T[] }[] {
   type Group = { first: T; duplicates: T[]; at: number };

@@ -29,12 +29,13 @@ export function chargeRule(charge: LedgerEntry, gateway: GatewayCharge, schedule
 }
 
 /**
- * Contract §4, expected fees: each of `mdr`, `vat`, `net_amount` from the ledger row when given,
- * otherwise from the charge's fee rule on `base`: what was settled (the amount, or the captured
- * amount of a partial capture), parsed by the caller, which compares it too; for a non-THB
- * charge, the gateway's `settlement_info.baht_amount`, since fees are charged in baht. VAT and
- * net follow the *expected* MDR, which is the ledger's own when it gives one (v2: v1 took the
- * rule's MDR there and reported a ledger that books its own MDR as wrong twice over).
+ * Expected fees (see docs/reference.md, How a charge is reconciled): each of `mdr`, `vat`,
+ * `net_amount` from the ledger row when given, otherwise from the charge's fee rule on `settled`:
+ * the amount, or the captured amount of a partial capture, parsed by the caller, which compares
+ * it too; for a non-THB charge, the gateway's `settlement_info.baht_amount`, since fees are
+ * charged in baht. VAT and net follow the *expected* MDR, which is the ledger's own when it gives
+ * one (v2: v1 took the rule's MDR there and reported a ledger that books its own MDR as wrong
+ * twice over).
  */
 export function expectedFees(charge: LedgerEntry, settled: Money, gateway: GatewayCharge, schedule: FeeSchedule | undefined): ExpectedCharge {
   const rule = schedule && chargeRule(charge, gateway, schedule);
@@ -65,7 +66,7 @@ export function chargeMdr(gateway: GatewayCharge, amount: Money, expected: Money
 }
 
 /**
- * Contract §3.3 `refund_fee_reversal`: the fees a matched refund is expected to return. Under
+ * The fee schedule's `refund_fee_reversal`: the fees a matched refund is expected to return. Under
  * `none` only the ledger refund row's own figures; under `pro_rata` the missing ones in proportion
  * to the charge's: MDR = round_half_up(charge MDR × refund amount ÷ charge amount, 2), VAT at the
  * rate of the charge's date (the fees reversed are the ones charged then), net = refund − MDR −

@@ -3,17 +3,18 @@ import { formatMoney, isAboveZero, type Money } from '../money.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /**
- * Contract §4, expected state: a void row → `Voided` (QR: `VOID`). Otherwise, with R the
- * ledger's refund total: R ≥ amount → `Refunded` or `Refund Sent`; 0 < R < amount →
- * `Partial Refund` or `Refund Sent`; R = 0 → `Settled`, where `Authorized` or `Captured` mean
- * the money is still on its way (`SETTLEMENT_PENDING`). R is compared exactly: one satang short
- * of the amount is a partial refund; more than the amount is checked as a full refund (v2, the
- * excess itself is `REFUND_EXCEEDS_AMOUNT`). R is what the gateway is expected to show already
- * (`RefundCheck.refundedForState`). v2: `Refund Fail` when the ledger books refunds
- * is `REFUND_FAILED`, not a state mismatch. v3: a refund that failed at the gateway is
- * `REFUND_FAILED` and nothing else: R leaves it out, and neither the state that still counts it
- * nor `Refund Fail` is a second finding about it. With a partial capture, `amount` is the
- * captured amount: refunding all of it is a full refund. The finding, if any, is added to `found`.
+ * Expected state (see docs/reference.md, How a charge is reconciled): a void row → `Voided`
+ * (QR: `VOID`). Otherwise, with R the ledger's refund total: R ≥ amount → `Refunded` or
+ * `Refund Sent`; 0 < R < amount → `Partial Refund` or `Refund Sent`; R = 0 → `Settled`, where
+ * `Authorized` or `Captured` mean the money is still on its way (`SETTLEMENT_PENDING`). R is
+ * compared exactly: one satang short of the amount is a partial refund; more than the amount is
+ * checked as a full refund (v2, the excess itself is `REFUND_EXCEEDS_AMOUNT`). R is what the
+ * gateway is expected to show already (`RefundCheck.refundedForState`). v2: `Refund Fail` when
+ * the ledger books refunds is `REFUND_FAILED`, not a state mismatch. v3: a refund that failed at
+ * the gateway is `REFUND_FAILED` and nothing else: R leaves it out, and neither the state that
+ * still counts it nor `Refund Fail` is a second finding about it. With a partial capture,
+ * `amount` is the captured amount: refunding all of it is a full refund. The finding, if any,
+ * is added to `found`.
  */
 export function checkState(found: Mismatch[], input: {
   gateway: GatewayCharge;

@@ -212,7 +212,7 @@ function missing(row: LedgerEntry): Mismatch {
 /**
  * A matched refund: one that failed at the gateway is `REFUND_FAILED` and nothing else (v3: it
  * moved no money and returned no fee, so its fees are not compared and it joins `failed`, left
- * out of the expected state); otherwise its fees against the expected ones (contract §3.3
+ * out of the expected state); otherwise its fees against the expected ones (the fee schedule's
  * `refund_fee_reversal`). Findings are added to `found`.
  */
 function matchedRefund(
