@@ -40,29 +40,41 @@ export async function clearRunWork(db: Kysely<Database>): Promise<void> {
  * the order they were booked: their charge is known only by the gateway's ids, or is elsewhere
  * in the ledger, or nowhere (the pipeline's later steps).
  */
-export async function selectOwnCases(db: Kysely<Database>, from: string, to: string): Promise<{ count: number; unlinked: LedgerEntry[] }> {
+export async function selectOwnCases(
+  db: Kysely<Database>,
+  from: string,
+  to: string,
+  /** Most ids looked up in a hash (a test sets 0 to take the other way). */
+  hashedIds = HASHED_IDS,
+): Promise<{ count: number; unlinked: LedgerEntry[] }> {
   return db.transaction().execute(async (trx) => {
     const inRange = sql`transaction_date BETWEEN ${from}::date AND ${to}::date`;
     await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${COLUMNS}, 0 AS grp FROM ledger_entries WHERE ${inRange}`.execute(trx);
     await sql`
       CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${COLUMNS}, 2 AS grp FROM ledger_entries
       WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from}::date AND ${to}::date AND NOT (${inRange})`.execute(trx);
+    await sql`CREATE TEMP TABLE known_ids (id text) ON COMMIT DROP`.execute(trx);
     // Group 1: the booked rows' charges, on the dates they carry; then those charges' other rows.
-    await sql`
-      INSERT INTO sel SELECT ${COLUMNS}, 1 FROM ledger_entries l
-      WHERE entry_type = 'charge' AND transaction_date IN (SELECT transaction_date FROM booked) AND ${sharesAnId('booked')}`.execute(trx);
-    await insertFollowUps(trx, 1);
+    const booked = await loadIds(trx, sql`SELECT charge_id, reference_order, order_id FROM booked`, hashedIds);
+    await insertSharing(trx, 1, booked, sql`l.entry_type = 'charge' AND l.transaction_date IN (SELECT transaction_date FROM booked)`);
+    await insertFollowUps(trx, 1, hashedIds);
     await sql`INSERT INTO sel SELECT * FROM booked b WHERE NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = b.entry_id)`.execute(trx);
-    // Groups 3 and on: the selected charges' charge rows on other dates, then their rows.
-    for (let grp = 3; await insertOtherChargeRows(trx, grp, inRange); grp++) await insertFollowUps(trx, grp);
+    // Groups 3 and on: the selected charges' charge rows on other dates (group 3: of every group
+    // before it; then of the group before), then their rows, until a group finds none.
+    if (await hasOtherDates(trx, from, to)) {
+      for (let grp = 3; ; grp++) {
+        const known = await loadIds(trx, sql`SELECT charge_id, reference_order, order_id FROM sel WHERE entry_type = 'charge' AND ${grp === 3 ? sql`grp < 3` : sql`grp = ${grp - 1}`}`, hashedIds);
+        if (!(await insertSharing(trx, grp, known, sql`l.entry_type = 'charge' AND NOT (${inRange})`))) break;
+        await insertFollowUps(trx, grp, hashedIds);
+      }
+    }
     await sql`ANALYZE sel`.execute(trx);
 
     await markDuplicates(trx);
     await sql`
       CREATE TEMP TABLE charges ON COMMIT DROP AS
       SELECT s.entry_id, s.charge_id, s.reference_order, s.order_id, d.owner,
-             row_number() OVER (ORDER BY s.grp, s.ingested_at, s.source_file, s.source_line)::int AS pos,
-             row_number() OVER (ORDER BY ${FIRST_ROW_ORDER})::int AS dup_pos
+             s.transaction_date, row_number() OVER (ORDER BY s.grp, s.ingested_at, s.source_file, s.source_line)::int AS pos
       FROM sel s LEFT JOIN dup d USING (entry_id) WHERE s.entry_type = 'charge'`.execute(trx);
     await sql`
       CREATE TEMP TABLE starters ON COMMIT DROP AS
@@ -88,7 +100,8 @@ export async function selectOwnCases(db: Kysely<Database>, from: string, to: str
       INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key)
       SELECT case_no, 0, entry_id, charge_key FROM starters
       UNION ALL
-      SELECT s.case_no, c.dup_pos, c.entry_id, NULL FROM charges c JOIN starters s ON s.entry_id = c.owner
+      SELECT s.case_no, row_number() OVER (PARTITION BY s.case_no ORDER BY ${FIRST_ROW_ORDER})::int, c.entry_id, NULL
+      FROM charges c JOIN starters s ON s.entry_id = c.owner
       UNION ALL
       SELECT f.case_no, (SELECT count(*) FROM charges)::int + f.ord, f.entry_id, NULL FROM follow f WHERE f.case_no IS NOT NULL`.execute(trx);
 
@@ -104,45 +117,64 @@ const COLUMN_NAMES = ['entry_id', 'entry_type', 'charge_id', 'reference_order', 
 const COLUMNS = sql.join(COLUMN_NAMES.map((c) => sql.ref(c)));
 
 /** The order of a charge's rows that makes the first one its first row (as {@link groupCharges}'s `compareFirstRows`). */
-const FIRST_ROW_ORDER = sql.raw('s.transaction_date, s.entry_id COLLATE "C"');
+const FIRST_ROW_ORDER = sql.raw('c.transaction_date, c.entry_id COLLATE "C"');
 
 /**
  * Into `sel` as group `grp`: the refund and void rows of group `grp`'s charges, on the dates
  * those charge rows carry (the ledger's date index), that are not selected yet.
  */
-async function insertFollowUps(trx: Kysely<Database>, grp: number): Promise<void> {
-  const charges = `sel WHERE grp = ${grp} AND entry_type = 'charge'`;
-  await sql`
-    INSERT INTO sel SELECT ${COLUMNS}, ${grp} FROM ledger_entries l
-    WHERE entry_type <> 'charge' AND transaction_date IN (SELECT transaction_date FROM ${sql.raw(charges)}) AND ${sharesAnId(charges)}
-      AND NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = l.entry_id)`.execute(trx);
+async function insertFollowUps(trx: Kysely<Database>, grp: number, hashedIds: number): Promise<void> {
+  const charges = sql`FROM sel WHERE grp = ${grp} AND entry_type = 'charge'`;
+  const known = await loadIds(trx, sql`SELECT charge_id, reference_order, order_id ${charges}`, hashedIds);
+  await insertSharing(trx, grp, known, sql`l.entry_type <> 'charge' AND l.transaction_date IN (SELECT transaction_date ${charges})`);
+}
+
+/** Whether the ledger has dates outside [from, to]: the date index's ends say so at once. */
+async function hasOtherDates(trx: Kysely<Database>, from: string, to: string): Promise<boolean> {
+  const { rows } = await sql<{ other: boolean | null }>`
+    SELECT min(transaction_date) < ${from}::date OR max(transaction_date) > ${to}::date AS other FROM ledger_entries`.execute(trx);
+  return rows[0]!.other === true;
 }
 
 /**
- * Into `sel` as group `grp`: the charge rows not selected yet that share an id with a charge row
- * of the previous groups (for group 3, every group before it), whatever their date. The ledger
- * has no index on its ids (sql/0005), so this reads it whole, once per group: a second group
- * only when the first found any, as for a charge booked twice. Returns whether it found any.
+ * How rows are matched to a set of charge ids: a few thousand (a night's) are looked up in a
+ * hash of them, the quickest pass; the hash must fit in work_mem, or every row would read the ids
+ * again, so more (a range of many dates) are joined on each of the row's ids instead.
  */
-async function insertOtherChargeRows(trx: Kysely<Database>, grp: number, inRange: RawBuilder<unknown>): Promise<boolean> {
-  const known = grp === 3 ? sql`grp < 3` : sql`grp = ${grp - 1}`;
-  // A join on each of the row's ids, not `IN (…) OR …`: that is hashed only while the ids fit
-  // in work_mem, and a run of a year's dates has millions of them.
-  const result = await sql`
-    INSERT INTO sel
-    SELECT DISTINCT ON (l.entry_id) ${sql.join(COLUMN_NAMES.map((c) => sql.ref(`l.${c}`)))}, ${grp}
-    FROM ledger_entries l
-    CROSS JOIN LATERAL unnest(ARRAY[l.charge_id, l.reference_order, l.order_id]) AS lid(id)
-    JOIN (SELECT DISTINCT id FROM sel, unnest(ARRAY[charge_id, reference_order, order_id]) AS id
-          WHERE entry_type = 'charge' AND ${known} AND id IS NOT NULL) ids ON ids.id = lid.id
-    WHERE l.entry_type = 'charge' AND NOT (${inRange}) AND NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = l.entry_id)`.execute(trx);
-  return Number(result.numAffectedRows ?? 0n) > 0;
+type IdLookup = 'hash' | 'join';
+
+/** Ids of charges looked up in a hash rather than joined: well within the default work_mem. */
+const HASHED_IDS = 20_000;
+
+/** Fills `known_ids` with the ids the `rows` (charge_id, reference_order, order_id) carry. */
+async function loadIds(trx: Kysely<Database>, rows: RawBuilder<unknown>, hashedIds: number): Promise<IdLookup> {
+  await sql`TRUNCATE known_ids`.execute(trx);
+  const loaded = await sql`
+    INSERT INTO known_ids SELECT id FROM (${rows}) r, unnest(ARRAY[r.charge_id, r.reference_order, r.order_id]) AS id WHERE id IS NOT NULL`.execute(trx);
+  if (Number(loaded.numAffectedRows ?? 0n) > hashedIds) return 'join';
+  // The planner hashes them only if it knows how few they are.
+  await sql`ANALYZE known_ids`.execute(trx);
+  return 'hash';
 }
 
-/** `l` names its charge by an id one of `rows`'s rows carries. */
-function sharesAnId(rows: string) {
-  const ids = sql.raw(`SELECT unnest(ARRAY[charge_id, reference_order, order_id]) FROM ${rows}`);
-  return sql`(l.charge_id IN (${ids}) OR l.reference_order IN (${ids}) OR l.order_id IN (${ids}))`;
+/**
+ * Into `sel` as group `grp`: the ledger rows (`l`) that fit `where`, are not selected yet, and
+ * name their charge by one of `known_ids`. The ledger has no index on its ids (sql/0005): where
+ * no date narrows `where`, this reads it whole. Returns whether it found any.
+ */
+async function insertSharing(trx: Kysely<Database>, grp: number, lookup: IdLookup, where: RawBuilder<unknown>): Promise<boolean> {
+  const columns = sql.join(COLUMN_NAMES.map((c) => sql.ref(`l.${c}`)));
+  const fits = sql`${where} AND NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = l.entry_id)`;
+  const result = lookup === 'hash'
+    ? await sql`
+        INSERT INTO sel SELECT ${columns}, ${grp} FROM ledger_entries l
+        WHERE ${fits} AND (l.charge_id IN (SELECT id FROM known_ids) OR l.reference_order IN (SELECT id FROM known_ids) OR l.order_id IN (SELECT id FROM known_ids))`.execute(trx)
+    : await sql`
+        INSERT INTO sel SELECT DISTINCT ON (l.entry_id) ${columns}, ${grp} FROM ledger_entries l
+        CROSS JOIN LATERAL unnest(ARRAY[l.charge_id, l.reference_order, l.order_id]) AS lid(id)
+        JOIN known_ids k ON k.id = lid.id
+        WHERE ${fits}`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n) > 0;
 }
 
 /**

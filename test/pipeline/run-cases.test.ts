@@ -22,6 +22,8 @@ const TO = '2026-03-06';
 
 describe('the run’s cases, selected and grouped in SQL', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
+    // Odd seeds look the other dates' charge rows up by a hash of the ids, even ones by a join.
+    const hashedIds = seed % 2 ? undefined : 0;
     it(`are buildCases’s over the rows the run covers (seed ${seed})`, async () => {
       const ledger = randomLedger(seed, 600);
       await sql`TRUNCATE ledger_entries`.execute(db);
@@ -29,7 +31,7 @@ describe('the run’s cases, selected and grouped in SQL', () => {
       const stored = await db.selectFrom('ledger_entries').selectAll().execute();
       await clearRunWork(db);
 
-      const own = await selectOwnCases(db, FROM, TO);
+      const own = await selectOwnCases(db, FROM, TO, hashedIds);
       const cases: ChargeCase[] = [];
       for await (const page of readCases(db, 1, own.count)) {
         expect(page.map((c) => c.no)).toEqual(page.map((_, i) => cases.length + 1 + i));
