@@ -15,10 +15,11 @@ CREATE INDEX findings_unresolved_by_entry ON findings (entry_id) WHERE resolved_
 -- The charge a ledger row is followed under, whichever its key.
 CREATE INDEX charge_state_by_entry ON charge_state (entry_id);
 
--- Every ledger row of each charge a run reconciled (its charge row, duplicates, refunds and
--- voids), so the run's final transaction can resolve what was filed about those rows under
--- another charge key. Staging only: it is not moved into recon_charge_results.
-ALTER TABLE run_staged_charges ADD COLUMN entry_ids text[];
+-- The ledger rows of each charge a run reconciled besides its charge row (`entry_id`): its
+-- duplicates, refunds and voids; NULL when it has none. With them the run's final transaction
+-- resolves what was filed about those rows under another charge key. Staging only: it is not
+-- moved into recon_charge_results.
+ALTER TABLE run_staged_charges ADD COLUMN other_entry_ids text[];
 
 -- At most one active acknowledgement per finding: a second acknowledgement records the undo of
 -- the one before in the same transaction. Earlier doubles keep their latest row active.

@@ -113,18 +113,23 @@ async function resolveFindings(trx: Kysely<Database>, runId: string, night: stri
 
 /** Every ledger row of the run's charges (those `where` picks), with the key it was reconciled under. */
 function reconciledRows(where: RawBuilder<unknown>) {
-  return sql`(SELECT DISTINCT unnest(entry_ids) AS entry_id, charge_key FROM run_staged_charges WHERE ${where})`;
+  return sql`(
+    SELECT entry_id, charge_key FROM run_staged_charges WHERE ${where}
+    UNION ALL
+    SELECT unnest(other_entry_ids), charge_key FROM run_staged_charges WHERE other_entry_ids IS NOT NULL AND ${where})`;
 }
 
 /**
  * A charge followed under a key its ledger row no longer has (the row gained a charge id) is
  * closed once the run has reconciled the row under its new key, so it is not asked for ever.
+ * Only an open or due one can be asked again: the others are left as they are (and one that
+ * becomes due is closed by the night that reconciles its row under the new key).
  */
 async function closeRekeyedStates(trx: Kysely<Database>, night: string): Promise<void> {
   await sql`
     UPDATE charge_state s SET open = false, open_reason = NULL, open_message = NULL, open_since = NULL, next_ask_on = NULL
     FROM ${reconciledRows(sql`true`)} r
-    WHERE s.entry_id = r.entry_id AND s.charge_key <> r.charge_key
+    WHERE (s.open OR s.next_ask_on <= ${night}::date) AND s.entry_id = r.entry_id AND s.charge_key <> r.charge_key
       AND (s.last_asked_on IS NULL OR s.last_asked_on <= ${night}::date)`.execute(trx);
 }
 

@@ -1,3 +1,5 @@
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCharge, type LedgerRow } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
@@ -59,16 +61,36 @@ describe('a ledger row corrected to carry its charge id', () => {
       { charge_key: 'ORD-desk', code: 'SETTLE_AMOUNT_MISMATCH', resolved_reason: 'reconciled' },
       { charge_key: 'chrg_test_chair', code: 'SETTLEMENT_PENDING', resolved_reason: null },
     ]);
-    // The chair is followed under its charge id; its old key is neither open nor due.
+    // The chair is followed under its charge id; its old key is no longer open. The desk's old
+    // key is final, due for its re-check at age 7 (2026-06-09) like its new one.
     expect(await states()).toEqual([
       { charge_key: 'ORD-chair', open: false, next_ask_on: null },
-      { charge_key: 'ORD-desk', open: false, next_ask_on: null },
+      { charge_key: 'ORD-desk', open: false, next_ask_on: '2026-06-09' },
       { charge_key: 'chrg_test_chair', open: true, next_ask_on: '2026-06-03' },
       { charge_key: 'chrg_test_desk', open: false, next_ask_on: '2026-06-09' },
     ]);
     const open = await books.cli(['open-items', '--as-of', AS_OF]);
     expect(open.stdout.trim().split('\n').slice(1).map((row) => row.split(',').slice(0, 8).join(','))).toEqual([
       'chrg_test_chair,ORD-chair,2026-06-02,card,THB,300.00,open_charge,SETTLEMENT_PENDING',
+    ]);
+  }, CLI_TEST_TIMEOUT_MS);
+
+  it('the night the old key is due asks the row once, under its charge id, and closes the old key', async () => {
+    const inbox = join(books.dir, 'inbox');
+    await mkdir(join(inbox, 'ledger'), { recursive: true });
+    await copyFile(join(books.dir, 'ledger-corrected.csv'), join(inbox, 'ledger', 'books.csv'));
+    const out = join(books.dir, 'night-06-09');
+    const night = await books.cli(['nightly', '--date', '2026-06-09', '--out', out], { RECON_INBOX: inbox });
+    expect(night.code).toBe(0);
+    const { run_id: runId } = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as { run_id: string };
+    const asked = await database.db.selectFrom('gateway_inquiries').select('charge_key').where('run_id', '=', runId).orderBy('charge_key').execute();
+    expect(asked.map((a) => a.charge_key)).toEqual(['chrg_test_chair', 'chrg_test_desk']);
+    // Re-checked at age 7, next at age 30 (2026-07-02); the old key never again.
+    expect(await states()).toEqual([
+      { charge_key: 'ORD-chair', open: false, next_ask_on: null },
+      { charge_key: 'ORD-desk', open: false, next_ask_on: null },
+      { charge_key: 'chrg_test_chair', open: true, next_ask_on: '2026-06-10' },
+      { charge_key: 'chrg_test_desk', open: false, next_ask_on: '2026-07-02' },
     ]);
   }, CLI_TEST_TIMEOUT_MS);
 });

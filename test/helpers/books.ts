@@ -29,8 +29,8 @@ export interface Books {
   readonly simulator: Simulator;
   /** Writes a file into the folder; returns its path. */
   write(name: string, text: string | Buffer): Promise<string>;
-  /** `kpgw-recon <args>` against this database and simulator. */
-  cli(args: string[]): Promise<CliResult>;
+  /** `kpgw-recon <args>` against this database and simulator (`env` added, e.g. `RECON_INBOX`). */
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** `run --from FROM --as-of AS_OF --ledger FILE --out DIR/NAME`. */
   run(name: string, ledger: string, dates: { from: string; asOf: string }): Promise<RunResult>;
   close(): Promise<void>;
@@ -49,7 +49,7 @@ export async function openBooks(database: TestDatabase, gateway: GatewayBody[]):
     RECON_REPORTS_DIR: join(dir, 'reports'),
     LOG_LEVEL: 'warn',
   };
-  const cli = (args: string[]) => runCli(args, { env });
+  const cli = (args: string[], more: Record<string, string> = {}) => runCli(args, { env: { ...env, ...more } });
   return {
     dir,
     simulator,
