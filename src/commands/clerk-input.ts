@@ -1,9 +1,8 @@
+// What `ack` and `retract` share: who is at the keyboard, their text flags, their files' bad lines.
 import { userInfo } from 'node:os';
 import { ReconError } from '../errors.ts';
 import type { LineProblem } from '../followup/edited-csv.ts';
 import { controlCharacterIn } from '../ingest/values.ts';
-
-/** What `ack` and `retract` share: who is at the keyboard, their text flags, their files' bad lines. */
 
 /** Who is at the keyboard; a container's user may have no name in /etc/passwd. */
 export function currentUser(): string {
