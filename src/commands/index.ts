@@ -21,6 +21,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'export', summary: 'finance export: one row per charge from the latest finished runs', load: async () => (await import('./export.ts')).exportCommand },
   { name: 'open-items', summary: 'every open charge and unacknowledged error finding, with its age in nights', load: async () => (await import('./open-items.ts')).openItemsCommand },
   { name: 'ack', summary: 'acknowledge findings with a note, one or many from a CSV; --undo takes them back', load: async () => (await import('./ack.ts')).ackCommand },
+  { name: 'retract', summary: 'take ledger rows booked by mistake out of reconciliation, with who and why; --undo brings one back', load: async () => (await import('./retract.ts')).retractCommand },
   { name: 'vat-report', summary: 'monthly MDR and VAT schedule per MID, to tie to KBank\'s tax invoice (ภ.พ.30)', load: async () => (await import('./vat-report.ts')).vatReportCommand },
   { name: 'demo', summary: 'generated sample + simulator + a full run, on the embedded PostgreSQL (npm start)', load: async () => (await import('./demo.ts')).demoCommand },
   { name: 'generate', summary: 'write a realistic sample inbox (ledger, plan report, fees, gateway data) to a folder', load: async () => (await import('./generate.ts')).generateCommand },

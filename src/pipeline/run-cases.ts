@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import { isLive } from '../ingest/retracted.ts';
 import { attach, groupCharges, type ChargeCase } from '../reconcile/charge-case.ts';
 
 /** A case and its place in the run: results are numbered in this order, whenever they arrive. */
@@ -39,17 +40,19 @@ export async function selectOwnCases(db: Kysely<Database>, from: string, to: str
   return db.transaction().execute(async (trx) => {
     const columns = sql`entry_id, entry_type, charge_id, reference_order, order_id, transaction_date, entry_date, ingested_at, source_file, source_line`;
     const inRange = sql`transaction_date BETWEEN ${from}::date AND ${to}::date`;
-    await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${columns}, 0 AS grp FROM ledger_entries WHERE ${inRange}`.execute(trx);
+    // Retracted rows are left out from the start: no case has them.
+    const live = isLive('l');
+    await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${columns}, 0 AS grp FROM ledger_entries l WHERE ${inRange} AND ${live}`.execute(trx);
     await sql`
-      CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${columns}, 2 AS grp FROM ledger_entries
-      WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from}::date AND ${to}::date AND NOT (${inRange})`.execute(trx);
+      CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${columns}, 2 AS grp FROM ledger_entries l
+      WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from}::date AND ${to}::date AND NOT (${inRange}) AND ${live}`.execute(trx);
     // Group 1: the booked rows' charges, on the dates they carry; then those charges' other rows.
     await sql`
       INSERT INTO sel SELECT ${columns}, 1 FROM ledger_entries l
-      WHERE entry_type = 'charge' AND transaction_date IN (SELECT transaction_date FROM booked) AND ${sharesAnId('booked')}`.execute(trx);
+      WHERE entry_type = 'charge' AND transaction_date IN (SELECT transaction_date FROM booked) AND ${sharesAnId('booked')} AND ${live}`.execute(trx);
     await sql`
       INSERT INTO sel SELECT ${columns}, 1 FROM ledger_entries l
-      WHERE entry_type <> 'charge' AND transaction_date IN (SELECT transaction_date FROM sel WHERE grp = 1) AND ${sharesAnId('sel WHERE grp = 1')}`.execute(trx);
+      WHERE entry_type <> 'charge' AND transaction_date IN (SELECT transaction_date FROM sel WHERE grp = 1) AND ${sharesAnId('sel WHERE grp = 1')} AND ${live}`.execute(trx);
     await sql`INSERT INTO sel SELECT * FROM booked b WHERE NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = b.entry_id)`.execute(trx);
     await sql`ANALYZE sel`.execute(trx);
 

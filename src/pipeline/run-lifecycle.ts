@@ -9,7 +9,7 @@ import { ReconError } from '../errors.ts';
 import type { RunKind } from '../report/run.table.ts';
 
 /** Held for the whole run; PostgreSQL releases it when the holder's connection dies. */
-const RUN_LOCK = 0x6b70_7275; // "kpru"
+export const RUN_LOCK = 0x6b70_7275; // "kpru"
 
 export interface RunLock {
   /**
