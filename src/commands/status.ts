@@ -94,7 +94,7 @@ function describeStatus(status: MerchantStatus, options: { maxAgeHours: number; 
   const open = status.openItems.open_charge + status.openItems.finding + status.openItems.stale;
   const hours = (options.now.getTime() - run.finishedAt.getTime()) / 3_600_000;
   const findings = run.findings.error + run.findings.warning;
-  return `${label(status.mid)}: ${run.kind} ${dates}, as of ${run.asOf}: exit ${run.exitCode}, findings ${findings} (${run.findings.error} errors), open items ${open}; `
+  return `${label(status.mid)}: ${run.kind} ${dates}, as of ${run.asOf}: exit ${run.exitCode}, findings ${findings} (${run.findings.error} error${run.findings.error === 1 ? '' : 's'}), open items ${open}; `
     + `finished ${format(new TZDate(run.finishedAt, tz), 'yyyy-MM-dd HH:mm')} (${tz}), ${hours.toFixed(1)} hours ago${late}`;
 }
 
