@@ -52,6 +52,8 @@ describe('kpgw-recon run', () => {
     const result = await run(['--out', out]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/charges\s+40\s+matched 40/);
+    // The page to open is the last line.
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(out, 'report.html')}`);
     const logs = result.stderr.split('\n').filter(Boolean);
     expect(logs.length).toBeGreaterThan(10);
     for (const line of logs) expect(JSON.parse(line).runId, line).toMatch(/^[0-9a-f-]{36}$/);
