@@ -48,5 +48,5 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
     // The last line is the page to open.
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(reports, 'report.html')}`);
     expect(await postgresProcessesUnder(dir)).toBe(0);
-  }, 120_000);
+  });
 });

@@ -75,5 +75,5 @@ describe('workers started after an outage', () => {
 
     const runs = await m1.selectFrom('recon_runs').select(['from_date', 'status']).orderBy('started_at').execute();
     expect(runs).toEqual(missed.map((date) => ({ from_date: date, status: 'finished' })));
-  }, 180_000);
+  });
 });
