@@ -37,12 +37,46 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-/** pino-pretty's formatting of each (already scrubbed) JSON line, printed above the live line. */
+/**
+ * pino-pretty's formatting of each (already scrubbed) JSON line, printed above the live line: the
+ * time, the level and the message with its plain fields as `key=value`, cut to the terminal's
+ * width. Nested fields (a run's counts) are for the JSON logs; on a terminal the summary says them.
+ */
 function readableLines(terminal: Terminal): DestinationStream {
   // Loaded here, only on a terminal: cron, CI and pipes do not pay for it at start-up.
   const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
-  const pretty = prettyFactory({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,runId,command,component,stage' });
-  return { write: (line: string) => terminal.print(pretty(line)) };
+  const pretty = prettyFactory({
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
+    hideObject: true,
+    messageFormat: (log, messageKey) => fitTo(humanMessage(log, messageKey), terminal.columns() - PREFIX_WIDTH),
+  });
+  return { write: (line: string) => terminal.print(`${pretty(line).trimEnd()}\n`) };
+}
+
+/** `[12:34:56] ERROR: `, the widest prefix pino-pretty puts before the message. */
+const PREFIX_WIDTH = 19;
+/** Fields every line carries, or that say nothing to a person at the terminal. */
+const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'runId', 'command', 'component', 'stage', 'worker', 'scope']);
+
+/** The message, then each plain field as `key=value` (text quoted when it has spaces), then the error's message. */
+export function humanMessage(log: Record<string, unknown>, messageKey = 'msg'): string {
+  const parts = [String(log[messageKey] ?? '')];
+  for (const [key, value] of Object.entries(log)) {
+    if (key === messageKey || QUIET_FIELDS.has(key)) continue;
+    if (typeof value === 'number' || typeof value === 'boolean') parts.push(`${key}=${value}`);
+    else if (typeof value === 'string') parts.push(`${key}=${/[\s"]/.test(value) || value === '' ? JSON.stringify(value) : value}`);
+  }
+  const err = log.err as { message?: unknown } | undefined;
+  if (typeof err?.message === 'string') parts.push(`error: ${err.message.split('\n')[0]}`);
+  return parts.join('  ');
+}
+
+/** Cut to `width` characters with an ellipsis, so a line never wraps into the next. */
+export function fitTo(text: string, width: number): string {
+  const room = Math.max(width, 20);
+  return text.length <= room ? text : `${text.slice(0, room - 1)}…`;
 }
 
 export function scrub(text: string, secrets: readonly string[]): string {

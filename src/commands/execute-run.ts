@@ -2,20 +2,23 @@ import { requireSecretKey } from '../config.ts';
 import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
-import { runReconciliation, type RunOutcome, type RunRequest } from '../pipeline/run-reconciliation.ts';
+import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
 import { createProgress } from '../progress.ts';
 import type { CommandContext } from './command.ts';
 import { EXIT, ReconError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 
-/** `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, summary on stdout. */
+/**
+ * `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, its summary on stdout,
+ * then the path of its report.html.
+ */
 export async function executeRun(
   ctx: CommandContext,
   request: Omit<RunRequest, 'runId'>,
   prepare?: (database: DatabaseHandle) => Promise<void>,
-  onOutcome?: (outcome: RunOutcome) => void,
 ): Promise<ExitCode> {
-  return executeRuns(ctx, [request], prepare, onOutcome);
+  return executeRuns(ctx, [request], prepare);
 }
 
 /**
@@ -27,11 +30,9 @@ export async function executeRuns(
   ctx: CommandContext,
   requests: readonly Omit<RunRequest, 'runId'>[],
   prepare?: (database: DatabaseHandle) => Promise<void>,
-  /** After each run's summary is printed. */
-  onOutcome?: (outcome: RunOutcome) => void,
 ): Promise<ExitCode> {
   requireSecretKey(ctx.config);
-  const database = await openDatabase(ctx.config, ctx.logger);
+  const database = await openDatabase(ctx.config, ctx.logger, 'write');
   const progress = createProgress(ctx.logger);
   let worst: ExitCode = EXIT.ok;
   try {
@@ -45,8 +46,8 @@ export async function executeRuns(
         { database, config: ctx.config, logger, signal: ctx.signal, onProgress: (stage, done, total) => progress.update(requests.length > 1 ? `${stage} ${i + 1}/${requests.length}` : stage, done, total) },
       );
       progress.done();
-      ctx.stdout.write(outcome.text);
-      onOutcome?.(outcome);
+      // The page to open comes last: the line a person's eye falls on when the command ends.
+      ctx.stdout.write(`${outcome.text}report: ${join(outcome.reportDir, 'report.html')}\n`);
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;

@@ -17,6 +17,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'nightly', summary: 'reconcile yesterday (in RECON_TZ) from the inbox: what cron runs', load: async () => (await import('./nightly.ts')).nightlyCommand },
   { name: 'worker', summary: 'run the merchants\' scheduled nights as graphile-worker jobs, on any number of machines', load: async () => (await import('./worker.ts')).workerCommand },
   { name: 'enqueue', summary: 'queue a merchant-night (one merchant or all) for the workers, e.g. to replay it', load: async () => (await import('./enqueue.ts')).enqueueCommand },
+  { name: 'status', summary: 'did last night run? each merchant\'s last finished run; exit 1 when one is too old', load: async () => (await import('./status.ts')).statusCommand },
   { name: 'rerun', summary: 'reconcile a past range again from what is stored, asking the gateway afresh', load: async () => (await import('./rerun.ts')).rerunCommand },
   { name: 'export', summary: 'finance export: one row per charge from the latest finished runs', load: async () => (await import('./export.ts')).exportCommand },
   { name: 'open-items', summary: 'every open charge and unacknowledged error finding, with its age in nights', load: async () => (await import('./open-items.ts')).openItemsCommand },

@@ -69,6 +69,6 @@ key); 3 with --once, a night that failed (it stays queued for a retry unless the
       secrets: [ctx.config.kpgw.secretKey, ...keys],
       terminal: process.stderr.isTTY ? terminalOf(process.stderr) : undefined,
     }).child({ worker: ctx.runId, command: 'worker' });
-    return runWorker({ config: ctx.config, logger, signal: ctx.signal }, merchants, { once: flags.once === true, concurrency });
+    return runWorker({ config: ctx.config, logger, signal: ctx.signal, stdout: ctx.stdout }, merchants, { once: flags.once === true, concurrency });
   },
 };

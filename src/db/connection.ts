@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './embedded.ts';
 import { urlForMerchant } from './merchant.ts';
+import { chooseMerchant, type TableUse } from './merchant-choice.ts';
 import { migrate } from './migrate.ts';
 import { connectionOptions } from './pg-options.ts';
 
@@ -19,20 +20,18 @@ export interface DatabaseHandle {
 
 /**
  * `DATABASE_URL` when set, else the embedded PostgreSQL; migrations applied either way, since
- * every command that needs the database needs the current schema.
+ * every command that needs the database needs the current schema. The merchant's tables are
+ * those of `RECON_MERCHANT`, checked against the merchants the set-up knows; only a command that
+ * writes a run (`use` 'write') creates a merchant's schema (see merchant-choice.ts).
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir' | 'merchant'>, logger: Logger): Promise<DatabaseHandle> {
-  let embedded: EmbeddedDatabase | undefined;
-  let serverUrl = config.databaseUrl;
-  if (!serverUrl) {
-    embedded = await startEmbedded({ dataDir: config.embeddedDataDir, logger });
-    serverUrl = embedded.url;
-  }
-  const url = urlForMerchant(serverUrl, config.merchant);
+export async function openDatabase(config: Config, logger: Logger, use: TableUse = 'read'): Promise<DatabaseHandle> {
+  const server = await openServer(config, logger);
+  let url = server.url;
   try {
+    url = urlForMerchant(server.url, await chooseMerchant(server.url, config, use));
     await migrate(url, logger);
   } catch (error) {
-    await embedded?.stop({ force: true });
+    await server.stop({ force: true });
     throw asUnreachable(error, url);
   }
   const db = createKysely(url, 8, (error) => logger.debug({ err: error }, 'idle database connection closed'));
@@ -41,9 +40,22 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embedde
     db,
     async close(options) {
       await db.destroy();
-      await embedded?.stop(options);
+      await server.stop(options);
     },
   };
+}
+
+/** The PostgreSQL server a command uses: `DATABASE_URL`, else the embedded one, started for the command. */
+export interface DatabaseServer {
+  readonly url: string;
+  /** Stops the embedded server if this command started it; `force` skips waiting for other commands. */
+  stop(options?: { force?: boolean }): Promise<void>;
+}
+
+export async function openServer(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir'>, logger: Logger): Promise<DatabaseServer> {
+  if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined };
+  const embedded: EmbeddedDatabase = await startEmbedded({ dataDir: config.embeddedDataDir, logger });
+  return { url: embedded.url, stop: (options) => embedded.stop(options) };
 }
 
 export function createKysely(url: string, max = 8, onIdleError: (error: Error) => void = () => undefined): Kysely<Database> {
@@ -67,7 +79,8 @@ export function isConnectionFailure(error: unknown): boolean {
   return error instanceof Error && LOST_MESSAGES.test(error.message);
 }
 
-function asUnreachable(error: unknown, url: string): unknown {
+/** A connection that could not be made, as the one line that says so (exit 3); anything else unchanged. */
+export function asUnreachable(error: unknown, url: string): unknown {
   if (!isConnectionFailure(error)) return error;
   return new ReconError('DATABASE_UNREACHABLE', `database ${safeUrl(url)} is unreachable: ${(error as Error).message}`, { cause: error });
 }

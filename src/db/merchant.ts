@@ -16,6 +16,9 @@ export function merchantSchema(mid: string): string {
   return `kpgw_${mid.toLowerCase().replaceAll('-', '_')}`;
 }
 
+/** The comment on a merchant's schema that records its mid (the schema's name folds case, `-` and `_`). */
+export const SCHEMA_NOTE_PREFIX = 'kpgw-recon merchant ';
+
 /**
  * The database URL a merchant's connections use: its schema first on the search_path (so every
  * statement of ours, unchanged, reads and writes its tables), and `kpgw.merchant` set, which the

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 import { packagePath } from '../package-root.ts';
-import { merchantSchema } from './merchant.ts';
+import { SCHEMA_NOTE_PREFIX, merchantSchema } from './merchant.ts';
 import { connectClient, connectionOptions } from './pg-options.ts';
 
 export const SQL_DIR = packagePath('sql');
@@ -47,7 +47,7 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     // A merchant's connection (src/db/merchant.ts) names its schema first on the search_path.
     const { rows: [setting] } = await client.query<{ mid: string | null }>("SELECT current_setting('kpgw.merchant', true) AS mid");
-    if (setting?.mid) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(merchantSchema(setting.mid))}`);
+    if (setting?.mid) await createMerchantSchema(client, setting.mid);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
@@ -62,9 +62,12 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
       } catch (error) {
         throw new Error(`migration ${migration.file} failed: ${(error as Error).message}`, { cause: error });
       }
-      logger?.info({ version: migration.version, name: migration.name }, 'migration applied');
+      logger?.debug({ version: migration.version, name: migration.name }, 'migration applied');
     }
     await client.query('COMMIT');
+    // One line for the lot, none when the schema was current: a fresh database is not news.
+    const latest = pending.at(-1);
+    if (latest) logger?.info({ latest: latest.file }, `applied ${pending.length} migration${pending.length === 1 ? '' : 's'}`);
     return pending;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -72,4 +75,16 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The merchant's schema, with its mid in the schema's comment: the schema's name folds case and
+ * `-`, so the comment is how the merchants of a database are named in messages.
+ */
+async function createMerchantSchema(client: pg.Client, mid: string): Promise<void> {
+  const schema = merchantSchema(mid);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+  const note = `${SCHEMA_NOTE_PREFIX}${mid}`;
+  const { rows: [current] } = await client.query<{ note: string | null }>("SELECT obj_description(oid, 'pg_namespace') AS note FROM pg_namespace WHERE nspname = $1", [schema]);
+  if (current?.note !== note) await client.query(`COMMENT ON SCHEMA ${pg.escapeIdentifier(schema)} IS ${pg.escapeLiteral(note)}`);
 }

@@ -57,6 +57,21 @@ export function nightOfSchedule(ts: string, tz: string): string {
   return yesterdayIn(tz, new Date(ts));
 }
 
+/**
+ * The first minute after `after` that `schedule` (read in `tz`) names, within 32 days (a monthly
+ * schedule's next run is at most that far); `undefined` when there is none that soon.
+ */
+export function nextScheduledTime(schedule: string, tz: string, after: Date): Date | undefined {
+  const local = parseCronItem({ task: SCHEDULE_TASK, match: schedule }).match;
+  const first = Math.floor(after.getTime() / MINUTE_MS + 1) * MINUTE_MS;
+  for (let t = first; t < first + 32 * DAY_MS; t += MINUTE_MS) {
+    const d = new TZDate(t, tz);
+    if (local({ min: d.getMinutes(), hour: d.getHours(), date: d.getDate(), month: d.getMonth() + 1, dow: d.getDay() })) return new Date(t);
+  }
+  return undefined;
+}
+
+const MINUTE_MS = 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Queuing the night is one insert; a failure is the database's, worth a few tries. */
 const SCHEDULE_ATTEMPTS = 5;

@@ -30,8 +30,15 @@ export interface TaskEnvironment {
   readonly signal: AbortSignal;
   /** Resolves once the job's worker pool is known to be alive (see dead-workers.ts). */
   readonly alive: (poolId: string) => Promise<void>;
-  /** Each finished night's exit code, for `worker --once`. */
-  readonly onNight?: (exitCode: ExitCode) => void;
+  /** Each night's outcome, for what the worker prints and `worker --once`'s exit code. */
+  readonly onNight?: (night: NightOutcome) => void;
+}
+
+/** What became of one merchant-night a worker ran. */
+export interface NightOutcome {
+  readonly mid: string;
+  readonly date: string;
+  readonly result: { readonly kind: 'reconciled'; readonly exitCode: ExitCode } | { readonly kind: 'failed'; readonly reason: string; readonly final: boolean };
 }
 
 export function workerTasks(env: TaskEnvironment): TaskList {
@@ -55,10 +62,12 @@ export function workerTasks(env: TaskEnvironment): TaskList {
         logger.info('merchant-night started');
         const exitCode = await runNightly({ config, logger, stdout: DISCARD, signal, runId }, { date });
         logger.info({ exitCode }, 'merchant-night reconciled');
-        env.onNight?.(exitCode);
+        env.onNight?.({ mid, date, result: { kind: 'reconciled', exitCode } });
       } catch (error) {
         const final = isReconError(error) && FINAL.has(error.code);
-        logger.error({ reason: error instanceof Error ? error.message : String(error), final }, final ? 'merchant-night failed; not retried' : 'merchant-night failed; retried later');
+        const reason = error instanceof Error ? error.message : String(error);
+        logger.error({ reason, final }, final ? 'merchant-night failed; not retried' : 'merchant-night failed; retried later');
+        env.onNight?.({ mid, date, result: { kind: 'failed', reason, final } });
         if (final) await failForGood(helpers);
         throw error;
       }

@@ -42,13 +42,13 @@ beforeAll(async () => {
   db = createKysely(embedded.url);
   await writeFile(join(parent, 'ledger.csv'), ledgerCsv(charges.flatMap((c) => c.ledger)));
   simulator = await startSimulator({ secretKey: KEY, charges: charges.map((c) => c.gateway) });
-}, 300_000);
+});
 afterAll(async () => {
   await simulator?.close();
   await db?.destroy();
   await embedded?.stop({ force: true });
   await rm(parent, { recursive: true, force: true });
-}, 120_000);
+});
 
 const run = (out: string, onSpawn?: CliOptions['onSpawn']) =>
   runCli(['run', '--from', '2026-09-01', '--ledger', join(parent, 'ledger.csv'), '--out', join(parent, out)], {
@@ -125,5 +125,5 @@ describe('PostgreSQL restarts during the inquiry stage', () => {
     const next = await run('next');
     expect(next.code, next.stderr.slice(-2000)).toBe(undisturbed.code);
     expect(await reports('next')).toEqual(expected);
-  }, 600_000);
+  });
 });

@@ -60,7 +60,7 @@ describe("the demo's report.html in Chromium, opened from disk", () => {
     mismatches = await read('mismatches.csv');
     summary = await read('summary.csv');
     await openInNewPage(reportFile);
-  }, 180_000);
+  });
   afterAll(() => page?.close());
 
   it('draws every chart, with no console error and no request but the file itself', async () => {
@@ -128,7 +128,7 @@ describe('report.html with 50,000 findings', () => {
     data.findings.rows[7]![FINDING_COLUMNS.indexOf('reference_order')] = HOSTILE;
     await writeFile(file, renderHtmlReport(data));
     await openInNewPage(file);
-  }, 120_000);
+  });
   afterAll(() => page?.close());
 
   // How fast is bench:html's to say; here, that the answers are right and only a page is drawn.
