@@ -5,7 +5,7 @@ import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags } from './finance
 import { openDatabase } from '../db/connection.ts';
 import { datesBetween } from '../dates.ts';
 import { EXIT } from '../errors.ts';
-import { exportFinance } from '../report/finance-export.ts';
+import { exportFinance } from '../finance/finance-export.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 
 export const exportCommand: Command = {

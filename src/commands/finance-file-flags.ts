@@ -1,4 +1,4 @@
-import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS, type ExportFormat } from '../report/export-format.ts';
+import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS, type ExportFormat } from '../finance/finance-format.ts';
 import { choiceFlag, type FlagSpec } from './command.ts';
 
 /** `--encoding` and `--dates`, shared by the commands that write a finance CSV (`export`, `vat-report`). */

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { openDatabase } from '../db/connection.ts';
 import { EXIT, ReconError } from '../errors.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
-import { writeVatReport } from '../report/vat-report.ts';
+import { writeVatReport } from '../finance/vat-schedule.ts';
 import type { Command } from './command.ts';
 import { parseFlags, requireFlag } from './command.ts';
 import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags } from './finance-file-flags.ts';

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Stringifier } from 'csv-stringify';
 import type { Database } from '../db/database.ts';
-import { neutraliseFormula } from './csv-cells.ts';
-import { checkEncodable, DEFAULT_EXPORT_FORMAT, formatExportDate, writeFinanceCsv, type ExportFormat } from './export-format.ts';
-import type { ReconChargeResultTable } from './run.table.ts';
+import { neutraliseFormula } from '../report/csv-cells.ts';
+import { checkEncodable, DEFAULT_EXPORT_FORMAT, formatExportDate, writeFinanceCsv, type ExportFormat } from './finance-format.ts';
+import type { ReconChargeResultTable } from '../report/run.table.ts';
 
 /** Contract §6, in this order; v2 columns appended, so v1 readers keep their positions. */
 export const EXPORT_COLUMNS = [

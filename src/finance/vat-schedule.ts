@@ -5,8 +5,8 @@ import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
 import { classifyResponse } from '../gateway/inquiry-response.ts';
 import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
-import { neutraliseFormula } from './csv-cells.ts';
-import { checkEncodable, DEFAULT_EXPORT_FORMAT, formatExportDate, writeFinanceCsv, type ExportFormat } from './export-format.ts';
+import { neutraliseFormula } from '../report/csv-cells.ts';
+import { checkEncodable, DEFAULT_EXPORT_FORMAT, formatExportDate, writeFinanceCsv, type ExportFormat } from './finance-format.ts';
 import { latestRunPerDate } from './finance-export.ts';
 
 /**
