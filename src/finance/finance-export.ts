@@ -1,115 +1,126 @@
-import { once } from 'node:events';
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { Stringifier } from 'csv-stringify';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { neutraliseFormula } from '../report/csv-cells.ts';
-import { checkEncodable, DEFAULT_EXPORT_FORMAT, formatExportDate, writeFinanceCsv, type ExportFormat } from './finance-format.ts';
-import type { ReconChargeResultTable } from '../report/run.table.ts';
-
-/** Contract §6, in this order; v2 columns appended, so v1 readers keep their positions. */
-export const EXPORT_COLUMNS = [
-  'transaction_date', 'reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'amount',
-  'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount', 'status', 'codes',
-  'approval_code', 'ref_1', 'ref_2', 'ref_3', 'convfee_amount', 'convfee_vat', 'open',
-] as const;
-type ExportColumn = (typeof EXPORT_COLUMNS)[number];
-
-const TEXT_COLUMNS = new Set<ExportColumn>([
-  'reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'status', 'codes', 'approval_code', 'ref_1', 'ref_2', 'ref_3',
-]);
-const PAGE = 5000;
+import { datesBetween } from '../dates.ts';
+import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-file.ts';
+import { writeFinanceFile } from './finance-file.ts';
+import { DEFAULT_EXPORT_FORMAT, type ExportFormat } from './finance-format.ts';
+import { collectFinanceCharges, financeCharges, uncoveredDates, type FinanceCharge } from './ledger-charges.ts';
 
 /**
- * One row per charge of [from, to], each date taken from the latest finished run that covers
- * it, each charge from a later run that asked about it again. Read and written page by page, so the range can be as long as the books; written to a
- * temporary file renamed at the end, so a failure (a character the encoding cannot hold) leaves
- * nothing behind.
+ * The export's columns, in this order: v1's, then v2's, then v3's (`transaction_state`, `mid`,
+ * `card_masking`), so a reader of an older version keeps its positions.
+ */
+export const EXPORT_COLUMNS = [
+  { name: 'transaction_date', kind: 'date' },
+  { name: 'reference_order', kind: 'text' },
+  { name: 'charge_id', kind: 'text' },
+  { name: 'source_type', kind: 'text' },
+  { name: 'brand', kind: 'text' },
+  { name: 'currency', kind: 'text' },
+  { name: 'amount', kind: 'amount' },
+  { name: 'settled_amount', kind: 'amount' },
+  { name: 'mdr', kind: 'amount' },
+  { name: 'vat', kind: 'amount' },
+  { name: 'net_amount', kind: 'amount' },
+  { name: 'refunded_amount', kind: 'amount' },
+  { name: 'status', kind: 'text' },
+  { name: 'codes', kind: 'text' },
+  { name: 'approval_code', kind: 'text' },
+  { name: 'ref_1', kind: 'text' },
+  { name: 'ref_2', kind: 'text' },
+  { name: 'ref_3', kind: 'text' },
+  { name: 'convfee_amount', kind: 'amount' },
+  { name: 'convfee_vat', kind: 'amount' },
+  { name: 'open', kind: 'text' },
+  { name: 'transaction_state', kind: 'text' },
+  { name: 'mid', kind: 'text' },
+  { name: 'card_masking', kind: 'text' },
+] as const satisfies readonly FinanceColumn[];
+
+export interface ExportResult {
+  /** False when no finished run covers any date of the range: there is nothing to export. */
+  readonly written: boolean;
+  /** Charges written, one row each. */
+  readonly rows: number;
+  /** Finished runs the rows come from. */
+  readonly runs: number;
+  /** Charges no finished run reconciled (`NOT_RECONCILED`). */
+  readonly notReconciled: number;
+  /** Dates of the range no finished run covers. */
+  readonly uncovered: readonly string[];
+}
+
+/**
+ * Writes one row per ledger charge of [from, to] (docs/reference.md, "Finance export"), each as
+ * the latest finished run that reconciled it says, `NOT_RECONCILED` when none did. Read in one
+ * snapshot of the database, a page at a time, so the range can be as long as the books.
+ * `merchantMid` fills `mid` where the ledger row has none. Nothing is written when no finished
+ * run covers any date of the range.
  */
 export async function exportFinance(
   db: Kysely<Database>,
   range: { from: string; to: string },
   file: string,
   format: ExportFormat = DEFAULT_EXPORT_FORMAT,
-): Promise<{ rows: number; runs: number }> {
-  return writeFinanceCsv(file, EXPORT_COLUMNS, format.encoding, (csv) => writeRows(db, range, format, csv));
-}
-
-async function writeRows(
-  db: Kysely<Database>,
-  range: { from: string; to: string },
-  format: ExportFormat,
-  csv: Stringifier,
-): Promise<{ rows: number; runs: number }> {
-  const runs = await latestRunPerDate(db, range);
-  let rows = 0;
-  const used = new Set<string>();
-  for (const [date, base] of runs) {
-    let after = '';
-    for (;;) {
-      const page = await latestChargeResults(db, date, base.finishedAt)
-        .where('c.entry_id', '>', after)
-        .orderBy('c.entry_id')
-        .orderBy('r.finished_at', 'desc')
-        .limit(PAGE)
-        .execute();
-      for (const row of page) {
+  options: { merchantMid?: string | undefined } = {},
+): Promise<ExportResult> {
+  return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    const uncovered = await uncoveredDates(trx, range.from, range.to);
+    if (uncovered.length === datesBetween(range.from, range.to).length) return { written: false, rows: 0, runs: 0, notReconciled: 0, uncovered };
+    await collectFinanceCharges(trx, range);
+    const runs = new Set<string>();
+    let rows = 0;
+    let notReconciled = 0;
+    async function* records(): AsyncGenerator<FinanceRecord> {
+      for await (const charge of financeCharges(trx)) {
         rows += 1;
-        used.add(row.run_id);
-        if (!csv.write(exportRecord(row, rows, format))) await once(csv, 'drain');
+        if (charge.run_id) runs.add(charge.run_id);
+        else notReconciled += 1;
+        yield exportRecord(charge, options.merchantMid);
       }
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]!.entry_id;
     }
-  }
-  return { rows, runs: used.size };
+    const sheet: FinanceSheet = {
+      name: 'export',
+      columns: EXPORT_COLUMNS,
+      rows: records(),
+      describe: (record, n) => `export row ${n} (charge ${record.charge_id || record.reference_order}, ${record.transaction_date})`,
+    };
+    await writeFinanceFile(file, sheet, format);
+    return { written: true, rows, runs: runs.size, notReconciled, uncovered };
+  });
 }
 
-/**
- * The charges of `date`, each as the latest finished run that asked about it says: the run that
- * covers the date (finished at `since`), or a later one that asked again (a nightly following an
- * open charge, contract §8). Order by `c.entry_id` then `r.finished_at` descending.
- */
-export function latestChargeResults(db: Kysely<Database>, date: string, since: Date) {
-  return db
-    .selectFrom('recon_charge_results as c')
-    .innerJoin('recon_runs as r', 'r.run_id', 'c.run_id')
-    .distinctOn('c.entry_id')
-    .selectAll('c')
-    .where('c.transaction_date', '=', date)
-    .where('r.status', '=', 'finished')
-    .where('r.finished_at', '>=', since);
-}
+type ExportRecord = Record<(typeof EXPORT_COLUMNS)[number]['name'], string>;
 
-/** One CSV record; `rowNumber` (1 = the first data row) names the row in an error. */
-function exportRecord(row: Selectable<ReconChargeResultTable>, rowNumber: number, format: ExportFormat): Record<ExportColumn, string> {
-  const record = {} as Record<ExportColumn, string>;
-  for (const column of EXPORT_COLUMNS) {
-    const value = cellValue(row, column, format);
-    checkEncodable(value, format.encoding, () => `export row ${rowNumber} (charge ${row.charge_id ?? row.reference_order ?? row.entry_id}, ${row.transaction_date})`, column);
-    record[column] = TEXT_COLUMNS.has(column) ? neutraliseFormula(value) : value;
-  }
-  return record;
-}
-
-function cellValue(row: Selectable<ReconChargeResultTable>, column: ExportColumn, format: ExportFormat): string {
-  switch (column) {
-    case 'transaction_date':
-      return formatExportDate(row.transaction_date, format.dates);
-    case 'codes':
-      return row.codes.join(' ');
-    case 'open':
-      return row.open ? 'true' : 'false';
-    default:
-      return String(row[column] ?? '');
-  }
-}
-
-/** For each date of the range, the latest finished run whose range includes it. */
-export async function latestRunPerDate(db: Kysely<Database>, range: { from: string; to: string }): Promise<Map<string, { runId: string; finishedAt: Date }>> {
-  const { rows } = await sql<{ date: string; run_id: string; finished_at: Date }>`
-    SELECT DISTINCT ON (d.date) d.date::date::text AS date, r.run_id, r.finished_at
-    FROM generate_series(${range.from}::date, ${range.to}::date, interval '1 day') AS d(date)
-    JOIN recon_runs r ON r.status = 'finished' AND d.date BETWEEN r.from_date AND r.to_date
-    ORDER BY d.date, r.finished_at DESC`.execute(db);
-  return new Map(rows.map((r) => [r.date, { runId: r.run_id, finishedAt: r.finished_at }]));
+/** A charge's row. Fees KBank has not reported are empty cells, never 0. */
+function exportRecord(charge: FinanceCharge, merchantMid: string | undefined): ExportRecord {
+  const reported = charge.fees_state === 'reported';
+  const fee = (value: string | null) => (reported ? (value ?? '') : '');
+  return {
+    transaction_date: charge.transaction_date,
+    reference_order: charge.reference_order ?? '',
+    charge_id: charge.charge_id ?? '',
+    source_type: charge.source_type,
+    brand: charge.brand ?? '',
+    currency: charge.currency,
+    amount: charge.amount,
+    settled_amount: fee(charge.settled_amount),
+    mdr: fee(charge.mdr),
+    vat: fee(charge.vat),
+    net_amount: fee(charge.net_amount),
+    refunded_amount: charge.refunded_amount ?? '',
+    status: charge.status ?? 'NOT_RECONCILED',
+    codes: (charge.codes ?? []).join(' '),
+    approval_code: charge.approval_code ?? '',
+    ref_1: charge.ref_1 ?? '',
+    ref_2: charge.ref_2 ?? '',
+    ref_3: charge.ref_3 ?? '',
+    convfee_amount: charge.convfee_amount ?? '',
+    convfee_vat: charge.convfee_vat ?? '',
+    // A charge no run reconciled may still change.
+    open: charge.open === false ? 'false' : 'true',
+    transaction_state: charge.transaction_state ?? '',
+    mid: charge.mid ?? merchantMid ?? '',
+    card_masking: charge.card_masking ?? '',
+  };
 }

@@ -1,40 +1,57 @@
-import { once } from 'node:events';
 import { sql, type Kysely } from 'kysely';
-import type { Stringifier } from 'csv-stringify';
 import type { Database } from '../db/database.ts';
-import { shiftDate } from '../dates.ts';
-import { classifyResponse } from '../gateway/inquiry-response.ts';
-import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
-import { neutraliseFormula } from '../report/csv-cells.ts';
-import { checkEncodable, DEFAULT_EXPORT_FORMAT, formatExportDate, writeFinanceCsv, type ExportFormat } from './finance-format.ts';
-import { latestRunPerDate } from './finance-export.ts';
+import { datesBetween, shiftDate } from '../dates.ts';
+import { formatMoney, money, sum, type Money } from '../money.ts';
+import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-file.ts';
+import { writeFinanceFile } from './finance-file.ts';
+import { DEFAULT_EXPORT_FORMAT, type ExportFormat } from './finance-format.ts';
+import { collectFinanceCharges, financeCharges, uncoveredDates, type FinanceCharge } from './ledger-charges.ts';
+import { feeLines, inMonth, midOf, reversalLines, type FeeLine, type UnknownReversal, type VatScope } from './vat-lines.ts';
+import { tieOut, vatRateFor, type Invoice, type TieOut } from './vat-tie-out.ts';
 
 /**
- * Contract §10: the contract's columns first, in its order; then `kind`, which says what a row
- * is (a spreadsheet filters on it), and the columns only a `fees_unknown` row fills.
+ * The schedule's columns: v2's, then `currency` (of `amount`; `settled_amount`, `mdr` and `vat`
+ * are always THB) and `date_basis` (which date dates the row).
  */
 export const VAT_REPORT_COLUMNS = [
-  'date', 'mid', 'source_type', 'charges', 'settled_amount', 'mdr', 'vat',
-  'kind', 'charge_id', 'reference_order', 'amount', 'reason',
-] as const;
-type VatColumn = (typeof VAT_REPORT_COLUMNS)[number];
-type VatRecord = Partial<Record<VatColumn, string>>;
-
-/** A row's kind, in the order a `mid`'s rows are listed within a day. */
-const VAT_ROW_KINDS = ['fees', 'refund_reversal', 'total', 'fees_unknown'] as const;
+  { name: 'date', kind: 'date' },
+  { name: 'mid', kind: 'text' },
+  { name: 'source_type', kind: 'text' },
+  { name: 'charges', kind: 'count' },
+  { name: 'settled_amount', kind: 'amount' },
+  { name: 'mdr', kind: 'amount' },
+  { name: 'vat', kind: 'amount' },
+  { name: 'kind', kind: 'text' },
+  { name: 'charge_id', kind: 'text' },
+  { name: 'reference_order', kind: 'text' },
+  { name: 'amount', kind: 'amount' },
+  { name: 'reason', kind: 'text' },
+  { name: 'currency', kind: 'text' },
+  { name: 'date_basis', kind: 'text' },
+] as const satisfies readonly FinanceColumn[];
+type VatRecord = Partial<Record<(typeof VAT_REPORT_COLUMNS)[number]['name'], string>>;
 
 export interface VatReportRequest {
   /** `YYYY-MM`. */
   readonly month: string;
-  /** Only this merchant id (`''`: the charges whose ledger row has none). */
-  readonly mid?: string;
+  /** Only this merchant id (`''`: the charges with no mid at all). */
+  readonly mid?: string | undefined;
+  /** The mid of ledger rows without one: the merchant's (merchants file, else `RECON_MID`). */
+  readonly merchantMid?: string | undefined;
+  /** KBank's tax invoice for the month, to tie out to. */
+  readonly invoice?: Invoice | undefined;
 }
 
 export interface VatReportResult {
+  /** False when no finished run covers any day of the month: nothing is written. */
+  readonly written: boolean;
   readonly mids: number;
   readonly feeCharges: number;
   readonly refundReversals: number;
   readonly unknownFees: number;
+  /** Days of the month no finished run covers. */
+  readonly uncovered: readonly string[];
+  readonly tieOut?: TieOut;
 }
 
 /** The first and last day of a `YYYY-MM` month. */
@@ -46,10 +63,11 @@ export function monthRange(month: string): { from: string; to: string } {
 }
 
 /**
- * Writes the month's MDR and VAT schedule (contract §10) per `mid`: the fees of the month's
- * charges per source type and day, the fee reversals of the month's refunds as negative rows, a
- * total; then every charge of the month whose fees are not known yet, so the clerk sees why a
- * total may still move.
+ * Writes the month's MDR and VAT schedule (docs/reference.md, "VAT schedule"), THB only: the
+ * fees of the charges KBank created in the month, per mid × source type × day × currency; the
+ * fee reversals of the refunds of the month, negative; every other charge of the month whose
+ * fees are not known, one row each with the reason; the totals per mid, last; then, given
+ * KBank's invoice, the invoice and the difference. Read in one snapshot of the database.
  */
 export async function writeVatReport(
   db: Kysely<Database>,
@@ -58,225 +76,142 @@ export async function writeVatReport(
   format: ExportFormat = DEFAULT_EXPORT_FORMAT,
 ): Promise<VatReportResult> {
   const range = monthRange(request.month);
-  const runs = await latestRunPerDate(db, range);
-  const scope = { dates: [...runs.keys()], since: [...runs.values()].map((r) => r.finishedAt), mid: request.mid };
-  const fees = await feeRows(db, scope);
-  const reversals = await refundReversals(db, request.month, request.mid);
-  const unknown = await unknownFeeCharges(db, scope);
+  return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    const uncovered = await uncoveredDates(trx, range.from, range.to);
+    if (uncovered.length === datesBetween(range.from, range.to).length) {
+      return { written: false, mids: 0, feeCharges: 0, refundReversals: 0, unknownFees: 0, uncovered };
+    }
+    await collectFinanceCharges(trx, { ...range, createdInRange: true });
+    const scope: VatScope = { ...range, mid: request.mid, merchantMid: request.merchantMid };
+    const fees = sortLines(await feeLines(trx, scope));
+    const reversals = await reversalLines(trx, scope);
+    const reversalRows = sortLines(reversals.lines);
+    const totals = midTotals([...fees, ...reversalRows], await unknownMids(trx, scope), reversals.unknown);
+    const grand = { mdr: sum(totals.map((t) => t.mdr)), vat: sum(totals.map((t) => t.vat)) };
+    const tie = request.invoice ? tieOut(grand, request.invoice, await vatRateFor(trx, range.to)) : undefined;
 
-  const byMid = new Map<string, FeeLine[]>();
-  for (const { mid } of [...fees, ...reversals, ...unknown]) if (!byMid.has(mid)) byMid.set(mid, []);
-  for (const line of [...fees, ...reversals]) byMid.get(line.mid)!.push(line);
-  const mids = [...byMid.keys()].sort();
+    let unknownFees = 0;
+    async function* records(): AsyncGenerator<FinanceRecord> {
+      for (const l of [...fees, ...reversalRows]) yield lineRecord(l);
+      for await (const charge of financeCharges(trx, sql`(run_id IS NULL OR fees_state NOT IN ('reported', 'voided')) AND ${inMonth(scope)}`)) {
+        unknownFees += 1;
+        yield unknownRecord(charge, request.merchantMid);
+      }
+      for (const r of reversals.unknown) yield unknownReversalRecord(r);
+      for (const t of totals) yield totalRecord(t);
+      if (request.invoice && tie) yield* invoiceRecords(request.invoice, tie, request.mid ?? (totals.length === 1 ? totals[0]!.mid : ''));
+    }
+    const sheet: FinanceSheet = {
+      name: 'vat-schedule',
+      columns: VAT_REPORT_COLUMNS,
+      rows: records(),
+      describe: (record, n) => `vat-report row ${n} (${record.kind}, mid '${record.mid}'${record.date ? `, ${record.date}` : ''})`,
+    };
+    await writeFinanceFile(file, sheet, format);
+    return {
+      written: true,
+      mids: totals.length,
+      feeCharges: fees.reduce((n, l) => n + l.charges, 0),
+      refundReversals: reversalRows.reduce((n, l) => n + l.charges, 0) + reversals.unknown.length,
+      unknownFees: unknownFees + reversals.unknown.length,
+      uncovered,
+      ...(tie ? { tieOut: tie } : {}),
+    };
+  });
+}
 
-  const records: VatRecord[] = [];
-  for (const mid of mids) {
-    const lines = byMid.get(mid)!.sort(
-      (a, b) => a.date.localeCompare(b.date) || a.sourceType.localeCompare(b.sourceType) || VAT_ROW_KINDS.indexOf(a.kind) - VAT_ROW_KINDS.indexOf(b.kind),
-    );
-    records.push(...lines.map((line) => feeRecord(line, format)));
-    records.push({
-      mid,
-      kind: 'total',
-      charges: String(lines.filter((l) => l.kind === 'fees').reduce((n, l) => n + l.charges, 0)),
-      settled_amount: formatMoney(sum(lines.map((l) => l.settled))),
-      mdr: formatMoney(sum(lines.map((l) => l.mdr))),
-      vat: formatMoney(sum(lines.map((l) => l.vat))),
-    });
-  }
-  for (const charge of unknown) {
-    records.push({
-      date: formatExportDate(charge.date, format.dates),
-      mid: charge.mid,
-      source_type: charge.sourceType,
-      charges: '1',
-      settled_amount: charge.settled === null ? '' : formatMoney(money(charge.settled)),
-      kind: 'fees_unknown',
-      charge_id: charge.chargeId ?? '',
-      reference_order: charge.referenceOrder ?? '',
-      amount: formatMoney(money(charge.amount)),
-      reason: charge.reason,
-    });
-  }
+const text = (value: Money) => formatMoney(value);
 
-  await writeFinanceCsv(file, VAT_REPORT_COLUMNS, format.encoding, (csv) => writeRecords(csv, records, format));
+function sortLines(lines: FeeLine[]): FeeLine[] {
+  const key = (l: FeeLine) => [l.mid, l.date, l.sourceType, l.currency, l.basis].join('\u0000');
+  return lines.sort((a, b) => key(a).localeCompare(key(b)));
+}
+
+function lineRecord(l: FeeLine): VatRecord {
   return {
-    mids: mids.length,
-    feeCharges: fees.reduce((n, l) => n + l.charges, 0),
-    refundReversals: reversals.reduce((n, l) => n + l.charges, 0),
-    unknownFees: unknown.length,
+    date: l.date, mid: l.mid, source_type: l.sourceType, charges: String(l.charges), settled_amount: text(l.settled), mdr: text(l.mdr),
+    vat: text(l.vat), kind: l.kind, amount: text(l.amount), currency: l.currency, date_basis: l.basis,
   };
 }
 
-async function writeRecords(csv: Stringifier, records: readonly VatRecord[], format: ExportFormat): Promise<void> {
-  let rowNumber = 0;
-  for (const record of records) {
-    rowNumber += 1;
-    const cells: VatRecord = {};
-    for (const column of VAT_REPORT_COLUMNS) {
-      const value = record[column] ?? '';
-      checkEncodable(value, format.encoding, () => `vat-report row ${rowNumber} (${record.kind}, mid '${record.mid}'${record.date ? `, ${record.date}` : ''})`, column);
-      // Amounts are plain numbers and pass unchanged; a mid or reference that looks like a formula does not.
-      cells[column] = neutraliseFormula(value);
-    }
-    if (!csv.write(cells)) await once(csv, 'drain');
+/** Why a charge of the month has no fee row (docs/reference.md, "VAT schedule"). */
+function unknownReason(charge: FinanceCharge): string {
+  if (!charge.run_id) return 'not reconciled';
+  switch (charge.fees_state) {
+    case 'unverified':
+      return 'unverified';
+    case 'not_reported':
+      return charge.mdr_estimate && charge.vat_estimate ? 'not reported by the gateway (mdr and vat: estimate from the fee schedule)' : 'not reported by the gateway';
+    case 'none':
+      return 'not charged by the gateway (unknown to it, or the payment failed)';
+    default:
+      return 'open';
   }
 }
 
-/** One `fees` or `refund_reversal` row: sums of one `mid` × `source_type` × day. */
-interface FeeLine {
-  readonly kind: 'fees' | 'refund_reversal';
-  /** ISO date: the charge's `transaction_date`, or the refund's `refund_date` (Bangkok). */
-  readonly date: string;
+function unknownRecord(charge: FinanceCharge, merchantMid: string | undefined): VatRecord {
+  const estimate = charge.run_id && charge.fees_state === 'not_reported' && charge.mdr_estimate && charge.vat_estimate;
+  return {
+    date: charge.created_date ?? charge.transaction_date,
+    mid: charge.mid ?? merchantMid ?? '',
+    source_type: charge.source_type,
+    charges: '1',
+    mdr: estimate ? text(money(charge.mdr_estimate!)) : '',
+    vat: estimate ? text(money(charge.vat_estimate!)) : '',
+    kind: 'fees_unknown',
+    charge_id: charge.charge_id ?? '',
+    reference_order: charge.reference_order ?? '',
+    amount: charge.amount,
+    reason: unknownReason(charge),
+    currency: charge.currency,
+    date_basis: charge.created_date ? 'created' : 'transaction_date',
+  };
+}
+
+function unknownReversalRecord(r: UnknownReversal): VatRecord {
+  return {
+    date: r.date, mid: r.mid, source_type: r.sourceType, charges: '1', kind: 'fees_unknown', charge_id: r.chargeId ?? '',
+    reference_order: r.referenceOrder ?? '', amount: text(r.amount), reason: 'refund fees not reported by the gateway', currency: r.currency, date_basis: r.basis,
+  };
+}
+
+interface MidTotal {
   readonly mid: string;
-  readonly sourceType: string;
   readonly charges: number;
   readonly settled: Money;
   readonly mdr: Money;
   readonly vat: Money;
 }
 
-function feeRecord(line: FeeLine, format: ExportFormat): VatRecord {
-  return {
-    date: formatExportDate(line.date, format.dates),
-    mid: line.mid,
-    source_type: line.sourceType,
-    charges: String(line.charges),
-    settled_amount: formatMoney(line.settled),
-    mdr: formatMoney(line.mdr),
-    vat: formatMoney(line.vat),
-    kind: line.kind,
-  };
+/** One total per mid of the schedule, in THB: its fee rows and reversals (a mid with fees unknown only totals 0.00). */
+function midTotals(lines: readonly FeeLine[], otherMids: readonly string[], unknown: readonly UnknownReversal[]): MidTotal[] {
+  const mids = [...new Set([...lines.map((l) => l.mid), ...otherMids, ...unknown.map((u) => u.mid)])].sort();
+  return mids.map((mid) => {
+    const own = lines.filter((l) => l.mid === mid);
+    return {
+      mid,
+      charges: own.filter((l) => l.kind === 'fees').reduce((n, l) => n + l.charges, 0),
+      settled: sum(own.map((l) => l.settled)),
+      mdr: sum(own.map((l) => l.mdr)),
+      vat: sum(own.map((l) => l.vat)),
+    };
+  });
 }
 
-/** The month's dates, each with when its latest finished run finished, and the `--mid` filter. */
-interface Scope {
-  readonly dates: string[];
-  readonly since: Date[];
-  readonly mid: string | undefined;
+function totalRecord(t: MidTotal): VatRecord {
+  return { mid: t.mid, charges: String(t.charges), settled_amount: text(t.settled), mdr: text(t.mdr), vat: text(t.vat), kind: 'total', currency: 'THB' };
 }
 
-/**
- * A charge whose fees are not known yet: unverified, not settled, or settled without its fee
- * figures (all zero, guide §6.1.5, or an MDR or VAT missing). A charge with no settlement for
- * good (voided; QR family, whose inquiry reports none) is final and in neither section.
- */
-const FEES_UNKNOWN = sql<boolean>`(c.status = 'UNVERIFIED' OR c.codes && ARRAY['SETTLEMENT_PENDING', 'FEES_NOT_REPORTED']::text[]
-  OR (c.settled_amount IS NOT NULL AND (c.mdr IS NULL OR c.vat IS NULL)))`;
-
-/** Each charge of the month as its latest finished run says, as the export reads them. */
-function chargesOfScope(scope: Scope) {
-  return sql`(SELECT DISTINCT ON (c.transaction_date, c.entry_id) c.*
-      FROM unnest(${scope.dates}::date[], ${scope.since}::timestamptz[]) AS l(date, since)
-      JOIN recon_charge_results c ON c.transaction_date = l.date
-      JOIN recon_runs r ON r.run_id = c.run_id AND r.status = 'finished' AND r.finished_at >= l.since
-      ORDER BY c.transaction_date, c.entry_id, r.finished_at DESC) c
-    LEFT JOIN ledger_entries e ON e.entry_id = c.entry_id
-    WHERE (${scope.mid ?? null}::text IS NULL OR coalesce(e.mid, '') = ${scope.mid ?? null}::text)`;
+function* invoiceRecords(invoice: Invoice, tie: TieOut, mid: string): Generator<VatRecord> {
+  const named = ['KBank tax invoice', invoice.number, invoice.date ? `of ${invoice.date}` : undefined].filter(Boolean).join(' ');
+  yield { date: invoice.date ?? '', mid, mdr: text(invoice.mdr), vat: text(invoice.vat), kind: 'invoice', reason: named, currency: 'THB' };
+  yield { mid, mdr: text(tie.mdrDifference), vat: text(tie.vatDifference), kind: 'difference', reason: tie.reason, currency: 'THB' };
 }
 
-/** The gateway's settled amount, MDR and VAT of the month's charges, summed in SQL per mid × source type × day. */
-async function feeRows(db: Kysely<Database>, scope: Scope): Promise<FeeLine[]> {
-  const { rows } = await sql<{ date: string; mid: string; source_type: string; charges: number; settled: string | null; mdr: string; vat: string }>`
-    SELECT c.transaction_date::text AS date, coalesce(e.mid, '') AS mid, c.source_type, count(*)::int AS charges,
-      sum(c.settled_amount)::text AS settled, sum(c.mdr)::text AS mdr, sum(c.vat)::text AS vat
-    FROM ${chargesOfScope(scope)} AND c.mdr IS NOT NULL AND c.vat IS NOT NULL AND NOT ${FEES_UNKNOWN}
-    GROUP BY 1, 2, 3`.execute(db);
-  return rows.map((r) => ({
-    kind: 'fees',
-    date: r.date,
-    mid: r.mid,
-    sourceType: r.source_type,
-    charges: r.charges,
-    settled: r.settled === null ? ZERO : money(r.settled),
-    mdr: money(r.mdr),
-    vat: money(r.vat),
-  }));
-}
-
-interface UnknownFeeCharge {
-  readonly date: string;
-  readonly mid: string;
-  readonly sourceType: string;
-  readonly chargeId: string | null;
-  readonly referenceOrder: string | null;
-  readonly amount: string;
-  readonly settled: string | null;
-  /** `UNVERIFIED`, `SETTLEMENT_PENDING` (not settled yet) or `FEES_NOT_REPORTED` (settled, figures zero or missing). */
-  readonly reason: string;
-}
-
-async function unknownFeeCharges(db: Kysely<Database>, scope: Scope): Promise<UnknownFeeCharge[]> {
-  const { rows } = await sql<{ date: string; mid: string; source_type: string; charge_id: string | null; reference_order: string | null; amount: string; settled: string | null; reason: string }>`
-    SELECT c.transaction_date::text AS date, coalesce(e.mid, '') AS mid, c.source_type, c.charge_id, c.reference_order,
-      c.amount::text AS amount, c.settled_amount::text AS settled,
-      CASE WHEN c.status = 'UNVERIFIED' THEN 'UNVERIFIED'
-        WHEN c.codes && ARRAY['SETTLEMENT_PENDING']::text[] THEN 'SETTLEMENT_PENDING'
-        -- settled: the figures are all zero (the finding) or one is missing, reported either way
-        ELSE 'FEES_NOT_REPORTED' END AS reason
-    FROM ${chargesOfScope(scope)} AND ${FEES_UNKNOWN}
-    ORDER BY 2, 1, c.entry_id`.execute(db);
-  return rows.map((r) => ({
-    date: r.date,
-    mid: r.mid,
-    sourceType: r.source_type,
-    chargeId: r.charge_id,
-    referenceOrder: r.reference_order,
-    amount: r.amount,
-    settled: r.settled,
-    reason: r.reason,
-  }));
-}
-
-/**
- * The fee reversals of the refunds made in the month (by `refund_date`, Bangkok time), whatever
- * the charge's own date: from each charge's latest answer stored by a finished run, read through
- * the same classification a live answer goes through. A refund that failed (`error_code`) gave
- * nothing back.
- */
-async function refundReversals(db: Kysely<Database>, month: string, mid: string | undefined): Promise<FeeLine[]> {
-  const compactMonth = month.replace('-', '');
-  // A body without the month's digits anywhere cannot hold one of its refund dates.
-  const { rows } = await sql<{ charge_key: string; request_path: string; http_status: number; body: string }>`
-    SELECT DISTINCT ON (gi.charge_key) gi.charge_key, gi.request_path, gi.http_status, gi.body
-    FROM gateway_inquiries gi JOIN recon_runs r ON r.run_id = gi.run_id AND r.status = 'finished'
-    WHERE gi.outcome = 'found' AND gi.body IS NOT NULL AND gi.http_status IS NOT NULL
-      AND gi.charge_key IN (SELECT charge_key FROM gateway_inquiries WHERE body LIKE ${`%${compactMonth}%`})
-    ORDER BY gi.charge_key, gi.fetched_at DESC, r.finished_at DESC`.execute(db);
-  const ledger = await ledgerChargesByKey(db, rows.map((r) => r.charge_key));
-
-  const lines = new Map<string, FeeLine>();
-  for (const row of rows) {
-    const family = row.request_path.startsWith('/qr/') ? 'qr' : 'card';
-    const answer = classifyResponse(family, row.http_status, row.body, null);
-    if (answer.kind !== 'found') continue;
-    const charge = ledger.get(row.charge_key) ?? { mid: '', source_type: answer.charge.source?.object ?? '' };
-    if (mid !== undefined && charge.mid !== mid) continue;
-    for (const refund of answer.charge.refunds) {
-      const when = refund.refundDate;
-      if (refund.errorCode !== null || when === null || !/^\d{17}$/.test(when) || !when.startsWith(compactMonth)) continue;
-      const date = `${when.slice(0, 4)}-${when.slice(4, 6)}-${when.slice(6, 8)}`;
-      const key = `${charge.mid}\u0000${charge.source_type}\u0000${date}`;
-      const line = lines.get(key) ?? { kind: 'refund_reversal', date, mid: charge.mid, sourceType: charge.source_type, charges: 0, settled: ZERO, mdr: ZERO, vat: ZERO };
-      lines.set(key, {
-        ...line,
-        charges: line.charges + 1,
-        settled: line.settled.minus(refund.amount ?? ZERO),
-        mdr: line.mdr.minus(refund.origMdr ?? ZERO),
-        vat: line.vat.minus(refund.origVat ?? ZERO),
-      });
-    }
-  }
-  return [...lines.values()];
-}
-
-/** The ledger's charge row per charge key (charge id, else reference order, else order id, as the inquiry stage keys it). */
-async function ledgerChargesByKey(db: Kysely<Database>, keys: string[]): Promise<Map<string, { mid: string; source_type: string }>> {
-  if (keys.length === 0) return new Map();
-  const { rows } = await sql<{ key: string; mid: string; source_type: string }>`
-    SELECT DISTINCT ON (key) coalesce(charge_id, reference_order, order_id, entry_id) AS key, coalesce(mid, '') AS mid, source_type
-    FROM ledger_entries
-    WHERE entry_type = 'charge' AND coalesce(charge_id, reference_order, order_id, entry_id) = ANY(${keys}::text[])
-    ORDER BY key, entry_id`.execute(db);
-  return new Map(rows.map((r) => [r.key, { mid: r.mid, source_type: r.source_type }]));
+/** The mids of the month's charges whose fees are not known, so each has its total. */
+async function unknownMids(trx: Kysely<Database>, scope: VatScope): Promise<string[]> {
+  const { rows } = await sql<{ mid: string }>`
+    SELECT DISTINCT ${midOf('fin_charges', scope)} AS mid FROM fin_charges
+    WHERE (run_id IS NULL OR fees_state NOT IN ('reported', 'voided')) AND ${inMonth(scope)}`.execute(trx);
+  return rows.map((r) => r.mid);
 }

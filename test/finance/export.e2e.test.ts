@@ -57,7 +57,8 @@ describe('export, v2 columns and formats', () => {
     // The whole header is asserted in jobs.e2e.test.ts; here: the v1 columns keep their places.
     const header = Object.keys(rows[0]!);
     expect(header.slice(0, 2)).toEqual(['transaction_date', 'reference_order']);
-    expect(header.slice(12)).toEqual(['status', 'codes', 'approval_code', 'ref_1', 'ref_2', 'ref_3', 'convfee_amount', 'convfee_vat', 'open']);
+    // v3 appends transaction_state, mid and card_masking after v2's columns.
+    expect(header.slice(12)).toEqual(['status', 'codes', 'approval_code', 'ref_1', 'ref_2', 'ref_3', 'convfee_amount', 'convfee_vat', 'open', 'transaction_state', 'mid', 'card_masking']);
     const charges = byCharge(rows);
     expect(charges.get('chrg_test_thai')).toMatchObject({
       transaction_date: THAI_DAY, amount: '1070.00', status: 'MATCHED', approval_code: '004211',
