@@ -1,8 +1,8 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
-import type { ExportStatus } from '../report/run.table.ts';
-import type { FeesState } from '../report/charge-figures.ts';
+import type { ReconChargeResultTable } from '../report/run.table.ts';
 
 /**
  * The charges a finance output covers (docs/reference.md, "Finance export"): every ledger charge
@@ -20,40 +20,18 @@ export interface FinanceScope {
   readonly createdInRange?: boolean;
 }
 
-/** One row of `fin_charges`: the first ledger row, and its latest result (`run_id` null: no finished run reconciled it). */
-export interface FinanceCharge {
-  entry_id: string;
-  transaction_date: string;
-  reference_order: string | null;
-  charge_id: string | null;
-  source_type: string;
-  currency: string;
-  amount: string;
-  /** The ledger row's own mid. */
-  mid: string | null;
-  run_id: string | null;
-  brand: string | null;
-  settled_amount: string | null;
-  mdr: string | null;
-  vat: string | null;
-  net_amount: string | null;
-  refunded_amount: string | null;
-  status: ExportStatus | null;
-  codes: string[] | null;
-  approval_code: string | null;
-  ref_1: string | null;
-  ref_2: string | null;
-  ref_3: string | null;
-  convfee_amount: string | null;
-  convfee_vat: string | null;
-  open: boolean | null;
-  transaction_state: string | null;
-  created_date: string | null;
-  card_masking: string | null;
-  fees_state: FeesState | null;
-  mdr_estimate: string | null;
-  vat_estimate: string | null;
-}
+/** What a finance output reads of a charge's latest result. */
+type ResultField =
+  | 'run_id' | 'brand' | 'settled_amount' | 'mdr' | 'vat' | 'net_amount' | 'refunded_amount' | 'status' | 'codes'
+  | 'approval_code' | 'ref_1' | 'ref_2' | 'ref_3' | 'convfee_amount' | 'convfee_vat' | 'open' | 'transaction_state'
+  | 'created_date' | 'card_masking' | 'fees_state' | 'mdr_estimate' | 'vat_estimate';
+
+/**
+ * One row of `fin_charges`: the first ledger row (`mid` is its own), and its latest result, every
+ * field of which is null when no finished run reconciled it (`run_id` null).
+ */
+export type FinanceCharge = Pick<LedgerEntry, 'entry_id' | 'transaction_date' | 'reference_order' | 'charge_id' | 'source_type' | 'currency' | 'amount' | 'mid'>
+  & { [K in ResultField]: Selectable<ReconChargeResultTable>[K] | null };
 
 /** Fills `fin_charges` (dropped when the transaction ends) and returns how many charges it holds. */
 export async function collectFinanceCharges(trx: Transaction<Database>, scope: FinanceScope): Promise<number> {
@@ -70,18 +48,23 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
         AND l.entry_type = 'charge' AND ${isLive('l')} AND l.entry_id NOT IN (SELECT entry_id FROM fin_rows)`.execute(trx);
   }
   // Every live charge row that shares an id with one of them, whatever its date: one pass over
-  // the ledger (it has no index on its ids), then each row paired with its kin, itself included.
+  // the ledger (it has no index on its ids) joined on each of a row's ids, then each row paired
+  // with its kin, itself included. Joins, not `IN` lists: they spill to disk on a long period.
+  await sql`ANALYZE fin_rows`.execute(trx);
   await sql`
-    CREATE TEMP TABLE fin_kin ON COMMIT DROP AS SELECT ${ids} FROM ledger_entries l
+    CREATE TEMP TABLE fin_kin ON COMMIT DROP AS
+    SELECT DISTINCT ${sql.raw('l.entry_id, l.transaction_date, l.charge_id, l.reference_order, l.order_id')}
+    FROM ledger_entries l CROSS JOIN LATERAL unnest(ARRAY[l.charge_id, l.reference_order, l.order_id]) AS u(id)
     WHERE l.entry_type = 'charge' AND ${isLive('l')}
-      AND (l.charge_id IN (SELECT charge_id FROM fin_rows) OR l.reference_order IN (SELECT reference_order FROM fin_rows)
-        OR l.order_id IN (SELECT order_id FROM fin_rows))`.execute(trx);
+      AND u.id IN (SELECT unnest(ARRAY[charge_id, reference_order, order_id]) FROM fin_rows)`.execute(trx);
+  await sql`ANALYZE fin_kin`.execute(trx);
   await sql`
     CREATE TEMP TABLE fin_pairs ON COMMIT DROP AS
     SELECT r.entry_id AS row_id, r.transaction_date AS row_date, k.entry_id AS kin_id, k.transaction_date AS kin_date
     FROM fin_rows r JOIN fin_kin k ON k.charge_id = r.charge_id
     UNION SELECT r.entry_id, r.transaction_date, k.entry_id, k.transaction_date FROM fin_rows r JOIN fin_kin k ON k.reference_order = r.reference_order
     UNION SELECT r.entry_id, r.transaction_date, k.entry_id, k.transaction_date FROM fin_rows r JOIN fin_kin k ON k.order_id = r.order_id`.execute(trx);
+  await sql`ANALYZE fin_pairs`.execute(trx);
   // Each kin row's latest finished result (a run reconciles a charge under its first row as that
   // run saw it, which may be any row of the charge). An unverified result says nothing new about
   // a charge: a definite one, if any, comes first.
