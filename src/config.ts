@@ -19,6 +19,11 @@ export interface Config {
    * schema of their own. '' (the default): the single merchant of a plain set-up.
    */
   readonly merchant: string;
+  /**
+   * v3 `RECON_MID`: the merchant id of a single-merchant set-up, used where a ledger row has no
+   * `mid` (the VAT schedule's and the export's `mid`); unset: none.
+   */
+  readonly mid: string | undefined;
   readonly worker: WorkerConfig;
 }
 
@@ -126,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxRequests: env.RECON_MAX_REQUESTS?.trim() ? wholeNumber('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
     }),
     merchant: env.RECON_MERCHANT?.trim() ? checkMid(env.RECON_MERCHANT.trim(), 'RECON_MERCHANT') : '',
+    mid: env.RECON_MID?.trim() ? checkMid(env.RECON_MID.trim(), 'RECON_MID') : undefined,
     worker: Object.freeze({
       merchantsFile: env.RECON_MERCHANTS?.trim() || undefined,
       catchUpDays: wholeNumber('RECON_CATCH_UP_DAYS', get('RECON_CATCH_UP_DAYS')),
@@ -210,4 +216,12 @@ function isValidTimeZone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The merchant id a ledger row without its own `mid` belongs to: the merchant of a merchants-file
+ * connection (`RECON_MERCHANT`), else `RECON_MID`; `undefined` when neither is set.
+ */
+export function merchantMid(config: Pick<Config, 'merchant' | 'mid'>): string | undefined {
+  return config.merchant || config.mid;
 }

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { ChargeCase } from '../reconcile/charge-case.ts';
 import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
-import { chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
+import { chargeFees, chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
 import type { NumberedCase } from './run-cases.ts';
 
 /** What the run keeps of its results while they stream to the staging tables: totals only. */
@@ -58,12 +58,13 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
   const findingsByCode = new Map<string, number>();
   const writer = batchedWriter<Staged>((rows) => stage(db, rows), { batch: STAGE_BATCH, highWater: STAGE_HIGH_WATER, maxDelayMs: 200 });
   const stageResult = (no: number, result: ChargeResult) => {
-    summary.add(result);
+    const fees = chargeFees(result, context.fees);
+    summary.add(result, fees);
     counts.charges += 1;
     counts[result.status] += 1;
     for (const m of result.mismatches) findingsByCode.set(m.code, (findingsByCode.get(m.code) ?? 0) + 1);
     writer.add({
-      charge: { ...chargeRow(result), run_id: runId, other_entry_ids: otherRows(result.case) },
+      charge: { ...chargeRow(result, fees), run_id: runId, other_entry_ids: otherRows(result.case) },
       findings: mismatchRows(runId, result).map((m, idx) => ({ ...nullWhereEmpty(m), case_no: no, idx })),
     });
   };
