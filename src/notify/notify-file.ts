@@ -19,9 +19,14 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * memory and each body is passed on exactly as written (JSON's structure is ASCII, so UTF-8 text
  * inside strings never looks like it). An element over 64 KiB is reported, not kept.
  */
-export async function* notifyFileElements(path: string): AsyncGenerator<FileElement> {
+export function notifyFileElements(path: string): AsyncGenerator<FileElement> {
+  return notifyElements(createReadStream(path) as AsyncIterable<Buffer>);
+}
+
+/** {@link notifyFileElements} over the file's bytes, in chunks of any size. */
+export async function* notifyElements(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<FileElement> {
   const scanner = new Scanner();
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) yield* scanner.push(chunk);
+  for await (const chunk of chunks) yield* scanner.push(chunk);
   yield* scanner.end();
 }
 
@@ -35,14 +40,17 @@ class Scanner {
   private depth = 0;
   private inString = false;
   private escaped = false;
-  private first = true;
+  /** Bytes read so far, while they could still be a byte-order mark. */
+  private offset = 0;
 
   *push(input: Buffer): Generator<FileElement> {
     let chunk = input;
-    if (this.first) {
-      this.first = false;
-      if (chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
+    // A UTF-8 byte-order mark (as Windows tools write) is not part of the first body.
+    while (this.offset < BOM.length && chunk.length > 0 && chunk[0] === BOM[this.offset]) {
+      chunk = chunk.subarray(1);
+      this.offset += 1;
     }
+    if (chunk.length > 0) this.offset = BOM.length;
     let from = 0;
     for (let i = 0; i < chunk.length && this.mode !== 'done'; i++) {
       const b = chunk[i]!;
