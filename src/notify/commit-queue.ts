@@ -1,10 +1,11 @@
 import { isConnectionFailure } from '../db/connection.ts';
 
 /**
- * Group commit: items wait here while one transaction writes the batch before them, then go
+ * Group commit: items wait here while transactions write the batches before them, then go
  * together in the next, so under load many items share one commit (and its fsync), and an item
  * alone is written at once, with no timer to wait for. Each caller's promise settles when its
- * item's transaction has committed (or failed). One batch is written at a time.
+ * item's transaction has committed (or failed). Up to `writers` batches are written at once, so
+ * one batch's inserts overlap another's wait for its commit to reach the disk.
  *
  * A batch that fails for a reason other than a lost connection is written again item by item, so
  * one row the database refuses fails alone. How many items may wait is the caller's to bound
@@ -22,8 +23,9 @@ interface Waiting<T, R> {
   reject(error: unknown): void;
 }
 
-export function commitQueue<T, R>(write: (items: readonly T[]) => Promise<R[]>, maxBatch: number): CommitQueue<T, R> {
+export function commitQueue<T, R>(write: (items: readonly T[]) => Promise<R[]>, limits: { maxBatch: number; writers: number }): CommitQueue<T, R> {
   let waiting: Waiting<T, R>[] = [];
+  let writers = 0;
   let writing = 0;
   const settleBatch = async (batch: Waiting<T, R>[]) => {
     try {
@@ -38,14 +40,17 @@ export function commitQueue<T, R>(write: (items: readonly T[]) => Promise<R[]>, 
     }
   };
   const pump = () => {
-    if (writing > 0 || waiting.length === 0) return;
-    const batch = waiting.length <= maxBatch ? waiting : waiting.splice(0, maxBatch);
-    if (batch === waiting) waiting = [];
-    writing = batch.length;
-    void settleBatch(batch).finally(() => {
-      writing = 0;
-      pump();
-    });
+    while (writers < limits.writers && waiting.length > 0) {
+      const batch = waiting.length <= limits.maxBatch ? waiting : waiting.splice(0, limits.maxBatch);
+      if (batch === waiting) waiting = [];
+      writers += 1;
+      writing += batch.length;
+      void settleBatch(batch).finally(() => {
+        writers -= 1;
+        writing -= batch.length;
+        pump();
+      });
+    }
   };
   return {
     add(item) {

@@ -37,6 +37,11 @@ export async function storeNotifications(
       invalidByHour.set(hour, [...(invalidByHour.get(hour) ?? []), i]);
     }
   }
+  if (invalidByHour.size === 0) {
+    // The usual batch: one statement, its own transaction; a round trip fewer each side of it.
+    for (const i of await insertNew(db, batch, valid)) outcomes[i] = 'stored';
+    return outcomes;
+  }
   await db.transaction().execute(async (trx) => {
     for (const i of await insertNew(trx, batch, valid)) outcomes[i] = 'stored';
     for (const [hour, indexes] of invalidByHour) {
@@ -48,16 +53,25 @@ export async function storeNotifications(
 
 const HOUR_MS = 3_600_000;
 
-/** Inserts the rows not stored yet; returns the indexes of those it inserted. */
-async function insertNew(trx: Transaction<Database>, batch: readonly Notification[], indexes: readonly number[]): Promise<number[]> {
+/**
+ * Inserts the rows not stored yet; returns the indexes of those it inserted. The batch goes as one
+ * JSON parameter read by `json_to_recordset`: one statement whatever the batch's size, and each
+ * body crosses as a JSON string (lossless for text), so neither side escapes it value by value.
+ */
+async function insertNew(db: Kysely<Database>, batch: readonly Notification[], indexes: readonly number[]): Promise<number[]> {
   if (indexes.length === 0) return [];
-  const inserted = await trx
-    .insertInto('notifications')
-    .values(indexes.map((i) => batch[i]!.row))
-    .onConflict((oc) => oc.column('body_sha256').doNothing())
-    .returning('body_sha256')
-    .execute();
-  const keys = new Set(inserted.map((r) => r.body_sha256.toString('hex')));
+  const rows = JSON.stringify(indexes.map((i) => ({ ...batch[i]!.row, body_sha256: batch[i]!.key })));
+  const { rows: inserted } = await sql<{ key: string }>`
+    INSERT INTO notifications (body_sha256, body, received_at, received_via, received_from, checksum_verdict, charge_id, order_id,
+                               reference_order, source_type, amount, currency, status, transaction_state, livemode)
+    SELECT decode(r.body_sha256, 'hex'), r.body, r.received_at, r.received_via, r.received_from, r.checksum_verdict, r.charge_id,
+           r.order_id, r.reference_order, r.source_type, r.amount, r.currency, r.status, r.transaction_state, r.livemode
+    FROM json_to_recordset(${rows}::json) AS r(body_sha256 text, body text, received_at timestamptz, received_via text,
+         received_from text, checksum_verdict text, charge_id text, order_id text, reference_order text, source_type text,
+         amount numeric, currency text, status text, transaction_state text, livemode boolean)
+    ON CONFLICT (body_sha256) DO NOTHING
+    RETURNING encode(body_sha256, 'hex') AS key`.execute(db);
+  const keys = new Set(inserted.map((r) => r.key));
   return indexes.filter((i) => keys.has(batch[i]!.key));
 }
 

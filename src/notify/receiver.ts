@@ -23,6 +23,8 @@ export interface ReceiverOptions {
   readonly maxInFlight?: number;
   /** Most notifications one transaction stores (default 500). */
   readonly maxBatch?: number;
+  /** Transactions writing at once, per merchant (default 2). */
+  readonly writers?: number;
 }
 
 export interface Receiver {
@@ -56,7 +58,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   const queues = new Map<NotifyTarget, CommitQueue<Notification, StoreOutcome>>();
   const queueOf = (target: NotifyTarget) => {
     let queue = queues.get(target);
-    if (!queue) queues.set(target, (queue = commitQueue((batch) => target.store(batch), options.maxBatch ?? 500)));
+    if (!queue) queues.set(target, (queue = commitQueue((batch) => target.store(batch), { maxBatch: options.maxBatch ?? 500, writers: options.writers ?? 2 })));
     return queue;
   };
   const anyTarget = 'single' in options.targets ? options.targets.single : [...options.targets.byMid.values()][0];

@@ -183,7 +183,7 @@ describe('notify-receiver when it has too much in hand', () => {
       ]);
       await blocker.query('COMMIT');
       expect((await Promise.all(held)).map((a) => a.status)).toEqual([200, 200]);
-      expect((await rows()).map((r) => r.charge_id)).toEqual(['chrg_test_notify_00000020', 'chrg_test_notify_00000021']);
+      expect((await rows()).map((r) => r.charge_id).sort()).toEqual(['chrg_test_notify_00000020', 'chrg_test_notify_00000021']);
       const lines = captured.lines();
       expect(lines.filter((l) => String(l.msg).startsWith('shedding load'))).toHaveLength(1);
       expect(lines.filter((l) => String(l.msg).startsWith('load shedding over'))).toHaveLength(1);
