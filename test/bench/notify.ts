@@ -18,11 +18,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { createKysely } from '../../src/db/connection.ts';
-import { webhookChecksum } from '../../src/gateway/webhook-checksum.ts';
 import { createLogger } from '../../src/log.ts';
-import { money } from '../../src/money.ts';
 import { notifyTarget } from '../../src/notify/notify-target.ts';
 import { startReceiver } from '../../src/notify/receiver.ts';
+import { qrNotify } from '../notify/helpers.ts';
 import { benchDatabase, query } from './bench-database.ts';
 
 const KEY = 'skey_test_bench_notify';
@@ -85,25 +84,7 @@ interface Usage {
 let sequence = 0;
 /** A new signed QR notification (guide §6.5.3), about 500 bytes. */
 function nextBody(): string {
-  const n = sequence++;
-  const body = {
-    id: `chrg_test_bench_${String(n).padStart(10, '0')}`,
-    order_id: `order_test_bench_${n}`,
-    object: 'qr',
-    amount: `${100 + (n % 9000)}.25`,
-    currency: 'THB',
-    transaction_state: 'Authorized',
-    source: { id: `qr_test_${n}`, object: 'qr', brand: 'ThaiQR' },
-    created: '20260301101500000',
-    status: 'success',
-    reference_order: `BENCH${n}`,
-    description: 'bench',
-    livemode: false,
-    failure_code: '',
-    failure_message: '',
-  };
-  const checksum = webhookChecksum({ id: body.id, amount: money(body.amount), currency: body.currency, status: body.status, transactionState: body.transaction_state }, KEY);
-  return JSON.stringify({ ...body, checksum });
+  return JSON.stringify(qrNotify(sequence++, KEY));
 }
 
 /** Keeps CONNECTIONS requests in flight for `seconds`; counts the answers by status. */

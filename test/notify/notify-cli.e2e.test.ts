@@ -65,6 +65,51 @@ describe('notify-receiver, the command', () => {
   });
 });
 
+describe('notify-receiver with a merchants file', () => {
+  it("serves POST /notify/{mid} for each merchant, with its key_env's key and its own schema; an unknown mid is 404", async () => {
+    const merchants = join(dir, 'merchants.json');
+    const shop = (mid: string, keyEnv: string) => ({ mid, key_env: keyEnv, inbox: join(dir, mid) });
+    await writeFile(merchants, JSON.stringify({ merchants: [shop('shop-a', 'KPGW_KEY_A'), shop('shop-b', 'KPGW_KEY_B')] }));
+    const keyB = 'skey_test_merchantBsOwnKey42';
+    const merchantEnv = { ...env, KPGW_SECRET_KEY: undefined, RECON_MERCHANTS: merchants, KPGW_KEY_A: KEY, KPGW_KEY_B: keyB };
+    let child: ChildProcess | undefined;
+    let announce: (url: string) => void;
+    const listening = new Promise<string>((resolve) => (announce = resolve));
+    const result = runCli(['notify-receiver', '--port', '0'], {
+      env: merchantEnv,
+      onSpawn: (spawned) => {
+        child = spawned;
+        spawned.stdout!.on('data', (chunk) => {
+          const url = /listening on (http:\/\/\S+)/.exec(String(chunk))?.[1];
+          if (url) announce(url);
+        });
+      },
+    });
+    const url = await Promise.race([listening, result.then((r) => Promise.reject(new Error(`receiver exited: ${r.stderr}`)))]);
+    const forB = JSON.stringify(qrNotify(500_001, keyB));
+    expect((await post(`${url}/notify/shop-b`, forB)).status).toBe(200);
+    expect((await post(`${url}/notify/shop-a`, forB)).status).toBe(200);
+    expect((await post(`${url}/notify/shop-c`, forB)).status).toBe(404);
+    expect((await post(`${url}/notify`, forB)).status).toBe(404);
+    child!.kill('SIGTERM');
+    const done = await result;
+    outputs.push(done.stdout, done.stderr);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/POST \/notify\/shop-a, \/notify\/shop-b/);
+    const { rows } = await sql<{ schema: string; verdict: string }>`
+      SELECT 'a' AS schema, checksum_verdict AS verdict FROM kpgw_shop_a.notifications
+      UNION ALL SELECT 'b', checksum_verdict FROM kpgw_shop_b.notifications ORDER BY 1`.execute(database.db);
+    expect(rows).toEqual([
+      { schema: 'a', verdict: 'invalid' },
+      { schema: 'b', verdict: 'valid' },
+    ]);
+    const missingKey = await runCli(['notify-receiver', '--port', '0'], { env: { ...merchantEnv, KPGW_KEY_B: undefined } });
+    expect(missingKey.code).toBe(2);
+    expect(humanLines(missingKey.stderr)).toEqual([expect.stringMatching(/merchant shop-b: key_env KPGW_KEY_B is not set/)]);
+    outputs.push(missingKey.stderr);
+  });
+});
+
 describe('notify-import', () => {
   it("loads JSON lines and JSON arrays with the receiver's checks, reports bad lines with file and line, and stores nothing new the second time", async () => {
     await sql`TRUNCATE notifications, notification_invalid_hours`.execute(database.db);
@@ -116,6 +161,6 @@ describe('notify-import', () => {
   it('leaves the key in no output and no table', async () => {
     const seen = `${outputs.join('\n')}\n${await dumpTables(database.db)}`.toLowerCase();
     expect(outputs.join('').length).toBeGreaterThan(1000);
-    expect(seen.includes(KEY.toLowerCase())).toBe(false);
+    for (const key of [KEY, 'skey_test_merchantBsOwnKey42']) expect(seen.includes(key.toLowerCase())).toBe(false);
   });
 });
