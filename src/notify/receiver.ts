@@ -65,6 +65,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   let inFlight = 0;
   let shedding: { since: number; count: number } | undefined;
   let closing = false;
+  /** The database failing to store: said once when it starts and once when it ends, not per request. */
+  let storeFailing = false;
   let idle: (() => void) | undefined;
 
   const routeOf = (path: string): NotifyTarget | 'not_found' => {
@@ -99,9 +101,12 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       try {
         line.outcome = await queueOf(target).add(result.notification);
       } catch (error) {
-        log.error({ err: error, mid: target.mid || undefined }, 'could not store a notification; answering 503 so that it is sent again');
+        if (!storeFailing) log.error({ err: error, mid: target.mid || undefined }, 'cannot store notifications: answering 503 so that KBank sends them again');
+        storeFailing = true;
         return refuse(req, res, line, 503, 'could not store the notification; try again', { 'retry-after': String(RETRY_AFTER_SECONDS) });
       }
+      if (storeFailing) log.info('storing notifications again');
+      storeFailing = false;
       answer(res, line, 200);
     } finally {
       inFlight -= 1;

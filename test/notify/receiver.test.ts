@@ -193,6 +193,26 @@ describe('notify-receiver when it has too much in hand', () => {
     }
   });
 
+  it('answers 503 with Retry-After while the database refuses to store, says so once, and stores again after', async () => {
+    await clear();
+    await sql`CREATE FUNCTION refuse_notification() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`.execute(database.db);
+    await sql`CREATE TRIGGER refuse_notification BEFORE INSERT ON notifications FOR EACH ROW EXECUTE FUNCTION refuse_notification()`.execute(database.db);
+    const bodies = [40, 41, 42].map((n) => JSON.stringify(qrNotify(n)));
+    try {
+      const refused = await Promise.all(bodies.map((text) => send(text)));
+      expect(refused.map((a) => [a.status, a.headers.get('retry-after')])).toEqual(bodies.map(() => [503, '5']));
+    } finally {
+      await sql`DROP TRIGGER refuse_notification ON notifications`.execute(database.db);
+      await sql`DROP FUNCTION refuse_notification()`.execute(database.db);
+    }
+    expect(await rows()).toEqual([]);
+    expect((await send(bodies[0]!)).status).toBe(200);
+    expect((await rows()).map((r) => r.body)).toEqual([bodies[0]]);
+    const lines = captured.lines().map((l) => String(l.msg));
+    expect(lines.filter((m) => m.startsWith('cannot store notifications'))).toHaveLength(1);
+    expect(lines.filter((m) => m === 'storing notifications again')).toHaveLength(1);
+  });
+
   it('on close, stops accepting and stores every notification it answered 200', async () => {
     await clear();
     const target = notifyTarget({ mid: '', secretKey: KEY, db: database.db }, captured.logger);
