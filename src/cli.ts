@@ -9,7 +9,7 @@ const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payme
 Usage: kpgw-recon <command> [flags]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(Math.max(...commands.map((d) => d.name.length)))} ${c.summary}`).join('\n')}
 
 Run 'kpgw-recon <command> --help' for a command's flags and environment, and
 'kpgw-recon --version' for the version; every command, input format, rule and finding code

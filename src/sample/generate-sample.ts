@@ -6,6 +6,7 @@ import { shiftDate } from '../dates.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
 import { DEFECTS, PLAN_DEFECTS, type ChargeShape, type Defect } from './defects.ts';
+import { gatewayOnlyCharge, type GatewayOnlyCharge } from './gateway-only.ts';
 import { planReportCsv, planReportFileName, type PlanRow } from './sample-files.ts';
 import { chargeHistory, type HistoryPlan } from './timeline.ts';
 
@@ -73,6 +74,8 @@ export interface SampleData {
   expected: Map<string, MismatchCode[]>;
   /** With `timeline`: the refunds made only at the gateway. */
   lateRefunds: LateRefund[];
+  /** A charge in `gateway` (and so notified by the simulator) that the ledger lacks. */
+  notInLedger: GatewayOnlyCharge;
 }
 
 export const SAMPLE_SUPPLIER = '09902';
@@ -177,6 +180,8 @@ export function generateSample(options: SampleOptions): SampleData {
       gateway.push(...chargeHistory(charge, plan));
     }
   }
+  const notInLedger = gatewayOnlyCharge(last, options.timeline !== undefined);
+  gateway.push(...notInLedger.records);
   return {
     ledger,
     badLedgerRows: [
@@ -189,6 +194,7 @@ export function generateSample(options: SampleOptions): SampleData {
     fees: SAMPLE_FEES,
     expected,
     lateRefunds,
+    notInLedger: notInLedger.charge,
   };
 }
 
