@@ -33,7 +33,7 @@ export async function openReceiverTargets(
   try {
     const byMid = new Map<string, NotifyTarget>();
     for (const merchantConf of configs) {
-      const handle = await openDatabase(merchantConf, logger);
+      const handle = await openDatabase(merchantConf, logger, 'write');
       handles.push(handle);
       byMid.set(merchantConf.merchant, notifyTarget({ mid: merchantConf.merchant, secretKey: merchantConf.kpgw.secretKey, db: handle.db }, logger));
     }
@@ -57,7 +57,7 @@ export async function openImportTarget(config: Config, logger: Logger): Promise<
 async function openSingle(config: Config, logger: Logger): Promise<OpenTargets<NotifyTarget>> {
   // A merchant's key comes from its key_env, which merchantConfig has checked.
   if (!config.worker.merchantsFile) requireSecretKey(config);
-  const handle = await openDatabase(config, logger);
+  const handle = await openDatabase(config, logger, 'write');
   return {
     targets: notifyTarget({ mid: config.merchant, secretKey: config.kpgw.secretKey, db: handle.db }, logger),
     close: () => handle.close(),
