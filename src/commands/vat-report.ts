@@ -1,13 +1,11 @@
 import { resolve } from 'node:path';
 import { openDatabase } from '../db/connection.ts';
-import { EXIT, ReconError } from '../errors.ts';
+import { EXIT } from '../errors.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 import { writeVatReport } from '../report/vat-report.ts';
 import type { Command } from './command.ts';
-import { parseFlags, requireFlag } from './command.ts';
+import { isoMonthFlag, parseFlags, requireFlag } from './command.ts';
 import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags } from './finance-file-flags.ts';
-
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 export const vatReportCommand: Command = {
   name: 'vat-report',
@@ -41,8 +39,7 @@ ${FINANCE_FILE_HELP_TAIL}`,
       out: { type: 'string' },
       ...FORMAT_FLAGS,
     });
-    const month = requireFlag('vat-report', 'month', flags.month);
-    if (!MONTH.test(month)) throw new ReconError('USAGE', `vat-report: --month '${month}' is not a month (YYYY-MM)`);
+    const month = isoMonthFlag('vat-report', 'month', requireFlag('vat-report', 'month', flags.month));
     const format = formatFromFlags('vat-report', flags);
     const given = requireFlag('vat-report', 'out', flags.out);
     await checkWritableFile(given, '--out');
