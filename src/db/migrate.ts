@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { packagePath } from '../package-root.ts';
 import { merchantSchema } from './merchant.ts';
@@ -47,7 +48,7 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     // A merchant's connection (src/db/merchant.ts) names its schema first on the search_path.
     const { rows: [setting] } = await client.query<{ mid: string | null }>("SELECT current_setting('kpgw.merchant', true) AS mid");
-    if (setting?.mid) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(merchantSchema(setting.mid))}`);
+    if (setting?.mid) await claimSchema(client, setting.mid);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
@@ -71,5 +72,21 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
     throw error;
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * The merchant's schema, made if need be and marked with the mid that made it. Two mids equal
+ * but for letter case or `-`/`_` (`Shop-A`, `shop_a`) name one schema: the second is refused,
+ * so that one merchant never reads, exports or acknowledges another's books.
+ */
+async function claimSchema(client: pg.Client, mid: string): Promise<void> {
+  const schema = merchantSchema(mid);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+  const { rows: [owner] } = await client.query<{ mid: string | null }>("SELECT obj_description(oid, 'pg_namespace') AS mid FROM pg_namespace WHERE nspname = $1", [schema]);
+  if (!owner?.mid) {
+    await client.query(`COMMENT ON SCHEMA ${pg.escapeIdentifier(schema)} IS ${pg.escapeLiteral(mid)}`);
+  } else if (owner.mid !== mid) {
+    throw new ReconError('CONFIG', `merchant ${mid}: its tables (${schema}) are merchant ${owner.mid}'s; two mids equal once letter case, '-' and '_' are ignored are one merchant, so use ${owner.mid}`);
   }
 }

@@ -69,6 +69,17 @@ describe('merchants on one database', () => {
     }
   });
 
+  it('refuses a mid equal to another but for case, - and _: their tables would be one', async () => {
+    // SHOP-A's tables are kpgw_shop_a (the first test); shop_a would read and write them.
+    const result = await run('shop_a');
+    expect(result.code, result.stderr).toBe(2);
+    expect(humanLines(result.stderr)).toEqual([
+      "kpgw-recon: merchant shop_a: its tables (kpgw_shop_a) are merchant SHOP-A's; two mids equal once letter case, '-' and '_' are ignored are one merchant, so use SHOP-A",
+    ]);
+    const { rows } = await sql<{ merchant: string }>`SELECT DISTINCT merchant FROM kpgw_shop_a.recon_runs`.execute(database.db);
+    expect(rows).toEqual([{ merchant: 'SHOP-A' }]);
+  });
+
   it('refuses a merchant id that cannot name a schema, on one line', async () => {
     const result = await run('shop a');
     expect(result.code).toBe(2);
