@@ -63,8 +63,7 @@ export function createInquiryClient(
   const log = logger.child({ component: 'kpgw-inquiry' });
   const limiter = createRateLimiter({ rps: config.rateLimitRps });
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
-  // The key in any letter case, and as JSON writes it inside a string (a key holding `"` or `\`).
-  const redact = redactor([config.secretKey, JSON.stringify(config.secretKey).slice(1, -1)]);
+  const redact = redactor([config.secretKey]);
   const base = new URL(config.baseUrl);
   const host = base.host;
   // undici's own request API on one pool of keep-alive connections to the gateway's origin, not
