@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import type { Command } from './commands/command.ts';
 import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from './errors.ts';
 import { commands } from './commands/index.ts';
+import { redact } from './redact.ts';
 
 const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payment Gateway
 
@@ -150,7 +151,7 @@ const FORCED_EXIT_MS = 5_000;
 function fail(error: unknown, secret = ''): ExitCode {
   const reconError = isReconError(error) ? error : undefined;
   let message = reconError ? reconError.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-  if (secret) message = message.split(secret).join('[REDACTED]');
+  message = redact(message, [secret]);
   process.stderr.write(`kpgw-recon: ${message}\n`);
   return reconError ? exitCodeOf(reconError) : EXIT.aborted;
 }

@@ -96,6 +96,8 @@ export const LIMITS = {
   // 0: no catch-up; beyond two months the inbox's ledger exports would be long gone anyway.
   RECON_CATCH_UP_DAYS: { min: 0, max: 60 },
   RECON_WORKER_CONCURRENCY: { min: 1, max: 64 },
+  // Seconds, as libpq reads it; 0 (libpq: wait for ever) would let a silent server hang a run.
+  PGCONNECT_TIMEOUT: { min: 1, max: 600 },
 } satisfies Record<string, { min: number; max: number }>;
 type Limited = keyof typeof LIMITS;
 
@@ -109,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const tz = get('RECON_TZ');
   if (!isValidTimeZone(tz)) throw new ReconError('CONFIG', `RECON_TZ '${tz}' is not a known time zone`);
+  // Read where each connection is made (pg-options.ts); checked here so a bad one stops the start.
+  pgConnectTimeoutMs(env);
   return Object.freeze({
     databaseUrl: databaseUrl(env.DATABASE_URL),
     embeddedDataDir: '.data/postgres',
@@ -187,6 +191,12 @@ function recheckAges(text: string | undefined): number[] {
   if (text === undefined) return [7, 30];
   const parts = text.split(',').map((part) => part.trim()).filter(Boolean);
   return [...new Set(parts.map((part) => wholeNumber('RECON_RECHECK_AGES', part)))].sort((a, b) => a - b);
+}
+
+/** How long connecting to PostgreSQL may take: `PGCONNECT_TIMEOUT` seconds, else 10. */
+export function pgConnectTimeoutMs(env: Env = process.env): number {
+  const text = env.PGCONNECT_TIMEOUT?.trim();
+  return (text ? wholeNumber('PGCONNECT_TIMEOUT', text) : 10) * 1000;
 }
 
 /** A rate: a plain decimal above the minimum (exclusive) and at most the maximum. */

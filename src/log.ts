@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { redactor } from './redact.ts';
 import type { Terminal } from './terminal.ts';
 
 export type { Logger };
 
 export interface LoggerOptions {
   level?: string;
-  /** Literal values (the secret key) scrubbed from every line, whatever field they hide in. */
+  /** Literal values (the secret key) scrubbed from every line, in any letter case, whatever field they hide in. */
   secrets?: readonly string[];
   /** Defaults to stderr; tests pass a capturing stream. */
   destination?: DestinationStream;
@@ -21,6 +22,7 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const scrubLine = redactor(secrets);
   return pino(
     {
       level: options.level ?? 'info',
@@ -30,7 +32,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         censor: '[REDACTED]',
       },
       hooks: secrets.length
-        ? { streamWrite: (line: string) => scrub(line, secrets) }
+        ? { streamWrite: scrubLine }
         : {},
     },
     options.destination ?? (options.terminal ? readableLines(options.terminal) : pino.destination({ fd: 2, sync: true })),
@@ -77,10 +79,4 @@ export function humanMessage(log: Record<string, unknown>, messageKey = 'msg'): 
 export function fitTo(text: string, width: number): string {
   const room = Math.max(width, 20);
   return text.length <= room ? text : `${text.slice(0, room - 1)}…`;
-}
-
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[REDACTED]');
-  return out;
 }

@@ -24,11 +24,11 @@ export async function executeRun(
 /**
  * Several runs in a row on one database (a `rerun` does one per day), stopping at the first
  * that aborts. The first run takes the invocation's run id; each later one gets its own.
- * Returns the worst exit code.
+ * `requests` may be worked out from the database once it is open. Returns the worst exit code.
  */
 export async function executeRuns(
   ctx: CommandContext,
-  requests: readonly Omit<RunRequest, 'runId'>[],
+  runs: readonly Omit<RunRequest, 'runId'>[] | ((database: DatabaseHandle) => Promise<readonly Omit<RunRequest, 'runId'>[]>),
   prepare?: (database: DatabaseHandle) => Promise<void>,
 ): Promise<ExitCode> {
   requireSecretKey(ctx.config);
@@ -37,6 +37,7 @@ export async function executeRuns(
   let worst: ExitCode = EXIT.ok;
   try {
     await prepare?.(database);
+    const requests = typeof runs === 'function' ? await runs(database) : runs;
     for (const [i, request] of requests.entries()) {
       const runId = i === 0 ? ctx.runId : randomUUID();
       const logger = i === 0 ? ctx.logger : ctx.logger.child({ runId });
@@ -75,7 +76,7 @@ export function toleranceFlag(command: string, value: string | undefined): Money
 export const OUTPUT_FLAGS_HELP = `  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
   --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (0.00 to 1000.00; default 0.00)`;
 
-export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is (default: today in RECON_TZ)`;
+export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is, not before --from (default: today in RECON_TZ)`;
 
 export const GATEWAY_ENVIRONMENT = `  KPGW_SECRET_KEY      merchant secret key (required), sent as x-api-key, never logged
   KPGW_BASE_URL        gateway base URL, https:// (http:// only to this machine); redirects are

@@ -4,10 +4,9 @@ import { dateRangeFlags, parseFlags, requireFlag } from './command.ts';
 import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags, warnLine } from './finance-file-flags.ts';
 import { merchantMid } from '../config.ts';
 import { openDatabase } from '../db/connection.ts';
-import { datesBetween, shiftDate } from '../dates.ts';
+import { dateRanges, datesBetween } from '../dates.ts';
 import { EXIT } from '../errors.ts';
 import { exportFinance } from '../finance/finance-export.ts';
-import { dateRanges } from '../finance/ledger-charges.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 
 export const exportCommand: Command = {
@@ -63,7 +62,7 @@ character the encoding cannot hold; 3 database unreachable.`,
       ctx.stdout.write(`exported ${result.rows} charges of ${days} day${days === 1 ? '' : 's'} from ${result.runs} run${result.runs === 1 ? '' : 's'} to ${out}\n`);
       if (!result.notReconciled && !result.uncovered.length) return EXIT.ok;
       const n = result.notReconciled;
-      const gaps = result.uncovered.length ? `; no finished run covers ${dateRanges(result.uncovered, (d) => shiftDate(d, 1))}` : '';
+      const gaps = result.uncovered.length ? `; no finished run covers ${dateRanges(result.uncovered)}` : '';
       warnLine(`export: ${n} charge${n === 1 ? ' is' : 's are'} NOT_RECONCILED${gaps} (run or rerun those dates)`);
       return EXIT.findings;
     } finally {

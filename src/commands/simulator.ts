@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, ReconError } from '../errors.ts';
+import { checkInputFile } from '../ingest/inputs.ts';
 import { parseChargeFault, parseRandomFault, FAULT_KINDS, type ChargeFault, type FaultConfig, type FaultKind } from '../simulator/faults.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { syntheticCharges } from '../simulator/synthetic.ts';
@@ -62,6 +63,8 @@ Environment:
       'notify-url': { type: 'string' },
     });
     const port = wholeNumber('port', flags.port, 8787);
+    if (flags.data !== undefined) await checkInputFile(flags.data, 'the charges file');
+    if (flags.faults !== undefined) await checkInputFile(flags.faults, 'the faults file');
     const faults = await faultConfig(flags);
     const synthetic = wholeNumber('synthetic', flags.synthetic, 0);
 

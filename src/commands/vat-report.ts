@@ -1,18 +1,16 @@
 import { resolve } from 'node:path';
 import { merchantMid } from '../config.ts';
 import { openDatabase } from '../db/connection.ts';
-import { shiftDate } from '../dates.ts';
+import { dateRanges } from '../dates.ts';
 import { EXIT, ReconError } from '../errors.ts';
-import { dateRanges } from '../finance/ledger-charges.ts';
 import { writeVatReport } from '../finance/vat-schedule.ts';
 import type { Invoice } from '../finance/vat-tie-out.ts';
 import { parseMoney } from '../money.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 import type { Command } from './command.ts';
-import { isoDateFlag, parseFlags, requireFlag } from './command.ts';
+import { isoDateFlag, isoMonthFlag, parseFlags, requireFlag } from './command.ts';
 import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags, warnLine } from './finance-file-flags.ts';
 
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 /** An invoice amount: baht and at most two decimals, as a tax invoice prints it. */
 const INVOICE_AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
 
@@ -70,8 +68,7 @@ hold; 3 database unreachable.`,
       'invoice-date': { type: 'string' },
       ...FORMAT_FLAGS,
     });
-    const month = requireFlag('vat-report', 'month', flags.month);
-    if (!MONTH.test(month)) throw new ReconError('USAGE', `vat-report: --month '${month}' is not a month (YYYY-MM)`);
+    const month = isoMonthFlag('vat-report', 'month', requireFlag('vat-report', 'month', flags.month));
     const format = formatFromFlags('vat-report', flags);
     const invoice = invoiceFromFlags(flags);
     const given = requireFlag('vat-report', 'out', flags.out);
@@ -90,7 +87,7 @@ hold; 3 database unreachable.`,
       );
       let exit: 0 | 1 = EXIT.ok;
       if (result.uncovered.length) {
-        warnLine(`vat-report: no finished run covers ${dateRanges(result.uncovered, (d) => shiftDate(d, 1))}: their charges are listed as fees_unknown, not reconciled (run or rerun those dates)`);
+        warnLine(`vat-report: no finished run covers ${dateRanges(result.uncovered)}: their charges are listed as fees_unknown, not reconciled (run or rerun those dates)`);
         exit = EXIT.findings;
       }
       if (result.tieOut) {

@@ -122,14 +122,3 @@ export async function uncoveredDates(db: Kysely<Database>, from: string, to: str
   return rows.map((r) => r.date);
 }
 
-/** `2026-03-04 to 2026-03-06, 2026-03-09`: consecutive dates as ranges, so a long gap is one short line. */
-export function dateRanges(dates: readonly string[], next: (date: string) => string): string {
-  const parts: string[] = [];
-  for (let i = 0; i < dates.length; ) {
-    let j = i;
-    while (j + 1 < dates.length && dates[j + 1] === next(dates[j]!)) j += 1;
-    parts.push(i === j ? dates[i]! : `${dates[i]} to ${dates[j]}`);
-    i = j + 1;
-  }
-  return parts.join(', ');
-}

@@ -20,8 +20,12 @@ export interface NightPayload {
 
 /** One job per merchant-night, however many workers or cron lines ask for it. */
 export const nightJobKey = (mid: string, date: string) => `nightly:${mid}:${date}`;
-/** Jobs of one queue run one at a time, on whichever worker: so one merchant's rate limit holds. */
-export const merchantQueue = (mid: string) => `merchant:${mid}`;
+/**
+ * Jobs of one queue run one at a time, on whichever worker. KBank limits a key, so the queue is
+ * the key's (by the name of its variable): the nights of merchants that share a key never overlap,
+ * and the one rate limit they share holds.
+ */
+export const nightQueue = (keyEnv: string) => `key:${keyEnv}`;
 
 /** Why a schedule is not a cron expression graphile-worker accepts, or `undefined`. */
 export function checkSchedule(pattern: string): string | undefined {
@@ -39,7 +43,7 @@ export function checkSchedule(pattern: string): string | undefined {
  * oldest first. graphile-worker records each line's last run in its own table, so a scheduled
  * time is queued once however many workers run the cron.
  */
-export function merchantCronItems(merchants: readonly { mid: string; schedule: string }[], tz: string, catchUpDays: number): ParsedCronItem[] {
+export function merchantCronItems(merchants: readonly { mid: string; schedule: string; keyEnv: string }[], tz: string, catchUpDays: number): ParsedCronItem[] {
   return merchants.map((m) => {
     const local = parseCronItem({ task: SCHEDULE_TASK, match: m.schedule }).match;
     return parseCronItem({
@@ -47,7 +51,7 @@ export function merchantCronItems(merchants: readonly { mid: string; schedule: s
       identifier: `nightly:${m.mid}`,
       match: inZone(local, tz),
       payload: { mid: m.mid },
-      options: { backfillPeriod: catchUpDays * DAY_MS, queueName: merchantQueue(m.mid), maxAttempts: SCHEDULE_ATTEMPTS },
+      options: { backfillPeriod: catchUpDays * DAY_MS, queueName: nightQueue(m.keyEnv), maxAttempts: SCHEDULE_ATTEMPTS },
     });
   });
 }

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import { ReconError, isReconError, type ExitCode, type ReconErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { merchantConfig, type Merchant } from './merchants-file.ts';
-import { NIGHT_TASK, SCHEDULE_TASK, merchantQueue, nightJobKey, nightOfSchedule, type NightPayload, type SchedulePayload } from './schedule.ts';
+import { NIGHT_TASK, SCHEDULE_TASK, nightJobKey, nightQueue, nightOfSchedule, type NightPayload, type SchedulePayload } from './schedule.ts';
 
 /**
  * A night is tried again after a transient failure (database or gateway away, an interrupted
@@ -46,7 +46,7 @@ export function workerTasks(env: TaskEnvironment): TaskList {
     [SCHEDULE_TASK]: async (payload, helpers) => {
       const { mid, _cron } = payload as SchedulePayload;
       if (!_cron) throw new Error(`${SCHEDULE_TASK} is queued by the cron only`);
-      await queueNight(helpers, { mid, date: nightOfSchedule(_cron.ts, env.config.tz) }, new Date(_cron.ts));
+      await queueNight(helpers, knownMerchant(env, mid), nightOfSchedule(_cron.ts, env.config.tz), new Date(_cron.ts));
     },
     [NIGHT_TASK]: async (payload, helpers) => {
       const { mid, date } = payload as NightPayload;
@@ -55,8 +55,7 @@ export function workerTasks(env: TaskEnvironment): TaskList {
       const logger = env.logger.child({ runId, mid, date, job: helpers.job.id, attempt: helpers.job.attempts });
       try {
         if (env.signal.aborted) throw env.signal.reason;
-        const merchant = env.merchants.get(mid);
-        if (!merchant) throw new ReconError('CONFIG', `merchant ${mid} is not in RECON_MERCHANTS`);
+        const merchant = knownMerchant(env, mid);
         const config = merchantConfig(env.config, merchant);
         const signal = AbortSignal.any([env.signal, helpers.abortSignal]);
         logger.info('merchant-night started');
@@ -75,11 +74,18 @@ export function workerTasks(env: TaskEnvironment): TaskList {
   };
 }
 
-/** One job per merchant-night, in the merchant's queue, due at its scheduled time (oldest first). */
-export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, night: NightPayload, runAt?: Date) {
+function knownMerchant(env: TaskEnvironment, mid: string): Merchant {
+  const merchant = env.merchants.get(mid);
+  if (!merchant) throw new ReconError('CONFIG', `merchant ${mid} is not in RECON_MERCHANTS`);
+  return merchant;
+}
+
+/** One job per merchant-night, in its key's queue, due at its scheduled time (oldest first). */
+export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, merchant: Pick<Merchant, 'mid' | 'keyEnv'>, date: string, runAt?: Date) {
+  const night: NightPayload = { mid: merchant.mid, date };
   return helpers.addJob(NIGHT_TASK, night, {
     jobKey: nightJobKey(night.mid, night.date),
-    queueName: merchantQueue(night.mid),
+    queueName: nightQueue(merchant.keyEnv),
     maxAttempts: NIGHT_ATTEMPTS,
     ...(runAt ? { runAt } : {}),
   });

@@ -123,6 +123,20 @@ describe('merchants on one database', () => {
     expect(await schemas()).toEqual(['kpgw_shop_a', 'kpgw_shop_b']);
   });
 
+  it('refuses a mid equal to another but for case, - and _: their tables would be one', async () => {
+    // SHOP-A's tables are kpgw_shop_a (the first test). A merchants file that now names the
+    // merchant shop_a would have it read and write them: its first run is refused.
+    const renamed = join(dir, 'merchants-renamed.json');
+    await writeFile(renamed, JSON.stringify({ merchants: [{ mid: 'shop_a', key_env: 'KPGW_SECRET_KEY', inbox: join(dir, 'shop_a') }] }));
+    const result = await run('shop_a', { RECON_MERCHANTS: renamed });
+    expect(result.code, result.stderr).toBe(2);
+    expect(humanLines(result.stderr)).toEqual([
+      "kpgw-recon: merchant shop_a: its tables (kpgw_shop_a) are merchant SHOP-A's; two mids equal once letter case, '-' and '_' are ignored are one merchant, so use SHOP-A",
+    ]);
+    const { rows } = await sql<{ merchant: string }>`SELECT DISTINCT merchant FROM kpgw_shop_a.recon_runs`.execute(database.db);
+    expect(rows).toEqual([{ merchant: 'SHOP-A' }]);
+  });
+
   it('refuses a merchant id that cannot name a schema, on one line', async () => {
     const result = await run('shop a');
     expect(result.code).toBe(2);

@@ -131,6 +131,22 @@ describe('rerun and export', () => {
     const stored = await database.db.selectFrom('recon_charge_results').select(['run_id', 'transaction_date']).where('run_id', 'in', [...newestRun.values()]).execute();
     expect(stored).toHaveLength(452);
   });
+
+  it('rerun skips the days with no ledger rows, saying so, and refuses a range with none at all', async () => {
+    const runs = async () => (await database.db.selectFrom('recon_runs').select('run_id').execute()).length;
+    const before = await runs();
+    const nothing = await runCli(['rerun', '--from', '2024-01-01', '--to', '2025-12-31'], { env: env() });
+    expect(nothing.code, nothing.stderr).toBe(2);
+    expect(nothing.stderr.trim().split('\n').filter((l) => !l.startsWith('{'))).toEqual([
+      "kpgw-recon: rerun: no ledger rows are stored for 2024-01-01..2025-12-31; nothing to reconcile again (ingest the ledger with 'run' first)",
+    ]);
+    expect(await runs()).toBe(before);
+
+    const partly = await runCli(['rerun', '--from', '2026-05-30', '--to', DAYS[0]!], { env: env() });
+    expect(partly.code, partly.stderr).toBe(1);
+    expect(partly.stdout).toContain('rerun: 2 days without ledger rows skipped: 2026-05-30 to 2026-05-31\n');
+    expect(await runs()).toBe(before + 1);
+  });
 });
 
 describe('every job documents its flags and environment', () => {
