@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { EXIT, ReconError, type ExitCode } from '../errors.ts';
 import { importNotifyFile } from '../notify/notify-import.ts';
+import { checkInputFile } from '../ingest/inputs.ts';
 import { openImportTarget } from '../notify/open-targets.ts';
 import type { Command } from './command.ts';
 
@@ -29,7 +29,8 @@ Environment:
   DATABASE_URL      PostgreSQL ≥ 14; unset: an embedded PostgreSQL under .data/postgres`,
   async run(args, { config, logger, stdout, signal }) {
     const files = positionalFiles(args);
-    for (const file of files) await checkReadable(file);
+    // Every file is checked before any is imported: a typo in the last name stops the import before it starts.
+    for (const file of files) await checkInputFile(file, 'the notifications file');
     const { targets: target, close } = await openImportTarget(config, logger);
     let code: ExitCode = EXIT.ok;
     try {
@@ -56,15 +57,4 @@ function positionalFiles(args: string[]): string[] {
   }
   if (positionals.length === 0) throw new ReconError('USAGE', 'notify-import: name at least one FILE (see kpgw-recon notify-import --help)');
   return positionals;
-}
-
-/** Every file is checked before any is imported, so a typo in the last name stops the import before it starts. */
-async function checkReadable(file: string): Promise<void> {
-  let isFile: boolean;
-  try {
-    isFile = (await stat(file)).isFile();
-  } catch (error) {
-    throw new ReconError('INPUT', `notify-import: ${file} cannot be read: ${(error as Error).message}`, { cause: error });
-  }
-  if (!isFile) throw new ReconError('INPUT', `notify-import: ${file} is not a regular file`);
 }
