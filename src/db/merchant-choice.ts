@@ -95,7 +95,7 @@ function whose(file: string | undefined): string {
   return file ? `the merchants file ${file} lists` : 'this database holds the merchants';
 }
 
-/** The merchants' schemas that hold our tables, and whether the single merchant's tables hold a ledger row or a run. */
+/** The merchants' schemas that hold our tables, and whether the single merchant's tables hold a ledger row, a run or a notification. */
 export async function merchantsOfDatabase(serverUrl: string): Promise<DatabaseMerchants> {
   const client = new pg.Client(connectionOptions(serverUrl));
   client.on('error', () => undefined);
@@ -111,12 +111,15 @@ export async function merchantsOfDatabase(serverUrl: string): Promise<DatabaseMe
       const recorded = note?.startsWith(SCHEMA_NOTE_PREFIX) === true;
       return { schema, recorded, mid: recorded ? note!.slice(SCHEMA_NOTE_PREFIX.length) : schema.slice('kpgw_'.length) };
     });
-    const { rows: [single] } = await client.query<{ runs: string | null; ledger: string | null }>(
-      "SELECT to_regclass(format('%I.recon_runs', current_schema())) AS runs, to_regclass(format('%I.ledger_entries', current_schema())) AS ledger",
+    const { rows: [single] } = await client.query<{ runs: string | null; ledger: string | null; notifications: string | null }>(
+      `SELECT to_regclass(format('%I.recon_runs', current_schema())) AS runs, to_regclass(format('%I.ledger_entries', current_schema())) AS ledger,
+         to_regclass(format('%I.notifications', current_schema())) AS notifications`,
     );
     let singleHasData = false;
     if (single?.runs && single.ledger) {
-      const { rows: [data] } = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${single.runs}) OR EXISTS (SELECT 1 FROM ${single.ledger}) AS any`);
+      // KBank's notifications are the merchant's data too: they may come before its first night.
+      const notified = single.notifications ? ` OR EXISTS (SELECT 1 FROM ${single.notifications})` : '';
+      const { rows: [data] } = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${single.runs}) OR EXISTS (SELECT 1 FROM ${single.ledger})${notified} AS any`);
       singleHasData = data?.any === true;
     }
     return { merchants, singleHasData };

@@ -13,7 +13,13 @@ const dir = await mkdtemp(join(tmpdir(), 'kpgw-notify-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 const env = { DATABASE_URL: database.url, KPGW_SECRET_KEY: KEY, RECON_MERCHANTS: undefined, RECON_MERCHANT: undefined };
 const outputs: string[] = [];
-const stored = async () => (await database.db.selectFrom('notifications').select('body').execute()).map((r) => r.body);
+const stored = async (db = database.db) => (await db.selectFrom('notifications').select('body').execute()).map((r) => r.body);
+/**
+ * The imports' own database: the merchants test leaves merchants' schemas in the first one, where
+ * the single merchant, with no data of its own, is no longer taken without RECON_MERCHANT.
+ */
+const importing = await createTestDatabase();
+const importEnv = { ...env, DATABASE_URL: importing.url };
 
 describe('notify-receiver, the command', () => {
   it('on SIGTERM during a flood, stops and exits 0 with every notification it answered 200 stored', async () => {
@@ -112,7 +118,6 @@ describe('notify-receiver with a merchants file', () => {
 
 describe('notify-import', () => {
   it("loads JSON lines and JSON arrays with the receiver's checks, reports bad lines with file and line, and stores nothing new the second time", async () => {
-    await sql`TRUNCATE notifications, notification_invalid_hours`.execute(database.db);
     const valid = [1, 2, 3].map((n) => JSON.stringify(qrNotify(400_000 + n)));
     const forged = JSON.stringify(qrNotify(400_009, 'skey_test_someone_else'));
     const lines = join(dir, 'notifications.jsonl');
@@ -122,7 +127,7 @@ describe('notify-import', () => {
     // valid[1] again (stored from the first file), a new one written over several lines, a string, another new one.
     await writeFile(array, `[\n${valid[1]},\n${pretty},\n"not an object",\n${valid[2]}\n]\n`);
 
-    const first = await runCli(['notify-import', lines, array], { env });
+    const first = await runCli(['notify-import', lines, array], { env: importEnv });
     outputs.push(first.stdout, first.stderr);
     expect(first.code, first.stderr).toBe(1);
     expect(first.stdout.split('\n').filter(Boolean)).toEqual([
@@ -135,31 +140,31 @@ describe('notify-import', () => {
       // `[`, valid[1], then `pretty` from line 3 over its own lines: the string is on the line after.
       `${array}:${3 + pretty.split('\n').length}`,
     ]);
-    expect((await stored()).sort()).toEqual([...valid, forged, pretty].sort());
-    const provenance = await database.db.selectFrom('notifications').select(['received_via', 'received_from']).where('body', '=', pretty).executeTakeFirstOrThrow();
+    expect((await stored(importing.db)).sort()).toEqual([...valid, forged, pretty].sort());
+    const provenance = await importing.db.selectFrom('notifications').select(['received_via', 'received_from']).where('body', '=', pretty).executeTakeFirstOrThrow();
     expect(provenance).toEqual({ received_via: 'import', received_from: `${array}:3` });
 
-    const again = await runCli(['notify-import', lines, array], { env });
+    const again = await runCli(['notify-import', lines, array], { env: importEnv });
     expect(again.code).toBe(1);
     expect(again.stdout).toMatch(/notifications\.jsonl: 0 stored, 3 already stored/);
     expect(again.stdout).toMatch(/notifications\.json: 0 stored, 3 already stored/);
-    expect(await stored()).toHaveLength(5);
+    expect(await stored(importing.db)).toHaveLength(5);
   });
 
   it('exits 0 for a file of verified notifications, and 2 in one line for a file it cannot read, importing nothing', async () => {
     const good = join(dir, 'good.jsonl');
     await writeFile(good, `${JSON.stringify(qrNotify(400_100))}\n`);
-    const ok = await runCli(['notify-import', good], { env });
+    const ok = await runCli(['notify-import', good], { env: importEnv });
     expect(ok.code, ok.stderr).toBe(0);
-    const before = (await stored()).length;
-    const missing = await runCli(['notify-import', good, join(dir, 'nope.jsonl')], { env });
+    const before = (await stored(importing.db)).length;
+    const missing = await runCli(['notify-import', good, join(dir, 'nope.jsonl')], { env: importEnv });
     expect(missing.code).toBe(2);
     expect(humanLines(missing.stderr)).toEqual([`kpgw-recon: ${join(dir, 'nope.jsonl')}: the notifications file does not exist`]);
-    expect(await stored()).toHaveLength(before);
+    expect(await stored(importing.db)).toHaveLength(before);
   });
 
   it('leaves the key in no output and no table', async () => {
-    const seen = `${outputs.join('\n')}\n${await dumpTables(database.db)}`.toLowerCase();
+    const seen = `${outputs.join('\n')}\n${await dumpTables(database.db)}\n${await dumpTables(importing.db)}`.toLowerCase();
     expect(outputs.join('').length).toBeGreaterThan(1000);
     for (const key of [KEY, 'skey_test_merchantBsOwnKey42']) expect(seen.includes(key.toLowerCase())).toBe(false);
   });
