@@ -13,8 +13,8 @@ import { readFindingRows, readHtmlReportData, type HtmlReportData, type OpenItem
  * are all inside it; its Content-Security-Policy forbids every fetch, so a page that tried one
  * would fail loudly in the browser test rather than quietly on a clerk's laptop.
  */
-export async function writeHtmlReport(db: Kysely<Database>, runId: string, file: string, input: { openItems: OpenItemTotals; pageSize?: number }): Promise<void> {
-  const data = await readHtmlReportData(db, runId, input.openItems);
+export async function writeHtmlReport(db: Kysely<Database>, runId: string, file: string, input: { openItems: OpenItemTotals; tz: string; pageSize?: number }): Promise<void> {
+  const data = await readHtmlReportData(db, runId, input);
   // The findings' rows are written a page at a time where the page's JSON has a placeholder for
   // them: a run's report holds every finding, and the run must not hold them all at once.
   const [head, tail, ...more] = renderHtmlReport({ ...data, findings: { ...data.findings, rows: ROWS as never } }).split(JSON.stringify(ROWS));
