@@ -1,6 +1,6 @@
-import { FINDING_COLUMNS, type HtmlReportData } from '../../src/report/html-report-data.ts';
 import { findingText } from '../../src/reconcile/finding-texts.ts';
 import { SEVERITY, type MismatchCode } from '../../src/reconcile/mismatch.ts';
+import { FINDING_COLUMNS, type HtmlReportData } from '../../src/report/html-report-data.ts';
 
 const CODES = ['AMOUNT_MISMATCH', 'FEES_NOT_REPORTED', 'REFUND_PENDING', 'SETTLEMENT_PENDING', 'VAT_MISMATCH'] as const satisfies readonly MismatchCode[];
 const STATES = ['new', 'still_open', 'acknowledged'] as const;

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acknowledgeFindings } from '../../src/followup/acknowledge.ts';
 import { FINDING_TEXTS } from '../../src/reconcile/finding-texts.ts';
 import { writeHtmlReport } from '../../src/report/html-report.ts';
 import { FINDING_COLUMNS, type HtmlReportData } from '../../src/report/html-report-data.ts';
 import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { createTestDatabase } from '../helpers/database.ts';
+import { HAND_WORKED_ACK, handWorkedReport } from '../helpers/hand-worked-report.ts';
 import { nextDate, runScenario } from '../helpers/scenario.ts';
 
 const database = await createTestDatabase();
@@ -37,40 +37,9 @@ describe("report.html's findings, written a page of rows at a time", () => {
 });
 
 describe("report.html's figures of a small run, worked out by hand", () => {
-  const date = nextDate();
-  // 1,200,000.00 at 2.5 %: MDR 30,000.00, VAT 2,100.00, net 1,167,900.00.
-  const big = buildCharge({ key: 'fig-big', date, amount: '1200000.00' });
-  // 1,000.00: MDR 25.00, VAT 1.75, net 973.25; 200.00 of it refunded.
-  const refunded = buildCharge({ key: 'fig-refund', date, amount: '1000.00', refunds: ['200.00'] });
-  const voided = buildCharge({ key: 'fig-void', date, amount: '300.00', voided: true });
-  // Settled without figures (FEES_NOT_REPORTED): the schedule expects 250.00 × 2.5 % = 6.25, VAT 0.4375 → 0.44.
-  const noFigures = buildCharge({ key: 'fig-nofig', date, amount: '250.00', zeroFigures: true });
-  // Thai QR, whose inquiry carries no fees: 80.00 × 1 % = 0.80, VAT 0.056 → 0.06.
-  const qr = buildCharge({ key: 'fig-qr', date, amount: '80.00', sourceType: 'qr' });
-  // Booked, unknown to KBank (MISSING_AT_GATEWAY): in the gross, and KBank charged nothing.
-  const missing = buildCharge({ key: 'fig-missing', date, amount: '500.00' });
-  // 100.00 USD, settled as 3,400.00 THB: MDR 85.00, VAT 5.95, net 3,309.05.
-  const dollars = buildCharge({ key: 'fig-usd', date, amount: '100.00', currency: 'USD' });
-  dollars.gateway.settlement_info = {
-    settle_amount: '100.0000', baht_amount: '3400.0000', exchange_rate: '34.0000',
-    orig_amount: '3400.0000', orig_mdr: '85.0000', orig_vat: '5.9500', orig_net_amount: '3309.0500',
-  };
-  const charges = [big, refunded, voided, noFigures, qr, missing, dollars];
-  const scenario = {
-    from: date,
-    ledger: charges.flatMap((c) => c.ledger),
-    gateway: charges.filter((c) => c !== missing).map((c) => c.gateway),
-    fees: { vat_rate: '0.07', rules: [{ source_type: 'card', rate: '0.025' }, { source_type: 'qr', rate: '0.01' }] },
-    env: { RECON_TZ: 'Asia/Tokyo' },
-  };
-
   it('one total per currency with one meaning each, the acknowledgement, the codes explained, the times in RECON_TZ', async () => {
-    await runScenario(database, scenario);
-    const note = 'KBank แจ้งค่าธรรมเนียมพรุ่งนี้ (ticket 4471)';
-    const acked = await acknowledgeFindings(database.db, [{ charge: noFigures.gateway.id as string, code: 'FEES_NOT_REPORTED', field: '', entryId: '', note, by: 'somchai' }]);
-    expect(acked).toMatchObject({ ok: true, count: 1 });
-    const second = await runScenario(database, scenario);
-    const data = await reportData(join(second.outcome.reportDir, 'report.html'));
+    const small = await handWorkedReport(database, { date: nextDate(), tz: 'Asia/Tokyo' });
+    const data = await reportData(small.file);
 
     expect(data.totals).toEqual([
       {
@@ -105,12 +74,12 @@ describe("report.html's figures of a small run, worked out by hand", () => {
     expect(data.codeTexts).toEqual({ FEES_NOT_REPORTED: FINDING_TEXTS.FEES_NOT_REPORTED, MISSING_AT_GATEWAY: FINDING_TEXTS.MISSING_AT_GATEWAY });
     const column = (name: (typeof FINDING_COLUMNS)[number]) => FINDING_COLUMNS.indexOf(name);
     const ackedRow = data.findings.rows.find((r) => r[column('code')] === 'FEES_NOT_REPORTED')!;
-    expect([ackedRow[column('finding_state')], ackedRow[column('acknowledged_by')], ackedRow[column('ack_note')]]).toEqual(['acknowledged', 'somchai', note]);
+    expect([ackedRow[column('finding_state')], ackedRow[column('acknowledged_by')], ackedRow[column('ack_note')]]).toEqual(['acknowledged', HAND_WORKED_ACK.by, HAND_WORKED_ACK.note]);
     const openRow = data.findings.rows.find((r) => r[column('code')] === 'MISSING_AT_GATEWAY')!;
     expect([openRow[column('finding_state')], openRow[column('acknowledged_by')], openRow[column('ack_note')]]).toEqual(['still_open', null, null]);
 
     // Tokyo is UTC+09:00 all year: the stored instant, nine hours on, with its offset.
-    const run = await database.db.selectFrom('recon_runs').select(['started_at', 'finished_at']).where('run_id', '=', second.outcome.run.run_id).executeTakeFirstOrThrow();
+    const run = await database.db.selectFrom('recon_runs').select(['started_at', 'finished_at']).where('run_id', '=', small.runId).executeTakeFirstOrThrow();
     const inTokyo = (at: Date) => `${new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')} +09:00`;
     expect(data.run).toMatchObject({ tz: 'Asia/Tokyo', started_at: inTokyo(run.started_at), finished_at: inTokyo(run.finished_at!) });
   });

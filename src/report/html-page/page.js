@@ -133,21 +133,20 @@
       );
     }
     const kbankAxis = thb ? 'y' : 'thb';
-    const datasets = [
-      { of: 'books', label: `books, ${t.currency}`, yAxisID: 'y' },
-      { of: 'kbank', label: 'KBank, THB', yAxisID: kbankAxis },
-      { of: 'estimate', label: 'estimate, THB', yAxisID: kbankAxis },
-    ]
-      .filter((d) => bars.some((b) => b.of === d.of))
-      .map((d) => ({
-        label: d.label,
-        yAxisID: d.yAxisID,
-        data: bars.map((b) => (b.of === d.of ? b.range.map(Number) : null)),
-        backgroundColor: bars.map((b) => b.colour),
-        borderColor: COLOURS.estimate,
-        borderWidth: d.of === 'estimate' ? 1 : 0,
-        skipNull: true,
-      }));
+    const sets = [
+      { of: 'books', label: `books, ${t.currency}`, yAxisID: 'y', colour: COLOURS.gross },
+      { of: 'kbank', label: 'KBank, THB', yAxisID: kbankAxis, colour: COLOURS.settled },
+      { of: 'estimate', label: 'estimate, THB', yAxisID: kbankAxis, colour: hatch(COLOURS.estimate) },
+    ].filter((d) => bars.some((b) => b.of === d.of));
+    const datasets = sets.map((d) => ({
+      label: d.label,
+      yAxisID: d.yAxisID,
+      data: bars.map((b) => (b.of === d.of ? b.range.map(Number) : null)),
+      backgroundColor: bars.map((b) => b.colour),
+      borderColor: COLOURS.estimate,
+      borderWidth: d.of === 'estimate' ? 1 : 0,
+      skipNull: true,
+    }));
     const scales = { x: { stacked: true, ticks: { autoSkip: false, maxRotation: 90 } }, y: { beginAtZero: true, title: { display: true, text: t.currency } } };
     if (!thb) scales.thb = { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'THB' } };
     new Chart(canvas, {
@@ -156,7 +155,8 @@
       options: {
         scales,
         plugins: {
-          legend: { labels: { boxWidth: 12 } },
+          // One colour per data set in the legend, not its first bar's.
+          legend: { labels: { boxWidth: 12, generateLabels: (chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item, i) => ({ ...item, fillStyle: sets[i].colour, strokeStyle: COLOURS.estimate, lineWidth: sets[i].of === 'estimate' ? 1 : 0 })) } },
           tooltip: { callbacks: { label: (ctx) => { const b = bars[ctx.dataIndex]; return `${b.of === 'books' ? t.currency : 'THB'} ${formatAmount(b.text)}${b.of === 'estimate' ? ' (estimate)' : ''}`; } } },
         },
       },
@@ -221,7 +221,8 @@
       options: { indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true, ticks: { autoSkip: false, font: { size: 10 } } } } },
     });
     const list = $('code-list');
-    for (const c of data.byCode) {
+    const bySeverity = (c) => (c.severity === 'error' ? 0 : 1);
+    for (const c of [...data.byCode].sort((a, b) => bySeverity(a) - bySeverity(b))) {
       const item = el('li');
       item.dataset.code = c.code;
       item.append(el('strong', c.code), ' ', el('span', c.severity, `sev-${c.severity}`), ` ${formatCount(c.count)}`, ...explanation(c.code));
@@ -329,7 +330,8 @@
       const amounts = r[col.difference] !== null && r[col.difference] !== '';
       if (name === 'difference' || (amounts && (name === 'ledger_value' || name === 'gateway_value'))) return el('td', formatAmount(value), 'num');
       if (name === 'severity') return el('td', value, `sev-${value}`);
-      if (name === 'message') return el('td', value === null ? '' : formatAmountsIn(value));
+      if (name === 'message') return el('td', value === null ? '' : formatAmountsIn(value), 'wrap');
+      if (name === 'ack_note') return el('td', value === null ? '' : value, 'wrap note');
       if (name === 'code') {
         const td = el('td', value);
         const text = data.codeTexts[value];
