@@ -33,11 +33,10 @@ export function syntheticReportData(count: number, codeOf: (i: number) => Mismat
       finding_state: state,
       acknowledged_by: state === 'acknowledged' ? SYNTHETIC_ACK_BY : null,
       ack_note: state === 'acknowledged' ? syntheticAckNote(i) : null,
-      field: 'amount',
-      ledger_value: '1000.00',
-      gateway_value: '1001.00',
-      difference: '1.00',
-      message: `ledger 1000.00, gateway 1001.00 (แถว ${i})`,
+      // An error compares two amounts; a warning names KBank's only.
+      ...(SEVERITY[code] === 'error'
+        ? { field: 'amount', ledger_value: '1000.00', gateway_value: '1001.00', difference: '1.00', message: `ledger 1000.00, gateway 1001.00 (แถว ${i})` }
+        : { field: null, ledger_value: null, gateway_value: '250000.00', difference: null, message: `the gateway settled 250000.00 but reports no fee figures yet (แถว ${i})` }),
     };
     return FINDING_COLUMNS.map((column) => values[column]);
   });

@@ -326,9 +326,8 @@
 
     function cell(name, r) {
       const value = r[col[name]];
-      // `difference` is there only when both values are amounts.
-      const amounts = r[col.difference] !== null && r[col.difference] !== '';
-      if (name === 'difference' || (amounts && (name === 'ledger_value' || name === 'gateway_value'))) return el('td', formatAmount(value), 'num');
+      // A value with a decimal point is an amount; ids, dates, terms and states have none.
+      if (name === 'difference' || ((name === 'ledger_value' || name === 'gateway_value') && /^-?\d+\.\d+$/.test(value || ''))) return el('td', formatAmount(value), 'num');
       if (name === 'severity') return el('td', value, `sev-${value}`);
       if (name === 'message') return el('td', value === null ? '' : formatAmountsIn(value), 'wrap');
       if (name === 'ack_note') return el('td', value === null ? '' : value, 'wrap note');
