@@ -6,7 +6,7 @@ import type { RunCounts } from './run.table.ts';
 
 export type AgeBucket = '0-1' | '2-7' | '8-30' | '31+';
 
-/** Contract §8: the open items after a run, by age. */
+/** The open items after a run, by age (docs/reference.md, `open-items`). */
 export interface OpenItemTotals {
   readonly byBucket: Record<AgeBucket, number>;
   readonly stale: number;
@@ -38,7 +38,7 @@ export interface HtmlReportData {
   codeTexts: Record<string, FindingText>;
   byDay: { date: string; errors: number; warnings: number; charges: number; matched: number; match_rate: string | null }[];
   openItems: OpenItemTotals;
-  /** `new` is null when the run's findings carry no state (rows written before contract v2 §9). */
+  /** `new` is null when the run's findings carry no state (rows written before findings were followed across runs). */
   changes: { new: number | null; still_open: number | null; acknowledged: number | null; resolved: number };
   findings: { columns: readonly string[]; rows: (string | null)[][] };
 }
@@ -71,7 +71,7 @@ export const FINDING_COLUMNS = [
 ] as const;
 
 /**
- * Reads one finished run back from its tables (contract §5), as the report shows it, less the
+ * Reads one finished run back from its tables, as the report shows it, less the
  * findings' rows (`findings.rows` is empty): a run may have any number of them, and
  * {@link readFindingRows} gives them a page at a time.
  */
