@@ -18,6 +18,11 @@ export function shiftDate(date: string, days: number): string {
   return format(addDays(parseISO(date), days), 'yyyy-MM-dd');
 }
 
+/** A moment as people read it in reports, in the given zone with its offset: `2026-05-04 02:31:07 +07:00`. */
+export function timeIn(tz: string, at: Date): string {
+  return format(new TZDate(at, tz), 'yyyy-MM-dd HH:mm:ss xxx');
+}
+
 /** Every date from `from` to `to`, inclusive. */
 export function datesBetween(from: string, to: string): string[] {
   const dates: string[] = [];

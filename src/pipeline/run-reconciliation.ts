@@ -261,6 +261,7 @@ async function report(
       // Last, as the run's own transaction sees it: finished, with everything it carries over.
       await writeHtmlReport(trx, run.run_id, join(staged.dir, 'report.html'), {
         openItems: { byBucket: openItems.byBucket, stale: openItems.byKind.stale },
+        tz: env.config.tz,
       });
       await clearRunWork(trx);
       // run.json too before the commit: a run is recorded finished only once every file of it is
