@@ -12,6 +12,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const UNIT = 'test/**/*.unit.test.ts';
 const E2E = ['test/**/*.e2e.test.ts', 'test/**/*.browser.test.ts'];
 const DATABASE = 'test/helpers/global-setup.ts';
+/** How long a test or hook may run before it is taken for hung (see testTimeout below). */
+const HANG_GUARD_MS = 15 * 60_000;
 
 /** The slow tier starts first, so its long files do not end the run alone. */
 const TIER_ORDER = ['e2e', 'db', 'unit'];
@@ -28,8 +30,11 @@ export default defineConfig({
     // Two cores: three forks keep them busy while files wait on PostgreSQL, HTTP and child processes.
     maxWorkers: 3,
     sequence: { sequencer: TiersFirst },
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // A hang guard, not a deadline: a test's steps are bounded by the code's own timeouts (the
+    // gateway's, PostgreSQL's connect timeout, a command's forced exit), so only a real hang
+    // lasts this long. A tighter figure would fail tests because the machine is busy, not wrong.
+    testTimeout: HANG_GUARD_MS,
+    hookTimeout: HANG_GUARD_MS,
     projects: [
       { extends: true, test: { name: 'unit', include: [UNIT] } },
       // An include rather than an `exclude`, which would replace the one given on the command line.

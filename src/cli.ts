@@ -3,16 +3,18 @@ import type { Writable } from 'node:stream';
 import type { Command } from './commands/command.ts';
 import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from './errors.ts';
 import { commands } from './commands/index.ts';
+import { redact } from './redact.ts';
 
 const USAGE = `kpgw-recon: reconcile a merchant's ledger against KBank's K-Payment Gateway
 
 Usage: kpgw-recon <command> [flags]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(Math.max(...commands.map((d) => d.name.length)))} ${c.summary}`).join('\n')}
 
-Run 'kpgw-recon <command> --help' for a command's flags and environment; every command,
-input format, rule and finding code is described in docs/reference.md.
+Run 'kpgw-recon <command> --help' for a command's flags and environment, and
+'kpgw-recon --version' for the version; every command, input format, rule and finding code
+is described in docs/reference.md.
 Exit codes: 0 reconciled clean, 1 findings (mismatches or rejected rows), 2 usage or
 configuration error, 3 run aborted.`;
 
@@ -26,17 +28,27 @@ export async function main(argv: string[], stdout: Writable = process.stdout): P
     stdout.write(`${USAGE}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (name === '--version') return printVersion(stdout);
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
     const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
     return fail(new ReconError('USAGE', `${what} (see kpgw-recon --help)`));
   }
+  if (args.includes('--version')) return printVersion(stdout);
   const command = await entry.load();
   if (args.includes('--help') || args.includes('-h')) {
     stdout.write(`${command.help.trim()}\n`);
     return EXIT.ok;
   }
   return runCommand(command, args, stdout);
+}
+
+/** `kpgw-recon 0.1.0`: the version of package.json, read only when asked. */
+async function printVersion(stdout: Writable): Promise<ExitCode> {
+  const [{ readFile }, { packagePath }] = await Promise.all([import('node:fs/promises'), import('./package-root.ts')]);
+  const { version } = JSON.parse(await readFile(packagePath('package.json'), 'utf8')) as { version: string };
+  stdout.write(`kpgw-recon ${version}\n`);
+  return EXIT.ok;
 }
 
 /** What an entry point (`bin/`, `jobs/`) runs: the CLI as the whole process. */
@@ -102,6 +114,14 @@ async function runCommand(command: Command, args: string[], stdout: Writable): P
     if (!controller.signal.aborted) controller.abort(error);
     exitSoon();
   };
+  // A reader that went away (`open-items | head -2`) took what it wanted: the command ends
+  // quietly, with exit 0, instead of failing on its next write. The handler stays, for a write
+  // still queued when the command returns.
+  let readerGone = false;
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') readerGone = true;
+    else onCrash(error);
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('uncaughtException', onCrash);
@@ -110,6 +130,7 @@ async function runCommand(command: Command, args: string[], stdout: Writable): P
     const code = await command.run(args, { config, logger, stdout, signal: controller.signal, runId });
     return crash ? report(crash.error) : code;
   } catch (error) {
+    if (readerGone && (error as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.ok;
     // After Ctrl-C the error is often a consequence (a terminal's SIGINT also reaches an embedded
     // PostgreSQL, closing our connections); the interruption is what the user should read.
     const cause = controller.signal.aborted ? controller.signal.reason : error;
@@ -130,7 +151,7 @@ const FORCED_EXIT_MS = 5_000;
 function fail(error: unknown, secret = ''): ExitCode {
   const reconError = isReconError(error) ? error : undefined;
   let message = reconError ? reconError.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-  if (secret) message = message.split(secret).join('[REDACTED]');
+  message = redact(message, [secret]);
   process.stderr.write(`kpgw-recon: ${message}\n`);
   return reconError ? exitCodeOf(reconError) : EXIT.aborted;
 }

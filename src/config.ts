@@ -19,6 +19,11 @@ export interface Config {
    * schema of their own. '' (the default): the single merchant of a plain set-up.
    */
   readonly merchant: string;
+  /**
+   * v3 `RECON_MID`: the merchant id of a single-merchant set-up, used where a ledger row has no
+   * `mid` (the VAT schedule's and the export's `mid`); unset: none.
+   */
+  readonly mid: string | undefined;
   readonly worker: WorkerConfig;
 }
 
@@ -91,6 +96,8 @@ export const LIMITS = {
   // 0: no catch-up; beyond two months the inbox's ledger exports would be long gone anyway.
   RECON_CATCH_UP_DAYS: { min: 0, max: 60 },
   RECON_WORKER_CONCURRENCY: { min: 1, max: 64 },
+  // Seconds, as libpq reads it; 0 (libpq: wait for ever) would let a silent server hang a run.
+  PGCONNECT_TIMEOUT: { min: 1, max: 600 },
 } satisfies Record<string, { min: number; max: number }>;
 type Limited = keyof typeof LIMITS;
 
@@ -104,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const tz = get('RECON_TZ');
   if (!isValidTimeZone(tz)) throw new ReconError('CONFIG', `RECON_TZ '${tz}' is not a known time zone`);
+  // Read where each connection is made (pg-options.ts); checked here so a bad one stops the start.
+  pgConnectTimeoutMs(env);
   return Object.freeze({
     databaseUrl: databaseUrl(env.DATABASE_URL),
     embeddedDataDir: '.data/postgres',
@@ -126,6 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxRequests: env.RECON_MAX_REQUESTS?.trim() ? wholeNumber('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
     }),
     merchant: env.RECON_MERCHANT?.trim() ? checkMid(env.RECON_MERCHANT.trim(), 'RECON_MERCHANT') : '',
+    mid: env.RECON_MID?.trim() ? checkMid(env.RECON_MID.trim(), 'RECON_MID') : undefined,
     worker: Object.freeze({
       merchantsFile: env.RECON_MERCHANTS?.trim() || undefined,
       catchUpDays: wholeNumber('RECON_CATCH_UP_DAYS', get('RECON_CATCH_UP_DAYS')),
@@ -183,6 +193,12 @@ function recheckAges(text: string | undefined): number[] {
   return [...new Set(parts.map((part) => wholeNumber('RECON_RECHECK_AGES', part)))].sort((a, b) => a - b);
 }
 
+/** How long connecting to PostgreSQL may take: `PGCONNECT_TIMEOUT` seconds, else 10. */
+export function pgConnectTimeoutMs(env: Env = process.env): number {
+  const text = env.PGCONNECT_TIMEOUT?.trim();
+  return (text ? wholeNumber('PGCONNECT_TIMEOUT', text) : 10) * 1000;
+}
+
 /** A rate: a plain decimal above the minimum (exclusive) and at most the maximum. */
 function positiveNumber(name: Limited, text: string): number {
   const { min, max } = LIMITS[name];
@@ -210,4 +226,12 @@ function isValidTimeZone(tz: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The merchant id a ledger row without its own `mid` belongs to: the merchant of a merchants-file
+ * connection (`RECON_MERCHANT`), else `RECON_MID`; `undefined` when neither is set.
+ */
+export function merchantMid(config: Pick<Config, 'merchant' | 'mid'>): string | undefined {
+  return config.merchant || config.mid;
 }

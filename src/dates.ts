@@ -18,9 +18,29 @@ export function shiftDate(date: string, days: number): string {
   return format(addDays(parseISO(date), days), 'yyyy-MM-dd');
 }
 
+/** A moment as people read it in reports, in the given zone with its offset: `2026-05-04 02:31:07 +07:00`. */
+export function timeIn(tz: string, at: Date): string {
+  return format(new TZDate(at, tz), 'yyyy-MM-dd HH:mm:ss xxx');
+}
+
 /** Every date from `from` to `to`, inclusive. */
 export function datesBetween(from: string, to: string): string[] {
   const dates: string[] = [];
   for (let d = from; d <= to; d = shiftDate(d, 1)) dates.push(d);
   return dates;
+}
+
+/**
+ * Sorted `YYYY-MM-DD` dates as ranges of consecutive days (`2026-05-03, 2026-05-10 to 2026-05-31`),
+ * for a line that names days; past `most` ranges, how many more there are.
+ */
+export function dateRanges(dates: readonly string[], most = Number.POSITIVE_INFINITY): string {
+  const ranges: string[] = [];
+  for (let i = 0; i < dates.length; ) {
+    let j = i;
+    while (j + 1 < dates.length && dates[j + 1] === shiftDate(dates[j]!, 1)) j += 1;
+    ranges.push(i === j ? dates[i]! : `${dates[i]} to ${dates[j]}`);
+    i = j + 1;
+  }
+  return ranges.length > most ? `${ranges.slice(0, most).join(', ')} and ${ranges.length - most} more` : ranges.join(', ');
 }

@@ -6,6 +6,8 @@ export type ReconErrorCode =
   | 'USAGE' // bad flag, missing argument
   | 'CONFIG' // bad or missing configuration (e.g. no secret key)
   | 'INPUT' // unreadable input file (missing columns, not CSV)
+  | 'INPUT_CHANGED' // an input file changed while it was read: nothing of it kept; later it may be whole
+  | 'OUTPUT_FAILED' // the report files could not be written (a full disk): the run is not finished
   | 'DATABASE_UNREACHABLE'
   | 'DATABASE_LOST' // the database went away during a run (restart, network, a killed backend)
   | 'GATEWAY_AUTH' // the gateway answered authentication_failure
@@ -39,6 +41,8 @@ export function exitCodeOf(error: ReconError): ExitCode {
     case 'CONFIG':
     case 'INPUT':
       return EXIT.usage;
+    case 'INPUT_CHANGED':
+    case 'OUTPUT_FAILED':
     case 'DATABASE_UNREACHABLE':
     case 'DATABASE_LOST':
     case 'GATEWAY_AUTH':

@@ -9,6 +9,8 @@ export interface Terminal {
   live(text: string): void;
   /** Removes the live line. */
   clear(): void;
+  /** Characters per line (80 when the stream does not say). */
+  columns(): number;
 }
 
 const CLEAR_LINE = '\r\x1b[2K';
@@ -31,6 +33,7 @@ export function terminalOf(stream: NodeJS.WritableStream): Terminal {
         if (line) stream.write(CLEAR_LINE);
         line = '';
       },
+      columns: () => (stream as { columns?: number }).columns || 80,
     };
     terminals.set(stream, terminal);
   }

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { ExitCode } from '../errors.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { EARLIEST_YEAR, LATEST_YEAR } from '../vocabulary.ts';
 
 /** What every command gets from the CLI shell. */
 export interface CommandContext {
@@ -26,25 +27,72 @@ export interface Command {
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
-/** `parseArgs` in strict mode, with its errors turned into one-line usage errors. */
+/**
+ * `parseArgs` in strict mode, with its errors turned into one-line usage errors. A flag given
+ * twice is refused unless it is declared `multiple` (`--ledger`, `--plans`): parseArgs would
+ * keep the last one and silently drop the first.
+ */
 export function parseFlags<T extends FlagSpec>(command: string, args: string[], options: T) {
+  let parsed;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new ReconError('USAGE', `${command}: ${message} (see kpgw-recon ${command} --help)`);
   }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new ReconError('USAGE', `${command}: --${token.name} is given more than once (see kpgw-recon ${command} --help)`);
+    seen.add(token.name);
+  }
+  return parsed.values;
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Checks a `YYYY-MM-DD` flag value, returning it unchanged. */
+/**
+ * Checks a `YYYY-MM-DD` flag value, returning it unchanged: a real calendar day, in the years a
+ * ledger may hold (so `0000-01-01` or `9999-12-31` is a clear usage error, not a date
+ * PostgreSQL refuses halfway through a command).
+ */
 export function isoDateFlag(command: string, flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const ok = ISO_DATE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
     && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
   if (!ok) throw new ReconError('USAGE', `${command}: --${flag} '${value}' is not a date (YYYY-MM-DD)`);
+  checkYear(command, flag, value);
   return value;
+}
+
+const ISO_MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** Checks a `YYYY-MM` flag value (`vat-report --month`), within the same years as a date. */
+export function isoMonthFlag(command: string, flag: string, value: string): string {
+  if (!ISO_MONTH.test(value)) throw new ReconError('USAGE', `${command}: --${flag} '${value}' is not a month (YYYY-MM)`);
+  checkYear(command, flag, value);
+  return value;
+}
+
+function checkYear(command: string, flag: string, value: string): void {
+  const year = Number(value.slice(0, 4));
+  if (year < EARLIEST_YEAR || year > LATEST_YEAR) {
+    throw new ReconError('USAGE', `${command}: --${flag} '${value}' is outside the years a ledger may hold (${EARLIEST_YEAR} to ${LATEST_YEAR})`);
+  }
+}
+
+/** `--as-of` (default `today`): when given, not before `--from`, since a run cannot judge days it has not reached. */
+export function asOfFlag(command: string, value: string | undefined, from: string, today: string): string {
+  const asOf = isoDateFlag(command, 'as-of', value);
+  if (asOf !== undefined && asOf < from) throw new ReconError('USAGE', `${command}: --as-of ${asOf} is before --from ${from}`);
+  return asOf ?? today;
+}
+
+/** A night to reconcile (`nightly --date`, `enqueue --date`): not after today, whose books are not closed yet. */
+export function nightFlag(command: string, value: string | undefined, today: string): string | undefined {
+  const night = isoDateFlag(command, 'date', value);
+  if (night !== undefined && night > today) throw new ReconError('USAGE', `${command}: --date ${night} is after today (${today} in RECON_TZ)`);
+  return night;
 }
 
 /**

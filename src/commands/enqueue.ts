@@ -1,6 +1,7 @@
 import { makeWorkerUtils } from 'graphile-worker';
 import type { Command } from './command.ts';
-import { isoDateFlag, parseFlags, requireFlag } from './command.ts';
+import { nightFlag, parseFlags, requireFlag } from './command.ts';
+import { todayIn } from '../dates.ts';
 import { graphileLoggerOf, queuePool } from '../worker/run-worker.ts';
 import { EXIT, ReconError } from '../errors.ts';
 import { loadMerchants } from '../worker/merchants-file.ts';
@@ -26,7 +27,7 @@ Environment:
 Exit codes: 0 queued; 2 usage or configuration error; 3 database unreachable.`,
   async run(args, { config, logger, stdout }) {
     const flags = parseFlags('enqueue', args, { date: { type: 'string' }, mid: { type: 'string' } });
-    const date = requireFlag('enqueue', 'date', isoDateFlag('enqueue', 'date', flags.date));
+    const date = requireFlag('enqueue', 'date', nightFlag('enqueue', flags.date, todayIn(config.tz)));
     const url = config.databaseUrl;
     if (!url) throw new ReconError('CONFIG', 'enqueue: DATABASE_URL is not set; the job queue lives in the PostgreSQL the workers share');
     const merchants = await loadMerchants(config);
@@ -37,7 +38,7 @@ Exit codes: 0 queued; 2 usage or configuration error; 3 database unreachable.`,
     try {
       await utils.migrate();
       for (const m of chosen) {
-        const job = await queueNight(utils, { mid: m.mid, date });
+        const job = await queueNight(utils, m, date);
         stdout.write(`queued ${nightJobKey(m.mid, date)} (job ${job.id})\n`);
       }
       return EXIT.ok;

@@ -2,40 +2,42 @@ import { requireSecretKey } from '../config.ts';
 import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
-import { runReconciliation, type RunOutcome, type RunRequest } from '../pipeline/run-reconciliation.ts';
+import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
 import { createProgress } from '../progress.ts';
 import type { CommandContext } from './command.ts';
 import { EXIT, ReconError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 
-/** `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, summary on stdout. */
+/**
+ * `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, its summary on stdout,
+ * then the path of its report.html.
+ */
 export async function executeRun(
   ctx: CommandContext,
   request: Omit<RunRequest, 'runId'>,
   prepare?: (database: DatabaseHandle) => Promise<void>,
-  onOutcome?: (outcome: RunOutcome) => void,
 ): Promise<ExitCode> {
-  return executeRuns(ctx, [request], prepare, onOutcome);
+  return executeRuns(ctx, [request], prepare);
 }
 
 /**
  * Several runs in a row on one database (a `rerun` does one per day), stopping at the first
  * that aborts. The first run takes the invocation's run id; each later one gets its own.
- * Returns the worst exit code.
+ * `requests` may be worked out from the database once it is open. Returns the worst exit code.
  */
 export async function executeRuns(
   ctx: CommandContext,
-  requests: readonly Omit<RunRequest, 'runId'>[],
+  runs: readonly Omit<RunRequest, 'runId'>[] | ((database: DatabaseHandle) => Promise<readonly Omit<RunRequest, 'runId'>[]>),
   prepare?: (database: DatabaseHandle) => Promise<void>,
-  /** After each run's summary is printed. */
-  onOutcome?: (outcome: RunOutcome) => void,
 ): Promise<ExitCode> {
   requireSecretKey(ctx.config);
-  const database = await openDatabase(ctx.config, ctx.logger);
+  const database = await openDatabase(ctx.config, ctx.logger, 'write');
   const progress = createProgress(ctx.logger);
   let worst: ExitCode = EXIT.ok;
   try {
     await prepare?.(database);
+    const requests = typeof runs === 'function' ? await runs(database) : runs;
     for (const [i, request] of requests.entries()) {
       const runId = i === 0 ? ctx.runId : randomUUID();
       const logger = i === 0 ? ctx.logger : ctx.logger.child({ runId });
@@ -45,8 +47,8 @@ export async function executeRuns(
         { database, config: ctx.config, logger, signal: ctx.signal, onProgress: (stage, done, total) => progress.update(requests.length > 1 ? `${stage} ${i + 1}/${requests.length}` : stage, done, total) },
       );
       progress.done();
-      ctx.stdout.write(outcome.text);
-      onOutcome?.(outcome);
+      // The page to open comes last: the line a person's eye falls on when the command ends.
+      ctx.stdout.write(`${outcome.text}report: ${join(outcome.reportDir, 'report.html')}\n`);
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;
@@ -74,7 +76,7 @@ export function toleranceFlag(command: string, value: string | undefined): Money
 export const OUTPUT_FLAGS_HELP = `  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
   --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (0.00 to 1000.00; default 0.00)`;
 
-export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is (default: today in RECON_TZ)`;
+export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is, not before --from (default: today in RECON_TZ)`;
 
 export const GATEWAY_ENVIRONMENT = `  KPGW_SECRET_KEY      merchant secret key (required), sent as x-api-key, never logged
   KPGW_BASE_URL        gateway base URL, https:// (http:// only to this machine); redirects are

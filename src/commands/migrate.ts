@@ -16,7 +16,7 @@ Environment:
   LOG_LEVEL      pino level for the JSON logs on stderr (default info)`,
   async run(args, { config, logger, stdout }) {
     parseFlags('migrate', args, {});
-    const handle = await openDatabase(config, logger);
+    const handle = await openDatabase(config, logger, 'write');
     try {
       const { count } = await handle.db
         .selectFrom('schema_migrations' as never)

@@ -1,9 +1,9 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command, CommandContext } from './command.ts';
-import { isoDateFlag, parseFlags, wholeNumberFlag } from './command.ts';
+import { nightFlag, parseFlags, wholeNumberFlag } from './command.ts';
 import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
-import { shiftDate, yesterdayIn } from '../dates.ts';
+import { shiftDate, todayIn, yesterdayIn } from '../dates.ts';
 import { LIMITS } from '../config.ts';
 import { ReconError, type ExitCode } from '../errors.ts';
 import { ZERO, type Money } from '../money.ts';
@@ -20,12 +20,12 @@ Runs 'run' for yesterday in RECON_TZ with the inputs in RECON_INBOX:
   fees.json      fee schedule (optional; without it, the last one given is used)
 then asks again about the charges that are not final yet (oldest first, up to
 RECON_OPEN_MAX_DAYS old) and the final ones due a re-check (at RECON_RECHECK_AGES days).
-Safe to run twice for the same night: the ledger is not duplicated, nothing is asked twice,
-and the newer run is the one reports read.
+Safe to run twice for the same night: the ledger is not duplicated, nothing is asked twice
+(only what the first run had no definite answer for), and the newer run is the one reports read.
 
 Flags:
-  --date D            reconcile this date instead of yesterday (YYYY-MM-DD); the night is
-                      decided as it would have been on the morning after D
+  --date D            reconcile this date instead of yesterday (YYYY-MM-DD, not after
+                      today); the night is decided as it would have been on the morning after D
   --max-requests N    ask about at most N charges; the rest wait for the next night
                       (default RECON_MAX_REQUESTS, else no limit)
 ${OUTPUT_FLAGS_HELP}
@@ -48,7 +48,7 @@ ${EXIT_CODES_HELP}`,
       out: { type: 'string' },
       tolerance: { type: 'string' },
     });
-    const date = isoDateFlag('nightly', 'date', flags.date) ?? yesterdayIn(ctx.config.tz);
+    const date = nightFlag('nightly', flags.date, todayIn(ctx.config.tz)) ?? yesterdayIn(ctx.config.tz);
     const maxRequests = flags['max-requests'] === undefined
       ? undefined
       : wholeNumberFlag('nightly', 'max-requests', flags['max-requests'], 0, LIMITS.RECON_MAX_REQUESTS);

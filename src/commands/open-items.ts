@@ -20,7 +20,8 @@ acknowledged (kpgw-recon ack). One row each, oldest first, with columns
 charge_id, reference_order, transaction_date, source_type, currency, amount, kind
 (open_charge, finding, or stale: open longer than RECON_OPEN_MAX_DAYS and no longer asked
 by itself), code, reason, open_since, age_days, age_bucket (0-1, 2-7, 8-30, 31+),
-last_asked_at (UTC) and next_ask_on. Ages count nights: the night of --as-of D is D - 1.
+last_asked_at (UTC), next_ask_on, and acknowledged_by and ack_note (who acknowledged an
+open charge's own warning, and the note). Ages count nights: the night of --as-of D is D - 1.
 Every run also writes its own open-items.csv: the state after that run, kept in its folder.
 
 Flags:

@@ -3,7 +3,7 @@ import { checkCsvInputs, checkInputFile } from '../ingest/inputs.ts';
 import { loadLedgerMap } from '../ingest/ledger-columns.ts';
 import { checkReportDir } from '../report/output-dir.ts';
 import type { Command } from './command.ts';
-import { dateRangeFlags, isoDateFlag, parseFlags, requireFlag } from './command.ts';
+import { asOfFlag, dateRangeFlags, parseFlags, requireFlag } from './command.ts';
 import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
 
 export const runCommand: Command = {
@@ -42,7 +42,7 @@ ${EXIT_CODES_HELP}`,
     });
     const { from, to } = dateRangeFlags('run', flags, 'from');
     const ledgers = requireFlag('run', 'ledger', flags.ledger);
-    const asOf = isoDateFlag('run', 'as-of', flags['as-of']) ?? todayIn(ctx.config.tz);
+    const asOf = asOfFlag('run', flags['as-of'], from, todayIn(ctx.config.tz));
     const tolerance = toleranceFlag('run', flags.tolerance);
     const plans = flags.plans ?? [];
     // Every path is checked before the database is opened: a bad one costs nothing.

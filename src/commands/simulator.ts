@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, ReconError } from '../errors.ts';
+import { checkInputFile } from '../ingest/inputs.ts';
 import { parseChargeFault, parseRandomFault, FAULT_KINDS, type ChargeFault, type FaultConfig, type FaultKind } from '../simulator/faults.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { syntheticCharges } from '../simulator/synthetic.ts';
@@ -36,6 +37,10 @@ Flags:
   --retry-after S        Retry-After seconds sent with http429 and http503 (default 1)
   --faults FILE          a JSON fault configuration (latencyMs, perCharge, random, …)
   --seed N               seed of the random faults and jitter (default 1)
+  --notify-url URL       POST a WebHook Notify, signed with the key, for each charge once the
+                         clock reaches its payment (card, QR and Alipay shapes), and one forged
+                         notification (a bad checksum), to URL: e.g. a notify-receiver's
+                         http://127.0.0.1:8788/notify
 Fault kinds: ${FAULT_KINDS.join(', ')}
 
 Environment:
@@ -55,8 +60,11 @@ Environment:
       faults: { type: 'string' },
       seed: { type: 'string' },
       today: { type: 'string' },
+      'notify-url': { type: 'string' },
     });
     const port = wholeNumber('port', flags.port, 8787);
+    if (flags.data !== undefined) await checkInputFile(flags.data, 'the charges file');
+    if (flags.faults !== undefined) await checkInputFile(flags.faults, 'the faults file');
     const faults = await faultConfig(flags);
     const synthetic = wholeNumber('synthetic', flags.synthetic, 0);
 
@@ -70,6 +78,7 @@ Environment:
       faults,
       seed: wholeNumber('seed', flags.seed, 1),
       ...(flags.today ? { today: isoDateFlag('simulator', 'today', flags.today)! } : {}),
+      ...(flags['notify-url'] ? { notifyUrl: notifyUrlFlag(flags['notify-url']) } : {}),
       logger,
     }).catch((error: unknown) => {
       // A bad data file or a port in use: the user's to fix.
@@ -78,6 +87,9 @@ Environment:
     try {
       const key = config.kpgw.secretKey ? 'the KPGW_SECRET_KEY from the environment' : SIMULATOR_DEFAULT_KEY;
       stdout.write(`K-Payment Gateway simulator listening on ${simulator.url} (${simulator.charges} charges; x-api-key: ${key})\n`);
+      if (flags['notify-url']) {
+        void simulator.notifications().then((r) => stdout.write(`notifications: ${r.delivered} of ${r.sent} answered 200 by ${flags['notify-url']}${r.failed ? ` (${r.failed} given up)` : ''}\n`));
+      }
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
         signal.addEventListener('abort', () => resolve(), { once: true });
@@ -131,6 +143,17 @@ async function faultConfig(flags: Flags): Promise<FaultConfig> {
     latencyJitterMs: wholeNumber('latency-jitter', flags['latency-jitter'], base.latencyJitterMs ?? 0),
     retryAfterSeconds: wholeNumber('retry-after', flags['retry-after'], base.retryAfterSeconds ?? 1),
   };
+}
+
+function notifyUrlFlag(value: string): string {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') throw new ReconError('USAGE', `simulator: --notify-url '${value}' is not an http(s) URL`);
+  return value;
 }
 
 function wholeNumber(flag: string, value: string | undefined, fallback: number): number {

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import type { Command } from './command.ts';
 import { parseFlags, wholeNumberFlag } from './command.ts';
 import { GATEWAY_ENVIRONMENT } from './execute-run.ts';
@@ -6,7 +5,8 @@ import { LIMITS, requireSecretKey } from '../config.ts';
 import { ReconError, isReconError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { terminalOf } from '../terminal.ts';
-import { loadMerchants, merchantConfig } from '../worker/merchants-file.ts';
+import { checkWritableDir } from '../report/output-dir.ts';
+import { loadMerchants, merchantConfig, type Merchant } from '../worker/merchants-file.ts';
 import { runWorker } from '../worker/run-worker.ts';
 
 export const workerCommand: Command = {
@@ -17,8 +17,8 @@ Runs the merchants' nights (RECON_MERCHANTS) as graphile-worker jobs in the Post
 DATABASE_URL: each merchant's schedule (default 02:30 in RECON_TZ) queues one job per
 merchant-night, which reconciles the night before exactly as 'nightly' does, from the merchant's
 inbox into its reports folder. Start as many workers as you like, on one machine or many: a
-merchant-night runs once, one merchant's nights one at a time (so its rate limit holds), and
-different merchants side by side. A night missed while no worker ran is caught up when one
+merchant-night runs once, the nights of one key one at a time (so its rate limit holds, also for
+merchants that share it), and merchants with keys of their own side by side. A night missed while no worker ran is caught up when one
 starts (up to RECON_CATCH_UP_DAYS back, oldest first); the job of a worker that died is taken
 up by another within seconds and resumes the interrupted run. A night that fails for a reason
 that would not change (authentication_failure, a bad inbox) is not retried.
@@ -56,19 +56,32 @@ key); 3 with --once, a night that failed (it stays queued for a retry unless the
       }
       return config.kpgw.secretKey;
     });
-    // Each merchant's reports folder is made now: a bad one stops the start, not a night at 02:30,
-    // and nights running side by side never race to create (and tidy away) a shared parent.
-    for (const m of merchants) {
-      await mkdir(m.reportsDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-        throw new ReconError('CONFIG', `merchant ${m.mid}: reports_dir ${m.reportsDir} cannot be created (${error.code ?? error.message})`);
-      });
-    }
+    refuseOneKeyUnderTwoNames(merchants, keys);
+    // Each merchant's reports folder is made and written to now: a bad one (a file, a folder of
+    // /proc) stops the start, not a night at 02:30, and nights running side by side never race to
+    // create (and tidy away) a shared parent.
+    for (const m of merchants) await checkWritableDir(m.reportsDir, `merchant ${m.mid}: reports_dir`, { keep: true });
     // Every merchant's key is scrubbed from the logs, not only KPGW_SECRET_KEY.
     const logger = createLogger({
       level: ctx.config.logLevel,
       secrets: [ctx.config.kpgw.secretKey, ...keys],
       terminal: process.stderr.isTTY ? terminalOf(process.stderr) : undefined,
     }).child({ worker: ctx.runId, command: 'worker' });
-    return runWorker({ config: ctx.config, logger, signal: ctx.signal }, merchants, { once: flags.once === true, concurrency });
+    return runWorker({ config: ctx.config, logger, signal: ctx.signal, stdout: ctx.stdout }, merchants, { once: flags.once === true, concurrency });
   },
 };
+
+/**
+ * Merchants that share a key share its rate limit only when the file says so (one `key_env`);
+ * the same key under two variable names would get two limits, so it is refused, naming both.
+ */
+function refuseOneKeyUnderTwoNames(merchants: readonly Merchant[], keys: readonly string[]): void {
+  const byKey = new Map<string, Merchant>();
+  merchants.forEach((m, i) => {
+    const other = byKey.get(keys[i]!);
+    if (other && other.keyEnv !== m.keyEnv) {
+      throw new ReconError('CONFIG', `merchants ${other.mid} (key_env ${other.keyEnv}) and ${m.mid} (key_env ${m.keyEnv}) have the same secret key: give them one key_env, so that they share one rate limit`);
+    }
+    byKey.set(keys[i]!, other ?? m);
+  });
+}

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
 import { startEmbedded, type EmbeddedDatabase } from './embedded.ts';
 import { urlForMerchant } from './merchant.ts';
+import { chooseMerchant, type TableUse } from './merchant-choice.ts';
 import { migrate } from './migrate.ts';
 import { connectionOptions } from './pg-options.ts';
 
@@ -19,20 +20,18 @@ export interface DatabaseHandle {
 
 /**
  * `DATABASE_URL` when set, else the embedded PostgreSQL; migrations applied either way, since
- * every command that needs the database needs the current schema.
+ * every command that needs the database needs the current schema. The merchant's tables are
+ * those of `RECON_MERCHANT`, checked against the merchants the set-up knows; only a command that
+ * writes a run (`use` 'write') creates a merchant's schema (see merchant-choice.ts).
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir' | 'merchant'>, logger: Logger): Promise<DatabaseHandle> {
-  let embedded: EmbeddedDatabase | undefined;
-  let serverUrl = config.databaseUrl;
-  if (!serverUrl) {
-    embedded = await startEmbedded({ dataDir: config.embeddedDataDir, logger });
-    serverUrl = embedded.url;
-  }
-  const url = urlForMerchant(serverUrl, config.merchant);
+export async function openDatabase(config: Config, logger: Logger, use: TableUse = 'read'): Promise<DatabaseHandle> {
+  const server = await openServer(config, logger);
+  let url = server.url;
   try {
+    url = urlForMerchant(server.url, await chooseMerchant(server.url, config, use));
     await migrate(url, logger);
   } catch (error) {
-    await embedded?.stop({ force: true });
+    await server.stop({ force: true });
     throw asUnreachable(error, url);
   }
   const db = createKysely(url, 8, (error) => logger.debug({ err: error }, 'idle database connection closed'));
@@ -41,9 +40,22 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'embedde
     db,
     async close(options) {
       await db.destroy();
-      await embedded?.stop(options);
+      await server.stop(options);
     },
   };
+}
+
+/** The PostgreSQL server a command uses: `DATABASE_URL`, else the embedded one, started for the command. */
+export interface DatabaseServer {
+  readonly url: string;
+  /** Stops the embedded server if this command started it; `force` skips waiting for other commands. */
+  stop(options?: { force?: boolean }): Promise<void>;
+}
+
+export async function openServer(config: Pick<Config, 'databaseUrl' | 'embeddedDataDir'>, logger: Logger): Promise<DatabaseServer> {
+  if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined };
+  const embedded: EmbeddedDatabase = await startEmbedded({ dataDir: config.embeddedDataDir, logger });
+  return { url: embedded.url, stop: (options) => embedded.stop(options) };
 }
 
 export function createKysely(url: string, max = 8, onIdleError: (error: Error) => void = () => undefined): Kysely<Database> {
@@ -54,31 +66,61 @@ export function createKysely(url: string, max = 8, onIdleError: (error: Error) =
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** Refused, unknown host, bad credentials, no such database, starting up or shutting down. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '28P01', '3D000', '28000', '57P03']);
+/**
+ * Refused, unknown host, bad credentials, no such database, starting up or shutting down, and
+ * no connection slot left (`too_many_connections`).
+ */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '28P01', '3D000', '28000', '57P03', '53300']);
 /** A connection that was there and went: reset, killed backend, server shut down. */
 const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08003', '08006']);
-/** pg's own errors carry no code, only these messages. */
-const LOST_MESSAGES = /^(Connection terminated|timeout expired|Client has encountered a connection error|Client was closed)/;
+/** pg's own errors carry no code, only these messages (the last: `sslmode=require` against a server without SSL). */
+const LOST_MESSAGES = /^(Connection terminated|timeout expired|Client has encountered a connection error|Client was closed|The server does not support SSL connections)/;
+/** `invalid_catalog_name`: the database is not there (never was, or was dropped). */
+const NO_SUCH_DATABASE = '3D000';
 
 export function isConnectionFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || LOST_CODES.has(code))) return true;
+  const code = codeOf(error);
+  if (code !== undefined && (UNREACHABLE_CODES.has(code) || LOST_CODES.has(code))) return true;
   return error instanceof Error && LOST_MESSAGES.test(error.message);
 }
 
-function asUnreachable(error: unknown, url: string): unknown {
+/** The database named in the URL does not exist (any more). */
+export function isDatabaseGone(error: unknown): boolean {
+  return codeOf(error) === NO_SUCH_DATABASE;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Why connecting failed, in the words an operator acts on. */
+function failureOf(error: unknown): string {
+  const message = (error as Error).message;
+  if (codeOf(error) === '53300') return `${message} (the server's max_connections are all in use; try again when fewer clients are connected)`;
+  if (message.startsWith('The server does not support SSL')) return 'the server does not support SSL, which DATABASE_URL asks for (sslmode)';
+  return message;
+}
+
+/** A connection that could not be made, as the one line that says so (exit 3); anything else unchanged. */
+export function asUnreachable(error: unknown, url: string): unknown {
   if (!isConnectionFailure(error)) return error;
-  return new ReconError('DATABASE_UNREACHABLE', `database ${safeUrl(url)} is unreachable: ${(error as Error).message}`, { cause: error });
+  return new ReconError('DATABASE_UNREACHABLE', `database ${safeUrl(url)} is unreachable: ${failureOf(error)}`, { cause: error });
 }
 
 /**
  * A connection failure during a run (the server restarted, the network dropped, a backend was
- * killed) is the environment's doing: an aborted run (exit 3), not a bug.
+ * killed, the database was dropped) is the environment's doing: an aborted run (exit 3), not a bug.
  */
 export function asDatabaseLost(error: unknown, url: string): unknown {
   if (error instanceof ReconError || !isConnectionFailure(error)) return error;
-  return new ReconError('DATABASE_LOST', `lost the connection to database ${safeUrl(url)}: ${(error as Error).message}`, { cause: error });
+  if (isDatabaseGone(error)) return databaseGone(url, error);
+  return new ReconError('DATABASE_LOST', `lost the connection to database ${safeUrl(url)}: ${failureOf(error)}`, { cause: error });
+}
+
+/** The database went away under a command: dropped (or renamed) while it worked. */
+export function databaseGone(url: string, cause: unknown): ReconError {
+  return new ReconError('DATABASE_LOST', `database ${safeUrl(url)} no longer exists (dropped while the command ran?); nothing more could be recorded in it`, { cause });
 }
 
 /** The URL without its password, for messages. */

@@ -6,15 +6,33 @@ import { ReconError } from '../errors.ts';
  */
 const MID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
+/** What {@link isMid} accepts, in words, for messages. */
+export const MID_RULE = "1 to 40 letters, digits, '_' or '-'";
+
+export function isMid(mid: string): boolean {
+  return MID.test(mid);
+}
+
 export function checkMid(mid: string, where: string): string {
-  if (!MID.test(mid)) throw new ReconError('CONFIG', `${where}: merchant id '${mid}' must be 1 to 40 letters, digits, '_' or '-'`);
+  if (!MID.test(mid)) throw new ReconError('CONFIG', `${where}: merchant id '${mid}' must be ${MID_RULE}`);
   return mid;
 }
 
-/** The schema that holds one merchant's tables. Two mids differing only in case or `-`/`_` share it: refuse such a pair. */
+/**
+ * Two mids are one merchant's when they are equal once letter case, `-` and `_` are ignored:
+ * their schemas would be one (or be told apart by a dash alone), so such a pair is refused.
+ */
+export function midIdentity(mid: string): string {
+  return mid.toLowerCase().replace(/[-_]/g, '');
+}
+
+/** The schema that holds one merchant's tables. Two mids differing only in case or `-`/`_` share it: refuse such a pair (see {@link midIdentity}). */
 export function merchantSchema(mid: string): string {
   return `kpgw_${mid.toLowerCase().replaceAll('-', '_')}`;
 }
+
+/** The comment on a merchant's schema that records its mid (the schema's name folds case, `-` and `_`). */
+export const SCHEMA_NOTE_PREFIX = 'kpgw-recon merchant ';
 
 /**
  * The database URL a merchant's connections use: its schema first on the search_path (so every

@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { packagePath } from '../package-root.ts';
-import { merchantSchema } from './merchant.ts';
+import { SCHEMA_NOTE_PREFIX, merchantSchema } from './merchant.ts';
 import { connectClient, connectionOptions } from './pg-options.ts';
 
 export const SQL_DIR = packagePath('sql');
@@ -47,7 +48,7 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     // A merchant's connection (src/db/merchant.ts) names its schema first on the search_path.
     const { rows: [setting] } = await client.query<{ mid: string | null }>("SELECT current_setting('kpgw.merchant', true) AS mid");
-    if (setting?.mid) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(merchantSchema(setting.mid))}`);
+    if (setting?.mid) await claimSchema(client, setting.mid);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
@@ -62,14 +63,35 @@ export async function migrate(databaseUrl: string, logger?: Logger, dir = SQL_DI
       } catch (error) {
         throw new Error(`migration ${migration.file} failed: ${(error as Error).message}`, { cause: error });
       }
-      logger?.info({ version: migration.version, name: migration.name }, 'migration applied');
+      logger?.debug({ version: migration.version, name: migration.name }, 'migration applied');
     }
     await client.query('COMMIT');
+    // One line for the lot, none when the schema was current: a fresh database is not news.
+    const latest = pending.at(-1);
+    if (latest) logger?.info({ latest: latest.file }, `applied ${pending.length} migration${pending.length === 1 ? '' : 's'}`);
     return pending;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * The merchant's schema, made if need be and marked with the mid that made it (its name folds case
+ * and `-`, so the comment is also how messages name the merchants of a database). Two mids equal
+ * but for letter case or `-`/`_` (`Shop-A`, `shop_a`) name one schema: the second is refused,
+ * so that one merchant never reads, exports or acknowledges another's books.
+ */
+async function claimSchema(client: pg.Client, mid: string): Promise<void> {
+  const schema = merchantSchema(mid);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+  const { rows: [current] } = await client.query<{ note: string | null }>("SELECT obj_description(oid, 'pg_namespace') AS note FROM pg_namespace WHERE nspname = $1", [schema]);
+  const owner = current?.note?.startsWith(SCHEMA_NOTE_PREFIX) ? current.note.slice(SCHEMA_NOTE_PREFIX.length) : undefined;
+  if (owner === undefined) {
+    await client.query(`COMMENT ON SCHEMA ${pg.escapeIdentifier(schema)} IS ${pg.escapeLiteral(`${SCHEMA_NOTE_PREFIX}${mid}`)}`);
+  } else if (owner !== mid) {
+    throw new ReconError('CONFIG', `merchant ${mid}: its tables (${schema}) are merchant ${owner}'s; two mids equal once letter case, '-' and '_' are ignored are one merchant, so use ${owner}`);
   }
 }

@@ -1,21 +1,16 @@
 import pg from 'pg';
 import pgpass from 'pgpass';
+import { pgConnectTimeoutMs } from '../config.ts';
 import { ReconError } from '../errors.ts';
 
 /**
- * How long connecting may take before the database counts as unreachable: a server that accepts
- * and never answers must not hang a run. `PGCONNECT_TIMEOUT` (seconds, as libpq reads it)
- * overrides the default.
+ * For every pg client and pool of ours (the pool, the run lock, migrations, ingest). Connecting
+ * may take `PGCONNECT_TIMEOUT` seconds (checked at start) before the database counts as
+ * unreachable: a server that accepts and never answers must not hang a run.
  */
-function connectTimeoutMs(): number {
-  const seconds = Number(process.env.PGCONNECT_TIMEOUT);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
-}
-
-/** For every pg client and pool of ours (the pool, the run lock, migrations, ingest). */
 export function connectionOptions(url: string): pg.ClientConfig {
   configurePg();
-  return { connectionString: url, connectionTimeoutMillis: connectTimeoutMs() };
+  return { connectionString: url, connectionTimeoutMillis: pgConnectTimeoutMs() };
 }
 
 function configurePg(): void {

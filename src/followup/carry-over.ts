@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
 import type { ChargeCase } from '../reconcile/charge-case.ts';
@@ -47,6 +47,7 @@ export async function carryOver(trx: Kysely<Database>, input: CarryOver): Promis
   const resolved = await resolveFindings(trx, runId, night);
   await recordFindings(trx, runId);
   await recordChargeStates(trx, input);
+  await closeRekeyedStates(trx, night);
   await recordDeferred(trx, input);
   const { rows } = await sql<{ new_findings: number; acknowledged: number; open: number }>`
     SELECT
@@ -76,7 +77,7 @@ async function markFindingStates(trx: Kysely<Database>, runId: string, night: st
     FROM (
       SELECT r.seq, f.first_seen_on, ack.acked_by, ack.note,
         CASE
-          WHEN f.charge_key IS NULL OR f.resolved_run_id IS NOT NULL
+          WHEN f.charge_key IS NULL OR f.resolved_on IS NOT NULL
             OR f.ledger_value IS DISTINCT FROM r.ledger_value OR f.gateway_value IS DISTINCT FROM r.gateway_value THEN 'new'
           WHEN ack.acked_by IS NOT NULL THEN 'acknowledged'
           ELSE 'still_open'
@@ -90,17 +91,46 @@ async function markFindingStates(trx: Kysely<Database>, runId: string, night: st
 
 /**
  * An earlier finding is resolved when the run asked about its charge, had a definite answer
- * (an unverified charge says nothing about its earlier findings), and no longer finds it.
+ * (an unverified charge says nothing about its earlier findings), and no longer finds it. So is
+ * one about a ledger row the run reconciled, with a definite answer, under another charge key
+ * (a row that gained its charge id): the run's findings about that row are under its new key.
  */
 async function resolveFindings(trx: Kysely<Database>, runId: string, night: string): Promise<number> {
-  const result = await sql`
-    UPDATE findings f SET resolved_run_id = ${runId}, resolved_on = ${night}::date
-    WHERE f.resolved_run_id IS NULL
+  const resolved = sql`resolved_run_id = ${runId}, resolved_on = ${night}::date, resolved_reason = 'reconciled'`;
+  const asked = await sql`
+    UPDATE findings f SET ${resolved}
+    WHERE f.resolved_on IS NULL
       AND f.charge_key IN (SELECT charge_key FROM recon_charge_results WHERE run_id = ${runId} AND status <> 'UNVERIFIED')
       AND NOT EXISTS (
         SELECT 1 FROM ${runFindings(runId)} r
         WHERE r.charge_key = f.charge_key AND r.code = f.code AND r.f_field = f.field AND r.f_entry = f.entry_id)`.execute(trx);
-  return Number(result.numAffectedRows ?? 0n);
+  const rekeyed = await sql`
+    UPDATE findings f SET ${resolved}
+    FROM ${reconciledRows(sql`status <> 'UNVERIFIED'`)} r
+    WHERE f.resolved_on IS NULL AND f.entry_id = r.entry_id AND f.charge_key <> r.charge_key`.execute(trx);
+  return Number(asked.numAffectedRows ?? 0n) + Number(rekeyed.numAffectedRows ?? 0n);
+}
+
+/** Every ledger row of the run's charges (those `where` picks), with the key it was reconciled under. */
+function reconciledRows(where: RawBuilder<unknown>) {
+  return sql`(
+    SELECT entry_id, charge_key FROM run_staged_charges WHERE ${where}
+    UNION ALL
+    SELECT unnest(other_entry_ids), charge_key FROM run_staged_charges WHERE other_entry_ids IS NOT NULL AND ${where})`;
+}
+
+/**
+ * A charge followed under a key its ledger row no longer has (the row gained a charge id) is
+ * closed once the run has reconciled the row under its new key, so it is not asked for ever.
+ * Only an open or due one can be asked again: the others are left as they are (and one that
+ * becomes due is closed by the night that reconciles its row under the new key).
+ */
+async function closeRekeyedStates(trx: Kysely<Database>, night: string): Promise<void> {
+  await sql`
+    UPDATE charge_state s SET open = false, open_reason = NULL, open_message = NULL, open_since = NULL, next_ask_on = NULL
+    FROM ${reconciledRows(sql`true`)} r
+    WHERE (s.open OR s.next_ask_on <= ${night}::date) AND s.entry_id = r.entry_id AND s.charge_key <> r.charge_key
+      AND (s.last_asked_on IS NULL OR s.last_asked_on <= ${night}::date)`.execute(trx);
 }
 
 /** The run's findings become the current ones: new ones start afresh, the others are refreshed. */
@@ -119,8 +149,8 @@ async function recordFindings(trx: Kysely<Database>, runId: string): Promise<voi
       gateway_value = EXCLUDED.gateway_value, difference = EXCLUDED.difference, message = EXCLUDED.message,
       first_seen_on = EXCLUDED.first_seen_on,
       -- a finding that goes on keeps the run that first reported it
-      first_run_id = CASE WHEN f.first_seen_on = EXCLUDED.first_seen_on AND f.resolved_run_id IS NULL THEN f.first_run_id ELSE EXCLUDED.first_run_id END,
-      last_run_id = EXCLUDED.last_run_id, resolved_on = NULL, resolved_run_id = NULL`.execute(trx);
+      first_run_id = CASE WHEN f.first_seen_on = EXCLUDED.first_seen_on AND f.resolved_on IS NULL THEN f.first_run_id ELSE EXCLUDED.first_run_id END,
+      last_run_id = EXCLUDED.last_run_id, resolved_on = NULL, resolved_run_id = NULL, resolved_reason = NULL`.execute(trx);
 }
 
 /**

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import { isLive } from '../ingest/retracted.ts';
 import { openSince } from './open-items.ts';
 import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 
@@ -54,7 +55,7 @@ export async function stageDueCases(
       CREATE TEMP TABLE due_rows ON COMMIT DROP AS
       SELECT * FROM ledger_entries l
       WHERE (charge_id IN ${dueKeys} OR reference_order IN ${dueKeys} OR order_id IN ${dueKeys})
-        AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id)`.execute(trx);
+        AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id) AND ${isLive('l')}`.execute(trx);
     await sql`
       CREATE INDEX ON due_rows (entry_id); CREATE INDEX ON due_rows (charge_id);
       CREATE INDEX ON due_rows (reference_order); CREATE INDEX ON due_rows (order_id); ANALYZE due_rows`.execute(trx);

@@ -54,9 +54,18 @@ export interface FindingTable {
   first_seen_on: DateText;
   first_run_id: string;
   last_run_id: string;
+  /** Set when resolved; a finding is unresolved while this is null. */
   resolved_on: DateText | null;
+  /** The run that no longer found it; null when a retraction resolved it. */
   resolved_run_id: string | null;
+  resolved_reason: ResolvedReason | null;
 }
+
+/**
+ * Why a finding was resolved: a run reconciled its charge or its ledger row and no longer found
+ * it, or its ledger row was retracted (`retract`).
+ */
+export type ResolvedReason = 'reconciled' | 'retracted';
 
 export interface FindingAcknowledgementTable {
   /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */

@@ -13,7 +13,7 @@ import { activeAcknowledgement } from './acknowledged.ts';
 /** `open-items.csv`'s header, exactly (contract §8). */
 export const OPEN_ITEM_COLUMNS = [
   'charge_id', 'reference_order', 'transaction_date', 'source_type', 'currency', 'amount', 'kind', 'code',
-  'reason', 'open_since', 'age_days', 'age_bucket', 'last_asked_at', 'next_ask_on',
+  'reason', 'open_since', 'age_days', 'age_bucket', 'last_asked_at', 'next_ask_on', 'acknowledged_by', 'ack_note',
 ] as const;
 export type OpenItemRow = Record<(typeof OPEN_ITEM_COLUMNS)[number], string>;
 export type AgeBucket = '0-1' | '2-7' | '8-30' | '31+';
@@ -85,7 +85,7 @@ function pageQuery(night: string, openMaxDays: number, after: Keyed | undefined)
     SELECT charge_id, reference_order, transaction_date::text AS transaction_date, source_type, currency, amount, kind, code, reason,
       open_since::text AS open_since, age_days::text AS age_days,
       CASE WHEN age_days <= 1 THEN '0-1' WHEN age_days <= 7 THEN '2-7' WHEN age_days <= 30 THEN '8-30' ELSE '31+' END AS age_bucket,
-      last_asked_at, next_ask_on, charge_key, field, entry_id
+      last_asked_at, next_ask_on, acknowledged_by, ack_note, charge_key, field, entry_id
     FROM (
       SELECT COALESCE(cs.charge_id, '') AS charge_id, COALESCE(cs.reference_order, '') AS reference_order,
         cs.transaction_date, cs.source_type, cs.currency, cs.amount::text AS amount,
@@ -96,19 +96,21 @@ function pageQuery(night: string, openMaxDays: number, after: Keyed | undefined)
         ${ageDays(openSince('cs'))} AS age_days,
         ${isoUtc(sql.ref('cs.last_asked_at'))} AS last_asked_at,
         CASE WHEN ${stale} THEN '' ELSE COALESCE(cs.next_ask_on::text, '') END AS next_ask_on,
+        COALESCE(own.acked_by, '') AS acknowledged_by, COALESCE(own.note, '') AS ack_note,
         cs.charge_key, ''::text AS field, ''::text AS entry_id
       FROM charge_state cs
+      ${ownWarningAcknowledgement()}
       WHERE cs.open
       UNION ALL
       SELECT COALESCE(f.charge_id, cs.charge_id, ''), COALESCE(f.reference_order, cs.reference_order, ''),
         f.transaction_date, f.source_type, COALESCE(cs.currency, ''), COALESCE(cs.amount::text, ''),
         'finding', f.code, f.message, f.first_seen_on, ${ageDays(sql.ref('f.first_seen_on'))},
-        ${isoUtc(sql.ref('cs.last_asked_at'))}, COALESCE(cs.next_ask_on::text, ''),
+        ${isoUtc(sql.ref('cs.last_asked_at'))}, COALESCE(cs.next_ask_on::text, ''), '', '',
         f.charge_key, f.field, f.entry_id
       FROM findings f
       LEFT JOIN charge_state cs ON cs.charge_key = f.charge_key
       ${activeAcknowledgement('f')}
-      WHERE f.resolved_run_id IS NULL AND f.severity = 'error' AND ack.acked_by IS NULL
+      WHERE f.resolved_on IS NULL AND f.severity = 'error' AND ack.acked_by IS NULL
     ) items
     ${keyset}
     ORDER BY ${SORT_KEY}
@@ -122,6 +124,18 @@ function pageQuery(night: string, openMaxDays: number, after: Keyed | undefined)
  */
 export function openSince(alias: string): RawBuilder<string> {
   return sql<string>`COALESCE(${sql.ref(`${alias}.open_since`)}, ${sql.ref(`${alias}.first_seen_on`)})`;
+}
+
+/**
+ * Who acknowledged an open charge's own finding (the warning it is open for, such as
+ * `SETTLEMENT_PENDING`) and the note, as `own.acked_by` and `own.note`; NULL when nobody has. The
+ * charge is still listed: acknowledging says it is known, not that it is final.
+ */
+function ownWarningAcknowledgement() {
+  return sql`LEFT JOIN LATERAL (
+    SELECT ack.acked_by, ack.note FROM findings w ${activeAcknowledgement('w')}
+    WHERE w.charge_key = cs.charge_key AND w.code = cs.open_reason AND w.resolved_on IS NULL AND ack.acked_by IS NOT NULL
+    ORDER BY w.field, w.entry_id LIMIT 1) own ON true`;
 }
 
 /** `2026-03-05T19:31:02Z`, or '' when never asked. */

@@ -70,6 +70,12 @@ export interface GatewayFigures {
   readonly origMdr: Money | null;
   readonly origVat: Money | null;
   readonly origNetAmount: Money | null;
+  /**
+   * Figures that were present but not a number (`"<b>9</b>"`, `1e400`), by field name, as the
+   * text received: each is a finding of the comparison it belongs to, never a silent skip.
+   * Absent when every figure present was read.
+   */
+  readonly unreadable?: Readonly<Record<string, string>>;
 }
 
 /** `settlement_info`. */
@@ -223,11 +229,9 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
     return null;
   }
   const where = 'settlement_info';
-  return {
-    // The guide's tables say settlement_amount; every sample sends settle_amount.
-    settleAmount: decimal(info, 'settle_amount', where, warnings) ?? decimal(info, 'settlement_amount', where, warnings),
-    ...figures(info, where, warnings),
-  };
+  // The guide's tables say settlement_amount; every sample sends settle_amount.
+  const settleAmount = decimal(info, 'settle_amount', where, warnings) ?? decimal(info, 'settlement_amount', where, warnings);
+  return { settleAmount, ...figures(info, where, warnings, ['settle_amount', 'settlement_amount']) };
 }
 
 /**
@@ -261,7 +265,7 @@ function parseRefunds(value: unknown, warnings: string[]): GatewayRefund[] {
     refunds.push({
       refundId,
       amount: refundAmount,
-      ...figures(entry, where, warnings),
+      ...figures(entry, where, warnings, []),
       errorCode: text(entry.error_code),
       errorMessage: text(entry.error_message),
       refundDate: text(entry.refund_date),
@@ -280,8 +284,9 @@ function parseConvfee(value: unknown, warnings: string[]): GatewayConvfee | null
   return { amount: amount('convfee_amount'), vat: amount('convfee_vat_amount'), net: amount('net_amount') };
 }
 
-function figures(object: Json, where: string, warnings: string[]): GatewayFigures {
-  return {
+/** The shared figures, and the text of every figure in `checked` or of them that is not a number. */
+function figures(object: Json, where: string, warnings: string[], checked: readonly string[]): GatewayFigures {
+  const read: GatewayFigures = {
     bahtAmount: decimal(object, 'baht_amount', where, warnings),
     exchangeRate: decimal(object, 'exchange_rate', where, warnings),
     origAmount: decimal(object, 'orig_amount', where, warnings),
@@ -289,6 +294,23 @@ function figures(object: Json, where: string, warnings: string[]): GatewayFigure
     origVat: decimal(object, 'orig_vat', where, warnings),
     origNetAmount: decimal(object, 'orig_net_amount', where, warnings),
   };
+  // Nearly every answer's figures all read: the fields are looked at again only when one did not.
+  if (warnings.length === 0 || !warnings.some((w) => w.startsWith(`${where}.`))) return read;
+  let unreadable: Record<string, string> | undefined;
+  for (const field of [...checked, ...FIGURE_FIELDS]) {
+    const value = object[field];
+    if (value === undefined || value === null || value === '' || readGatewayDecimal(value)) continue;
+    (unreadable ??= {})[field] = receivedText(value);
+  }
+  return unreadable ? { ...read, unreadable } : read;
+}
+
+const FIGURE_FIELDS = ['baht_amount', 'exchange_rate', 'orig_amount', 'orig_mdr', 'orig_vat', 'orig_net_amount'];
+
+/** An unreadable figure as it was sent (a string's own text, a number's digits), cut at 100 characters. */
+function receivedText(value: unknown): string {
+  const text = typeof value === 'string' ? value : value instanceof JsonNumber ? value.text : (JSON.stringify(value) ?? String(value));
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }
 
 /**

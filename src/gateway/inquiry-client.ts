@@ -4,12 +4,14 @@ import pLimit from 'p-limit';
 import { Pool } from 'undici';
 import type { GatewayConfig } from '../config.ts';
 import { ReconError } from '../errors.ts';
-import { scrub, type Logger } from '../log.ts';
+import type { Logger } from '../log.ts';
+import { redactor } from '../redact.ts';
 import { identityProblem } from './charge-identity.ts';
 import type { GatewayAnswer, Received } from './gateway-answer.ts';
 import { inquiryPath, type InquiryRequest } from './inquiry-path.ts';
 import { classifyResponse, type AttemptResult } from './inquiry-response.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+import { MAX_ANSWER_DESCRIPTION, readCappedBody } from './answer-body.ts';
 import { createRequestTimer } from './request-timer.ts';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from './retry.ts';
 
@@ -61,7 +63,7 @@ export function createInquiryClient(
   const log = logger.child({ component: 'kpgw-inquiry' });
   const limiter = createRateLimiter({ rps: config.rateLimitRps });
   const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
-  const secrets = config.secretKey ? [config.secretKey] : [];
+  const redact = redactor([config.secretKey]);
   const base = new URL(config.baseUrl);
   const host = base.host;
   // undici's own request API on one pool of keep-alive connections to the gateway's origin, not
@@ -134,6 +136,7 @@ export function createInquiryClient(
     let bodyText: string;
     let retryAfter: string | null;
     let location: string | null;
+    let tooLarge = false;
     try {
       const response = await pool.request({ method: 'GET', path: `${basePath}${path}`, headers, signal: request.signal });
       // The answer has begun: the request has reached the gateway (the rate window counts from here).
@@ -142,18 +145,22 @@ export function createInquiryClient(
       // Only these statuses read them (see classifyResponse).
       retryAfter = status === 429 || status === 503 ? headerValue(response.headers['retry-after']) : null;
       if (isRedirect(status)) {
-        location = headerValue(response.headers.location);
+        const target = headerValue(response.headers.location);
+        location = target === null ? null : redact(target);
         await response.body.dump();
         bodyText = '';
       } else {
         location = null;
-        bodyText = await response.body.text();
+        const body = await readCappedBody(response);
+        // The key, echoed back, is gone before anything reads the answer or keeps it.
+        bodyText = body === undefined ? '' : redact(body);
+        if (body === undefined) tooLarge = true;
       }
       // Only a whole answer counts: headers followed by a body that never ends are no answer.
       answered += 1;
     } catch (error) {
       if (cancel.aborted) throw cancel.reason;
-      const reason = request.timedOut ? `timeout after ${config.timeoutMs} ms` : `connection error: ${scrub(describe(error), secrets)}`;
+      const reason = request.timedOut ? `timeout after ${config.timeoutMs} ms` : `connection error: ${redact(describe(error))}`;
       lastNoAnswer = reason;
       return { kind: 'retry', reason };
     } finally {
@@ -162,13 +169,15 @@ export function createInquiryClient(
     }
     if (debug) log.debug({ path, status, ms: Math.round(performance.now() - started), attempt }, 'inquiry answered');
     if (isRedirect(status)) return stop(path, redirectError(status, location));
+    // Never retried: the gateway would send the same again.
+    if (tooLarge) return { kind: 'failed', reason: `answer too large (over ${MAX_ANSWER_DESCRIPTION}, HTTP ${status}); not read further`, bodyText, httpStatus: status };
     const result = classifyResponse(family, status, bodyText, retryAfter);
     if (result.kind === 'auth') return stop(path, refusalError(result.code));
     return { ...result, bodyText, httpStatus: status };
   };
 
   const redirectError = (status: number, location: string | null): ReconError => {
-    const target = location === null ? 'without a Location' : `redirecting to ${scrub(hostOf(location, config.baseUrl), secrets)}`;
+    const target = location === null ? 'without a Location' : `redirecting to ${redact(hostOf(location, config.baseUrl))}`;
     return new ReconError(
       'GATEWAY_REDIRECT',
       `K-Payment Gateway answered ${status} ${target}; redirects are never followed (the key is sent only to ${host}); check KPGW_BASE_URL`,
@@ -190,7 +199,7 @@ export function createInquiryClient(
           const problem = identityProblem(request, result.charge);
           if (problem) {
             counters.errors += 1;
-            return { kind: 'failed', reason: scrub(problem, secrets), attempts: attempt, path };
+            return { kind: 'failed', reason: redact(problem), attempts: attempt, path };
           }
           return { kind: 'found', charge: result.charge, bodyText: result.bodyText, httpStatus: result.httpStatus, attempts: attempt, path };
         }
@@ -200,7 +209,7 @@ export function createInquiryClient(
           return stop(path, refusalError(result.code)); // send() already threw; kept for exhaustiveness
         case 'failed':
           counters.errors += 1;
-          return { kind: 'failed', reason: scrub(result.reason, secrets), attempts: attempt, path, gatewayCode: result.code };
+          return { kind: 'failed', reason: redact(result.reason), attempts: attempt, path, gatewayCode: result.code };
         case 'retry': {
           counters.errors += 1;
           if (attempt > config.maxRetries) {

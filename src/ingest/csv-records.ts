@@ -10,7 +10,9 @@
  * Lenient where exports are sloppy: a quote inside an unquoted value is literal, text after a
  * closing quote is kept, LF or CRLF, blank lines skipped. A quoted value never closed is one bad
  * record (its first line), and reading resumes on the next line, so one stray quote cannot
- * swallow the rest of the file.
+ * swallow the rest of the file. A record longer than {@link MAX_RECORD_BYTES} (a file of NUL bytes,
+ * gigabytes without a line end) is one bad record, its first bytes kept, and the rest of its line
+ * is skipped without being held: memory stays bounded whatever the file holds.
  */
 
 /**
@@ -53,9 +55,12 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
-/** A quoted value spanning more than this is a stray quote, not a value. */
-const MAX_RECORD_BYTES = 1 << 20;
+/** A quoted value spanning more than this is a stray quote, not a value; a record longer than this is not a ledger row. */
+export const MAX_RECORD_BYTES = 1 << 20;
 const UNCLOSED = 'a quoted value is never closed';
+const TOO_LONG = `a record longer than ${MAX_RECORD_BYTES / (1 << 20)} MiB without a line end (only its start is shown)`;
+/** How much of a record that is too long is kept for rejected.csv. */
+const TOO_LONG_SHOWN = 256;
 
 // Byte classes: outside quotes, 1 ends a value; 2 needs a closer look (may make a record not plain).
 const OUTSIDE = new Uint8Array(256);
@@ -75,6 +80,8 @@ INSIDE[QUOTE] = 1;
 export class CsvReader {
   private rest: Buffer = Buffer.alloc(0);
   private line = 1;
+  /** Dropping the rest of a record that was too long, up to its line end. */
+  private skipping = false;
   /** Line feeds inside the quoted values of the record just scanned. */
   private lineFeeds = 0;
   private readonly span: RecordSpan = {
@@ -100,6 +107,15 @@ export class CsvReader {
     const span = this.span;
     span.bytes = bytes;
     let pos = 0;
+    if (this.skipping) {
+      const newline = bytes.indexOf(LF);
+      if (newline === -1) {
+        this.rest = Buffer.alloc(0);
+        return;
+      }
+      this.skipping = false;
+      pos = newline + 1;
+    }
     while (pos < length) {
       const first = bytes[pos];
       if (first === LF) {
@@ -113,7 +129,16 @@ export class CsvReader {
         continue;
       }
       const next = this.scan(bytes, pos, eof);
-      if (next === -1) break; // needs more bytes
+      if (next === -1) {
+        if (length - pos <= MAX_RECORD_BYTES) break; // needs more bytes
+        this.tooLong(bytes, pos, length);
+        span.line = this.line;
+        onRecord(span);
+        this.line += 1 + this.lineFeeds;
+        this.skipping = true;
+        pos = length;
+        break;
+      }
       span.line = this.line;
       onRecord(span);
       this.line += 1 + this.lineFeeds;
@@ -192,11 +217,29 @@ export class CsvReader {
 
   /** The record's first line as a bad record, split at commas so that an entry id before the stray quote is readable. */
   private unclosed(bytes: Buffer, pos: number, eof: boolean): number {
-    const span = this.span;
     const newline = bytes.indexOf(LF, pos);
     if (newline === -1 && !eof) return -1;
     const lineEnd = newline === -1 ? bytes.length : newline;
     const end = lineEnd > pos && bytes[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+    this.badRecord(bytes, pos, end, UNCLOSED);
+    this.lineFeeds = 0;
+    return newline === -1 ? bytes.length : newline + 1;
+  }
+
+  /**
+   * A record with no end in sight: its first bytes as a bad record; the caller skips the rest of
+   * its line. Line feeds inside quoted values of what was read still count as lines.
+   */
+  private tooLong(bytes: Buffer, pos: number, length: number): void {
+    this.badRecord(bytes, pos, pos + TOO_LONG_SHOWN, TOO_LONG);
+    let lineFeeds = 0;
+    for (let at = bytes.indexOf(LF, pos); at !== -1 && at < length; at = bytes.indexOf(LF, at + 1)) lineFeeds++;
+    this.lineFeeds = lineFeeds;
+  }
+
+  /** The bytes [pos, end) as a bad record, split at commas. */
+  private badRecord(bytes: Buffer, pos: number, end: number, reason: string): void {
+    const span = this.span;
     let count = 0;
     let fieldStart = pos;
     for (let i = pos; i <= end; i++) {
@@ -211,9 +254,7 @@ export class CsvReader {
     span.end = end;
     span.count = count;
     span.plain = false;
-    span.malformed = UNCLOSED;
-    this.lineFeeds = 0;
-    return newline === -1 ? bytes.length : newline + 1;
+    span.malformed = reason;
   }
 
   private grow(): [Int32Array, Int32Array] {

@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
-import { access, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { ReconError } from '../errors.ts';
 import { sniffEncoding, type TextEncoding } from './decode.ts';
 
@@ -37,8 +37,13 @@ export async function checkInputFile(path: string, what: string): Promise<void> 
   await requireReadable(path);
 }
 
-/** The file's encoding, any read failure (permissions, a folder) a usage error naming it. */
+/**
+ * The file's encoding, any read failure a usage error naming it. Every CSV reader asks this
+ * first, so it is where a path that is not a regular file is refused, before it is opened
+ * (`ack --file` naming a FIFO or `/dev/zero` would wait or read for ever).
+ */
 export async function encodingOf(file: string): Promise<TextEncoding> {
+  await checkInputFile(file, 'the file');
   try {
     return await sniffEncoding(file);
   } catch (error) {
@@ -61,13 +66,28 @@ async function csvFilesAt(path: string): Promise<string[]> {
   }
   const files = names.filter((name) => name.toLowerCase().endsWith('.csv')).sort().map((name) => join(path, name));
   // A `.csv` entry is meant as input, so one that is a link to nowhere or not a file is an error
-  // (links to files count as files, as they would for a person listing the folder).
+  // (links to files in the folder count as files, as they would for a person listing it).
   for (const file of files) {
     const entry = await statOf(file, 'a broken link or vanished file');
     if (!entry.isFile()) throw new ReconError('INPUT', `${file}: not a regular file (${kindOf(entry)})`);
+    await refuseLinkOut(path, file);
     await requireReadable(file);
   }
   return files;
+}
+
+/**
+ * A link in a folder that points out of it is refused: a merchant's inbox must not pull in
+ * another merchant's books (or any file the process can read) by a link dropped into it. A file
+ * elsewhere is given by its own path instead.
+ */
+async function refuseLinkOut(folder: string, file: string): Promise<void> {
+  if (!(await lstat(file)).isSymbolicLink()) return;
+  const [home, target] = await Promise.all([realpath(folder), realpath(file)]);
+  const inside = relative(home, target);
+  if (inside.split(sep)[0] === '..' || isAbsolute(inside)) {
+    throw new ReconError('INPUT', `${file}: a link to ${target}, outside the folder ${folder}; links out of an input folder are not followed (give that file by its own path)`);
+  }
 }
 
 async function statOf(path: string, missing: string): Promise<Stats> {

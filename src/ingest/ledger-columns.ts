@@ -49,19 +49,23 @@ export type HeaderOutcome = { ok: true; columns: LedgerColumns } | { ok: false; 
 
 /**
  * Matches a header row to the canonical columns: names compared case-insensitively after
- * trimming, a `--ledger-map` entry taking precedence over a same-named column.
+ * trimming, a `--ledger-map` entry taking precedence over a same-named column. A column that is
+ * read and appears twice is refused: which of the two holds the figures is anyone's guess.
  */
 export function mapLedgerHeader(header: readonly string[], ledgerMap: LedgerMap = {}): HeaderOutcome {
-  const position = new Map<string, number>();
+  const positions = new Map<string, number[]>();
   header.forEach((name, i) => {
     const key = normalise(name);
-    if (key && !position.has(key)) position.set(key, i);
+    if (key) positions.set(key, [...(positions.get(key) ?? []), i]);
   });
   const index = {} as Record<LedgerField, number>;
   for (const field of LEDGER_FIELDS) {
     const mapped = ledgerMap[field];
-    const at = mapped !== undefined ? position.get(normalise(mapped)) : position.get(field);
-    index[field] = at ?? -1;
+    const at = positions.get(mapped !== undefined ? normalise(mapped) : field);
+    if (at && at.length > 1) {
+      return { ok: false, problem: `the column '${header[at[0]!]!.trim()}' appears ${at.length} times in the header (columns ${at.map((i) => i + 1).join(', ')}); which one holds ${field} cannot be told` };
+    }
+    index[field] = at?.[0] ?? -1;
   }
   const missing = REQUIRED.filter((field) => index[field] === -1).map((field) => describe(field, ledgerMap));
   if (ANY_ID.every((field) => index[field] === -1)) missing.push(ANY_ID.map((f) => describe(f, ledgerMap)).join(' or '));

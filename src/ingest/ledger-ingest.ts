@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -172,6 +173,7 @@ async function sourceLineOf(
 
 async function ingestFile(client: pg.Client, task: FileTask, options: IngestOptions, refused: ReadonlyMap<number, string>): Promise<FileResult> {
   const { file, encoding, remember, rowsBefore } = task;
+  const before = await fileVersion(file);
   const columns = await readHeader(file, encoding, options.ledgerMap);
   let rows = 0;
   let staged = 0;
@@ -179,7 +181,7 @@ async function ingestFile(client: pg.Client, task: FileTask, options: IngestOpti
 
   // COPY text of the file's rows; pipeline() applies COPY's backpressure to it.
   async function* copyText(): AsyncGenerator<Buffer> {
-    for await (const piece of ledgerPieces(file, encoding, columns, { refused })) {
+    for await (const piece of ledgerPieces(file, encoding, columns, { refused, signal: options.signal })) {
       rows += piece.rows;
       staged += piece.staged;
       for (const r of piece.rejected) rejected.push(r);
@@ -208,6 +210,10 @@ async function ingestFile(client: pg.Client, task: FileTask, options: IngestOpti
       counts = { inserted, replaced, repeats, unchanged: staged - inserted - replaced - repeats.length };
     }
     if (remember) await rememberLoaded(client, table, file);
+    // A file being written (or truncated) while it was read gave rows of no one version of it.
+    if ((await fileVersion(file)) !== before) {
+      throw new ReconError('INPUT_CHANGED', `${file}: the file changed while it was read (its size or modification time); nothing of it was kept: run again once it is complete`);
+    }
     await client.query('COMMIT');
     options.logger.debug(
       { file, bulk: Boolean(bulk), copyMs: Math.round(copied - started), storeMs: Math.round(performance.now() - copied) },
@@ -220,6 +226,14 @@ async function ingestFile(client: pg.Client, task: FileTask, options: IngestOpti
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** What tells one version of a file from another without reading it: its inode, size and modification time. */
+async function fileVersion(file: string): Promise<string> {
+  const info = await stat(file, { bigint: true }).catch((error: unknown) => {
+    throw new ReconError('INPUT_CHANGED', `${file}: the file went away while it was read; nothing of it was kept`, { cause: error });
+  });
+  return `${info.ino}:${info.size}:${info.mtimeNs}`;
 }
 
 /** The file's header mapped to the canonical columns; a file that cannot be used throws. */

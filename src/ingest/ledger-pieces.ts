@@ -101,6 +101,8 @@ export interface PieceOptions {
   fromBytes?: boolean;
   /** Rows PostgreSQL refused on an earlier try, by line: rejected with the reason given. */
   refused?: ReadonlyMap<number, string>;
+  /** Stops the reading (with the signal's reason) between chunks: a file with no rows in it for gigabytes yields no piece to stop at. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -116,6 +118,7 @@ export async function* ledgerPieces(file: string, encoding: TextEncoding, column
     else builder.take(span);
   };
   for await (const chunk of utf8Chunks(file, encoding)) {
+    options.signal?.throwIfAborted();
     reader.push(chunk, take);
     if (builder.size >= COPY_PIECE) yield builder.flush();
   }

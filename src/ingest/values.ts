@@ -117,13 +117,22 @@ const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 export function unstorable(value: string, column: string): string | undefined {
   const unreadable = unreadablePart(value);
   if (unreadable) return `${column} is ${unreadable}`;
-  const control = CONTROL.exec(value);
-  if (control) return `${column} contains a control character (${controlName(control[0].charCodeAt(0))})`;
+  const control = controlCharacterIn(value, column);
+  if (control) return control;
   if (value.length > MAX_VALUE_LENGTH) {
     const { length } = value.trim();
     if (length > MAX_VALUE_LENGTH) return `${column} is ${length} characters long (at most ${MAX_VALUE_LENGTH})`;
   }
   return undefined;
+}
+
+/**
+ * `note contains a control character (NUL)` when `value` holds one (PostgreSQL text cannot hold
+ * NUL; the others garble a terminal or a spreadsheet), else undefined. Tab and line breaks pass.
+ */
+export function controlCharacterIn(value: string, what: string): string | undefined {
+  const control = CONTROL.exec(value);
+  return control ? `${what} contains a control character (${controlName(control[0].charCodeAt(0))})` : undefined;
 }
 
 function controlName(code: number): string {

@@ -94,7 +94,7 @@ export async function inquireCases(
   const failure = settled.find((s) => s.status === 'rejected');
   if (failure) throw failure.reason;
   if (closed) throw closed.error;
-  if (reused) logger.info({ reused, from: options.resumeFrom }, 'reused answers of the interrupted run');
+  if (reused) logger.info({ reused, from: options.resumeFrom }, 'reused the answers an earlier run of these dates already had');
   // Not one HTTP answer: the run must not end as "everything unverified" (exit 0).
   const unreachable = client.unreachable();
   if (unreachable) throw unreachable;

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import { isLive } from '../ingest/retracted.ts';
 import type { Logger } from '../log.ts';
 import { buildCases, buildOrphanCases, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
@@ -35,7 +36,7 @@ export async function casesForUnlinked(db: Kysely<Database>, unlinked: readonly 
   const { rows } = await sql<LedgerEntry>`
     SELECT * FROM ledger_entries l
     WHERE (charge_id = ANY(${ids}::text[]) OR reference_order = ANY(${ids}::text[]) OR order_id = ANY(${ids}::text[]))
-      AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id)
+      AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id) AND ${isLive('l')}
     ORDER BY ingested_at, source_file, source_line`.execute(db);
   const { charges, followUps } = splitByType(rows.filter((r) => !linked.has(r.entry_id)));
   const seen = new Set(followUps.map((r) => r.entry_id));

@@ -3,8 +3,9 @@ import { batchedWriter } from '../db/batched-writer.ts';
 import type { Database } from '../db/database.ts';
 import { performance } from 'node:perf_hooks';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
+import type { ChargeCase } from '../reconcile/charge-case.ts';
 import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
-import { chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
+import { chargeFees, chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
 import type { NumberedCase } from './run-cases.ts';
 
 /** What the run keeps of its results while they stream to the staging tables: totals only. */
@@ -20,7 +21,8 @@ export interface RunTally {
 
 /** A charge's rows as they are staged: its export row and its findings, numbered in case order. */
 interface Staged {
-  readonly charge: ChargeRow & { run_id: string };
+  /** `other_entry_ids`: the case's rows besides its charge row (staging only; see sql/0017_corrections.sql). */
+  readonly charge: ChargeRow & { run_id: string; other_entry_ids: string[] | null };
   readonly findings: readonly StagedFinding[];
 }
 
@@ -56,12 +58,13 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
   const findingsByCode = new Map<string, number>();
   const writer = batchedWriter<Staged>((rows) => stage(db, rows), { batch: STAGE_BATCH, highWater: STAGE_HIGH_WATER, maxDelayMs: 200 });
   const stageResult = (no: number, result: ChargeResult) => {
-    summary.add(result);
+    const fees = chargeFees(result, context.fees);
+    summary.add(result, fees);
     counts.charges += 1;
     counts[result.status] += 1;
     for (const m of result.mismatches) findingsByCode.set(m.code, (findingsByCode.get(m.code) ?? 0) + 1);
     writer.add({
-      charge: { ...chargeRow(result), run_id: runId },
+      charge: { ...chargeRow(result, fees), run_id: runId, other_entry_ids: otherRows(result.case) },
       findings: mismatchRows(runId, result).map((m, idx) => ({ ...nullWhereEmpty(m), case_no: no, idx })),
     });
   };
@@ -95,6 +98,12 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
   };
 }
 
+/** A case's rows besides its charge row, or null (an orphan's charge row is one of its refunds or voids). */
+function otherRows(c: ChargeCase): string[] | null {
+  const others = [...c.duplicates, ...c.refunds, ...c.voids].filter((row) => row !== c.charge).map((row) => row.entry_id);
+  return others.length ? others : null;
+}
+
 /** The CSV's empty cells are NULLs in the table. */
 function nullWhereEmpty(m: MismatchRow): { [K in keyof MismatchRow]: string | null } {
   const row: Record<string, string | null> = {};
@@ -123,7 +132,7 @@ export async function moveStagedResults(trx: Kysely<Database>): Promise<void> {
   await sql`
     INSERT INTO recon_mismatches (seq, ${findings})
     SELECT (row_number() OVER (ORDER BY case_no, idx) - 1)::int, ${findings} FROM run_staged_findings`.execute(trx);
-  const charges = await columnsOf(trx, 'run_staged_charges', []);
+  const charges = await columnsOf(trx, 'run_staged_charges', ['other_entry_ids']);
   await sql`INSERT INTO recon_charge_results (${charges}) SELECT ${charges} FROM run_staged_charges`.execute(trx);
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
+import { isLive } from '../ingest/retracted.ts';
 import { attach, groupCharges, type ChargeCase } from '../reconcile/charge-case.ts';
 
 /** A case and its place in the run: results are numbered in this order, whenever they arrive. */
@@ -49,10 +50,12 @@ export async function selectOwnCases(
 ): Promise<{ count: number; unlinked: LedgerEntry[] }> {
   return db.transaction().execute(async (trx) => {
     const inRange = sql`transaction_date BETWEEN ${from}::date AND ${to}::date`;
-    await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${COLUMNS}, 0 AS grp FROM ledger_entries WHERE ${inRange}`.execute(trx);
+    // Retracted rows are left out from the start: no case has them.
+    const live = isLive('l');
+    await sql`CREATE TEMP TABLE sel ON COMMIT DROP AS SELECT ${COLUMNS}, 0 AS grp FROM ledger_entries l WHERE ${inRange} AND ${live}`.execute(trx);
     await sql`
-      CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${COLUMNS}, 2 AS grp FROM ledger_entries
-      WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from}::date AND ${to}::date AND NOT (${inRange})`.execute(trx);
+      CREATE TEMP TABLE booked ON COMMIT DROP AS SELECT ${COLUMNS}, 2 AS grp FROM ledger_entries l
+      WHERE entry_type <> 'charge' AND entry_date BETWEEN ${from}::date AND ${to}::date AND NOT (${inRange}) AND ${live}`.execute(trx);
     await sql`CREATE TEMP TABLE known_ids (id text) ON COMMIT DROP`.execute(trx);
     // Group 1: the booked rows' charges, on the dates they carry; then those charges' other rows.
     const booked = await loadIds(trx, sql`SELECT charge_id, reference_order, order_id FROM booked`, hashedIds);
@@ -158,13 +161,14 @@ async function loadIds(trx: Kysely<Database>, rows: RawBuilder<unknown>, hashedI
 }
 
 /**
- * Into `sel` as group `grp`: the ledger rows (`l`) that fit `where`, are not selected yet, and
- * name their charge by one of `known_ids`. The ledger has no index on its ids (sql/0005): where
- * no date narrows `where`, this reads it whole. Returns whether it found any.
+ * Into `sel` as group `grp`: the ledger rows (`l`) that fit `where`, are live (not retracted),
+ * are not selected yet, and name their charge by one of `known_ids`. The ledger has no index on
+ * its ids (sql/0005): where no date narrows `where`, this reads it whole. Returns whether it
+ * found any.
  */
 async function insertSharing(trx: Kysely<Database>, grp: number, lookup: IdLookup, where: RawBuilder<unknown>): Promise<boolean> {
   const columns = sql.join(COLUMN_NAMES.map((c) => sql.ref(`l.${c}`)));
-  const fits = sql`${where} AND NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = l.entry_id)`;
+  const fits = sql`${where} AND ${isLive('l')} AND NOT EXISTS (SELECT 1 FROM sel s WHERE s.entry_id = l.entry_id)`;
   const result = lookup === 'hash'
     ? await sql`
         INSERT INTO sel SELECT ${columns}, ${grp} FROM ledger_entries l

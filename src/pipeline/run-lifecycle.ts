@@ -2,14 +2,14 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Kysely } from 'kysely';
-import { isConnectionFailure } from '../db/connection.ts';
+import { isConnectionFailure, isDatabaseGone } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
 import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import { ReconError } from '../errors.ts';
 import type { RunKind } from '../report/run.table.ts';
 
 /** Held for the whole run; PostgreSQL releases it when the holder's connection dies. */
-const RUN_LOCK = 0x6b70_7275; // "kpru"
+export const RUN_LOCK = 0x6b70_7275; // "kpru"
 
 export interface RunLock {
   /**
@@ -123,7 +123,8 @@ export async function abortRun(db: Kysely<Database>, runId: string, reason: stri
         .execute();
       return;
     } catch (error) {
-      if (!isConnectionFailure(error) || Date.now() > deadline) throw error;
+      // A dropped database does not come back: no use waiting for it.
+      if (!isConnectionFailure(error) || isDatabaseGone(error) || Date.now() > deadline) throw error;
       await sleep(250);
     }
   }
@@ -131,10 +132,23 @@ export async function abortRun(db: Kysely<Database>, runId: string, reason: stri
 
 /**
  * The interrupted run this one resumes: the latest aborted run of the same dates begun after the
- * last finished one. Its definite gateway answers are reused instead of asked again.
+ * last finished one. Its definite gateway answers are reused instead of asked again. A `nightly`
+ * also takes up the night's finished run: a night run twice asks only what is still due (what
+ * the first run could not get a definite answer for, and rows new since).
  */
 export async function findResumableRun(db: Kysely<Database>, params: RunParams): Promise<string | undefined> {
   const key = paramsKey(params);
+  if (params.kind === 'nightly') {
+    const night = await db
+      .selectFrom('recon_runs')
+      .select('run_id')
+      .where('params_key', '=', key)
+      .where('status', 'in', ['aborted', 'finished'])
+      .where('run_id', '!=', params.runId)
+      .orderBy('started_at', 'desc')
+      .executeTakeFirst();
+    return night?.run_id;
+  }
   const lastFinished = db
     .selectFrom('recon_runs')
     .select((eb) => eb.fn.max('started_at').as('t'))

@@ -2,11 +2,11 @@ import { join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config.ts';
-import { asDatabaseLost, type DatabaseHandle } from '../db/connection.ts';
+import { asDatabaseLost, databaseGone, isDatabaseGone, type DatabaseHandle } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
 import { carryOver, deferredCount, type Deferred } from '../followup/carry-over.ts';
 import { writeOpenItemsCsv, type OpenItemTotals } from '../followup/open-items.ts';
-import { EXIT, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
+import { EXIT, ReconError, exitCodeOf, isReconError, type ExitCode } from '../errors.ts';
 import { createInquiryClient, type InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
 import type { Logger } from '../log.ts';
@@ -175,9 +175,13 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       // Once stopped, whatever failed on the way out is a consequence; the signal says why.
       const failure = signal.aborted ? signal.reason : asDatabaseLost(error, database.url);
       const reason = failure instanceof Error ? failure.message : String(failure);
-      await abortRun(db, request.runId, reason, isReconError(failure) ? exitCodeOf(failure) : EXIT.aborted).catch((e) => log.error({ err: e }, 'could not record the run as aborted'));
+      const unrecorded = await abortRun(db, request.runId, reason, isReconError(failure) ? exitCodeOf(failure) : EXIT.aborted).then(
+        () => undefined,
+        (e: unknown) => (log.error({ err: e }, 'could not record the run as aborted'), e),
+      );
       log.warn({ reason }, 'run aborted');
-      throw failure;
+      // The run lost its database: that, not a symptom of it (a lost lock), is the cause to name.
+      throw isDatabaseGone(unrecorded) ? databaseGone(database.url, failure) : failure;
     }
   } finally {
     await lock.release().catch(() => undefined);
@@ -228,7 +232,9 @@ async function report(
     duration_ms: 0,
   };
   const t0 = performance.now();
-  const staged = await stageReport(reportDir);
+  const staged = await stageReport(reportDir).catch((error: unknown) => {
+    throw reportFilesFailed(error, reportDir);
+  });
   let exitCode: ExitCode = EXIT.ok;
   let openItems: OpenItemTotals | undefined;
   try {
@@ -255,15 +261,18 @@ async function report(
       // Last, as the run's own transaction sees it: finished, with everything it carries over.
       await writeHtmlReport(trx, run.run_id, join(staged.dir, 'report.html'), {
         openItems: { byBucket: openItems.byBucket, stale: openItems.byKind.stale },
+        tz: env.config.tz,
       });
       await clearRunWork(trx);
+      // run.json too before the commit: a run is recorded finished only once every file of it is
+      // written (a full disk leaves it aborted, not finished with no reports).
+      await writeRunJson(staged.dir, run);
     });
-    // run.json last, once the database agrees the run is finished; then all files appear at once.
-    await writeRunJson(staged.dir, run);
+    // Then all files appear at once (a rename, which takes no new space).
     await staged.publish();
   } catch (error) {
     await staged.discard();
-    throw error;
+    throw reportFilesFailed(error, reportDir);
   }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
   return { exitCode, run, reportDir, text: humanSummary({ run, summary, findingsByCode: tally.findingsByCode, reportDir, openItems }) };
@@ -280,4 +289,14 @@ async function hasOpenErrors(trx: Kysely<Database>, runId: string): Promise<bool
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** What a full or failing disk says while report files are written. */
+const FILE_WRITE_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EMFILE', 'ENFILE']);
+
+/** A report file that cannot be written, as one line naming the folder and the cause; anything else unchanged. */
+function reportFilesFailed(error: unknown, reportDir: string): unknown {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  if (typeof code !== 'string' || typeof syscall !== 'string' || !FILE_WRITE_FAILURES.has(code)) return error;
+  return new ReconError('OUTPUT_FAILED', `the reports cannot be written to ${reportDir} (${code}: ${(error as Error).message.replace(/^[A-Z]+: /, '').split(',')[0]}); the run is not recorded as finished`, { cause: error });
 }

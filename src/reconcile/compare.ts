@@ -36,7 +36,8 @@ export function amountMismatch(
 /**
  * Checks one amount, adding the mismatch to `found` when they differ. The checks add to one list
  * rather than each returning its own: most amounts match, and an empty list made and spread for
- * each of them was a visible share of the reconcile step.
+ * each of them was a visible share of the reconcile step. A gateway figure that was sent but is
+ * not a number (`unreadable`, the text received) is a mismatch too, never a silent match.
  */
 export function compareAmount(
   found: Mismatch[],
@@ -47,8 +48,25 @@ export function compareAmount(
   gateway: Money | null,
   tolerance: Money,
   what: string,
+  unreadable?: string,
 ): void {
-  if (gateway !== null && differs(ledger, gateway, tolerance)) found.push(amountMismatch(code, entryId, field, ledger, gateway, what));
+  if (gateway !== null) {
+    if (differs(ledger, gateway, tolerance)) found.push(amountMismatch(code, entryId, field, ledger, gateway, what));
+  } else if (unreadable !== undefined) {
+    found.push(unreadableFigure(code, entryId, field, unreadable, `${what}: ledger ${formatMoney(ledger)}, gateway`, formatMoney(ledger)));
+  }
+}
+
+/** A finding about a gateway figure that is not a number: its gateway value is the text received. */
+export function unreadableFigure(code: MismatchCode, entryId: string | null, field: string, text: string, what: string, ledgerValue?: string): Mismatch {
+  return {
+    code,
+    entryId,
+    field,
+    ...(ledgerValue === undefined ? {} : { ledgerValue }),
+    gatewayValue: text,
+    message: `${what} ${JSON.stringify(text)}, which is not a number`,
+  };
 }
 
 /** Ledger numeric text (from PostgreSQL) to Money; `null` stays `null`. */

@@ -236,9 +236,10 @@ function matchedRefund(
     return;
   }
   const { mdr, vat, net } = expectedFees(row, refund);
-  if (mdr) compareAmount(found, 'REFUND_MDR_MISMATCH', row.entry_id, refundField(label, 'orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`);
-  if (vat) compareAmount(found, 'REFUND_VAT_MISMATCH', row.entry_id, refundField(label, 'orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`);
-  if (net) compareAmount(found, 'REFUND_NET_MISMATCH', row.entry_id, refundField(label, 'orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`);
+  const unreadable = refund.unreadable ?? {};
+  if (mdr) compareAmount(found, 'REFUND_MDR_MISMATCH', row.entry_id, refundField(label, 'orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`, unreadable.orig_mdr);
+  if (vat) compareAmount(found, 'REFUND_VAT_MISMATCH', row.entry_id, refundField(label, 'orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`, unreadable.orig_vat);
+  if (net) compareAmount(found, 'REFUND_NET_MISMATCH', row.entry_id, refundField(label, 'orig_net_amount'), net, refund.origNetAmount, tolerance, `refund ${label} net`, unreadable.orig_net_amount);
 }
 
 function refundField(label: string, name: string): string {

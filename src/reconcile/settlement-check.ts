@@ -1,7 +1,7 @@
 import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { formatMoney, isAboveZero, sameDigits, type Money } from '../money.ts';
-import { compareAmount, differs, amountMismatch } from './compare.ts';
+import { compareAmount, differs, amountMismatch, unreadableFigure } from './compare.ts';
 import type { ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
@@ -16,7 +16,8 @@ export function checkSettlement(found: Mismatch[], input: {
 }): void {
   const { charge, settled, settlement, expected, tolerance } = input;
   const id = charge.entry_id;
-  compareAmount(found, 'SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', settled, settlement.settleAmount, tolerance, 'settled amount');
+  const unreadable = settlement.unreadable ?? {};
+  compareAmount(found, 'SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', settled, settlement.settleAmount, tolerance, 'settled amount', unreadable.settle_amount ?? unreadable.settlement_amount);
   if (feesNotReported(settlement)) {
     found.push({
       code: 'FEES_NOT_REPORTED',
@@ -27,9 +28,16 @@ export function checkSettlement(found: Mismatch[], input: {
     });
     return;
   }
-  if (expected.mdr) compareAmount(found, 'MDR_MISMATCH', id, 'orig_mdr', expected.mdr, settlement.origMdr, tolerance, 'MDR');
-  if (expected.vat) compareAmount(found, 'VAT_MISMATCH', id, 'orig_vat', expected.vat, settlement.origVat, tolerance, 'VAT on MDR');
-  if (expected.net) compareAmount(found, 'NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount');
+  if (expected.mdr) compareAmount(found, 'MDR_MISMATCH', id, 'orig_mdr', expected.mdr, settlement.origMdr, tolerance, 'MDR', unreadable.orig_mdr);
+  if (expected.vat) compareAmount(found, 'VAT_MISMATCH', id, 'orig_vat', expected.vat, settlement.origVat, tolerance, 'VAT on MDR', unreadable.orig_vat);
+  if (expected.net) compareAmount(found, 'NET_MISMATCH', id, 'orig_net_amount', expected.net, settlement.origNetAmount, tolerance, 'net amount', unreadable.orig_net_amount);
+  // A fee figure no expected fee was compared with still belongs to the gateway's own arithmetic.
+  for (const field of FEE_FIGURES) {
+    const text = unreadable[field];
+    if (text !== undefined && !found.some((f) => f.field === field)) {
+      found.push(unreadableFigure('SETTLEMENT_INCONSISTENT', id, field, text, `the gateway's own figures cannot be checked: ${field} is`));
+    }
+  }
   const { origAmount, origMdr, origVat, origNetAmount } = settlement;
   if (origAmount && isAboveZero(origAmount) && origMdr && origVat && origNetAmount) {
     const implied = gatewayNet(origAmount, origMdr, origVat, expected);
@@ -64,8 +72,13 @@ function feesNotReported(settlement: GatewaySettlement): boolean {
   return !!settleAmount && isAboveZero(settleAmount) && !figuresReported(settlement);
 }
 
-/** Whether KBank reports the fee figures: any of `orig_amount`, `orig_mdr`, `orig_vat`, `orig_net_amount` is not zero. */
+/**
+ * Whether KBank reports the fee figures: any of `orig_amount`, `orig_mdr`, `orig_vat`,
+ * `orig_net_amount` is not zero, or is sent but unreadable (reported, and wrong: a finding, not
+ * "not yet").
+ */
 export function figuresReported(settlement: GatewaySettlement): boolean {
+  if (settlement.unreadable && FEE_FIGURES.some((field) => settlement.unreadable![field] !== undefined)) return true;
   const { origAmount, origMdr, origVat, origNetAmount } = settlement;
   return !isNoFigure(origAmount) || !isNoFigure(origMdr) || !isNoFigure(origVat) || !isNoFigure(origNetAmount);
 }
@@ -73,3 +86,5 @@ export function figuresReported(settlement: GatewaySettlement): boolean {
 function isNoFigure(value: Money | null): boolean {
   return value === null || value.isZero();
 }
+
+const FEE_FIGURES = ['orig_amount', 'orig_mdr', 'orig_vat', 'orig_net_amount'] as const;

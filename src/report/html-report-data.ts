@@ -1,10 +1,12 @@
 import { sql, type Kysely } from 'kysely';
+import { timeIn } from '../dates.ts';
 import type { Database } from '../db/database.ts';
+import { findingText, type FindingText } from '../reconcile/finding-texts.ts';
 import type { RunCounts } from './run.table.ts';
 
 export type AgeBucket = '0-1' | '2-7' | '8-30' | '31+';
 
-/** Contract §8: the open items after a run, by age. */
+/** The open items after a run, by age (docs/reference.md, `open-items`). */
 export interface OpenItemTotals {
   readonly byBucket: Record<AgeBucket, number>;
   readonly stale: number;
@@ -12,8 +14,8 @@ export interface OpenItemTotals {
 
 /**
  * Everything `report.html` shows, as the page reads it from its JSON block. Amounts are decimal
- * strings summed by PostgreSQL: the page displays them as they are and turns them into numbers
- * only for the height of a bar.
+ * strings summed by PostgreSQL: the page groups their digits as text and turns them into numbers
+ * only for the height of a bar. Times are already written in `RECON_TZ` (`tz`), with their offset.
  */
 export interface HtmlReportData {
   run: {
@@ -22,48 +24,59 @@ export interface HtmlReportData {
     from: string;
     to: string;
     as_of: string;
+    tz: string;
+    started_at: string;
     finished_at: string | null;
     counts: RunCounts | null;
   };
   previousRun: { run_id: string; from: string; to: string; finished_at: string | null } | null;
-  /** One waterfall per currency: amounts are never added across currencies. */
+  /** One per currency of the charges: amounts are never added across currencies. */
   totals: CurrencyTotals[];
-  byCode: { code: string; severity: string; count: number }[];
+  /** `acknowledged`: how many of `count` are acknowledged. */
+  byCode: { code: string; severity: string; count: number; acknowledged: number }[];
+  /** The one-line Thai and English explanation of each code in `byCode` that this version knows. */
+  codeTexts: Record<string, FindingText>;
   byDay: { date: string; errors: number; warnings: number; charges: number; matched: number; match_rate: string | null }[];
   openItems: OpenItemTotals;
-  /** `new` is null when the run's findings carry no state (rows written before contract v2 §9). */
+  /** `new` is null when the run's findings carry no state (rows written before findings were followed across runs). */
   changes: { new: number | null; still_open: number | null; acknowledged: number | null; resolved: number };
   findings: { columns: readonly string[]; rows: (string | null)[][] };
 }
 
+/**
+ * A currency's totals, each with its one meaning (docs/reference.md, "Totals"): the ledger's
+ * gross (voids apart) and KBank's refunds in the currency itself; KBank's settled, MDR, VAT and
+ * net in THB for the charges whose figures it reported; the charges whose fees are not reported
+ * yet, with the fee schedule's estimate of them, which is never KBank's figure.
+ */
 export interface CurrencyTotals {
   currency: string;
   charges: number;
   gross: string;
+  voided: string;
+  refunded: string;
   settled: string;
   mdr: string;
   vat: string;
-  refunded: string;
-  /** The gateway's own net (settled less its fees), as `summary.csv`'s `net_amount`. */
-  gateway_net: string;
-  /** The waterfall's running totals: gross less MDR, less VAT, less refunds (the last bar). */
-  after_mdr: string;
-  after_vat: string;
   net: string;
+  fees_pending: number;
+  mdr_estimate: string;
+  vat_estimate: string;
 }
 
 /** The findings table's columns, in the order of each row. */
 export const FINDING_COLUMNS = [
   'transaction_date', 'source_type', 'charge_id', 'reference_order', 'code', 'severity', 'finding_state',
-  'field', 'ledger_value', 'gateway_value', 'difference', 'message',
+  'acknowledged_by', 'ack_note', 'field', 'ledger_value', 'gateway_value', 'difference', 'message',
 ] as const;
 
 /**
- * Reads one finished run back from its tables (contract §5), as the report shows it, less the
+ * Reads one finished run back from its tables, as the report shows it, less the
  * findings' rows (`findings.rows` is empty): a run may have any number of them, and
  * {@link readFindingRows} gives them a page at a time.
  */
-export async function readHtmlReportData(db: Kysely<Database>, runId: string, openItems: OpenItemTotals): Promise<HtmlReportData> {
+export async function readHtmlReportData(db: Kysely<Database>, runId: string, input: { openItems: OpenItemTotals; tz: string }): Promise<HtmlReportData> {
+  const { openItems, tz } = input;
   const run = await db
     .selectFrom('recon_runs')
     .select(['run_id', 'kind', 'from_date', 'to_date', 'as_of', 'started_at', 'finished_at', 'counts'])
@@ -82,7 +95,12 @@ export async function readHtmlReportData(db: Kysely<Database>, runId: string, op
   const [totals, byCode, findingsByDay, chargesByDay, states, resolved] = await Promise.all([
     readTotals(db, runId),
     mismatches
-      .select(['code', 'severity', sql<number>`count(*)::int`.as('count')])
+      .select([
+        'code',
+        'severity',
+        sql<number>`count(*)::int`.as('count'),
+        sql<number>`(count(*) FILTER (WHERE finding_state = 'acknowledged'))::int`.as('acknowledged'),
+      ])
       .groupBy(['code', 'severity'])
       .orderBy(sql`count(*)`, 'desc')
       .orderBy('code')
@@ -124,14 +142,17 @@ export async function readHtmlReportData(db: Kysely<Database>, runId: string, op
       from: run.from_date,
       to: run.to_date,
       as_of: run.as_of,
-      finished_at: run.finished_at?.toISOString() ?? null,
+      tz,
+      started_at: timeIn(tz, run.started_at),
+      finished_at: run.finished_at ? timeIn(tz, run.finished_at) : null,
       counts: run.counts,
     },
     previousRun: previous
-      ? { run_id: previous.run_id, from: previous.from_date, to: previous.to_date, finished_at: previous.finished_at?.toISOString() ?? null }
+      ? { run_id: previous.run_id, from: previous.from_date, to: previous.to_date, finished_at: previous.finished_at ? timeIn(tz, previous.finished_at) : null }
       : null,
     totals,
     byCode,
+    codeTexts: codeTexts(byCode.map((c) => c.code)),
     byDay: mergeDays(findingsByDay, chargesByDay),
     openItems,
     changes: { new: stateCount('new'), still_open: stateCount('still_open'), acknowledged: stateCount('acknowledged'), resolved: resolved.count },
@@ -163,14 +184,15 @@ function readTotals(db: Kysely<Database>, runId: string): Promise<CurrencyTotals
       'currency',
       sql<number>`sum(charges)::int`.as('charges'),
       sql<string>`sum(gross_amount)::text`.as('gross'),
+      sql<string>`sum(voided_amount)::text`.as('voided'),
+      sql<string>`sum(refunded_amount)::text`.as('refunded'),
       sql<string>`sum(settled_amount)::text`.as('settled'),
       sql<string>`sum(mdr)::text`.as('mdr'),
       sql<string>`sum(vat)::text`.as('vat'),
-      sql<string>`sum(refunded_amount)::text`.as('refunded'),
-      sql<string>`sum(net_amount)::text`.as('gateway_net'),
-      sql<string>`(sum(gross_amount) - sum(mdr))::text`.as('after_mdr'),
-      sql<string>`(sum(gross_amount) - sum(mdr) - sum(vat))::text`.as('after_vat'),
-      sql<string>`(sum(gross_amount) - sum(mdr) - sum(vat) - sum(refunded_amount))::text`.as('net'),
+      sql<string>`sum(net_amount)::text`.as('net'),
+      sql<number>`sum(fees_pending)::int`.as('fees_pending'),
+      sql<string>`sum(mdr_estimate)::text`.as('mdr_estimate'),
+      sql<string>`sum(vat_estimate)::text`.as('vat_estimate'),
     ])
     .where('run_id', '=', runId)
     .groupBy('currency')
@@ -178,6 +200,16 @@ function readTotals(db: Kysely<Database>, runId: string): Promise<CurrencyTotals
     .orderBy(sql`currency <> 'THB'`)
     .orderBy('currency')
     .execute();
+}
+
+/** The texts of the codes a run found; a code this version does not know (an older run's) has none. */
+function codeTexts(codes: readonly string[]): Record<string, FindingText> {
+  const texts: Record<string, FindingText> = {};
+  for (const code of codes) {
+    const text = findingText(code);
+    if (text) texts[code] = text;
+  }
+  return texts;
 }
 
 type DayFindings = { date: string; errors: number; warnings: number };

@@ -8,13 +8,13 @@ import { packagePath } from '../package-root.ts';
 import { readFindingRows, readHtmlReportData, type HtmlReportData, type OpenItemTotals } from './html-report-data.ts';
 
 /**
- * Contract §11: `report.html`, one self-contained file that opens from disk or an e-mail
- * attachment with no network. The chart library, the page's script and style and the run's data
- * are all inside it; its Content-Security-Policy forbids every fetch, so a page that tried one
+ * `report.html` (docs/reference.md, Report files of a run): one self-contained file that opens
+ * from disk or an e-mail attachment with no network. The chart library, the page's script and
+ * style and the run's data are all inside it; its Content-Security-Policy forbids every fetch, so a page that tried one
  * would fail loudly in the browser test rather than quietly on a clerk's laptop.
  */
-export async function writeHtmlReport(db: Kysely<Database>, runId: string, file: string, input: { openItems: OpenItemTotals; pageSize?: number }): Promise<void> {
-  const data = await readHtmlReportData(db, runId, input.openItems);
+export async function writeHtmlReport(db: Kysely<Database>, runId: string, file: string, input: { openItems: OpenItemTotals; tz: string; pageSize?: number }): Promise<void> {
+  const data = await readHtmlReportData(db, runId, input);
   // The findings' rows are written a page at a time where the page's JSON has a placeholder for
   // them: a run's report holds every finding, and the run must not hold them all at once.
   const [head, tail, ...more] = renderHtmlReport({ ...data, findings: { ...data.findings, rows: ROWS as never } }).split(JSON.stringify(ROWS));

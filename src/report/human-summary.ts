@@ -1,5 +1,5 @@
 import type { OpenItemTotals } from '../followup/open-items.ts';
-import { money, sum, formatMoney } from '../money.ts';
+import { formatMoneyGrouped, money, sum } from '../money.ts';
 import { SEVERITY, type MismatchCode } from '../reconcile/mismatch.ts';
 import type { RunJson } from './report-files.ts';
 import type { SummaryRow } from './summary.ts';
@@ -14,14 +14,7 @@ export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; findi
     `  charges     ${c.charges}   matched ${c.matched}   mismatched ${c.mismatched}   unverified ${c.unverified}`,
     `  ledger rows ${c.ledger_rows}   rejected ${c.rejected}   gateway requests ${run.gateway.requests} (retries ${run.gateway.retries})`,
   ];
-  // Amounts of different currencies are never added together.
-  for (const currency of [...new Set(summary.map((row) => row.currency))].sort()) {
-    const rows = summary.filter((row) => row.currency === currency);
-    const total = (pick: (row: SummaryRow) => string) => formatMoney(sum(rows.map((row) => money(pick(row)))));
-    lines.push(
-      `  totals ${currency}  gross ${total((r) => r.gross_amount)}   MDR ${total((r) => r.mdr)}   VAT ${total((r) => r.vat)}   net ${total((r) => r.net_amount)}   refunded ${total((r) => r.refunded_amount)}`,
-    );
-  }
+  for (const currency of [...new Set(summary.map((row) => row.currency))].sort()) lines.push(currencyLine(currency, summary.filter((row) => row.currency === currency)));
   if (byCode.size) {
     // "by code": the line after the list counts the same findings by what became of them.
     lines.push('  findings by code:');
@@ -42,4 +35,19 @@ export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; findi
   }
   lines.push(`  reports: ${reportDir}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * One line per currency of the charges (docs/reference.md, "Totals"): the ledger's gross, voids
+ * and refunds in that currency; what KBank settled and charged for them, in THB, for the charges
+ * whose figures it reported; and how many charges' fees are not known yet, with the fee
+ * schedule's estimate of them, which is labelled as one. No amount of two currencies is added.
+ */
+function currencyLine(currency: string, rows: readonly SummaryRow[]): string {
+  const total = (pick: (row: SummaryRow) => string) => formatMoneyGrouped(sum(rows.map((row) => money(pick(row)))));
+  const pending = rows.reduce((n, row) => n + row.fees_pending, 0);
+  const estimate = pending ? ` (estimate MDR ${total((r) => r.mdr_estimate)}, VAT ${total((r) => r.vat_estimate)})` : '';
+  return `  totals ${currency}  gross ${total((r) => r.gross_amount)}   voided ${total((r) => r.voided_amount)}   refunded ${total((r) => r.refunded_amount)}`
+    + `   KBank, in THB: settled ${total((r) => r.settled_amount)}   MDR ${total((r) => r.mdr)}   VAT ${total((r) => r.vat)}   net ${total((r) => r.net_amount)}`
+    + `   fees pending ${pending}${estimate}`;
 }

@@ -7,17 +7,21 @@ import { kindOf } from '../ingest/inputs.ts';
 /**
  * Proves that reports can be written to `dir` before a run ingests anything or asks the gateway:
  * creates the folder (and its parents), writes and removes a probe file, then removes the
- * folders it created, so a run that stops later leaves no empty folder behind. `setting` names
- * where the folder came from (`--out`, `RECON_REPORTS_DIR`) in the one-line message.
+ * folders it created (unless `keep`), so a run that stops later leaves no empty folder behind.
+ * `setting` names where the folder came from (`--out`, `RECON_REPORTS_DIR`) in the one-line
+ * message. A folder of a pseudo-filesystem (`/proc`, `/sys`) is refused here too: it cannot be
+ * made, or takes no file.
  */
-export async function checkWritableDir(dir: string, setting: string): Promise<void> {
+export async function checkWritableDir(dir: string, setting: string, options: { keep?: boolean } = {}): Promise<void> {
   const absolute = resolve(dir);
   const created: string[] = [];
+  let kept = false;
   try {
     await makeFolders(absolute, created, (reason) => refused(setting, `${setting} ${dir}: ${reason}`));
     await probe(absolute, setting, dir);
+    kept = options.keep === true;
   } finally {
-    for (const folder of created.reverse()) await rmdir(folder).catch(() => undefined);
+    if (!kept) for (const folder of created.reverse()) await rmdir(folder).catch(() => undefined);
   }
 }
 

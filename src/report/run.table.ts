@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, JSONColumnType } from 'kysely';
 import type { DateText, Numeric } from '../ingest/ledger.table.ts';
+import type { FeesState, RefundFigures } from './charge-figures.ts';
 
 export type RunKind = 'run' | 'nightly' | 'rerun' | 'demo';
 export type RunStatus = 'running' | 'finished' | 'aborted';
@@ -117,6 +118,12 @@ export interface ReconDailySummaryTable {
   vat: Numeric;
   net_amount: Numeric;
   refunded_amount: Numeric;
+  /** v3 (sql/0018_finance_totals.sql). */
+  voided_amount: Numeric;
+  fees_pending: number;
+  /** The fees the schedule expects of the `fees_pending` charges: an estimate, never KBank's figure. */
+  mdr_estimate: Numeric;
+  vat_estimate: Numeric;
 }
 
 export type ExportStatus = 'MATCHED' | 'MISMATCH' | 'UNVERIFIED' | 'PENDING';
@@ -152,6 +159,17 @@ export interface ReconChargeResultTable {
   charge_key: string | null;
   open_reason: string | null;
   open_message: string | null;
+  /** v3 (sql/0018_finance_totals.sql); null on older rows. */
+  transaction_state: string | null;
+  created_date: DateText | null;
+  card_masking: string | null;
+  mid: string | null;
+  /** Whether KBank's fee figures are known (`FeesState`); `settled_amount`…`net_amount` are set only when 'reported'. */
+  fees_state: FeesState | null;
+  mdr_estimate: Numeric | null;
+  vat_estimate: Numeric | null;
+  /** `RefundFigures[]`, the refunds whose fees KBank gave back. */
+  refunds: ColumnType<RefundFigures[] | null, string | null, string | null>;
 }
 
 export interface FeeScheduleTable {

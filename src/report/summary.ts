@@ -1,9 +1,11 @@
-import { formatMoney, money, sum, ZERO, type Money } from '../money.ts';
+import { formatMoney, money, ZERO, type Money } from '../money.ts';
+import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
 import { openReason } from '../reconcile/open-state.ts';
 import { chargeKey } from '../reconcile/charge-case.ts';
 import { refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
 import type { Selectable } from 'kysely';
+import { chargeFigures, feeEstimate, isFeesPending, refundFigures, type ChargeFigures, type FeesState, type RefundFigures } from './charge-figures.ts';
 import type { ExportStatus, ReconDailySummaryTable } from './run.table.ts';
 
 /** `mismatches.csv`'s header, exactly (contract §5); `recon_mismatches` has the same columns. */
@@ -21,10 +23,13 @@ export const FINDING_STATE_COLUMNS = ['finding_state', 'first_seen_on', 'acknowl
 /** One row of `summary.csv`: `recon_daily_summary` without its run id. */
 export type SummaryRow = Omit<Selectable<ReconDailySummaryTable>, 'run_id' | 'merchant'>;
 
-/** `summary.csv`'s header, exactly (contract §5). */
+/**
+ * `summary.csv`'s header, exactly: v3 appends `voided_amount` and `fees_pending`. The table
+ * also keeps the estimate of the pending fees, which the CSV does not show.
+ */
 export const SUMMARY_COLUMNS = [
   'transaction_date', 'source_type', 'currency', 'charges', 'matched', 'mismatched', 'unverified',
-  'gross_amount', 'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount',
+  'gross_amount', 'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount', 'voided_amount', 'fees_pending',
 ] as const satisfies readonly (keyof SummaryRow)[];
 
 /** One row per charge for the finance export (`recon_charge_results`). */
@@ -54,13 +59,29 @@ export interface ChargeRow {
   charge_key: string;
   open_reason: string | null;
   open_message: string | null;
+  /** v3: the gateway's state as sent, the Bangkok day it created the charge, the card as KBank masks it. */
+  transaction_state: string | null;
+  created_date: string | null;
+  card_masking: string | null;
+  /** The ledger row's own `mid`. */
+  mid: string | null;
+  fees_state: FeesState;
+  /** What the ledger or fee schedule expects while KBank's figures are not known: an estimate. */
+  mdr_estimate: string | null;
+  vat_estimate: string | null;
+  /** Staged as JSON with the rest of the row: `recon_charge_results.refunds`. */
+  refunds: RefundFigures[] | null;
 }
 
-/** The finance export's status (contract §6). */
-export function exportStatus(result: ChargeResult): ExportStatus {
+/**
+ * The finance export's status: a charge with an error is `MISMATCH` whatever else; one whose
+ * figures KBank has not reported yet (not settled, or settled without fees) is `PENDING`, never
+ * `MATCHED` with fees of zero.
+ */
+export function exportStatus(result: ChargeResult, figures: ChargeFigures): ExportStatus {
   if (result.status === 'unverified') return 'UNVERIFIED';
   if (result.status === 'mismatched') return 'MISMATCH';
-  return result.mismatches.some((m) => m.code === 'SETTLEMENT_PENDING') ? 'PENDING' : 'MATCHED';
+  return figures.state === 'pending' ? 'PENDING' : 'MATCHED';
 }
 
 export function mismatchRows(runId: string, result: ChargeResult): MismatchRow[] {
@@ -86,10 +107,24 @@ export function mismatchRows(runId: string, result: ChargeResult): MismatchRow[]
 
 const text = (value: Money | null | undefined) => (value ? value.toFixed(4) : null);
 
-export function chargeRow(result: ChargeResult): ChargeRow {
+/** What the totals and a charge's row say of its fees, worked out once per charge. */
+export interface ChargeFees {
+  readonly figures: ChargeFigures;
+  /** The fees expected while KBank's are not known: an estimate. */
+  readonly estimate: { readonly mdr: Money; readonly vat: Money } | undefined;
+}
+
+export function chargeFees(result: ChargeResult, schedule: FeeSchedule | undefined): ChargeFees {
+  const figures = chargeFigures(result);
+  return { figures, estimate: feeEstimate(result, figures.state, schedule) };
+}
+
+/** A charge's row in `recon_charge_results`. */
+export function chargeRow(result: ChargeResult, fees: ChargeFees): ChargeRow {
   const { charge } = result.case;
   const open = openReason(result);
-  const settlement = result.gateway?.settlement;
+  const { figures, estimate } = fees;
+  const reported = figures.figures;
   return {
     entry_id: charge.entry_id,
     transaction_date: charge.transaction_date,
@@ -99,12 +134,12 @@ export function chargeRow(result: ChargeResult): ChargeRow {
     brand: result.gateway?.source?.brand ?? null,
     currency: charge.currency,
     amount: formatMoney(bookedAmount(result)),
-    settled_amount: text(settlement?.settleAmount),
-    mdr: text(settlement?.origMdr),
-    vat: text(settlement?.origVat),
-    net_amount: text(settlement?.origNetAmount),
+    settled_amount: text(reported?.settled),
+    mdr: text(reported?.mdr),
+    vat: text(reported?.vat),
+    net_amount: text(reported?.net),
     refunded_amount: formatMoney(refundedByGateway(result.gateway)),
-    status: exportStatus(result),
+    status: exportStatus(result, figures),
     codes: [...new Set(result.mismatches.map((m) => m.code))],
     approval_code: result.gateway?.approvalCode ?? null,
     ref_1: result.gateway?.ref1 ?? null,
@@ -116,6 +151,14 @@ export function chargeRow(result: ChargeResult): ChargeRow {
     charge_key: chargeKey(charge),
     open_reason: open?.reason ?? null,
     open_message: open?.message ?? null,
+    transaction_state: result.gateway?.transactionState || null,
+    created_date: result.gateway?.createdDate ?? null,
+    card_masking: result.gateway?.source?.cardMasking ?? null,
+    mid: charge.mid,
+    fees_state: figures.state,
+    mdr_estimate: text(estimate?.mdr),
+    vat_estimate: text(estimate?.vat),
+    refunds: refundFigures(result),
   };
 }
 
@@ -125,12 +168,21 @@ interface Totals {
   mismatched: number;
   unverified: number;
   gross: Money;
+  voided: Money;
   settled: Money;
   mdr: Money;
   vat: Money;
   net: Money;
   refunded: Money;
+  feesPending: number;
+  mdrEstimate: Money;
+  vatEstimate: Money;
 }
+
+const NO_TOTALS = (): Totals => ({
+  charges: 0, matched: 0, mismatched: 0, unverified: 0, gross: ZERO, voided: ZERO, settled: ZERO, mdr: ZERO, vat: ZERO, net: ZERO,
+  refunded: ZERO, feesPending: 0, mdrEstimate: ZERO, vatEstimate: ZERO,
+});
 
 /**
  * The charge amount the ledger books. An orphan case (refund or void rows, no charge row) books
@@ -141,35 +193,45 @@ export function bookedAmount(result: ChargeResult): Money {
 }
 
 /**
- * Per date × source type × currency: counts from the results; gross from the ledger; settled,
- * MDR, VAT, net and refunded as the gateway reports them (what the bank actually moved).
- * An orphan case (contract §4 v2) is a charge of the run like any other, counted under its
- * rows' `transaction_date`, `source_type` and `currency` (which name the charge they refund or
- * void): one charge, mismatched when it is an `ORPHAN_LEDGER_ENTRY`, with no gross amount since
- * the ledger books no charge row; what the gateway reports for it, if it knows it, is counted.
+ * Per date × source type × currency (docs/reference.md, "Totals"): counts from the results; the
+ * gross from the ledger in its own currency, voided charges apart (`voided_amount`); settled,
+ * MDR, VAT and net as KBank reports them, in THB, for the charges whose figures are reported;
+ * `fees_pending` counts the others whose fees are unknown, with the estimate of their fees kept
+ * beside (table only); refunded as the gateway reports it. An orphan case (refund or void rows,
+ * no charge row) is a charge of the run like any other, counted under its rows' date, source
+ * type and currency, with no gross amount since the ledger books no charge row.
  * Results are added as they come; only the groups are held.
  */
-export function summaryTotals(): { add(result: ChargeResult): void; rows(): SummaryRow[] } {
+export function summaryTotals(): { add(result: ChargeResult, fees: ChargeFees): void; rows(): SummaryRow[] } {
   const groups = new Map<string, { key: [string, string, string]; totals: Totals }>();
   return {
-    add(result) {
+    add(result, { figures, estimate }) {
       const { charge } = result.case;
       const key: [string, string, string] = [charge.transaction_date, charge.source_type, charge.currency.toUpperCase()];
       const id = key.join('|');
       let group = groups.get(id);
       if (!group) {
-        group = { key, totals: { charges: 0, matched: 0, mismatched: 0, unverified: 0, gross: ZERO, settled: ZERO, mdr: ZERO, vat: ZERO, net: ZERO, refunded: ZERO } };
+        group = { key, totals: NO_TOTALS() };
         groups.set(id, group);
       }
       const t = group.totals;
-      const s = result.gateway?.settlement;
       t.charges += 1;
       t[result.status] += 1;
-      t.gross = t.gross.plus(bookedAmount(result));
-      t.settled = sum([t.settled, s?.settleAmount ?? ZERO]);
-      t.mdr = sum([t.mdr, s?.origMdr ?? ZERO]);
-      t.vat = sum([t.vat, s?.origVat ?? ZERO]);
-      t.net = sum([t.net, s?.origNetAmount ?? ZERO]);
+      if (figures.state === 'voided') t.voided = t.voided.plus(bookedAmount(result));
+      else t.gross = t.gross.plus(bookedAmount(result));
+      const reported = figures.figures;
+      if (reported) {
+        t.settled = t.settled.plus(reported.settled ?? ZERO);
+        t.mdr = t.mdr.plus(reported.mdr);
+        t.vat = t.vat.plus(reported.vat);
+        t.net = t.net.plus(reported.net ?? ZERO);
+      } else if (isFeesPending(figures.state)) {
+        t.feesPending += 1;
+        if (estimate) {
+          t.mdrEstimate = t.mdrEstimate.plus(estimate.mdr);
+          t.vatEstimate = t.vatEstimate.plus(estimate.vat);
+        }
+      }
       t.refunded = t.refunded.plus(refundedByGateway(result.gateway));
     },
     rows: () =>
@@ -189,6 +251,10 @@ export function summaryTotals(): { add(result: ChargeResult): void; rows(): Summ
           vat: formatMoney(t.vat),
           net_amount: formatMoney(t.net),
           refunded_amount: formatMoney(t.refunded),
+          voided_amount: formatMoney(t.voided),
+          fees_pending: t.feesPending,
+          mdr_estimate: formatMoney(t.mdrEstimate),
+          vat_estimate: formatMoney(t.vatEstimate),
         })),
   };
 }

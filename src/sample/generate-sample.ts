@@ -6,6 +6,7 @@ import { shiftDate } from '../dates.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
 import { DEFECTS, PLAN_DEFECTS, type ChargeShape, type Defect } from './defects.ts';
+import { gatewayOnlyCharge, type GatewayOnlyCharge } from './gateway-only.ts';
 import { planReportCsv, planReportFileName, type PlanRow } from './sample-files.ts';
 import { chargeHistory, type HistoryPlan } from './timeline.ts';
 
@@ -56,8 +57,12 @@ export interface LateRefund {
 
 export interface SampleData {
   ledger: LedgerRow[];
-  /** Rows a finance export would plausibly get wrong; they must end up in rejected.csv. */
-  badLedgerLines: string[];
+  /**
+   * Rows a finance export would plausibly get wrong, each for one reason (a thousands separator in
+   * the wrong place, a day February does not have, an unknown payment type); they must end up in
+   * rejected.csv with that reason. Written with every column, like the good rows.
+   */
+  badLedgerRows: LedgerRow[];
   /** One final answer per charge; with `timeline`, each charge's dated records (`_from`). */
   gateway: GatewayBody[];
   plans: { fileName: string; csv: string };
@@ -69,6 +74,8 @@ export interface SampleData {
   expected: Map<string, MismatchCode[]>;
   /** With `timeline`: the refunds made only at the gateway. */
   lateRefunds: LateRefund[];
+  /** A charge in `gateway` (and so notified by the simulator) that the ledger lacks. */
+  notInLedger: GatewayOnlyCharge;
 }
 
 export const SAMPLE_SUPPLIER = '09902';
@@ -173,18 +180,21 @@ export function generateSample(options: SampleOptions): SampleData {
       gateway.push(...chargeHistory(charge, plan));
     }
   }
+  const notInLedger = gatewayOnlyCharge(last, options.timeline !== undefined);
+  gateway.push(...notInLedger.records);
   return {
     ledger,
-    badLedgerLines: [
-      `BAD-1,charge,ORD-BAD-1,,,${options.from},,card,THB,"12,34.5",,,,,,,,,,,`,
-      `BAD-2,charge,ORD-BAD-2,,,31/02/2026,,card,THB,100.00,,,,,,,,,,,`,
-      `BAD-3,refund,ORD-BAD-3,,,${last},,bitcoin,THB,5.00,,,,,,,,,,,`,
+    badLedgerRows: [
+      { entry_id: 'BAD-1', entry_type: 'charge', reference_order: 'ORD-BAD-1', transaction_date: options.from, source_type: 'card', currency: 'THB', amount: '12,34.5' },
+      { entry_id: 'BAD-2', entry_type: 'charge', reference_order: 'ORD-BAD-2', transaction_date: '31/02/2026', source_type: 'card', currency: 'THB', amount: '100.00' },
+      { entry_id: 'BAD-3', entry_type: 'refund', reference_order: 'ORD-BAD-3', transaction_date: last, source_type: 'bitcoin', currency: 'THB', amount: '5.00' },
     ],
     gateway,
     plans: samplePlanReport(),
     fees: SAMPLE_FEES,
     expected,
     lateRefunds,
+    notInLedger: notInLedger.charge,
   };
 }
 

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSample, type SampleData, type SampleOptions } from './generate-sample.ts';
 import { writeJsonLines, writeLedgerCsv } from './sample-files.ts';
@@ -26,8 +26,7 @@ export async function writeSample(dir: string, options: SampleOptions & { badRow
     gateway: join(dir, 'gateway.jsonl'),
   };
   await mkdir(join(dir, 'plans'), { recursive: true });
-  await writeLedgerCsv(files.ledger, data.ledger);
-  if (options.badRows !== false) await appendFile(files.ledger, `${data.badLedgerLines.join('\n')}\n`);
+  await writeLedgerCsv(files.ledger, options.badRows === false ? data.ledger : [...data.ledger, ...data.badLedgerRows]);
   await writeFile(files.plans, data.plans.csv);
   await writeFile(files.fees, `${JSON.stringify(data.fees, null, 2)}\n`);
   await writeJsonLines(files.gateway, data.gateway);

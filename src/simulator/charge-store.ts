@@ -41,6 +41,8 @@ export interface ChargeStore {
   find(family: Family, key: string, today: string): StoredCharge | undefined;
   /** Every key (id, reference order, order id) a charge can be asked by. */
   keysOf(charge: StoredCharge): string[];
+  /** Each charge's earliest record (the payment itself) and the day it holds from (`''`: always). */
+  firstRecords(): { from: string; charge: StoredCharge }[];
 }
 
 /**
@@ -105,6 +107,7 @@ export function createChargeStore(records: Iterable<unknown>, texts?: readonly s
     size: ids.card.size + ids.qr.size,
     find: (family, key, today) => byFamily[family].get(key)?.findLast((h) => h.from <= today)?.charge,
     keysOf: (c) => [c.id, c.referenceOrder, c.orderId].filter((k): k is string => k !== null),
+    firstRecords: () => (['card', 'qr'] as const).flatMap((family) => [...ids[family]].map((id) => byFamily[family].get(id)![0]!)),
   };
 }
 

@@ -4,6 +4,7 @@ import { todayIn } from '../dates.ts';
 import type { Logger } from '../log.ts';
 import { createChargeStore, readJsonLines, type ChargeStore, type Family, type StoredCharge } from './charge-store.ts';
 import { createFaultPlan, type FaultConfig, type FaultKind, type FaultPlan } from './faults.ts';
+import { createNotifySender, forgedNotifyBody, notifyBodyOf, type NotifyReport } from './notify-sender.ts';
 import { createRequestStats, type SimulatorStats } from './request-stats.ts';
 
 export interface SimulatorOptions {
@@ -23,6 +24,11 @@ export interface SimulatorOptions {
   readonly logger?: Logger;
   /** The simulator's clock (`YYYY-MM-DD`), which picks each charge's record in force (`_from`); default today in Bangkok. */
   readonly today?: string;
+  /**
+   * Where to POST a signed WebHook Notify (guide §6.5) for each charge, once the clock reaches its
+   * first record, plus one forged notification (see notify-sender.ts).
+   */
+  readonly notifyUrl?: string;
 }
 
 export interface Simulator {
@@ -37,6 +43,8 @@ export interface Simulator {
   /** The simulator's clock: the gateway answers as it would on this day. */
   today(): string;
   setToday(date: string): void;
+  /** Once every notification sent so far is delivered or given up: how they went (all 0 without `notifyUrl`). */
+  notifications(): Promise<NotifyReport>;
   /** Stops listening and drops open connections, hanging requests included. */
   close(): Promise<void>;
 }
@@ -64,6 +72,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const log = options.logger?.child({ component: 'kpgw-simulator' });
   const pending = new Set<NodeJS.Timeout>();
   let today = checkedDate(options.today ?? todayIn('Asia/Bangkok'));
+  const notifier = options.notifyUrl ? createNotifySender(options.notifyUrl, log) : undefined;
+  const notified = new Set<string>();
+  /** Notifies each charge whose payment the clock has reached, once. */
+  const notifyDue = () => {
+    if (!notifier) return;
+    for (const { from, charge } of store.firstRecords()) {
+      if (from > today || notified.has(charge.id)) continue;
+      notified.add(charge.id);
+      notifier.send(notifyBodyOf(JSON.parse(charge.body) as Record<string, unknown>, charge.family, options.secretKey));
+    }
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://simulator');
@@ -161,6 +180,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (path === '/__clock' && req.method === 'POST') {
       try {
         today = checkedDate((JSON.parse(await readBody(req)) as { today?: unknown }).today);
+        notifyDue();
         return json(200, { today });
       } catch (error) {
         return json(400, { object: 'error', code: 'invalid_parameter', message: String(error) });
@@ -196,6 +216,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  notifyDue();
+  notifier?.send(forgedNotifyBody(today));
 
   return {
     url: `http://${host}:${address.port}`,
@@ -209,14 +231,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     today: () => today,
     setToday: (date) => {
       today = checkedDate(date);
+      notifyDue();
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    notifications: async () => (notifier ? notifier.settled() : { sent: 0, delivered: 0, failed: 0 }),
+    close: async () => {
+      await notifier?.close();
+      await new Promise<void>((resolve, reject) => {
         for (const timer of pending) clearTimeout(timer);
         pending.clear();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

@@ -1,15 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS, type Config } from '../config.ts';
-import { ReconError } from '../errors.ts';
+import { isMid, midIdentity, MID_RULE } from '../db/merchant.ts';
+import { ReconError, isReconError } from '../errors.ts';
 import { normaliseBaseUrl } from '../gateway/base-url.ts';
+import { checkInputFile } from '../ingest/inputs.ts';
 import { checkSchedule } from './schedule.ts';
 
 /** One merchant of the merchants file (contract §12), checked and with its defaults filled in. */
 export interface Merchant {
   readonly mid: string;
   readonly name: string | undefined;
-  /** The name of the environment variable that holds the merchant's secret key. */
+  /**
+   * The name of the environment variable that holds the merchant's secret key. Merchants that
+   * share it share one rate limit and one concurrency (the lowest of theirs), and their nights
+   * run one at a time, whichever worker takes them.
+   */
   readonly keyEnv: string;
   readonly inbox: string;
   readonly reportsDir: string;
@@ -24,11 +30,11 @@ export interface Merchant {
 export const DEFAULT_SCHEDULE = '30 2 * * *';
 
 const FIELDS = ['mid', 'name', 'key_env', 'inbox', 'reports_dir', 'rate_limit_rps', 'concurrency', 'schedule', 'base_url', 'max_requests'] as const;
-/** A MID names a job queue, a job key and a folder: no path separators, no spaces. */
-const MID = /^[A-Za-z0-9_-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** What a secret key looks like (contract §2); it never belongs in the file, and is never echoed. */
+/** What a secret key looks like; it never belongs in the file, and is never echoed. */
 const LOOKS_LIKE_KEY = /skey_/i;
+/** Anything shaped like a key in a message about the file (a JSON parser quotes the text it chokes on). */
+const KEY_SHAPED = /skey_[\x21-\x7e]*/gi;
 
 /**
  * Reads and checks `RECON_MERCHANTS`. JSON, as the contract shows it: no parser to add, and a
@@ -38,6 +44,10 @@ const LOOKS_LIKE_KEY = /skey_/i;
 export async function loadMerchants(config: Config): Promise<Merchant[]> {
   const path = config.worker.merchantsFile;
   if (!path) throw new ReconError('CONFIG', 'RECON_MERCHANTS is not set (the path of the merchants file, see docs/reference.md)');
+  // A FIFO or a device is refused before it is opened: reading one waits, or reads, for ever.
+  await checkInputFile(path, 'the merchants file').catch((error: unknown) => {
+    throw isReconError(error) ? new ReconError('CONFIG', `RECON_MERCHANTS ${error.message}`, { cause: error }) : error;
+  });
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -48,7 +58,8 @@ export async function loadMerchants(config: Config): Promise<Merchant[]> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ReconError('CONFIG', `RECON_MERCHANTS ${path} is not JSON: ${(error as Error).message}`, { cause: error });
+    const problem = (error as Error).message.replace(KEY_SHAPED, '[REDACTED]');
+    throw new ReconError('CONFIG', `RECON_MERCHANTS ${path} is not JSON: ${problem}`, { cause: error });
   }
   return parseMerchants(json, config, path);
 }
@@ -59,24 +70,50 @@ export function parseMerchants(json: unknown, config: Config, path: string): Mer
     throw new ReconError('CONFIG', `RECON_MERCHANTS ${path}: expected { "merchants": [ … ] } with at least one merchant`);
   }
   const merchants = list.map((entry, i) => parseMerchant(entry, i, config, path));
-  const seen = new Set<string>();
+  const byIdentity = new Map<string, Merchant>();
   for (const m of merchants) {
-    if (seen.has(m.mid)) throw new ReconError('CONFIG', `RECON_MERCHANTS ${path}: merchant ${m.mid} is listed twice`);
-    seen.add(m.mid);
+    const other = byIdentity.get(midIdentity(m.mid));
+    if (other?.mid === m.mid) throw new ReconError('CONFIG', `RECON_MERCHANTS ${path}: merchant ${m.mid} is listed twice`);
+    if (other) {
+      throw new ReconError(
+        'CONFIG',
+        `RECON_MERCHANTS ${path}: merchants ${other.mid} and ${m.mid} are the same mid once letter case, '-' and '_' are ignored; each merchant's data must be its own, so give one of them another mid`,
+      );
+    }
+    byIdentity.set(midIdentity(m.mid), m);
   }
-  return merchants;
+  return shareKeyLimits(merchants);
+}
+
+/**
+ * KBank limits a key, not a merchant: merchants that share a `key_env` get the lowest rate limit
+ * and concurrency among them, and their nights share one job queue (see `nightQueue`), so the
+ * limit holds however many workers run.
+ */
+function shareKeyLimits(merchants: Merchant[]): Merchant[] {
+  const shared = new Map<string, { rateLimitRps: number; concurrency: number }>();
+  for (const m of merchants) {
+    const limits = shared.get(m.keyEnv);
+    shared.set(m.keyEnv, limits
+      ? { rateLimitRps: Math.min(limits.rateLimitRps, m.rateLimitRps), concurrency: Math.min(limits.concurrency, m.concurrency) }
+      : { rateLimitRps: m.rateLimitRps, concurrency: m.concurrency });
+  }
+  return merchants.map((m) => ({ ...m, ...shared.get(m.keyEnv)! }));
 }
 
 function parseMerchant(entry: unknown, index: number, config: Config, path: string): Merchant {
   const where = (field: string) => {
-    const mid = isObject(entry) && typeof entry.mid === 'string' && MID.test(entry.mid) ? `merchant ${entry.mid}` : `merchant #${index + 1}`;
-    return `RECON_MERCHANTS ${path}: ${mid}: ${field}`;
+    const named = isObject(entry) && typeof entry.mid === 'string' && isMid(entry.mid) && !LOOKS_LIKE_KEY.test(entry.mid);
+    return `RECON_MERCHANTS ${path}: ${named ? `merchant ${entry.mid}` : `merchant #${index + 1}`}: ${field}`;
   };
   const fail = (field: string, problem: string): never => {
     throw new ReconError('CONFIG', `${where(field)} ${problem}`);
   };
   if (!isObject(entry)) return fail('', 'is not an object');
   for (const [field, value] of Object.entries(entry)) {
+    if (LOOKS_LIKE_KEY.test(field)) {
+      fail('a field', 'is named with what looks like a secret key (not shown); keys never go in this file: put the key in an environment variable and its name in key_env');
+    }
     if (typeof value === 'string' && LOOKS_LIKE_KEY.test(value)) {
       fail(field, 'holds what looks like a secret key; keys never go in this file: put the key in an environment variable and its name in key_env');
     }
@@ -96,7 +133,7 @@ function parseMerchant(entry: unknown, index: number, config: Config, path: stri
     return value as number;
   };
   const mid = text('mid', true)!;
-  if (!MID.test(mid)) fail('mid', `must be letters, digits, '-' or '_' (up to 64), got ${JSON.stringify(mid)}`);
+  if (!isMid(mid)) fail('mid', `must be ${MID_RULE}, starting with a letter or digit, got ${JSON.stringify(mid)}`);
   const keyEnv = text('key_env', true)!;
   if (!ENV_NAME.test(keyEnv)) fail('key_env', `must be the name of an environment variable (such as KPGW_KEY_SHOP_A), got ${JSON.stringify(keyEnv)}`);
   const schedule = text('schedule', false) ?? DEFAULT_SCHEDULE;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerEvents } from 'graphile-worker';
 import type { Config } from '../config.ts';
@@ -9,7 +10,8 @@ import type { Logger } from '../log.ts';
 import { startLiveness } from './dead-workers.ts';
 import type { Merchant } from './merchants-file.ts';
 import { merchantCronItems } from './schedule.ts';
-import { workerTasks } from './tasks.ts';
+import { workerTasks, type NightOutcome } from './tasks.ts';
+import { nextNightLines, nightLine, onceLine } from './worker-lines.ts';
 
 export interface WorkerOptions {
   /** Queue what is due (catch-up included), run it, and return once nothing is left to run. */
@@ -28,7 +30,7 @@ const POLL_MS = 1_000;
  * code of the nights it ran (3 if one failed).
  */
 export async function runWorker(
-  ctx: { config: Config; logger: Logger; signal: AbortSignal },
+  ctx: { config: Config; logger: Logger; signal: AbortSignal; stdout: Writable },
   merchants: readonly Merchant[],
   options: WorkerOptions,
 ): Promise<ExitCode> {
@@ -38,6 +40,7 @@ export async function runWorker(
   const pool = queuePool(url, options.concurrency + 4, logger);
   const graphileLogger = graphileLoggerOf(logger.child({ component: 'graphile-worker' }));
   let worst: ExitCode = EXIT.ok;
+  const nights: NightOutcome[] = [];
   try {
     await runMigrations({ pgPool: pool, logger: graphileLogger });
     const liveness = await startLiveness(url, pool, logger);
@@ -65,11 +68,19 @@ export async function runWorker(
           merchants: new Map(merchants.map((m) => [m.mid, m])),
           signal: stop,
           alive: (poolId) => liveness.held(poolId),
-          onNight: (code) => (worst = Math.max(worst, code) as ExitCode),
+          onNight: (night) => {
+            nights.push(night);
+            ctx.stdout.write(`${nightLine(night)}\n`);
+            if (night.result.kind === 'reconciled') worst = Math.max(worst, night.result.exitCode) as ExitCode;
+          },
         }),
         parsedCronItems: merchantCronItems(merchants, config.tz, config.worker.catchUpDays),
       });
       logger.info({ merchants: merchants.length, concurrency: options.concurrency, once: options.once }, 'worker started');
+      if (!options.once) {
+        ctx.stdout.write(`worker started: ${merchants.length} merchant${merchants.length === 1 ? '' : 's'}, up to ${options.concurrency} nights at once\n`);
+        for (const line of nextNightLines(merchants, config.tz, new Date())) ctx.stdout.write(`${line}\n`);
+      }
       const stopped = new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
       const drained = options.once ? untilDrained(pool, () => cronStarted && active === 0, stop) : new Promise<void>(() => undefined);
       await Promise.race([runner.promise, stopped, drained]);
@@ -78,9 +89,14 @@ export async function runWorker(
       await liveness.close();
     }
     if (liveness.lost.aborted) throw liveness.lost.reason;
-    // A worker that runs until stopped reports its nights in the logs and the run table; being
-    // stopped is how it ends, not a failure.
-    return options.once ? worst : EXIT.ok;
+    if (options.once) {
+      ctx.stdout.write(`${onceLine(nights, config.worker.catchUpDays)}\n`);
+      for (const line of nextNightLines(merchants, config.tz, new Date())) ctx.stdout.write(`${line}\n`);
+      return worst;
+    }
+    // A worker that runs until stopped reports its nights as they end, in the logs and the run
+    // table; being stopped is how it ends, not a failure.
+    return EXIT.ok;
   } finally {
     await pool.end().catch(() => undefined);
   }

@@ -20,8 +20,12 @@ export interface NightPayload {
 
 /** One job per merchant-night, however many workers or cron lines ask for it. */
 export const nightJobKey = (mid: string, date: string) => `nightly:${mid}:${date}`;
-/** Jobs of one queue run one at a time, on whichever worker: so one merchant's rate limit holds. */
-export const merchantQueue = (mid: string) => `merchant:${mid}`;
+/**
+ * Jobs of one queue run one at a time, on whichever worker. KBank limits a key, so the queue is
+ * the key's (by the name of its variable): the nights of merchants that share a key never overlap,
+ * and the one rate limit they share holds.
+ */
+export const nightQueue = (keyEnv: string) => `key:${keyEnv}`;
 
 /** Why a schedule is not a cron expression graphile-worker accepts, or `undefined`. */
 export function checkSchedule(pattern: string): string | undefined {
@@ -39,7 +43,7 @@ export function checkSchedule(pattern: string): string | undefined {
  * oldest first. graphile-worker records each line's last run in its own table, so a scheduled
  * time is queued once however many workers run the cron.
  */
-export function merchantCronItems(merchants: readonly { mid: string; schedule: string }[], tz: string, catchUpDays: number): ParsedCronItem[] {
+export function merchantCronItems(merchants: readonly { mid: string; schedule: string; keyEnv: string }[], tz: string, catchUpDays: number): ParsedCronItem[] {
   return merchants.map((m) => {
     const local = parseCronItem({ task: SCHEDULE_TASK, match: m.schedule }).match;
     return parseCronItem({
@@ -47,7 +51,7 @@ export function merchantCronItems(merchants: readonly { mid: string; schedule: s
       identifier: `nightly:${m.mid}`,
       match: inZone(local, tz),
       payload: { mid: m.mid },
-      options: { backfillPeriod: catchUpDays * DAY_MS, queueName: merchantQueue(m.mid), maxAttempts: SCHEDULE_ATTEMPTS },
+      options: { backfillPeriod: catchUpDays * DAY_MS, queueName: nightQueue(m.keyEnv), maxAttempts: SCHEDULE_ATTEMPTS },
     });
   });
 }
@@ -57,6 +61,21 @@ export function nightOfSchedule(ts: string, tz: string): string {
   return yesterdayIn(tz, new Date(ts));
 }
 
+/**
+ * The first minute after `after` that `schedule` (read in `tz`) names, within 32 days (a monthly
+ * schedule's next run is at most that far); `undefined` when there is none that soon.
+ */
+export function nextScheduledTime(schedule: string, tz: string, after: Date): Date | undefined {
+  const local = parseCronItem({ task: SCHEDULE_TASK, match: schedule }).match;
+  const first = Math.floor(after.getTime() / MINUTE_MS + 1) * MINUTE_MS;
+  for (let t = first; t < first + 32 * DAY_MS; t += MINUTE_MS) {
+    const d = new TZDate(t, tz);
+    if (local({ min: d.getMinutes(), hour: d.getHours(), date: d.getDate(), month: d.getMonth() + 1, dow: d.getDay() })) return new Date(t);
+  }
+  return undefined;
+}
+
+const MINUTE_MS = 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Queuing the night is one insert; a failure is the database's, worth a few tries. */
 const SCHEDULE_ATTEMPTS = 5;

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import { ReconError, isReconError, type ExitCode, type ReconErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { merchantConfig, type Merchant } from './merchants-file.ts';
-import { NIGHT_TASK, SCHEDULE_TASK, merchantQueue, nightJobKey, nightOfSchedule, type NightPayload, type SchedulePayload } from './schedule.ts';
+import { NIGHT_TASK, SCHEDULE_TASK, nightJobKey, nightQueue, nightOfSchedule, type NightPayload, type SchedulePayload } from './schedule.ts';
 
 /**
  * A night is tried again after a transient failure (database or gateway away, an interrupted
@@ -30,8 +30,15 @@ export interface TaskEnvironment {
   readonly signal: AbortSignal;
   /** Resolves once the job's worker pool is known to be alive (see dead-workers.ts). */
   readonly alive: (poolId: string) => Promise<void>;
-  /** Each finished night's exit code, for `worker --once`. */
-  readonly onNight?: (exitCode: ExitCode) => void;
+  /** Each night's outcome, for what the worker prints and `worker --once`'s exit code. */
+  readonly onNight?: (night: NightOutcome) => void;
+}
+
+/** What became of one merchant-night a worker ran. */
+export interface NightOutcome {
+  readonly mid: string;
+  readonly date: string;
+  readonly result: { readonly kind: 'reconciled'; readonly exitCode: ExitCode } | { readonly kind: 'failed'; readonly reason: string; readonly final: boolean };
 }
 
 export function workerTasks(env: TaskEnvironment): TaskList {
@@ -39,7 +46,7 @@ export function workerTasks(env: TaskEnvironment): TaskList {
     [SCHEDULE_TASK]: async (payload, helpers) => {
       const { mid, _cron } = payload as SchedulePayload;
       if (!_cron) throw new Error(`${SCHEDULE_TASK} is queued by the cron only`);
-      await queueNight(helpers, { mid, date: nightOfSchedule(_cron.ts, env.config.tz) }, new Date(_cron.ts));
+      await queueNight(helpers, knownMerchant(env, mid), nightOfSchedule(_cron.ts, env.config.tz), new Date(_cron.ts));
     },
     [NIGHT_TASK]: async (payload, helpers) => {
       const { mid, date } = payload as NightPayload;
@@ -48,17 +55,18 @@ export function workerTasks(env: TaskEnvironment): TaskList {
       const logger = env.logger.child({ runId, mid, date, job: helpers.job.id, attempt: helpers.job.attempts });
       try {
         if (env.signal.aborted) throw env.signal.reason;
-        const merchant = env.merchants.get(mid);
-        if (!merchant) throw new ReconError('CONFIG', `merchant ${mid} is not in RECON_MERCHANTS`);
+        const merchant = knownMerchant(env, mid);
         const config = merchantConfig(env.config, merchant);
         const signal = AbortSignal.any([env.signal, helpers.abortSignal]);
         logger.info('merchant-night started');
         const exitCode = await runNightly({ config, logger, stdout: DISCARD, signal, runId }, { date });
         logger.info({ exitCode }, 'merchant-night reconciled');
-        env.onNight?.(exitCode);
+        env.onNight?.({ mid, date, result: { kind: 'reconciled', exitCode } });
       } catch (error) {
         const final = isReconError(error) && FINAL.has(error.code);
-        logger.error({ reason: error instanceof Error ? error.message : String(error), final }, final ? 'merchant-night failed; not retried' : 'merchant-night failed; retried later');
+        const reason = error instanceof Error ? error.message : String(error);
+        logger.error({ reason, final }, final ? 'merchant-night failed; not retried' : 'merchant-night failed; retried later');
+        env.onNight?.({ mid, date, result: { kind: 'failed', reason, final } });
         if (final) await failForGood(helpers);
         throw error;
       }
@@ -66,11 +74,18 @@ export function workerTasks(env: TaskEnvironment): TaskList {
   };
 }
 
-/** One job per merchant-night, in the merchant's queue, due at its scheduled time (oldest first). */
-export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, night: NightPayload, runAt?: Date) {
+function knownMerchant(env: TaskEnvironment, mid: string): Merchant {
+  const merchant = env.merchants.get(mid);
+  if (!merchant) throw new ReconError('CONFIG', `merchant ${mid} is not in RECON_MERCHANTS`);
+  return merchant;
+}
+
+/** One job per merchant-night, in its key's queue, due at its scheduled time (oldest first). */
+export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, merchant: Pick<Merchant, 'mid' | 'keyEnv'>, date: string, runAt?: Date) {
+  const night: NightPayload = { mid: merchant.mid, date };
   return helpers.addJob(NIGHT_TASK, night, {
     jobKey: nightJobKey(night.mid, night.date),
-    queueName: merchantQueue(night.mid),
+    queueName: nightQueue(merchant.keyEnv),
     maxAttempts: NIGHT_ATTEMPTS,
     ...(runAt ? { runAt } : {}),
   });

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../src/commands/index.ts';
 import { ROOT, humanLines, runCli, runCliInProcess } from '../helpers/cli.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 
 describe('the CLI shell', () => {
   it('lists its commands on --help and exits 0', async () => {
@@ -53,6 +54,29 @@ describe('the CLI shell', () => {
     const result = await runCli(['migrate'], { env: { KPGW_CONCURRENCY: 'lots' } });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe("kpgw-recon: KPGW_CONCURRENCY must be a whole number from 1 to 256, got 'lots'");
+  });
+});
+
+describe('--version', () => {
+  it("prints package.json's version, on the CLI and on every command", async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const result = await runCli(['--version']);
+    expect(result).toMatchObject({ code: 0, stdout: `kpgw-recon ${version}\n`, stderr: '' });
+    for (const { name } of commands) {
+      // Given with other flags, even ones the command would refuse: asking the version is never an error.
+      expect(await runCliInProcess([name, '--bogus', '--version']), name).toEqual({ code: 0, stdout: `kpgw-recon ${version}\n`, stderr: '' });
+    }
+  });
+});
+
+describe('a reader that stops reading', () => {
+  it('ends the command quietly with exit 0 (open-items | head), not with "internal error: write EPIPE"', async () => {
+    const database = await createTestDatabase();
+    // The pipe's reading end is closed before the command writes its first line.
+    const result = await runCli(['open-items'], { env: { DATABASE_URL: database.url, LOG_LEVEL: 'warn' }, onSpawn: (child) => child.stdout!.destroy() });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
   });
 });
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toleranceFlag } from '../../src/commands/execute-run.ts';
-import { wholeNumberFlag } from '../../src/commands/command.ts';
+import { asOfFlag, isoDateFlag, isoMonthFlag, nightFlag, parseFlags, wholeNumberFlag } from '../../src/commands/command.ts';
 import { loadConfig, requireSecretKey } from '../../src/config.ts';
-import { checkCsvInputs, checkInputFile, expandCsvPaths } from '../../src/ingest/inputs.ts';
+import { checkCsvInputs, checkInputFile, encodingOf, expandCsvPaths } from '../../src/ingest/inputs.ts';
 import { loadLedgerMap } from '../../src/ingest/ledger-columns.ts';
 import { checkReportDir, checkWritableDir, checkWritableFile } from '../../src/report/output-dir.ts';
 
@@ -26,8 +26,11 @@ beforeAll(async () => {
   await symlink(at('nothing-here'), at('dangling', 'gone.csv'));
   await mkdir(at('folder-named-csv', 'inner.csv'), { recursive: true });
   await mkdir(at('linked'));
-  await symlink(at('file.csv'), at('linked', 'link.csv'));
+  await writeFile(at('linked', 'books.data'), 'entry_id\n');
+  await symlink(at('linked', 'books.data'), at('linked', 'link.csv'));
   await writeFile(at('linked', 'README.txt'), 'not a ledger');
+  await mkdir(at('linked-out'));
+  await symlink(at('file.csv'), at('linked-out', 'link.csv'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -50,6 +53,10 @@ describe('environment settings (loadConfig)', () => {
     [{ RECON_RECHECK_AGES: '7,0' }, "RECON_RECHECK_AGES must be a whole number from 1 to 3650, got '0'"],
     [{ RECON_RECHECK_AGES: '7,99999' }, "RECON_RECHECK_AGES must be a whole number from 1 to 3650, got '99999'"],
     [{ RECON_MAX_REQUESTS: '0' }, "RECON_MAX_REQUESTS must be a whole number from 1 to 10000000, got '0'"],
+    [{ PGCONNECT_TIMEOUT: 'abc' }, "PGCONNECT_TIMEOUT must be a whole number from 1 to 600, got 'abc'"],
+    // Seconds that, as milliseconds, overflow a timer (to 1 ms) unless refused.
+    [{ PGCONNECT_TIMEOUT: '2200000' }, "PGCONNECT_TIMEOUT must be a whole number from 1 to 600, got '2200000'"],
+    [{ PGCONNECT_TIMEOUT: '0' }, "PGCONNECT_TIMEOUT must be a whole number from 1 to 600, got '0'"],
     [{ LOG_LEVEL: 'verbose' }, "LOG_LEVEL 'verbose' is not a log level (one of trace, debug, info, warn, error, fatal, silent)"],
     [{ DATABASE_URL: 'mysql://admin:hunter2@db/books' }, 'DATABASE_URL is not a PostgreSQL URL (postgres://user@host:5432/database)'],
     [{ DATABASE_URL: 'host=db user=admin password=hunter2' }, 'DATABASE_URL is not a PostgreSQL URL (postgres://user@host:5432/database)'],
@@ -109,14 +116,27 @@ describe('input paths', () => {
     await expect(expandCsvPaths([at('file.csv', 'below')])).rejects.toMatchObject({ message: `${at('file.csv', 'below')}: no such file or folder` });
   });
 
-  it('reads a link to a file in a folder, and ignores files that are not .csv', async () => {
+  it('reads a link to a file in the same folder, and ignores files that are not .csv', async () => {
     expect(await expandCsvPaths([at('linked')])).toEqual([at('linked', 'link.csv')]);
+  });
+
+  it('refuses a link out of the folder, naming where it points', async () => {
+    await expect(expandCsvPaths([at('linked-out')])).rejects.toMatchObject({
+      code: 'INPUT',
+      message: `${at('linked-out', 'link.csv')}: a link to ${at('file.csv')}, outside the folder ${at('linked-out')}; links out of an input folder are not followed (give that file by its own path)`,
+    });
+  });
+
+  it('every CSV reader refuses a FIFO or a device before opening it', async () => {
+    await expect(encodingOf(at('pipe'))).rejects.toMatchObject({ code: 'INPUT', message: `${at('pipe')}: the file is not a regular file (a FIFO)` });
+    await expect(encodingOf('/dev/zero')).rejects.toMatchObject({ code: 'INPUT', message: '/dev/zero: the file is not a regular file (a character device)' });
   });
 
   it('refuses a folder that holds no .csv file, naming what was expected', async () => {
     await expect(checkCsvInputs([at('file.csv'), at('empty')], 'ledger files')).rejects.toMatchObject({ code: 'INPUT', message: `no ledger files (.csv) in ${at('empty')}` });
     await expect(checkCsvInputs([at('empty')], 'plan reports')).rejects.toMatchObject({ message: `no plan reports (.csv) in ${at('empty')}` });
     await expect(checkCsvInputs([at('file.csv'), at('linked')], 'ledger files')).resolves.toBeUndefined();
+    await expect(checkCsvInputs([at('linked-out')], 'ledger files')).rejects.toMatchObject({ code: 'INPUT' });
   });
 
   it('a single input file must be a regular file that exists', async () => {
@@ -204,5 +224,44 @@ describe('numeric flags', () => {
     }
     expect(wholeNumberFlag('demo', 'per-day', '100000', 1000, bounds)).toBe(100_000);
     expect(wholeNumberFlag('demo', 'per-day', undefined, 1000, bounds)).toBe(1000);
+  });
+});
+
+describe('date flags', () => {
+  it.each(['0000-01-01', '9999-12-31', '1899-12-31', '2201-01-01'])('%s is refused: outside the years a ledger may hold', (value) => {
+    expect(() => isoDateFlag('export', 'from', value)).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: `export: --from '${value}' is outside the years a ledger may hold (1900 to 2200)` }),
+    );
+  });
+
+  it('the same range for a month', () => {
+    expect(() => isoMonthFlag('vat-report', 'month', '0000-01')).toThrow(expect.objectContaining({ code: 'USAGE', message: "vat-report: --month '0000-01' is outside the years a ledger may hold (1900 to 2200)" }));
+    expect(() => isoMonthFlag('vat-report', 'month', '2026-13')).toThrow(expect.objectContaining({ message: "vat-report: --month '2026-13' is not a month (YYYY-MM)" }));
+    expect(isoMonthFlag('vat-report', 'month', '2200-12')).toBe('2200-12');
+    expect(isoDateFlag('export', 'to', '1900-01-01')).toBe('1900-01-01');
+  });
+
+  it('--as-of before --from is refused; not given, it is today', () => {
+    expect(() => asOfFlag('run', '2026-06-30', '2026-07-01', '2026-12-07')).toThrow(expect.objectContaining({ code: 'USAGE', message: 'run: --as-of 2026-06-30 is before --from 2026-07-01' }));
+    expect(asOfFlag('run', '2026-07-01', '2026-07-01', '2026-12-07')).toBe('2026-07-01');
+    expect(asOfFlag('run', undefined, '2026-07-01', '2026-12-07')).toBe('2026-12-07');
+  });
+
+  it('a night after today is refused; today is a night', () => {
+    expect(() => nightFlag('nightly', '2026-12-08', '2026-12-07')).toThrow(expect.objectContaining({ code: 'USAGE', message: 'nightly: --date 2026-12-08 is after today (2026-12-07 in RECON_TZ)' }));
+    expect(nightFlag('nightly', '2026-12-07', '2026-12-07')).toBe('2026-12-07');
+  });
+});
+
+describe('flags given twice', () => {
+  it('are refused, naming the flag', () => {
+    expect(() => parseFlags('export', ['--from', '2026-07-01', '--from', '2026-07-02'], { from: { type: 'string' } })).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: 'export: --from is given more than once (see kpgw-recon export --help)' }),
+    );
+    expect(() => parseFlags('worker', ['--once', '--once'], { once: { type: 'boolean' } })).toThrow(expect.objectContaining({ message: 'worker: --once is given more than once (see kpgw-recon worker --help)' }));
+  });
+
+  it('except the ones that repeat by design', () => {
+    expect(parseFlags('run', ['--ledger', 'a.csv', '--ledger', 'b.csv'], { ledger: { type: 'string', multiple: true } })).toEqual({ ledger: ['a.csv', 'b.csv'] });
   });
 });

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCharge } from '../../src/sample/charge-builder.ts';
@@ -9,6 +8,7 @@ import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { humanLines, runCli, type CliOptions } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
+import { until } from '../helpers/wait.ts';
 
 const database = await createTestDatabase();
 const KEY = 'skey_test_Zq8fW1vN5rT7yU3iO9pA';
@@ -25,14 +25,6 @@ afterAll(async () => {
   await simulator?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function waitFor(predicate: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(20);
-  }
-}
 
 const env = (over: Record<string, string | undefined> = {}) => ({
   DATABASE_URL: database.url,
@@ -52,6 +44,8 @@ describe('kpgw-recon run', () => {
     const result = await run(['--out', out]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/charges\s+40\s+matched 40/);
+    // The page to open is the last line.
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(out, 'report.html')}`);
     const logs = result.stderr.split('\n').filter(Boolean);
     expect(logs.length).toBeGreaterThan(10);
     for (const line of logs) expect(JSON.parse(line).runId, line).toMatch(/^[0-9a-f-]{36}$/);
@@ -106,7 +100,8 @@ describe('kpgw-recon run', () => {
     simulator.resetStats();
     try {
       const interrupted = await run([], { KPGW_TIMEOUT_MS: '120000' }, (child) => {
-        void waitFor(async () => simulator.stats().total > 0).then(() => child.kill('SIGINT'));
+        // Once asked (or, should it fail before, once it has ended: nothing to interrupt then).
+        void until(() => simulator.stats().total > 0 || child.exitCode !== null).then(() => child.kill('SIGINT'));
       });
       expect(interrupted.code).toBe(3);
       expect(humanLines(interrupted.stderr)).toEqual(['kpgw-recon: interrupted by SIGINT']);
@@ -130,7 +125,7 @@ describe('kpgw-recon run', () => {
       const first = await run([], { KPGW_TIMEOUT_MS: '120000' }, (child) => {
         void (async () => {
           // The first run is inquiring (and cannot finish: every answer hangs) when the second starts.
-          await waitFor(async () => simulator.stats().total > 0);
+          await until(() => simulator.stats().total > 0 || child.exitCode !== null);
           const running = await database.db.selectFrom('recon_runs').select('run_id').where('status', '=', 'running').executeTakeFirstOrThrow();
           runningId = running.run_id;
           second = await run();

@@ -1,12 +1,12 @@
 import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { humanLines, runCli, type CliOptions } from '../helpers/cli.ts';
+import { until } from '../helpers/wait.ts';
 
 /** PostgreSQL server processes whose data directory lies under `dir`. */
 async function postgresProcessesUnder(dir: string): Promise<number[]> {
@@ -19,12 +19,12 @@ async function postgresProcessesUnder(dir: string): Promise<number[]> {
   return pids;
 }
 
-/** No server left under `dir`: a server that is stopping may take a moment to leave the process table. */
+/**
+ * No server left under `dir`: a server that is stopping may take a moment to leave the process
+ * table, longer on a busy machine; one that stays is a hang, caught by the test's hang guard.
+ */
 async function noServerUnder(dir: string): Promise<boolean> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(100)) {
-    if ((await postgresProcessesUnder(dir)).length === 0) return true;
-  }
-  return false;
+  return until(async () => (await postgresProcessesUnder(dir)).length === 0, 100);
 }
 
 const cwds: string[] = [];
@@ -55,21 +55,14 @@ afterAll(async () => {
 function hangingRun(cwd: string, signal: NodeJS.Signals) {
   simulator.resetStats();
   const onSpawn: CliOptions['onSpawn'] = (child) => {
-    void waitFor(async () => simulator.stats().total > 0).then(() => child.kill(signal));
+    // Once asked (or, should it fail before, once it has ended: nothing to interrupt then).
+    void until(() => simulator.stats().total > 0 || child.exitCode !== null).then(() => child.kill(signal));
   };
   return runCli(['run', '--from', '2026-07-01', '--ledger', ledger, '--out', join(cwd, 'out')], {
     cwd,
     env: { ...EMBEDDED, KPGW_BASE_URL: simulator.url, KPGW_SECRET_KEY: KEY, KPGW_TIMEOUT_MS: '120000' },
     onSpawn,
   });
-}
-
-async function waitFor(predicate: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(50);
-  }
 }
 
 const EMBEDDED = { DATABASE_URL: undefined };

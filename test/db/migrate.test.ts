@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
+import { createLogger } from '../../src/log.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { inject } from 'vitest';
 import { admin, withDatabase } from '../helpers/global-setup.ts';
@@ -30,6 +31,17 @@ describe('migrate', () => {
     expect((await migrate(url)).map((m) => m.version)).toEqual(all.map((m) => m.version));
     expect(await migrate(url)).toEqual([]);
     expect(await tables(url)).toContain('ledger_entries');
+  });
+
+  it('logs one line for the migrations it applied, and none when the schema was current', async () => {
+    const url = await emptyDatabase();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    const all = await loadMigrations();
+    await migrate(url, logger);
+    expect(lines.map((l) => [l.msg, l.latest])).toEqual([[`applied ${all.length} migrations`, all.at(-1)!.file]]);
+    await migrate(url, logger);
+    expect(lines).toHaveLength(1);
   });
 
   it('lets two processes migrate at the same moment: one applies, the other finds nothing to do', async () => {

@@ -1,5 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
@@ -7,12 +6,12 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKysely } from '../../src/db/connection.ts';
 import type { Database } from '../../src/db/database.ts';
-import { startEmbedded, type EmbeddedDatabase } from '../../src/db/embedded.ts';
-import { createLogger } from '../../src/log.ts';
+import type { EmbeddedDatabase } from '../../src/db/embedded.ts';
 import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { humanLines, runCli, type CliOptions } from '../helpers/cli.ts';
+import { startOwnServer, type OwnServer } from '../helpers/own-server.ts';
 
 /**
  * A PostgreSQL of this file's own (the shared one cannot be restarted under other test files),
@@ -25,30 +24,24 @@ const charges = Array.from({ length: CHARGES }, (_, i) => buildCharge({ key: `re
 charges[3]!.ledger[0]!.amount = '304.00';
 charges[7]!.gateway.transaction_state = 'Voided';
 
+let own: OwnServer;
 let parent: string;
 let embedded: EmbeddedDatabase;
 let db: Kysely<Database>;
 let simulator: Simulator;
 
 beforeAll(async () => {
-  parent = await mkdtemp(join(tmpdir(), 'kpgw-restart-'));
-  await chmod(parent, 0o755); // the server runs as the postgres user when we are root
-  embedded = await startEmbedded({
-    dataDir: join(parent, 'postgres'),
-    logger: createLogger({ level: 'silent' }),
-    ephemeral: true,
-    settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
-  });
+  own = await startOwnServer('kpgw-restart-');
+  ({ server: embedded, dir: parent } = own);
   db = createKysely(embedded.url);
   await writeFile(join(parent, 'ledger.csv'), ledgerCsv(charges.flatMap((c) => c.ledger)));
   simulator = await startSimulator({ secretKey: KEY, charges: charges.map((c) => c.gateway) });
-}, 300_000);
+});
 afterAll(async () => {
   await simulator?.close();
   await db?.destroy();
-  await embedded?.stop({ force: true });
-  await rm(parent, { recursive: true, force: true });
-}, 120_000);
+  await own?.stop();
+});
 
 const run = (out: string, onSpawn?: CliOptions['onSpawn']) =>
   runCli(['run', '--from', '2026-09-01', '--ledger', join(parent, 'ledger.csv'), '--out', join(parent, out)], {
@@ -125,5 +118,5 @@ describe('PostgreSQL restarts during the inquiry stage', () => {
     const next = await run('next');
     expect(next.code, next.stderr.slice(-2000)).toBe(undisturbed.code);
     expect(await reports('next')).toEqual(expected);
-  }, 600_000);
+  });
 });

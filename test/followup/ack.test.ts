@@ -75,11 +75,14 @@ describe('ack one finding', () => {
     expect(await listed('chrg_one')).toEqual([]);
   });
 
-  it('--entry names one of a charge\'s findings with the same code; without it, every one is acknowledged', async () => {
+  it('--entry names one of a charge\'s findings with the same code; without it, every one is acknowledged, each once', async () => {
     expect((await cli('--charge', 'chrg_dup', '--code', 'DUPLICATE_IN_LEDGER', '--entry', 'E-dup-a', '--note', 'reversed')).stdout).toBe('acknowledged 1 finding\n');
     expect((await acksOf('chrg_dup')).map((a) => a.entry_id)).toEqual(['E-dup-a']);
-    expect((await cli('--charge', 'chrg_dup', '--code', 'DUPLICATE_IN_LEDGER', '--note', 'both reversed')).stdout).toBe('acknowledged 2 findings\n');
-    expect((await acksOf('chrg_dup')).map((a) => `${a.entry_id} ${a.note}`)).toEqual(['E-dup-a reversed', 'E-dup-a both reversed', 'E-dup-b both reversed']);
+    expect((await cli('--charge', 'chrg_dup', '--code', 'DUPLICATE_IN_LEDGER', '--note', 'both reversed', '--by', 'nok')).stdout)
+      .toBe('acknowledged 2 findings (1 replacing an earlier acknowledgement)\n');
+    // E-dup-a's first acknowledgement is recorded as undone by whoever acknowledged it again.
+    expect((await acksOf('chrg_dup')).map((a) => `${a.entry_id} ${a.note} ${a.undone_by ?? 'active'}`))
+      .toEqual(['E-dup-a reversed nok', 'E-dup-a both reversed active', 'E-dup-b both reversed active']);
   });
 
   it('refuses a finding that is resolved or unknown, in one line, exit 2, and a missing note', async () => {
@@ -146,7 +149,7 @@ describe('ack --file', () => {
     const file = join(dir, 'no-note.csv');
     await writeFile(file, 'charge_id,code\nchrg_g1,MDR_MISMATCH\n');
     expect(await cli('--file', file)).toEqual({
-      code: 2, stdout: '', stderr: `kpgw-recon: ${file}: the header has no note column (expected at least charge_id, code and note)\n`,
+      code: 2, stdout: '', stderr: `kpgw-recon: ${file}: the header has no note column (expected at least charge_id, code and note or ack_note)\n`,
     });
   });
 
@@ -164,7 +167,10 @@ describe('ack --undo, and the audit trail', () => {
     expect(await cli('--undo', '--charge', 'chrg_one', '--code', 'MDR_MISMATCH', '--by', 'somchai')).toEqual({ code: 0, stdout: 'undid 1 acknowledgement\n', stderr: '' });
     expect((await acksOf('chrg_one')).map((a) => `${a.code} ${a.undone} ${a.undone_by}`)).toEqual(['MDR_MISMATCH true somchai', 'VAT_MISMATCH false null']);
     expect(await listed('chrg_one')).toEqual(['MDR_MISMATCH']);
-    expect((await cli('--undo', '--charge', 'chrg_one', '--code', 'MDR_MISMATCH')).stdout).toBe('undid 0 acknowledgements\n');
+    // Nothing acknowledged left to undo: one line, exit 2.
+    expect(await cli('--undo', '--charge', 'chrg_one', '--code', 'MDR_MISMATCH')).toEqual({
+      code: 2, stdout: '', stderr: 'kpgw-recon: ack: no acknowledged finding for charge chrg_one code MDR_MISMATCH\n',
+    });
   });
 
   it('--undo --file takes back what acknowledging the same file did', async () => {
@@ -190,10 +196,12 @@ describe('ack --undo, and the audit trail', () => {
     // A later run finds a different settled amount.
     await database.db.updateTable('findings').set({ gateway_value: '97.00' }).where('charge_key', '=', 'chrg_re').execute();
     expect(await listed('chrg_re')).toEqual(['SETTLE_AMOUNT_MISMATCH']);
-    expect((await cli('--charge', 'chrg_re', '--code', 'SETTLE_AMOUNT_MISMATCH', '--note', 'fee dispute 7, second correction', '--by', 'nok')).stdout).toBe('acknowledged 1 finding\n');
+    expect((await cli('--charge', 'chrg_re', '--code', 'SETTLE_AMOUNT_MISMATCH', '--note', 'fee dispute 7, second correction', '--by', 'nok')).stdout)
+      .toBe('acknowledged 1 finding (1 replacing an earlier acknowledgement)\n');
     expect(await listed('chrg_re')).toEqual([]);
+    // One acknowledgement at a time: the one given on the old values is recorded as undone.
     expect((await acksOf('chrg_re')).map((a) => `${a.gateway_value} ${a.note} ${a.undone}`)).toEqual([
-      '98.00 fee dispute 7 false',
+      '98.00 fee dispute 7 true',
       '97.00 fee dispute 7, second correction false',
     ]);
   });

@@ -60,22 +60,27 @@ beforeAll(async () => {
     ])
     .execute();
   await database.db.updateTable('finding_acknowledgements').set({ undone_at: new Date(), undone_by: 'somchai' }).where('code', '=', 'NET_MISMATCH').execute();
+  // The open charge's own warning, acknowledged: the charge stays listed, with who and the note.
+  await database.db
+    .insertInto('finding_acknowledgements')
+    .values({ charge_key: 'pend', code: 'SETTLEMENT_PENDING', field: '', entry_id: '', ledger_value: null, gateway_value: null, note: 'KBank settles on the 12th', acked_by: 'nok' })
+    .execute();
   await finishedRun(database.db, AS_OF);
 });
 
-const HEADER = 'charge_id,reference_order,transaction_date,source_type,currency,amount,kind,code,reason,open_since,age_days,age_bucket,last_asked_at,next_ask_on';
+const HEADER = 'charge_id,reference_order,transaction_date,source_type,currency,amount,kind,code,reason,open_since,age_days,age_bucket,last_asked_at,next_ask_on,acknowledged_by,ack_note';
 const ROWS = [
-  'stale1,ORD-stale1,2026-01-05,card,THB,250.00,stale,INQUIRY_FAILED,the gateway did not answer: timeout,2026-01-05,64,31+,2026-03-10T19:31:02Z,',
-  'edge60,ORD-edge60,2026-01-09,card,THB,100.00,open_charge,REFUND_PENDING,refund booked 2026-03-07 not at the gateway yet,2026-01-09,60,31+,2026-03-10T19:30:00Z,2026-03-11',
-  'edge8,ORD-edge8,2026-02-25,card,THB,100.00,finding,MDR_MISMATCH,MDR_MISMATCH on edge8,2026-02-26,12,8-30,2026-03-10T19:30:00Z,2026-03-11',
-  'edge8,ORD-edge8,2026-02-25,card,THB,100.00,open_charge,FEES_NOT_REPORTED,fee figures not reported yet,2026-03-02,8,8-30,2026-03-10T19:30:00Z,2026-03-11',
-  `sent,"'=HYPERLINK(""http://x"")",2026-03-01,card,THB,100.00,open_charge,,the gateway's state is Refund Sent: the refund may still fail,2026-03-04,6,2-7,2026-03-10T19:30:00Z,2026-03-11`,
-  'orphan,ORD-orphan,2026-03-08,card,,,finding,ORPHAN_LEDGER_ENTRY,รายการในบัญชีไม่มีที่เกตเวย์,2026-03-09,1,0-1,,',
-  'pend,ORD-pend,2026-03-09,card,THB,1070.50,open_charge,SETTLEMENT_PENDING,"captured, not settled yet",2026-03-09,1,0-1,2026-03-10T19:30:00Z,2026-03-11',
-  'pend,ORD-pend,2026-03-09,card,THB,1070.50,finding,MDR_MISMATCH,MDR_MISMATCH on pend,2026-03-10,0,0-1,2026-03-10T19:30:00Z,2026-03-11',
-  'pend,ORD-pend,2026-03-09,card,THB,1070.50,finding,NET_MISMATCH,NET_MISMATCH on pend,2026-03-10,0,0-1,2026-03-10T19:30:00Z,2026-03-11',
-  ",ORD-deferred,2026-03-10,card,THB,100.00,open_charge,,due but not asked yet: the night's request budget ran out,2026-03-10,0,0-1,,2026-03-11",
-  ',ORD-deferred,2026-03-10,card,THB,100.00,finding,DUPLICATE_IN_LEDGER,DUPLICATE_IN_LEDGER on deferred,2026-03-11,-1,0-1,,2026-03-11',
+  'stale1,ORD-stale1,2026-01-05,card,THB,250.00,stale,INQUIRY_FAILED,the gateway did not answer: timeout,2026-01-05,64,31+,2026-03-10T19:31:02Z,,,',
+  'edge60,ORD-edge60,2026-01-09,card,THB,100.00,open_charge,REFUND_PENDING,refund booked 2026-03-07 not at the gateway yet,2026-01-09,60,31+,2026-03-10T19:30:00Z,2026-03-11,,',
+  'edge8,ORD-edge8,2026-02-25,card,THB,100.00,finding,MDR_MISMATCH,MDR_MISMATCH on edge8,2026-02-26,12,8-30,2026-03-10T19:30:00Z,2026-03-11,,',
+  'edge8,ORD-edge8,2026-02-25,card,THB,100.00,open_charge,FEES_NOT_REPORTED,fee figures not reported yet,2026-03-02,8,8-30,2026-03-10T19:30:00Z,2026-03-11,,',
+  `sent,"'=HYPERLINK(""http://x"")",2026-03-01,card,THB,100.00,open_charge,,the gateway's state is Refund Sent: the refund may still fail,2026-03-04,6,2-7,2026-03-10T19:30:00Z,2026-03-11,,`,
+  'orphan,ORD-orphan,2026-03-08,card,,,finding,ORPHAN_LEDGER_ENTRY,รายการในบัญชีไม่มีที่เกตเวย์,2026-03-09,1,0-1,,,,',
+  'pend,ORD-pend,2026-03-09,card,THB,1070.50,open_charge,SETTLEMENT_PENDING,"captured, not settled yet",2026-03-09,1,0-1,2026-03-10T19:30:00Z,2026-03-11,nok,KBank settles on the 12th',
+  'pend,ORD-pend,2026-03-09,card,THB,1070.50,finding,MDR_MISMATCH,MDR_MISMATCH on pend,2026-03-10,0,0-1,2026-03-10T19:30:00Z,2026-03-11,,',
+  'pend,ORD-pend,2026-03-09,card,THB,1070.50,finding,NET_MISMATCH,NET_MISMATCH on pend,2026-03-10,0,0-1,2026-03-10T19:30:00Z,2026-03-11,,',
+  ",ORD-deferred,2026-03-10,card,THB,100.00,open_charge,,due but not asked yet: the night's request budget ran out,2026-03-10,0,0-1,,2026-03-11,,",
+  ',ORD-deferred,2026-03-10,card,THB,100.00,finding,DUPLICATE_IN_LEDGER,DUPLICATE_IN_LEDGER on deferred,2026-03-11,-1,0-1,,2026-03-11,,',
 ];
 const CSV = `${[HEADER, ...ROWS].join('\n')}\n`;
 
@@ -106,7 +111,7 @@ describe('open items (open charges, unresolved unacknowledged error findings)', 
     expect(rows[1]).toEqual({
       charge_id: 'edge60', reference_order: 'ORD-edge60', transaction_date: '2026-01-09', source_type: 'card', currency: 'THB', amount: '100.00',
       kind: 'open_charge', code: 'REFUND_PENDING', reason: 'refund booked 2026-03-07 not at the gateway yet', open_since: '2026-01-09',
-      age_days: '60', age_bucket: '31+', last_asked_at: '2026-03-10T19:30:00Z', next_ask_on: '2026-03-11',
+      age_days: '60', age_bucket: '31+', last_asked_at: '2026-03-10T19:30:00Z', next_ask_on: '2026-03-11', acknowledged_by: '', ack_note: '',
     });
   });
 

@@ -3,7 +3,8 @@ import { ReconError } from '../../src/errors.ts';
 import { createInquiryClient, type InquiryClient } from '../../src/gateway/inquiry-client.ts';
 import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { FAST, TEST_KEY, capturingLogger, gatewayConfig } from './helpers.ts';
-import { answerText, closedPort, drip, hang, redirect, startHostileServer, type HostileServer } from './hostile-gateway.ts';
+import { MAX_ANSWER_BYTES } from '../../src/gateway/answer-body.ts';
+import { answerText, closedPort, drip, flood, hang, redirect, startHostileServer, type HostileServer } from './hostile-gateway.ts';
 
 /**
  * The server counts arrivals, which lag the limiter's grants by connection set-up and event-loop
@@ -153,6 +154,60 @@ describe('absurd numbers are unreadable, never a crash', () => {
     expect(outcome.charge.warnings).toEqual(['settlement_info.orig_mdr: not a number 1e+300']);
     // The audit trail keeps the body exactly as received, the absurd figure included.
     expect(outcome.bodyText).toContain('"orig_mdr":1e+300');
+  });
+});
+
+describe('answers too large to trust', () => {
+  const tooLarge = 'answer too large (over 1 MiB, HTTP 200); not read further';
+
+  it.each([
+    ['declared by Content-Length', { declared: true }],
+    ['sent chunked, with no length', { declared: false }],
+  ])('100 MB %s: failed at once, never retried', async (_how, options) => {
+    gateway.behaviour = flood(100 * 1024 * 1024, options);
+    const { c } = client();
+    expect(await c.inquire(asked)).toMatchObject({ kind: 'failed', attempts: 1, reason: tooLarge });
+    expect(gateway.requests).toHaveLength(1);
+    expect(c.unreachable()).toBeUndefined();
+  });
+
+  it('one byte over the cap is too large; an answer of exactly the cap is read', async () => {
+    gateway.behaviour = flood(MAX_ANSWER_BYTES + 1);
+    const { c } = client({ maxRetries: 0 });
+    expect(await c.inquire(asked)).toMatchObject({ kind: 'failed', reason: tooLarge });
+    // Exactly 1 MiB: read whole (an unclosed object, so malformed; the point is it was read).
+    gateway.behaviour = flood(MAX_ANSWER_BYTES);
+    expect(await c.inquire(asked)).toMatchObject({ kind: 'failed', reason: 'malformed JSON body (HTTP 200); gave up after 1 attempt' });
+  });
+});
+
+describe('an answer that echoes the key', () => {
+  it('has the key replaced, in any letter case, before anything reads it; nothing else changes', async () => {
+    const echo = { ...charge.gateway, failure_message: `bad key ${TEST_KEY}`, description: TEST_KEY.toLowerCase(), source: { ...(charge.gateway.source as object), brand: TEST_KEY.toUpperCase() } };
+    const body = JSON.stringify(echo);
+    gateway.behaviour = answerText(200, body);
+    const { c } = client();
+    const outcome = await c.inquire(asked);
+    if (outcome.kind !== 'found') throw new Error(`expected found, got ${outcome.kind}`);
+    expect(outcome.bodyText).toBe(body.replace(TEST_KEY, '[REDACTED]').replace(TEST_KEY.toLowerCase(), '[REDACTED]').replace(TEST_KEY.toUpperCase(), '[REDACTED]'));
+    expect(outcome.charge.failureMessage).toBe('bad key [REDACTED]');
+    expect(outcome.charge.source?.brand).toBe('[REDACTED]');
+    expect(outcome.charge.extra.description).toBe('[REDACTED]');
+  });
+
+  it('a redirect to a host that carries the key lower-cased names the host without it', async () => {
+    gateway.behaviour = redirect(302, (path) => `http://${TEST_KEY}.example.com${path}`);
+    const { c } = client();
+    const error = await c.inquire(asked).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'GATEWAY_REDIRECT' });
+    expect((error as Error).message.toLowerCase()).not.toContain(TEST_KEY.toLowerCase());
+    expect((error as Error).message).toMatch(/^K-Payment Gateway answered 302 redirecting to /);
+  });
+
+  it('an error body that quotes the key: the reason does not', async () => {
+    gateway.behaviour = answerText(400, JSON.stringify({ object: 'error', code: 'invalid_parameter', message: `unknown key ${TEST_KEY.toUpperCase()}` }));
+    const { c } = client();
+    expect(await c.inquire(asked)).toMatchObject({ kind: 'failed', reason: 'gateway error invalid_parameter: unknown key [REDACTED]' });
   });
 });
 

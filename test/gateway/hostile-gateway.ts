@@ -110,3 +110,26 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A 200 whose body is `bytes` long: a JSON object opening then spaces, written in 64 KiB pieces
+ * as fast as the client takes them (`declared`: with a Content-Length, else chunked), never held
+ * whole; it stops when the client hangs up.
+ */
+export function flood(bytes: number, options: { declared?: boolean } = {}): Behaviour {
+  const piece = Buffer.alloc(64 * 1024, 0x20);
+  return (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json', ...(options.declared ? { 'content-length': String(bytes) } : {}) });
+    response.on('error', () => undefined);
+    let sent = 0;
+    const more = () => {
+      while (sent < bytes && !response.destroyed) {
+        const part = sent === 0 ? Buffer.from('{"id":"') : piece.subarray(0, Math.min(piece.length, bytes - sent));
+        sent += part.length;
+        if (!response.write(part)) return void response.once('drain', more);
+      }
+      if (!response.destroyed) response.end();
+    };
+    more();
+  };
+}

@@ -21,6 +21,8 @@ export interface CliOptions {
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
   /** Node's own options, before the script. */
   nodeArgs?: string[];
+  /** A command that runs node, e.g. in a mount namespace of its own (`unshare …`); node's path and arguments follow it. */
+  prefix?: string[];
 }
 
 /**
@@ -33,7 +35,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = [...(options.prefix ?? []), process.execPath, ...(options.nodeArgs ?? []), BIN, ...args];
+    const child = spawn(command[0]!, command.slice(1), { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -112,3 +112,40 @@ describe('CsvReader: plain records', () => {
     expect(plainness('a,"never closed\n')).toEqual([false]);
   });
 });
+
+describe('a record without end', () => {
+  const MiB = 1024 * 1024;
+  /** `total` bytes of `byte`, in 64 KiB chunks, as a file of that many would be read. */
+  const run = (byte: number, total: number): Buffer[] => {
+    const chunk = Buffer.alloc(64 * 1024, byte);
+    return Array.from({ length: Math.ceil(total / chunk.length) }, () => chunk);
+  };
+  const TOO_LONG = 'a record longer than 1 MiB without a line end (only its start is shown)';
+
+  it.each([
+    ['NUL bytes, unquoted', 0x00, ''],
+    ['letters, unquoted', 0x61, 'E1,'],
+    ['a quote never closed, and no line break', 0x61, 'E1,"'],
+  ])('%s: one bad record of its first bytes; the rest of its line is skipped; reading goes on', async (_what, byte, start) => {
+    const records = await read(['entry_id,note\n', start, ...run(byte, 5 * MiB), '\nE2,fine\n']);
+    expect(records.map((r) => [r.line, r.malformed ?? 'ok'])).toEqual([[1, 'ok'], [2, TOO_LONG], [3, 'ok']]);
+    expect(Buffer.byteLength(records[1]!.raw)).toBe(256);
+    expect(records[2]!.fields).toEqual(['E2', 'fine']);
+  });
+
+  it('holds at most the cap and a chunk, however long the line (the reader keeps nothing it skips)', () => {
+    const reader = new CsvReader();
+    let records = 0;
+    for (const chunk of run(0x00, 64 * MiB)) reader.push(chunk, () => records++);
+    // The record was given up at the cap, once; what is held now is none of the 64 MiB.
+    expect(records).toBe(1);
+    expect((reader as unknown as { rest: Buffer }).rest.length).toBe(0);
+  });
+
+  it('a record of just under the cap is still read whole', async () => {
+    const value = 'x'.repeat(MiB - 10);
+    const records = await read(['a,b\n', `1,${value.slice(0, 1000)}`, value.slice(1000), '\n']);
+    expect(records[1]!.fields[1]).toBe(value);
+    expect(records[1]!.malformed).toBeUndefined();
+  });
+});

@@ -224,7 +224,7 @@ async function ingestRun(database: TestDatabase, from: number, to: number, outco
 }
 
 describe('ingesting randomly mutated ledgers', () => {
-  it(`${MUTANTS} mutants: each is an INPUT error or goes in with every record accounted for`, { timeout: 300_000 }, async () => {
+  it(`${MUTANTS} mutants: each is an INPUT error or goes in with every record accounted for`, async () => {
     const outcomes: Outcomes = { input: 0, clean: 0, withRejections: 0, reasons: new Set() };
     await Promise.all(databases.map((database, i) => ingestRun(database, i * RUN + 1, (i + 1) * RUN, outcomes)));
     // the mutations must reach all three outcomes and every class of bad row, or the test proves little
@@ -267,7 +267,7 @@ describe('the real CLI on mutated ledgers', () => {
     [3, ['thaiWin874', 'duplicateRow', 'cut'], 1],
     [4, ['special', 'flip', 'cutUtf8'], 1],
     [5, ['header', 'control'], 2],
-  ] as const)('mutant %i (%j) ends with exit %i, never 3, and no stack trace', { timeout: 60_000 }, async (seed, names, exit) => {
+  ] as const)('mutant %i (%j) ends with exit %i, never 3, and no stack trace', async (seed, names, exit) => {
     const file = join(dir, `cli-mutant-${seed}.csv`);
     await writeFile(file, mutant(seed, names).bytes);
     const result = await runCli(['run', '--from', '2026-07-01', '--ledger', file, '--out', join(dir, `cli-report-${seed}`)], {

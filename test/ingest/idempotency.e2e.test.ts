@@ -98,5 +98,5 @@ describe('ledger ingest idempotency', () => {
       'ledger_entries_follow_ups_by_entry_date',
       'ledger_entries_pkey',
     ]);
-  }, 120_000);
+  });
 });

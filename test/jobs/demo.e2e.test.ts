@@ -2,6 +2,7 @@ import { access, chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
 import { runCli } from '../helpers/cli.ts';
 
 async function postgresProcessesUnder(dir: string): Promise<number> {
@@ -37,8 +38,15 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
     const reports = result.stdout.match(/reports: (.+)$/m)![1]!;
     expect(reports.startsWith(dir)).toBe(true);
     for (const file of ['mismatches.csv', 'summary.csv', 'rejected.csv', 'report.html', 'run.json']) await access(join(reports, file));
+    // The three rows planted in the sample's ledger are rejected, each for the reason it was planted for.
+    const rejected = parse(await readFile(join(reports, 'rejected.csv')), { bom: true, columns: true }) as Record<string, string>[];
+    expect(rejected.map((r) => [r.entry_id, r.reason])).toEqual([
+      ['BAD-1', "amount '12,34.5' is not a number"],
+      ['BAD-2', "transaction_date '31/02/2026' is not a calendar date"],
+      ['BAD-3', "source_type 'bitcoin' is not card, qr, wechat, alipay or unionpay"],
+    ]);
     // The last line is the page to open.
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(reports, 'report.html')}`);
     expect(await postgresProcessesUnder(dir)).toBe(0);
-  }, 120_000);
+  });
 });

@@ -113,8 +113,11 @@ describe('rerun and export', () => {
       'transaction_date', 'reference_order', 'charge_id', 'source_type', 'brand', 'currency', 'amount',
       'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount', 'status', 'codes',
       'approval_code', 'ref_1', 'ref_2', 'ref_3', 'convfee_amount', 'convfee_vat', 'open',
+      'transaction_state', 'mid', 'card_masking',
     ]);
-    expect(rows).toHaveLength(452);
+    // v3: one row per ledger charge; the sample's orphan refund (its charge row removed) books no
+    // charge, so of the runs' 452 cases 451 are charges of the ledger.
+    expect(rows).toHaveLength(451);
     expect(rows.find((r) => r.reference_order === 'คำสั่งซื้อ-๑๒๓')).toMatchObject({ amount: '1500.00', status: 'MATCHED' });
     expect(rows.find((r) => r.charge_id === 'chrg_test_formula')!.reference_order).toBe(`'=HYPERLINK("http://evil","x")`);
     for (const row of rows) {
@@ -127,6 +130,22 @@ describe('rerun and export', () => {
     const newestRun = new Map(DAYS.map((d, i) => [d, newest[i]!.run_id]));
     const stored = await database.db.selectFrom('recon_charge_results').select(['run_id', 'transaction_date']).where('run_id', 'in', [...newestRun.values()]).execute();
     expect(stored).toHaveLength(452);
+  });
+
+  it('rerun skips the days with no ledger rows, saying so, and refuses a range with none at all', async () => {
+    const runs = async () => (await database.db.selectFrom('recon_runs').select('run_id').execute()).length;
+    const before = await runs();
+    const nothing = await runCli(['rerun', '--from', '2024-01-01', '--to', '2025-12-31'], { env: env() });
+    expect(nothing.code, nothing.stderr).toBe(2);
+    expect(nothing.stderr.trim().split('\n').filter((l) => !l.startsWith('{'))).toEqual([
+      "kpgw-recon: rerun: no ledger rows are stored for 2024-01-01..2025-12-31; nothing to reconcile again (ingest the ledger with 'run' first)",
+    ]);
+    expect(await runs()).toBe(before);
+
+    const partly = await runCli(['rerun', '--from', '2026-05-30', '--to', DAYS[0]!], { env: env() });
+    expect(partly.code, partly.stderr).toBe(1);
+    expect(partly.stdout).toContain('rerun: 2 days without ledger rows skipped: 2026-05-30 to 2026-05-31\n');
+    expect(await runs()).toBe(before + 1);
   });
 });
 

@@ -29,13 +29,14 @@ describe('a run covers the charges with a refund or void booked in its range (co
     // Both refunds of the old charge are matched (one booked outside the range): no finding at all.
     expect(result.codes).toEqual([]);
     expect(result.outcome.run.counts).toMatchObject({ charges: 3, matched: 3 });
-    // Each charge counts under its own transaction_date.
+    // Each charge counts under its own transaction_date; the voided one out of the gross (v3).
     const summary = result.summary.map((s) => [s.transaction_date, s.charges, s.gross_amount, s.refunded_amount]);
     expect(summary).toEqual([
-      [shiftDate(old, -3), '1', '70.00', '0.00'],
+      [shiftDate(old, -3), '1', '0.00', '0.00'],
       [old, '1', '500.00', '150.00'],
       [day, '1', '30.00', '0.00'],
     ]);
+    expect(result.summary[0]!.voided_amount).toBe('70.00');
   });
 
   it('a refund row that carries the wrong transaction_date still finds its charge row, at any date', async () => {

@@ -19,7 +19,12 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 type Row = Record<string, string>;
 const readCsv = async (dir: string, name: string) => parse(await readFile(join(dir, name), 'utf8'), { columns: true, bom: true }) as Row[];
 
-async function cliRun(database: TestDatabase, sample: { ledger: string; plans: string; fees: string }, from: string, to: string, out: string, baseUrl: string, onSpawn?: CliOptions['onSpawn']) {
+/**
+ * `timeoutMs`: short where the simulator hangs requests at random (a hung one must end for the
+ * run to), and beyond any answer's time where it does not, so a busy machine cannot turn a slow
+ * answer into an unverified charge in one run and not in another.
+ */
+async function cliRun(database: TestDatabase, sample: { ledger: string; plans: string; fees: string }, from: string, to: string, out: string, baseUrl: string, timeoutMs: number, onSpawn?: CliOptions['onSpawn']) {
   return runCli(['run', '--from', from, '--to', to, '--as-of', to, '--ledger', sample.ledger, '--plans', sample.plans, '--fees', sample.fees, '--out', out], {
     env: {
       DATABASE_URL: database.url,
@@ -28,7 +33,7 @@ async function cliRun(database: TestDatabase, sample: { ledger: string; plans: s
       KPGW_RATE_LIMIT_RPS: '3000',
       KPGW_CONCURRENCY: '32',
       KPGW_MAX_RETRIES: '3',
-      KPGW_TIMEOUT_MS: '400',
+      KPGW_TIMEOUT_MS: String(timeoutMs),
       LOG_LEVEL: 'warn',
     },
     onSpawn,
@@ -48,7 +53,7 @@ describe.concurrent('a 10,000-charge run against the simulator', () => {
     });
     try {
       const out = join(dir, 'out');
-      const result = await cliRun(database, sample, '2026-03-01', '2026-03-04', out, simulator.url);
+      const result = await cliRun(database, sample, '2026-03-01', '2026-03-04', out, simulator.url, 400);
       expect(result.code, result.stderr.slice(-2000)).toBe(1);
       const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
       expect(run.counts.charges).toBe(10_000);
@@ -90,7 +95,7 @@ describe.concurrent('a 10,000-charge run against the simulator', () => {
     } finally {
       await simulator.close();
     }
-  }, 240_000);
+  });
 
   it('killed halfway and started again, gives the same outputs as an uninterrupted run, with fewer requests', async ({ expect }) => {
     const dir = join(root, 'kill');
@@ -98,7 +103,7 @@ describe.concurrent('a 10,000-charge run against the simulator', () => {
     const sample = await writeSample(dir, { from: '2026-04-01', days: 2, chargesPerDay: 5000, seed: 8 });
     const simulator = await startSimulator({ secretKey: KEY, dataFile: sample.gateway, faults: { latencyMs: 2 } });
     try {
-      const killed = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'killed'), simulator.url, (child) => {
+      const killed = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'killed'), simulator.url, 60_000, (child) => {
         void (async () => {
           // Until the kill, or until the run ended without one (the test then fails on its signal).
           while (child.exitCode === null && child.signalCode === null) {
@@ -115,9 +120,9 @@ describe.concurrent('a 10,000-charge run against the simulator', () => {
         })();
       });
       expect(killed.signal).toBe('SIGKILL');
-      const resumed = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'resumed'), simulator.url);
+      const resumed = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'resumed'), simulator.url, 60_000);
       expect(resumed.code, resumed.stderr.slice(-2000)).toBe(1);
-      const fresh = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'fresh'), simulator.url);
+      const fresh = await cliRun(database, sample, '2026-04-01', '2026-04-02', join(dir, 'fresh'), simulator.url, 60_000);
       expect(fresh.code).toBe(1);
 
       // Counted by charge in the audit trail, not by HTTP request (retries under load vary): the
@@ -157,5 +162,5 @@ describe.concurrent('a 10,000-charge run against the simulator', () => {
     } finally {
       await simulator.close();
     }
-  }, 240_000);
+  });
 });

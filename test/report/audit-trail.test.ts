@@ -48,7 +48,7 @@ async function run(gatewayLines: string[], faults: FaultConfig, stopAfterFirstAn
       { kind: 'run', runId: randomUUID(), from: DATE, to: DATE, asOf: DATE, ledgers: [ledgerFile], plans: [], fees: { kind: 'none' }, outDir: join(dir, randomUUID()), tolerance: money('0') },
       {
         database: { url: database.url, db: database.db, close: async () => undefined },
-        config: loadConfig({ KPGW_BASE_URL: simulator.url, KPGW_SECRET_KEY: TEST_KEY, KPGW_RATE_LIMIT_RPS: '1000', KPGW_TIMEOUT_MS: '200', KPGW_MAX_RETRIES: '1' }),
+        config: loadConfig({ KPGW_BASE_URL: simulator.url, KPGW_SECRET_KEY: TEST_KEY, KPGW_RATE_LIMIT_RPS: '1000', KPGW_TIMEOUT_MS: '60000', KPGW_MAX_RETRIES: '1' }),
         logger: createLogger({ level: 'silent' }),
         signal: stop.signal,
         gatewayOptions: { backoff: { baseMs: 5, capMs: 20 } },
@@ -67,7 +67,8 @@ const storedBody = async (runId: string, chargeKey: string) =>
 
 describe('the audit trail keeps each answer exactly as KBank sent it', () => {
   it('stores the body text byte for byte, and a resumed run reads the same findings back from it', async () => {
-    // 1. Interrupted once the exact answer is in, while the other charge's request hangs.
+    // 1. Interrupted once the exact answer is in, while the other charge's request hangs (the
+    //    interruption ends it: no timeout needed, so none a busy machine could reach).
     const interrupted = run([EXACT_BODY, JSON.stringify(other.gateway)], { perCharge: { chrg_test_slow: 'hang' } }, true);
     await expect(interrupted).rejects.toThrow('interrupted by the test');
     const aborted = await database.db.selectFrom('recon_runs').select('run_id').where('status', '=', 'aborted').executeTakeFirstOrThrow();

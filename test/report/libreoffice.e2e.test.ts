@@ -51,7 +51,9 @@ function unsettled(charge: SampleCharge): SampleCharge {
 
 async function soffice(args: string[]): Promise<void> {
   try {
-    await promisify(execFile)('soffice', args, { timeout: 120_000 });
+    // Killed only when stuck: a hang guard below the test's (vitest.config.ts), never a deadline
+    // a busy machine could reach.
+    await promisify(execFile)('soffice', args, { timeout: 10 * 60_000 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error("LibreOffice is not installed (no 'soffice' on PATH): install it with 'apt-get install -y --no-install-recommends libreoffice-calc-nogui' (.ci/run does)");
@@ -91,6 +93,26 @@ async function convertAll(files: string[]): Promise<Map<string, Converted>> {
 
 /** The converted files, or why there are none (no LibreOffice): each test then fails with it, none is skipped. */
 let converted: Map<string, Converted> | Error;
+/** The finance commands' own workbooks, as LibreOffice opened and saved them again. */
+let workbooks: Map<string, ExcelJS.Worksheet> | Error;
+
+/** Opens each .xlsx in LibreOffice Calc and saves it again: what Calc understood of each cell is what comes back. */
+async function reopenWorkbooks(files: string[]): Promise<Map<string, ExcelJS.Worksheet>> {
+  const out = join(dir, 'reopened');
+  const profile = join(dir, 'lo-profile-xlsx');
+  try {
+    await soffice([`-env:UserInstallation=${pathToFileURL(profile).href}`, '--headless', '--convert-to', 'xlsx', '--outdir', out, ...files]);
+  } finally {
+    await rm(profile, { recursive: true, force: true });
+  }
+  const sheets = new Map<string, ExcelJS.Worksheet>();
+  for (const file of files) {
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(join(out, basename(file)));
+    sheets.set(basename(file), workbook.worksheets[0]!);
+  }
+  return sheets;
+}
 
 function convertedFiles(): Map<string, Converted> {
   if (converted instanceof Error) throw converted;
@@ -99,14 +121,16 @@ function convertedFiles(): Map<string, Converted> {
 
 beforeAll(async () => {
   converted = await convertRunFiles().catch((error: Error) => error);
-}, 240_000);
+});
 
 async function convertRunFiles(): Promise<Map<string, Converted>> {
   const mismatched = withReference(buildCharge({ key: 'thai', date: DAY, amount: '1000.00', refunds: ['250.00'] }), THAI_REFERENCE);
   mismatched.ledger[0]!.amount = '999.00';
+  // The whole month, so that its VAT schedule has no day without a run (which would exit 1).
   const { outcome } = await runScenario(database, {
-    from: DAY,
-    asOf: '2026-03-11',
+    from: '2026-03-01',
+    to: '2026-03-31',
+    asOf: '2026-04-01',
     fees: null,
     ledger: [mismatched, ...others].flatMap((c) => c.ledger),
     gateway: [mismatched, ...others].map((c) => c.gateway),
@@ -116,9 +140,12 @@ async function convertRunFiles(): Promise<Map<string, Converted>> {
   const finance = join(dir, 'finance');
   await mkdir(finance);
   for (const [command, flags] of [['export', ['--from', DAY, '--to', DAY]], ['vat-report', ['--month', DAY.slice(0, 7)]]] as const) {
-    const result = await runCli([command, ...flags, '--out', join(finance, `${command}.csv`)], { env });
-    if (result.code !== 0) throw new Error(`${command} exited ${result.code}: ${result.stderr}`);
+    for (const format of ['csv', 'xlsx']) {
+      const result = await runCli([command, ...flags, '--format', format, '--out', join(finance, `${command}.${format}`)], { env });
+      if (result.code !== 0) throw new Error(`${command} exited ${result.code}: ${result.stderr}`);
+    }
   }
+  workbooks = await reopenWorkbooks(['export', 'vat-report'].map((command) => join(finance, `${command}.xlsx`))).catch((error: Error) => error);
   const csvs = ['mismatches.csv', 'open-items.csv', 'summary.csv'].map((name) => join(reportDir, name));
   csvs.push(join(finance, 'export.csv'), join(finance, 'vat-report.csv'));
   // Converted from a folder of their own: LibreOffice names its output after the input.
@@ -178,7 +205,7 @@ const EXPECTED: Record<string, { text: string[]; numbers: string[]; dates: strin
   'mismatches.csv': { text: [THAI_REFERENCE, FORMULA_REFERENCE], numbers: ['difference'], dates: ['transaction_date'] },
   'summary.csv': {
     text: [],
-    numbers: ['charges', 'gross_amount', 'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount'],
+    numbers: ['charges', 'gross_amount', 'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount', 'voided_amount', 'fees_pending'],
     dates: ['transaction_date'],
   },
   'export.csv': {
@@ -213,5 +240,50 @@ describe('the CSVs a person opens, through LibreOffice Calc', () => {
     for (const name of ['mismatches.csv', 'summary.csv', 'export.csv']) {
       expect(expectDates(files.get(name)!, 'transaction_date')).toBe(files.get(name)!.rows.length);
     }
+  });
+});
+
+describe('the finance workbooks (--format xlsx), opened by LibreOffice Calc', () => {
+  /** Each column's cells by header, of the sheet as Calc saved it. */
+  function columns(name: string): (column: string) => ExcelJS.Cell[] {
+    if (workbooks instanceof Error) throw workbooks;
+    const sheet = workbooks.get(name)!;
+    const header = (sheet.getRow(1).values as unknown[]).map(String);
+    return (column) => {
+      const index = header.indexOf(column);
+      if (index < 0) throw new Error(`${name} has no column ${column}`);
+      const cells: ExcelJS.Cell[] = [];
+      for (let i = 2; i <= sheet.actualRowCount; i++) cells.push(sheet.getRow(i).getCell(index));
+      return cells;
+    };
+  }
+  const values = (cells: ExcelJS.Cell[]) => cells.filter((c) => c.value !== null && c.value !== '');
+
+  it("finds the export's ids and approval codes as text with their zeros, amounts as numbers, dates as date cells", () => {
+    const column = columns('export.xlsx');
+    const approval = values(column('approval_code'));
+    expect(approval.length).toBeGreaterThan(0);
+    for (const cell of approval) expect(cell).toMatchObject({ type: ExcelJS.ValueType.String, value: '000941' });
+    expect(values(column('charge_id')).map((c) => c.value)).toContain('chrg_test_thai');
+    expect(values(column('reference_order')).map((c) => c.value)).toEqual(expect.arrayContaining([THAI_REFERENCE, FORMULA_REFERENCE]));
+    for (const cell of values(column('reference_order'))) expect(cell.formula).toBeUndefined();
+    // The mismatched charge: 1,000.00 charged, booked as 999.00.
+    expect(values(column('amount')).map((c) => c.value)).toEqual(expect.arrayContaining([999, 500, 120.5, 2500]));
+    for (const cell of values(column('amount'))) expect(cell.type).toBe(ExcelJS.ValueType.Number);
+    for (const cell of column('transaction_date')) {
+      expect(cell.type).toBe(ExcelJS.ValueType.Date);
+      expect((cell.value as Date).toISOString().slice(0, 10)).toBe(DAY);
+    }
+  });
+
+  it("finds the VAT schedule's amounts as numbers and its dates as date cells", () => {
+    const column = columns('vat-report.xlsx');
+    const mdr = values(column('mdr'));
+    expect(mdr.length).toBeGreaterThan(0);
+    for (const cell of mdr) expect(cell.type).toBe(ExcelJS.ValueType.Number);
+    const dates = values(column('date'));
+    expect(dates.length).toBeGreaterThan(0);
+    for (const cell of dates) expect(cell.type).toBe(ExcelJS.ValueType.Date);
+    expect(values(column('reference_order')).map((c) => c.value)).toEqual(expect.arrayContaining([THAI_PENDING, FORMULA_REFERENCE]));
   });
 });

@@ -2,18 +2,19 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commands } from '../../src/commands/index.ts';
+import { FINDING_TEXTS } from '../../src/reconcile/finding-texts.ts';
 import { MISMATCH_CODES, SEVERITY } from '../../src/reconcile/mismatch.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 const read = (path: string) => readFile(join(ROOT, path), 'utf8');
 
 /** The rows `| `CODE`[, `CODE`…] | severity | explanation |` of a Markdown table, by code. */
-function codeRows(markdown: string): Map<string, string> {
-  const rows = new Map<string, string>();
-  for (const match of markdown.matchAll(/^\| (`[A-Z_]+`(?:, `[A-Z_]+`)*) \| (error|warning) \| .{10,}\|$/gm)) {
+function codeRows(markdown: string): Map<string, { severity: string; explanation: string }> {
+  const rows = new Map<string, { severity: string; explanation: string }>();
+  for (const match of markdown.matchAll(/^\| (`[A-Z_]+`(?:, `[A-Z_]+`)*) \| (error|warning) \| (.{10,}) \|$/gm)) {
     for (const code of match[1]!.matchAll(/`([A-Z_]+)`/g)) {
       expect(rows.has(code[1]!), `${code[1]} explained twice`).toBe(false);
-      rows.set(code[1]!, match[2]!);
+      rows.set(code[1]!, { severity: match[2]!, explanation: match[3]! });
     }
   }
   return rows;
@@ -29,7 +30,15 @@ describe('the documentation lives in the repository', () => {
     for (const doc of [await read('docs/reference.md'), await read('README.md')]) {
       const rows = codeRows(doc);
       expect([...rows.keys()].sort()).toEqual([...MISMATCH_CODES].sort());
-      for (const [code, severity] of rows) expect(severity, code).toBe(SEVERITY[code as keyof typeof SEVERITY]);
+      for (const [code, { severity }] of rows) expect(severity, code).toBe(SEVERITY[code as keyof typeof SEVERITY]);
+    }
+  });
+
+  it("report.html explains each code in English in the reference's own words", async () => {
+    const rows = codeRows(await read('docs/reference.md'));
+    for (const [code, { explanation }] of rows) {
+      // The page shows plain text: the reference's Markdown code spans lose their backticks.
+      expect(FINDING_TEXTS[code as keyof typeof FINDING_TEXTS]?.en, code).toBe(explanation.replaceAll('`', ''));
     }
   });
 

@@ -43,6 +43,21 @@ describe('on a terminal', () => {
     logger.info('after the bar');
     expect(plain(out.text())).toMatch(/after the bar\n$/); // no bar drawn again once done
   });
+
+  it('shows plain fields as key=value, leaves nested ones to the JSON logs, and cuts a line to the width', () => {
+    const out = fakeTerminal();
+    (out.stream as { columns?: number }).columns = 80;
+    const logger = createLogger({ level: 'info', terminal: terminalOf(out.stream) }).child({ runId: 'r-1', command: 'run' });
+    logger.info({ counts: { charges: 3000, matched: 2816 }, exitCode: 1, reportDir: '/tmp/my reports' }, 'run finished');
+    logger.error({ err: new Error('connect ECONNREFUSED 127.0.0.1:5432\n    at stack') }, 'failed');
+    logger.info({ file: 'a'.repeat(200) }, 'ingesting');
+    const lines = plain(out.text()).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: run finished {2}exitCode=1 {2}reportDir="\/tmp\/my reports"$/);
+    expect(lines[1]).toMatch(/^\[\d\d:\d\d:\d\d\] ERROR: failed {2}error: connect ECONNREFUSED 127\.0\.0\.1:5432$/);
+    expect(lines[2]).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: ingesting {2}file=a+…$/);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
 });
 
 describe('kpgw-recon run under a pseudo-terminal', () => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TZDate } from '@date-fns/tz';
+import { format } from 'date-fns/format';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shiftDate } from '../../src/dates.ts';
@@ -54,13 +55,25 @@ describe('workers started after an outage', () => {
     const env = { ...keysEnv([merchant]), DATABASE_URL: database.url, RECON_MERCHANTS: join(root, 'merchants.json'), RECON_TZ: TZ, RECON_CATCH_UP_DAYS: '3', LOG_LEVEL: 'warn' };
     // A first worker registers the merchant's cron line; then graphile-worker's record of it is
     // set back to what the last worker before the outage would have left.
-    expect((await (await startWorker(['--once'], env)).done).code).toBe(0);
+    const first = await (await startWorker(['--once'], env)).done;
+    expect(first.code).toBe(0);
+    // It says that nothing was due, and when the next night is: the next scheduled time, a day
+    // after the last, reconciles the day before it.
+    const next = lastScheduled + DAY_MS;
+    expect(first.stdout).toBe(
+      'nothing was due: no merchant-night was queued, and none was missed in the last 3 days\n'
+        + `next: M1 night ${nightOf(next)} at ${format(new TZDate(next, TZ), 'yyyy-MM-dd HH:mm')} (Asia/Bangkok)\n`,
+    );
     await sql`UPDATE graphile_worker._private_known_crontabs SET known_since = ${new Date(ranLast - DAY_MS)}, last_execution = ${new Date(ranLast)} WHERE identifier = 'nightly:M1'`.execute(database.db);
 
     const workers = await Promise.all([startWorker(['--once'], env), startWorker(['--once'], env)]);
-    for (const w of workers) expect((await w.done).code).toBe(0);
+    const results = await Promise.all(workers.map((w) => w.done));
+    for (const result of results) expect(result.code).toBe(0);
+    // Between them, the two workers say what they ran: each missed night once.
+    const nightLines = results.flatMap((r) => r.stdout.split('\n').filter((line) => line.startsWith('M1 night ')));
+    expect(nightLines.sort()).toEqual(missed.map((date) => `M1 night ${date}: reconciled, exit 0`));
 
     const runs = await m1.selectFrom('recon_runs').select(['from_date', 'status']).orderBy('started_at').execute();
     expect(runs).toEqual(missed.map((date) => ({ from_date: date, status: 'finished' })));
-  }, 180_000);
+  });
 });

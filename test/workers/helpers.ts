@@ -57,17 +57,6 @@ export async function startWorker(args: string[], env: Record<string, string>): 
   return { child, done };
 }
 
-/** Polls `check` until it returns a value, failing with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 /**
  * The tables of merchant `mid` in the test's database: a schema of its own, created now so it
  * can be polled before a worker first writes to it. Call at the top level of a test file.

@@ -7,7 +7,8 @@ import type { Database } from '../../src/db/database.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { keysEnv, merchantTables, startWorker, testMerchant, waitFor, writeMerchantsFile, type TestMerchant } from './helpers.ts';
+import { until } from '../helpers/wait.ts';
+import { keysEnv, merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
  * Contract §12: a worker killed in the middle of a merchant-night leaves the job to another
@@ -60,7 +61,8 @@ describe('a worker killed mid-job', () => {
     const workers = [await startWorker(['--concurrency', '2'], envOf(killed.url)), await startWorker(['--concurrency', '2'], envOf(killed.url))];
 
     // The night's run, once every answer but the hanging ones is stored.
-    const running = await waitFor('the run to store its answers', async () => {
+    // The run, once it has stored its answers.
+    const running = await until(async () => {
       const run = await killedTables.selectFrom('recon_runs').select(['run_id', 'pid']).where('status', '=', 'running').executeTakeFirst();
       if (!run) return undefined;
       const { stored } = await killedTables.selectFrom('gateway_inquiries').select((eb) => eb.fn.countAll<string>().as('stored')).where('run_id', '=', run.run_id).executeTakeFirstOrThrow();
@@ -73,7 +75,8 @@ describe('a worker killed mid-job', () => {
     expect((await victim.done).signal).toBe('SIGKILL');
     simulator.setFaults({});
 
-    const finished = await waitFor('the other worker to finish the night', async () =>
+    // The other worker finishing the night.
+    const finished = await until(async () =>
       (await killedTables.selectFrom('recon_runs').select(['run_id', 'pid']).where('status', '=', 'finished').executeTakeFirst()) ?? undefined,
     );
     survivor.child.kill('SIGTERM');
@@ -93,5 +96,5 @@ describe('a worker killed mid-job', () => {
     });
     expect(out.code).toBe(0);
     expect(await decided(killedTables)).toEqual(await decided(clean.db));
-  }, 180_000);
+  });
 });

@@ -41,9 +41,10 @@ beforeAll(async () => {
   ]);
   const unverified = charge('MID-B', { key: 'down', date: '2026-05-05', amount: '321.00' });
   unverified.ledger[0]!.reference_order = THAI_REFERENCE;
+  // The run covers the whole month: a day no finished run covers makes the schedule exit 1.
   await run(
-    '2026-05-04',
-    '2026-05-06',
+    '2026-05-01',
+    '2026-05-31',
     [
       charge('MID-A', { key: 'a1', date: '2026-05-04', amount: '1000.00', refunds: [{ amount: '200.00', entryDate: '2026-05-05' }] }),
       charge('MID-A', { key: 'a2', date: '2026-05-04', amount: '333.33', mdrRate: '0.0275' }),
@@ -67,7 +68,7 @@ beforeAll(async () => {
   captured.ledger[0]!.reference_order = captured.gateway.reference_order = 'ของขวัญ 🎁';
   const noVat = charge('MID-A', { key: 'jnovat', date: '2026-07-01', amount: '220.00' });
   delete (noVat.gateway.settlement_info as Record<string, unknown>).orig_vat;
-  await run('2026-07-01', '2026-07-01', [charge(FORMULA_MID, { key: 'jf', date: '2026-07-01', amount: '100.00' }), captured, noVat]);
+  await run('2026-07-01', '2026-07-31', [charge(FORMULA_MID, { key: 'jf', date: '2026-07-01', amount: '100.00' }), captured, noVat]);
 });
 
 const vatReport = (...flags: string[]) => runCli(['vat-report', ...flags], { env: { DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
@@ -115,7 +116,8 @@ describe('vat-report', () => {
 
   it('writes UTF-8 with a BOM and the documented columns', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
-    expect(Object.keys(rows[0]!)).toEqual(['date', 'mid', 'source_type', 'charges', 'settled_amount', 'mdr', 'vat', 'kind', 'charge_id', 'reference_order', 'amount', 'reason']);
+    // v3 appends currency and date_basis.
+    expect(Object.keys(rows[0]!)).toEqual(['date', 'mid', 'source_type', 'charges', 'settled_amount', 'mdr', 'vat', 'kind', 'charge_id', 'reference_order', 'amount', 'reason', 'currency', 'date_basis']);
   });
 
   it("each mid's MDR and VAT total equals its settled charges' orig_mdr and orig_vat in the stored answers, less May's refund reversals, to the satang", async () => {
@@ -153,15 +155,18 @@ describe('vat-report', () => {
     ]);
   });
 
-  it('lists last exactly the charges whose fees are not known yet, with their amounts', () => {
-    const lastTotal = rows.map((r) => r.kind).lastIndexOf('total');
-    const unknown = rows.slice(lastTotal + 1);
-    expect(unknown.map((r) => r.kind)).toEqual(['fees_unknown', 'fees_unknown']);
+  it('lists the charges whose fees are not known before the totals, which come last, each with why', () => {
+    // v3: fees_unknown rows come before the totals; the QR charge, whose inquiry carries no fees,
+    // is one of them; reasons are words; a settled amount is shown only with KBank's fees.
+    const kinds = rows.map((r) => r.kind);
+    expect(kinds.slice(kinds.indexOf('total'))).toEqual(['total', 'total', 'total']);
+    const unknown = rows.filter((r) => r.kind === 'fees_unknown');
     expect(unknown.map((r) => ({ charge_id: r.charge_id, mid: r.mid, date: r.date, amount: r.amount, settled_amount: r.settled_amount, mdr: r.mdr, reason: r.reason }))).toEqual([
-      { charge_id: 'chrg_test_nofig', mid: 'MID-A', date: '2026-05-05', amount: '250.00', settled_amount: '250.00', mdr: '', reason: 'FEES_NOT_REPORTED' },
-      { charge_id: 'chrg_test_down', mid: 'MID-B', date: '2026-05-05', amount: '321.00', settled_amount: '', mdr: '', reason: 'UNVERIFIED' },
+      { charge_id: 'chrg_test_down', mid: 'MID-B', date: '2026-05-05', amount: '321.00', settled_amount: '', mdr: '', reason: 'unverified' },
+      { charge_id: 'chrg_test_nofig', mid: 'MID-A', date: '2026-05-05', amount: '250.00', settled_amount: '', mdr: '', reason: 'open' },
+      { charge_id: 'chrg_test_qr1', mid: 'MID-A', date: '2026-05-05', amount: '80.00', settled_amount: '', mdr: '', reason: 'not reported by the gateway' },
     ]);
-    expect(unknown[1]!.reference_order).toBe(THAI_REFERENCE);
+    expect(unknown[0]!.reference_order).toBe(THAI_REFERENCE);
   });
 
   it('--mid keeps one merchant', async () => {
@@ -192,9 +197,10 @@ describe('vat-report', () => {
   it('guards a formula-like mid; lists a capture not settled yet and a settlement without its VAT as fees not known', async () => {
     const { rows: july } = await report('july.csv', '--month', '2026-07');
     expect(july.filter((r) => r.kind === 'total').map((r) => r.mid)).toEqual([`'${FORMULA_MID}`, 'MID-A']);
+    // v3: both are open (KBank will report their fees); no settled amount without KBank's fees.
     expect(july.filter((r) => r.kind === 'fees_unknown').map((r) => `${r.charge_id} ${r.reason} ${r.amount} ${r.settled_amount}`)).toEqual([
-      'chrg_test_jcap SETTLEMENT_PENDING 120.00 ',
-      'chrg_test_jnovat FEES_NOT_REPORTED 220.00 220.00',
+      'chrg_test_jcap open 120.00 ',
+      'chrg_test_jnovat open 220.00 ',
     ]);
     expect(july.filter((r) => r.kind === 'fees').map((r) => `${r.mid} ${r.charges} ${r.mdr}`)).toEqual([`'${FORMULA_MID} 1 2.50`]);
   });
@@ -204,7 +210,7 @@ describe('vat-report', () => {
     const result = await vatReport('--month', '2026-07', '--out', out, '--encoding', 'windows-874');
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual([
-      "kpgw-recon: vat-report row 4 (fees_unknown, mid 'MID-A', 2026-07-01): reference_order holds '🎁' (U+1F381), which windows-874 cannot hold; export with --encoding utf8",
+      "kpgw-recon: vat-report row 2 (fees_unknown, mid 'MID-A', 2026-07-01): reference_order holds '🎁' (U+1F381), which windows-874 cannot hold; export with --encoding utf8",
     ]);
     await expect(readFile(out)).rejects.toThrow(/ENOENT/);
     await expect(readFile(`${out}.partial`)).rejects.toThrow(/ENOENT/);
