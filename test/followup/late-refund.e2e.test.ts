@@ -1,11 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shiftDate } from '../../src/dates.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { openBooks, type Books } from '../helpers/books.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { cardAnswer, cardRow, ledgerText, settlement } from '../helpers/hand-books.ts';
 
@@ -16,57 +14,43 @@ import { cardAnswer, cardRow, ledgerText, settlement } from '../helpers/hand-boo
  * a charge "stale" since its sale date with every night exiting 0. Ages count from `open_since`.
  */
 const database = await createTestDatabase();
-const KEY = 'skey_test_late_refund_0123456789';
 const D = '2026-01-05';
 const day = (n: number) => shiftDate(D, n);
 
-let simulator: Simulator;
+let books: Books;
 let inbox: string;
 
 beforeAll(async () => {
-  inbox = await mkdtemp(join(tmpdir(), 'kpgw-late-refund-'));
+  // Both settled on D, and never refunded at KBank. 800.00: MDR 20.00, VAT 1.40, net 778.60;
+  // 400.00: MDR 10.00, VAT 0.70, net 389.30 (2.5 %, VAT 7 %; no fee schedule is given, so only
+  // the amounts and states are checked).
+  books = await openBooks(database, [
+    cardAnswer('chrg_late_1', D, { amount: '800.00', transaction_state: 'Settled', settlement_info: settlement('800.00', '20.00', '1.40', '778.60') }),
+    cardAnswer('chrg_late_2', D, { amount: '400.00', transaction_state: 'Settled', settlement_info: settlement('400.00', '10.00', '0.70', '389.30') }),
+  ]);
+  inbox = join(books.dir, 'inbox');
   await mkdir(join(inbox, 'ledger'), { recursive: true });
   await writeFile(join(inbox, 'ledger', 'sales.csv'), ledgerText([
     cardRow('chrg_late_1', D, { entry_id: 'LATE-1', entry_type: 'charge', amount: '800.00' }),
     cardRow('chrg_late_2', D, { entry_id: 'LATE-2', entry_type: 'charge', amount: '400.00' }),
   ]));
-  // Both settled on D, and never refunded at KBank. 800.00: MDR 20.00, VAT 1.40, net 778.60;
-  // 400.00: MDR 10.00, VAT 0.70, net 389.30 (2.5 %, VAT 7 %; no fee schedule is given, so only
-  // the amounts and states are checked).
-  simulator = await startSimulator({
-    secretKey: KEY,
-    today: D,
-    charges: [
-      cardAnswer('chrg_late_1', D, { amount: '800.00', transaction_state: 'Settled', settlement_info: settlement('800.00', '20.00', '1.40', '778.60') }),
-      cardAnswer('chrg_late_2', D, { amount: '400.00', transaction_state: 'Settled', settlement_info: settlement('400.00', '10.00', '0.70', '389.30') }),
-    ],
-  });
 });
-afterAll(async () => {
-  await simulator?.close();
-  await rm(inbox, { recursive: true, force: true });
-});
+afterAll(() => books?.close());
 
 const env = () => ({
-  DATABASE_URL: database.url,
-  KPGW_BASE_URL: simulator.url,
-  KPGW_SECRET_KEY: KEY,
-  KPGW_RATE_LIMIT_RPS: '500',
   KPGW_MAX_RETRIES: '0',
   RECON_INBOX: inbox,
-  RECON_REPORTS_DIR: join(inbox, 'reports'),
   RECON_REFUND_GRACE_DAYS: '3',
   RECON_OPEN_MAX_DAYS: '60',
   // No re-checks by age: a charge is asked only because its night covers it or it is open.
   RECON_RECHECK_AGES: '',
-  LOG_LEVEL: 'warn',
 });
 
 /** `args` with the simulator's clock on `today`; what it found, asked and the exit code. */
 async function command(today: string, args: string[]) {
-  simulator.setToday(today);
-  const out = join(inbox, 'reports', `${args[0]}-${args[2]}-${Math.random().toString(36).slice(2, 6)}`);
-  const result = await runCli([...args, '--out', out], { env: env() });
+  books.simulator.setToday(today);
+  const out = join(books.dir, 'reports', `${args[0]}-${args[2]}-${Math.random().toString(36).slice(2, 6)}`);
+  const result = await books.cli([...args, '--out', out], env());
   const csv = async (name: string) => parse(await readFile(join(out, name), 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
   const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as { run_id: string };
   const asked = await database.db.selectFrom('gateway_inquiries').select('charge_key').where('run_id', '=', run.run_id).orderBy('charge_key').execute();
