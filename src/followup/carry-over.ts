@@ -156,8 +156,10 @@ async function recordFindings(trx: Kysely<Database>, runId: string): Promise<voi
 /**
  * Contract §8: the charge's latest answer, open or final and why, and when it is next due: an
  * open charge the next night, a final one at the next re-check age it has not reached yet. A
- * charge stays open since the night its open stretch began. A run that looks back on an earlier
- * night than the state's (a replay of an old night) does not overwrite newer knowledge.
+ * charge stays open since the night its open stretch began: tonight, or (v3) the day its
+ * earliest pending refund was booked, when that is earlier, since a refund booked after the
+ * charge was final re-opens it from that day. A run that looks back on an earlier night than the
+ * state's (a replay of an old night) does not overwrite newer knowledge.
  */
 async function recordChargeStates(trx: Kysely<Database>, input: CarryOver): Promise<void> {
   const { runId, night } = input;
@@ -166,7 +168,7 @@ async function recordChargeStates(trx: Kysely<Database>, input: CarryOver): Prom
     INSERT INTO charge_state AS s (charge_key, entry_id, transaction_date, source_type, currency, amount, charge_id, reference_order,
       open, open_reason, open_message, open_since, first_seen_on, last_asked_on, last_asked_at, last_inquiry_id, last_run_id, next_ask_on)
     SELECT c.charge_key, c.entry_id, c.transaction_date, c.source_type, c.currency, c.amount, c.charge_id, c.reference_order,
-      c.open, c.open_reason, c.open_message, CASE WHEN c.open THEN ${night}::date END, ${night}::date, ${night}::date,
+      c.open, c.open_reason, c.open_message, CASE WHEN c.open_reason = 'REFUND_PENDING' THEN LEAST(${night}::date, ${pendingRefundBooked(runId)}) WHEN c.open THEN ${night}::date END, ${night}::date, ${night}::date,
       gi.fetched_at, gi.id, ${runId},
       CASE WHEN c.open THEN ${night}::date + 1
         ELSE (SELECT c.transaction_date + min(a) FROM unnest(${ages}::int[]) a WHERE c.transaction_date + a > ${night}::date) END
@@ -181,6 +183,16 @@ async function recordChargeStates(trx: Kysely<Database>, input: CarryOver): Prom
       last_asked_on = EXCLUDED.last_asked_on, last_asked_at = EXCLUDED.last_asked_at, last_inquiry_id = EXCLUDED.last_inquiry_id,
       last_run_id = EXCLUDED.last_run_id, next_ask_on = EXCLUDED.next_ask_on
     WHERE s.last_asked_on IS NULL OR s.last_asked_on <= EXCLUDED.last_asked_on`.execute(trx);
+}
+
+/**
+ * The day the earliest refund of the charge (`c`) this run found pending was booked. Asked only
+ * of a charge open for that reason, which a pending refund always gives (the refund checks come
+ * before the settlement's), so the run's other open charges cost nothing here.
+ */
+function pendingRefundBooked(runId: string) {
+  return sql`(SELECT min(l.entry_date) FROM recon_mismatches m JOIN ledger_entries l ON l.entry_id = m.entry_id
+    WHERE m.run_id = ${runId} AND m.charge_key = c.charge_key AND m.code = 'REFUND_PENDING')`;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
+import { openSince } from './open-items.ts';
 import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 
 /** Why a charge that is not one of the night's own is asked (contract §8). */
@@ -21,8 +22,10 @@ const CHUNK = 2000;
 
 /**
  * The charges a night asks about besides its own, staged in `run_case_rows` as cases numbered
- * from `firstNo`, in the order they are asked: every open charge not older than `openMaxDays`,
- * oldest first (older ones are stale: listed, not asked), then every final charge that has
+ * from `firstNo`, in the order they are asked: every open charge open for at most `openMaxDays`
+ * nights (v3: counted from `open_since`, so a charge re-opened by a late refund is followed
+ * whatever its age; longer ones are stale: listed, not asked), oldest first, then every final
+ * charge that has
  * reached a re-check age since it was last asked, oldest first. Each case has all its ledger
  * rows, except rows already in one of the run's cases, and charges the run already has are left
  * out. Built `chunk` charges at a time, each chunk's rows left out of the next: the rows of
@@ -42,7 +45,7 @@ export async function stageDueCases(
       SELECT row_number() OVER (ORDER BY open DESC, transaction_date, charge_key)::int AS ord, charge_key, open
       FROM charge_state s
       WHERE next_ask_on <= ${scope.night}::date
-        AND (NOT open OR transaction_date >= ${shiftDate(scope.night, -scope.openMaxDays)}::date)
+        AND (NOT open OR ${openSince('s')} >= ${shiftDate(scope.night, -scope.openMaxDays)}::date)
         AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.charge_key = s.charge_key)`.execute(trx);
     // Every ledger row naming a due charge, read in one pass: the ledger has no index on its ids
     // (sql/0005), so a query per chunk would read the whole ledger once per chunk. Each chunk's

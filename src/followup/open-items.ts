@@ -22,7 +22,7 @@ export type OpenItemKind = 'open_charge' | 'finding' | 'stale';
 /** As of `asOf`, whose night (the day looked back on) is the day before; ages count in nights. */
 export interface OpenItemsScope {
   asOf: string;
-  /** An open charge older than this many nights (by transaction date) is `stale`. */
+  /** An open charge open for more than this many nights (since `open_since`) is `stale`. */
   openMaxDays: number;
 }
 
@@ -80,6 +80,7 @@ function pageQuery(night: string, openMaxDays: number, after: Keyed | undefined)
     ? sql`WHERE (${SORT_KEY}) > (${after.open_since}::date, ${after.transaction_date}::date, ${after.charge_key}, ${after.kind}, ${after.code}, ${after.field}, ${after.entry_id})`
     : sql``;
   const ageDays = (since: RawBuilder<unknown>) => sql`(${night}::date - ${since})`;
+  const stale = sql`${ageDays(openSince('cs'))} > ${openMaxDays}`;
   return sql<Keyed>`
     SELECT charge_id, reference_order, transaction_date::text AS transaction_date, source_type, currency, amount, kind, code, reason,
       open_since::text AS open_since, age_days::text AS age_days,
@@ -88,13 +89,13 @@ function pageQuery(night: string, openMaxDays: number, after: Keyed | undefined)
     FROM (
       SELECT COALESCE(cs.charge_id, '') AS charge_id, COALESCE(cs.reference_order, '') AS reference_order,
         cs.transaction_date, cs.source_type, cs.currency, cs.amount::text AS amount,
-        CASE WHEN (${night}::date - cs.transaction_date) > ${openMaxDays} THEN 'stale' ELSE 'open_charge' END AS kind,
+        CASE WHEN ${stale} THEN 'stale' ELSE 'open_charge' END AS kind,
         CASE WHEN cs.open_reason IN (${sql.join(OPEN_CODES)}) THEN cs.open_reason ELSE '' END AS code,
         COALESCE(cs.open_message, CASE cs.open_reason WHEN 'REFUND_SENT' THEN ${REFUND_SENT_REASON} WHEN 'DEFERRED' THEN ${DEFERRED_REASON} END, '') AS reason,
-        COALESCE(cs.open_since, cs.first_seen_on) AS open_since,
-        ${ageDays(sql`COALESCE(cs.open_since, cs.first_seen_on)`)} AS age_days,
+        ${openSince('cs')} AS open_since,
+        ${ageDays(openSince('cs'))} AS age_days,
         ${isoUtc(sql.ref('cs.last_asked_at'))} AS last_asked_at,
-        CASE WHEN (${night}::date - cs.transaction_date) > ${openMaxDays} THEN '' ELSE COALESCE(cs.next_ask_on::text, '') END AS next_ask_on,
+        CASE WHEN ${stale} THEN '' ELSE COALESCE(cs.next_ask_on::text, '') END AS next_ask_on,
         COALESCE(own.acked_by, '') AS acknowledged_by, COALESCE(own.note, '') AS ack_note,
         cs.charge_key, ''::text AS field, ''::text AS entry_id
       FROM charge_state cs
@@ -114,6 +115,15 @@ function pageQuery(night: string, openMaxDays: number, after: Keyed | undefined)
     ${keyset}
     ORDER BY ${SORT_KEY}
     LIMIT ${PAGE}`;
+}
+
+/**
+ * The night an open charge's current open stretch began, which its age counts from (for its
+ * bucket and for staleness), whatever its transaction date: a charge re-opened by a refund booked
+ * months later is young again.
+ */
+export function openSince(alias: string): RawBuilder<string> {
+  return sql<string>`COALESCE(${sql.ref(`${alias}.open_since`)}, ${sql.ref(`${alias}.first_seen_on`)})`;
 }
 
 /**

@@ -27,6 +27,7 @@ export const LEDGER_FIELDS = [
   'product_type',
   'convfee_amount',
   'convfee_vat',
+  'captured_amount',
 ] as const;
 export type LedgerField = (typeof LEDGER_FIELDS)[number];
 

@@ -133,6 +133,11 @@ export function writePlainRow(span: RecordSpan, columns: LedgerColumns, out: Buf
   if ((o = optionalText(span, index.product_type, out, o)) < 0) return -1;
   if ((o = optionalFee(span, index.convfee_amount, out, o)) < 0) return -1;
   if ((o = optionalFee(span, index.convfee_vat, out, o)) < 0) return -1;
+  // captured_amount: a partial capture is rare, and its rules (a charge row, at most the
+  // amount) are the string reader's alone
+  if (startOf(span, index.captured_amount) < endOf(span, index.captured_amount)) return -1;
+  out[o++] = TAB;
+  o = writeNull(out, o);
   out[o++] = NEWLINE;
   return o;
 }

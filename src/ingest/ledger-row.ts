@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import { LEDGER_FIELDS, type LedgerColumns } from './ledger-columns.ts';
 import { isQrFamily, isSourceType, type SourceType } from '../vocabulary.ts';
 import type { LedgerEntryTable } from './ledger.table.ts';
+import { money } from '../money.ts';
 import { readDate, readDecimal, readInteger, unstorable, type DecimalRules, type ValueOutcome } from './values.ts';
 
 /**
@@ -68,6 +69,11 @@ export function readLedgerRow(record: CsvRecord, columns: LedgerColumns): Ledger
   const netAmount = optional(fields, index.net_amount, 'net_amount', problems, readFee);
   const convfeeAmount = optional(fields, index.convfee_amount, 'convfee_amount', problems, readFee);
   const convfeeVat = optional(fields, index.convfee_vat, 'convfee_vat', problems, readFee);
+  const capturedAmount = optional(fields, index.captured_amount, 'captured_amount', problems, readAmount);
+  if (capturedAmount !== null) {
+    const problem = capturedProblem(capturedAmount, amount, entryType);
+    if (problem) problems.push(problem);
+  }
   const termText = valueAt(fields, index.term);
   let term: number | null = null;
   if (termText) {
@@ -113,8 +119,21 @@ export function readLedgerRow(record: CsvRecord, columns: LedgerColumns): Ledger
       product_type: valueAt(fields, index.product_type) || null,
       convfee_amount: convfeeAmount,
       convfee_vat: convfeeVat,
+      captured_amount: capturedAmount,
     },
   };
+}
+
+/**
+ * A partial capture settles part of what a charge authorised (KBank's Settle Transaction, type
+ * `partial`): so only a charge row has one, and it is at most the charge's amount. A refund or
+ * void books its own amount; a captured amount there, or one above the charge's, is a mistake in
+ * the books, and guessing which figure is right would hide it.
+ */
+function capturedProblem(captured: string, amount: string | null, entryType: string): string | undefined {
+  if (entryType === 'refund' || entryType === 'void') return `captured_amount is only for charge rows (a ${entryType} row books its own amount)`;
+  if (amount !== null && money(captured).greaterThan(money(amount))) return `captured_amount ${captured} is more than amount ${amount}`;
+  return undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ const STAGE_TYPES: Record<(typeof LEDGER_FIELDS)[number], string> = {
   amount: 'numeric(14,2)', mdr: 'numeric(14,2)', vat: 'numeric(14,2)', net_amount: 'numeric(14,2)',
   refund_id: 'text', mid: 'text', plan_id: 'text', ipan_mode: 'text', term: 'integer',
   supplier_no: 'text', model_no: 'text', product_type: 'text',
-  convfee_amount: 'numeric(14,2)', convfee_vat: 'numeric(14,2)',
+  convfee_amount: 'numeric(14,2)', convfee_vat: 'numeric(14,2)', captured_amount: 'numeric(14,2)',
 };
 const FIELD_LIST = LEDGER_FIELDS.join(', ');
 

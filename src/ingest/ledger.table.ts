@@ -33,6 +33,8 @@ export interface LedgerEntryTable {
   /** v2: the convenience fee and its VAT the customer paid on top of `amount`. */
   convfee_amount: Numeric | null;
   convfee_vat: Numeric | null;
+  /** v3: on a charge row, the amount settled when the merchant captured less than `amount` (a partial capture). */
+  captured_amount: Numeric | null;
   source_file: string;
   source_line: number;
   ingested_at: Generated<Date>;

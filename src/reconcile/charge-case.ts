@@ -34,7 +34,7 @@ export function identifiers(entry: ChargeIds): string[] {
 }
 
 /**
- * Groups the run's ledger rows into cases. Charge rows come in ledger order (file, line), so the
+ * Groups the run's ledger rows into cases. Charge rows are grouped by {@link groupCharges}: the
  * first row of a charge is the one reconciled and later ones are duplicates. Refund and void
  * rows name their charge by any of its ids; rows naming no charge of the run are returned apart
  * (their charge is known to the ledger only by the gateway's id, or by a date the row does not
@@ -57,26 +57,59 @@ export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { 
   return { cases, unlinked };
 }
 
+type ChargeRow = ChargeIds & Pick<LedgerEntry, 'entry_id' | 'transaction_date'>;
+
 /**
- * Charge rows, in ledger order, grouped by the charge they book: a row sharing an id with an
- * earlier group's first row is a duplicate of it. Only first rows claim ids, so the first rows
- * of two groups never share one.
+ * Charge rows grouped by the charge they book (see docs/reference.md, How a charge is
+ * reconciled, duplicates): the first row of a charge is its earliest by `transaction_date`, then
+ * `entry_id` ({@link compareFirstRows}), whatever the file and line; a later row sharing an id
+ * with a group's first row is a duplicate of it. Only first rows claim ids, so the first rows of
+ * two groups never share one. The groups come in the order their first rows have in `charges`
+ * (the run's case order); each group's duplicates in first-row order.
  */
-export function groupCharges<T extends ChargeIds>(charges: readonly T[]): { first: T; duplicates: T[] }[] {
-  const byId = new Map<string, { first: T; duplicates: T[] }>();
-  const groups: { first: T; duplicates: T[] }[] = [];
-  for (const charge of charges) {
+export function groupCharges<T extends ChargeRow>(charges: readonly T[]): { first: T; duplicates: T[] }[] {
+  type Group = { first: T; duplicates: T[]; at: number };
+  const byId = new Map<string, Group>();
+  const groups: Group[] = [];
+  const order = charges.map((_, i) => i).sort((a, b) => compareFirstRows(charges[a]!, charges[b]!));
+  for (const at of order) {
+    const charge = charges[at]!;
     const ids = identifiers(charge);
     const existing = ids.map((id) => byId.get(id)).find(Boolean);
     if (existing) {
       existing.duplicates.push(charge);
       continue;
     }
-    const created = { first: charge, duplicates: [] };
+    const created = { first: charge, duplicates: [], at };
     groups.push(created);
     for (const id of ids) byId.set(id, created);
   }
-  return groups;
+  return groups.sort((a, b) => a.at - b.at).map(({ first, duplicates }) => ({ first, duplicates }));
+}
+
+/**
+ * The order that decides a charge's first row: `transaction_date`, then `entry_id` by code point,
+ * which is the byte order of PostgreSQL's `COLLATE "C"` on UTF-8 (run-cases.ts groups in SQL by
+ * the same order). The finance outputs count a charge by this first row too.
+ */
+export function compareFirstRows(a: Pick<LedgerEntry, 'entry_id' | 'transaction_date'>, b: Pick<LedgerEntry, 'entry_id' | 'transaction_date'>): number {
+  if (a.transaction_date !== b.transaction_date) return a.transaction_date < b.transaction_date ? -1 : 1;
+  return compareCodePoints(a.entry_id, b.entry_id);
+}
+
+/** Code point order. UTF-16 units sort alike, except that a surrogate (a code point above U+FFFF) sorts after U+E000–U+FFFF. */
+function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const surrogateX = x >= 0xd800 && x <= 0xdfff;
+    const surrogateY = y >= 0xd800 && y <= 0xdfff;
+    if (surrogateX !== surrogateY) return surrogateX ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Links follow-up rows that name a charge by an id only the gateway told us. */

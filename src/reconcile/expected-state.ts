@@ -3,14 +3,18 @@ import { formatMoney, isAboveZero, type Money } from '../money.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /**
- * Contract §4, expected state: a void row → `Voided` (QR: `VOID`). Otherwise, with R the
- * ledger's refund total: R ≥ amount → `Refunded` or `Refund Sent`; 0 < R < amount →
- * `Partial Refund` or `Refund Sent`; R = 0 → `Settled`, where `Authorized` or `Captured` mean
- * the money is still on its way (`SETTLEMENT_PENDING`). R is compared exactly: one satang short
- * of the amount is a partial refund; more than the amount is checked as a full refund (v2, the
- * excess itself is `REFUND_EXCEEDS_AMOUNT`). R is what the gateway is expected to show already
- * (`RefundCheck.refundedForState`). v2: `Refund Fail` when the ledger books refunds
- * is `REFUND_FAILED`, not a state mismatch. The finding, if any, is added to `found`.
+ * Expected state (see docs/reference.md, How a charge is reconciled): a void row → `Voided`
+ * (QR: `VOID`). Otherwise, with R the ledger's refund total: R ≥ amount → `Refunded` or
+ * `Refund Sent`; 0 < R < amount → `Partial Refund` or `Refund Sent`; R = 0 → `Settled`, where
+ * `Authorized` or `Captured` mean the money is still on its way (`SETTLEMENT_PENDING`). R is
+ * compared exactly: one satang short of the amount is a partial refund; more than the amount is
+ * checked as a full refund (v2, the excess itself is `REFUND_EXCEEDS_AMOUNT`). R is what the
+ * gateway is expected to show already (`RefundCheck.refundedForState`). v2: `Refund Fail` when
+ * the ledger books refunds is `REFUND_FAILED`, not a state mismatch. v3: a refund that failed at
+ * the gateway is `REFUND_FAILED` and nothing else: R leaves it out, and neither the state that
+ * still counts it nor `Refund Fail` is a second finding about it. With a partial capture,
+ * `amount` is the captured amount: refunding all of it is a full refund. The finding, if any,
+ * is added to `found`.
  */
 export function checkState(found: Mismatch[], input: {
   gateway: GatewayCharge;
@@ -25,11 +29,16 @@ export function checkState(found: Mismatch[], input: {
   pendingRefunded: Money;
   /** Whether the ledger books any refund of the charge, pending ones included. */
   hasRefunds: boolean;
+  /**
+   * Ledger refunds matched to gateway refunds that failed, each `REFUND_FAILED` already. Left out
+   * of `refunded`; the gateway's state may still count them, or say `Refund Fail`.
+   */
+  failedRefunded: Money;
   voided: boolean;
 }): void {
-  const { gateway, entryId, amount, refunded, pendingRefunded, voided } = input;
+  const { gateway, entryId, amount, refunded, pendingRefunded, failedRefunded, voided } = input;
   const state = canonicalState(gateway.transactionState);
-  const expected = voided ? VOIDED : pendingRefunded.isZero() ? statesFor(refunded, amount) : union(statesFor(refunded, amount), statesFor(refunded.plus(pendingRefunded), amount));
+  const expected = voided ? VOIDED : expectedStates(refunded, pendingRefunded, failedRefunded, amount);
   if (gateway.status.toLowerCase() === 'fail') {
     found.push({
       code: 'STATE_MISMATCH',
@@ -76,6 +85,19 @@ const VOIDED: readonly string[] = Object.freeze(['Voided']);
 const REFUNDED: readonly string[] = Object.freeze(['Refunded', 'Refund Sent']);
 const SETTLED: readonly string[] = Object.freeze(['Settled']);
 const PARTIAL: readonly string[] = Object.freeze(['Partial Refund', 'Refund Sent']);
+const REFUND_FAIL: readonly string[] = Object.freeze(['Refund Fail']);
+
+/**
+ * The states of R = `refunded`, and those of R with the pending refunds, the failed ones, or
+ * both: the gateway may or may not count either yet. Most charges have neither.
+ */
+function expectedStates(refunded: Money, pending: Money, failed: Money, amount: Money): readonly string[] {
+  let states = statesFor(refunded, amount);
+  if (!pending.isZero()) states = union(states, statesFor(refunded.plus(pending), amount));
+  if (failed.isZero()) return states;
+  states = union(union(states, statesFor(refunded.plus(failed), amount)), REFUND_FAIL);
+  return pending.isZero() ? states : union(states, statesFor(refunded.plus(pending).plus(failed), amount));
+}
 
 function statesFor(refunded: Money, amount: Money): readonly string[] {
   // Nothing refunded, as for most charges: 0 ≥ amount only for an amount of zero or less.

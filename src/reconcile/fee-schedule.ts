@@ -121,7 +121,11 @@ export function vatOn(mdr: Money, vatRate: Money): Money {
   return toSatang(mdr.times(vatRate));
 }
 
-/** A refund's share of the charge's MDR under `pro_rata`: round_half_up(refund amount × rate, 2). */
-export function proRataMdr(rule: FeeRule, refundAmount: Money): Money {
-  return toSatang(refundAmount.times(rule.rate));
+/**
+ * A refund's share of the charge's MDR under `pro_rata`: round_half_up(charge MDR × refund amount
+ * ÷ charge amount, 2), so a fixed fee, a minimum or a maximum is given back in proportion too.
+ * `chargeAmount` is more than zero.
+ */
+export function proRataMdr(chargeMdr: Money, refundAmount: Money, chargeAmount: Money): Money {
+  return toSatang(chargeMdr.times(refundAmount).dividedBy(chargeAmount));
 }

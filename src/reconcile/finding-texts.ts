@@ -94,8 +94,8 @@ export const FINDING_TEXTS: Readonly<Record<FindingCode, FindingText>> = {
     en: 'The net amount of a refund is not the expected one.',
   },
   DUPLICATE_IN_LEDGER: {
-    th: 'บัญชีบันทึกรายการเดียวกันซ้ำสองครั้ง',
-    en: 'The same charge is booked twice.',
+    th: 'บัญชีบันทึกรายการเดียวกันซ้ำสองครั้ง ไม่ว่าวันเดียวกันหรือต่างวัน โดยแจ้งที่รายการที่บันทึกทีหลัง',
+    en: 'The same charge is booked twice, on the same day or on another; the finding is on the later row.',
   },
   INSTALLMENT_PLAN_UNKNOWN: {
     th: 'ไม่พบแผนผ่อนชำระนี้ (ผู้จำหน่าย แผน รุ่น ประเภทสินค้า) ในรายงานแผนผ่อนชำระ',

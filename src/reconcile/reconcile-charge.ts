@@ -1,13 +1,13 @@
 import { canonicalState, type GatewayCharge } from '../gateway/charge.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
-import { moneyReusing, sum, ZERO, type Money } from '../money.ts';
+import { money, moneyReusing, sum, ZERO, type Money } from '../money.ts';
 import { isQrFamily } from '../vocabulary.ts';
 import type { ChargeCase } from './charge-case.ts';
 import { compareAmount } from './compare.ts';
 import { checkState } from './expected-state.ts';
 import { checkConvfee } from './convfee-check.ts';
-import { expectedFees, expectedRefundFees } from './expected-fees.ts';
+import { chargeMdr, expectedFees, expectedRefundFees } from './expected-fees.ts';
 import type { FeeSchedule } from './fee-schedule.ts';
 import { checkInstallment, type PlanBook } from './installment-check.ts';
 import { checkLivemode, type KeyMode } from './livemode-check.ts';
@@ -113,7 +113,8 @@ function reconcileOrphan(chargeCase: ChargeCase, answer: GatewayAnswer, context:
   const livemode = checkLivemode(answer.charge, context.keyMode, chargeCase.charge.entry_id);
   if (livemode) return { case: chargeCase, status: 'mismatched', mismatches: [livemode], gateway: undefined };
   const mismatches: Mismatch[] = [];
-  checkFollowUps(mismatches, chargeCase, answer.charge, answer.charge.amount, context);
+  // No charge row, so no expected MDR of the books: only KBank's own can be reversed pro rata.
+  checkFollowUps(mismatches, chargeCase, answer.charge, answer.charge.amount, context, null);
   return { case: chargeCase, status: mismatches.some(isError) ? 'mismatched' : 'matched', mismatches, gateway: answer.charge };
 }
 
@@ -131,28 +132,56 @@ function orphanEntry(row: LedgerEntry): Mismatch {
 /**
  * Refunds and voids against the gateway's answer: the ledger's refund total, refund matching,
  * then the state they imply (contract §4: matching is done before the state check, since a
- * refund still pending is left out of the expected state). Findings are added to `found`.
+ * refund still pending or failed is left out of the expected state). `settled` is what a full
+ * refund gives back: the charge's amount, or its captured amount after a partial capture.
+ * `expectedMdr` is the charge's expected MDR, for refund fees under `pro_rata` when KBank reports
+ * none. Findings are added to `found`.
  */
-function checkFollowUps(found: Mismatch[], chargeCase: ChargeCase, gateway: GatewayCharge, amount: Money, context: ReconcileContext): void {
+function checkFollowUps(
+  found: Mismatch[],
+  chargeCase: ChargeCase,
+  gateway: GatewayCharge,
+  settled: Money,
+  context: ReconcileContext,
+  expectedMdr: Money | null,
+): void {
   const { charge, refunds, voids } = chargeCase;
   const id = charge.entry_id;
   // Each refund row's amount is parsed once here for the total, not again by each check using it.
   const ledgerTotal = refundTotal(refunds);
-  checkRefundTotal(found, { ledgerRefunds: refunds, ledgerTotal, chargeEntryId: id, amount });
-  const refundCheck = matchRefunds(found, chargeCase, ledgerTotal, gateway, amount, context);
-  checkState(found, { gateway, entryId: id, amount, refunded: refundCheck.refundedForState, pendingRefunded: refundCheck.pendingRefunded, hasRefunds: refunds.length > 0, voided: voids.length > 0 });
+  checkRefundTotal(found, { ledgerRefunds: refunds, ledgerTotal, chargeEntryId: id, amount: settled });
+  const refundCheck = matchRefunds(found, chargeCase, ledgerTotal, gateway, settled, context, expectedMdr);
+  checkState(found, {
+    gateway,
+    entryId: id,
+    amount: settled,
+    refunded: refundCheck.refundedForState,
+    pendingRefunded: refundCheck.pendingRefunded,
+    hasRefunds: refunds.length > 0,
+    failedRefunded: refundCheck.failedRefunded,
+    voided: voids.length > 0,
+  });
 }
 
 /** The refund checks of the charge's family (card or QR). */
-function matchRefunds(found: Mismatch[], chargeCase: ChargeCase, ledgerTotal: Money, gateway: GatewayCharge, amount: Money, context: ReconcileContext): RefundCheck {
+function matchRefunds(
+  found: Mismatch[],
+  chargeCase: ChargeCase,
+  ledgerTotal: Money,
+  gateway: GatewayCharge,
+  settled: Money,
+  context: ReconcileContext,
+  expectedMdr: Money | null,
+): RefundCheck {
   const { charge, refunds } = chargeCase;
   // Most charges have no refund on either side: nothing to match, and no fee function or grace to make for it.
   if (refunds.length === 0 && gateway.refunds.length === 0) return NO_REFUNDS;
   const id = charge.entry_id;
   const grace = { asOf: context.asOf, days: context.refundGraceDays };
   if (isQrFamily(charge.source_type)) {
-    return checkQrRefunds(found, { ledgerRefunds: refunds, ledgerTotal, chargeEntryId: id, amount, gatewayState: canonicalState(gateway.transactionState), grace });
+    return checkQrRefunds(found, { ledgerRefunds: refunds, ledgerTotal, chargeEntryId: id, amount: settled, gatewayState: canonicalState(gateway.transactionState), grace });
   }
+  const share = chargeMdr(gateway, settled, expectedMdr);
   return checkRefunds(found, {
     ledgerRefunds: refunds,
     ledgerTotal,
@@ -160,7 +189,8 @@ function matchRefunds(found: Mismatch[], chargeCase: ChargeCase, ledgerTotal: Mo
     chargeEntryId: id,
     tolerance: context.tolerance,
     grace,
-    expectedFees: (row, refund) => expectedRefundFees({ row, refund, charge, gateway, schedule: context.fees }),
+    expectedFees: (row, refund) =>
+      expectedRefundFees({ row, refund, chargeDate: charge.transaction_date, charge: share, schedule: context.fees }),
   });
 }
 
@@ -171,6 +201,11 @@ function checkAgainstGateway(found: Mismatch[], chargeCase: ChargeCase, gateway:
   // Parsed once: the amount, settlement and fee checks all use it. When the ledger writes the
   // gateway's amount, as it nearly always does, the gateway's Money is that amount already.
   const amount = moneyReusing(charge.amount, gateway.amount);
+  // v3, partial capture: the settlement, the fees and a full refund are of the captured amount.
+  const settled = charge.captured_amount === null ? amount : money(charge.captured_amount);
+  const sameCurrency = gateway.currency === charge.currency.toUpperCase();
+  // For the settlement check, and for refund fees under pro_rata when KBank reports no MDR.
+  const expected = sameCurrency && gateway.settlement ? expectedFees(charge, settled, gateway, context.fees) : undefined;
 
   if (gateway.createdDate && gateway.createdDate !== charge.transaction_date) {
     found.push({
@@ -182,8 +217,8 @@ function checkAgainstGateway(found: Mismatch[], chargeCase: ChargeCase, gateway:
       message: `the gateway created the charge on ${gateway.createdDate} (Bangkok time); the ledger books it on ${charge.transaction_date}`,
     });
   }
-  checkFollowUps(found, chargeCase, gateway, amount, context);
-  if (gateway.currency !== charge.currency.toUpperCase()) {
+  checkFollowUps(found, chargeCase, gateway, settled, context, expected?.mdr ?? null);
+  if (!sameCurrency) {
     found.push({
       code: 'CURRENCY_MISMATCH',
       entryId: id,
@@ -195,14 +230,8 @@ function checkAgainstGateway(found: Mismatch[], chargeCase: ChargeCase, gateway:
   } else {
     compareAmount(found, 'AMOUNT_MISMATCH', id, 'amount', amount, gateway.amount, context.tolerance, 'charge amount');
     checkConvfee(found, charge, gateway.convfee, context.tolerance);
-    if (gateway.settlement) {
-      checkSettlement(found, {
-        charge,
-        amount,
-        settlement: gateway.settlement,
-        expected: expectedFees(charge, amount, gateway, context.fees),
-        tolerance: context.tolerance,
-      });
+    if (gateway.settlement && expected) {
+      checkSettlement(found, { charge, settled, settlement: gateway.settlement, expected, tolerance: context.tolerance });
     }
   }
 }

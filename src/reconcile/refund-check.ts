@@ -10,11 +10,14 @@ import type { Mismatch } from './mismatch.ts';
 export interface RefundCheck {
   /**
    * The ledger refund total the expected state is computed from: without the refunds that are
-   * still pending (within the grace days) or, for the QR family, that the API cannot show.
+   * still pending (within the grace days), that failed at the gateway (v3: they moved no money)
+   * or, for the QR family, that the API cannot show.
    */
   readonly refundedForState: Money;
   /** The refunds left out of {@link refundedForState} because they are pending. */
   readonly pendingRefunded: Money;
+  /** The refunds left out of {@link refundedForState} because they failed at the gateway (`REFUND_FAILED`). */
+  readonly failedRefunded: Money;
 }
 
 /** When a booked refund may still be unknown to the gateway (contract §4 v2, `REFUND_PENDING`). */
@@ -47,6 +50,7 @@ export function checkRefunds(found: Mismatch[], input: {
   const { ledgerRefunds, tolerance, grace, expectedFees } = input;
   const unmatched = [...input.gatewayRefunds].sort((a, b) => (a.refundDate ?? '').localeCompare(b.refundDate ?? ''));
   const pending: LedgerEntry[] = [];
+  const failed: LedgerEntry[] = [];
   const byAmount: LedgerEntry[] = [];
 
   for (const row of ledgerRefunds) {
@@ -67,7 +71,7 @@ export function checkRefunds(found: Mismatch[], input: {
         found.push(amountMismatch('REFUND_AMOUNT_MISMATCH', row.entry_id, `refund_info[${row.refund_id}].refund_amount`, amount, match.amount, `refund ${row.refund_id} amount`));
       }
     }
-    matchedRefund(found, row, match, tolerance, expectedFees(row, match));
+    matchedRefund(found, failed, row, match, tolerance, expectedFees);
   }
   for (const row of byAmount) {
     const amount = ledgerMoney(row.amount)!;
@@ -78,7 +82,7 @@ export function checkRefunds(found: Mismatch[], input: {
       continue;
     }
     take(unmatched, match);
-    matchedRefund(found, row, match, tolerance, expectedFees(row, match));
+    matchedRefund(found, failed, row, match, tolerance, expectedFees);
   }
   for (const refund of unmatched) {
     if (refund.errorCode) continue; // a refund that failed moved no money
@@ -90,11 +94,12 @@ export function checkRefunds(found: Mismatch[], input: {
       message: `the gateway refunded ${refund.amount ? formatMoney(refund.amount) : 'an unknown amount'} (${refund.refundId ?? 'no refund id'}) that the ledger does not book`,
     });
   }
-  return { refundedForState: totalWithout(ledgerRefunds, input.ledgerTotal, pending), pendingRefunded: refundTotal(pending) };
+  const shown = failed.length ? [...pending, ...failed] : pending;
+  return { refundedForState: totalWithout(ledgerRefunds, input.ledgerTotal, shown), pendingRefunded: refundTotal(pending), failedRefunded: refundTotal(failed) };
 }
 
 /** Neither side has a refund: nothing refunded, nothing pending. */
-export const NO_REFUNDS: RefundCheck = Object.freeze({ refundedForState: ZERO, pendingRefunded: ZERO });
+export const NO_REFUNDS: RefundCheck = Object.freeze({ refundedForState: ZERO, pendingRefunded: ZERO, failedRefunded: ZERO });
 
 /**
  * Contract §4 v2, QR family refunds: the QR inquiry (guide §6.4.1) has no `refund_info` and knows
@@ -118,7 +123,7 @@ export function checkQrRefunds(found: Mismatch[], input: {
   for (const row of pending) found.push(pendingRefund(row, grace));
   const shown = totalWithout(ledgerRefunds, input.ledgerTotal, pending);
   const pendingRefunded = refundTotal(pending);
-  if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { refundedForState: shown, pendingRefunded };
+  if (shown.isZero() || shown.greaterThanOrEqualTo(amount)) return { refundedForState: shown, pendingRefunded, failedRefunded: ZERO };
   found.push({
     code: 'REFUND_UNVERIFIABLE',
     entryId: input.chargeEntryId,
@@ -126,7 +131,7 @@ export function checkQrRefunds(found: Mismatch[], input: {
     ledgerValue: formatMoney(shown),
     message: `the ledger books a partial refund of ${formatMoney(shown)} of ${formatMoney(amount)}; the QR inquiry shows neither refunds nor a partial refund state, so it cannot be verified (the gateway is expected to say Settled)`,
   });
-  return { refundedForState: ZERO, pendingRefunded };
+  return { refundedForState: ZERO, pendingRefunded, failedRefunded: ZERO };
 }
 
 /** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books (added to `found`). */
@@ -204,10 +209,23 @@ function missing(row: LedgerEntry): Mismatch {
   };
 }
 
-/** A failed refund, and the refund's fees against the expected ones (contract §3.3 `refund_fee_reversal`), added to `found`. */
-function matchedRefund(found: Mismatch[], row: LedgerEntry, refund: GatewayRefund, tolerance: Money, expected: ExpectedCharge): void {
+/**
+ * A matched refund: one that failed at the gateway is `REFUND_FAILED` and nothing else (v3: it
+ * moved no money and returned no fee, so its fees are not compared and it joins `failed`, left
+ * out of the expected state); otherwise its fees against the expected ones (the fee schedule's
+ * `refund_fee_reversal`). Findings are added to `found`.
+ */
+function matchedRefund(
+  found: Mismatch[],
+  failed: LedgerEntry[],
+  row: LedgerEntry,
+  refund: GatewayRefund,
+  tolerance: Money,
+  expectedFees: (row: LedgerEntry, refund: GatewayRefund) => ExpectedCharge,
+): void {
   const label = refund.refundId ?? row.refund_id ?? '?';
   if (refund.errorCode) {
+    failed.push(row);
     found.push({
       code: 'REFUND_FAILED',
       entryId: row.entry_id,
@@ -215,8 +233,9 @@ function matchedRefund(found: Mismatch[], row: LedgerEntry, refund: GatewayRefun
       gatewayValue: refund.errorCode,
       message: `refund ${label} failed at the gateway: ${refund.errorCode}${refund.errorMessage ? ` (${refund.errorMessage})` : ''}`,
     });
+    return;
   }
-  const { mdr, vat, net } = expected;
+  const { mdr, vat, net } = expectedFees(row, refund);
   const unreadable = refund.unreadable ?? {};
   if (mdr) compareAmount(found, 'REFUND_MDR_MISMATCH', row.entry_id, refundField(label, 'orig_mdr'), mdr, refund.origMdr, tolerance, `refund ${label} MDR`, unreadable.orig_mdr);
   if (vat) compareAmount(found, 'REFUND_VAT_MISMATCH', row.entry_id, refundField(label, 'orig_vat'), vat, refund.origVat, tolerance, `refund ${label} VAT`, unreadable.orig_vat);

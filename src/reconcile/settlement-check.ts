@@ -8,16 +8,16 @@ import type { Mismatch } from './mismatch.ts';
 /** Settled amount, the three fees, and the gateway's own arithmetic; findings are added to `found`. */
 export function checkSettlement(found: Mismatch[], input: {
   charge: LedgerEntry;
-  /** The charge row's amount, parsed once by the caller. */
-  amount: Money;
+  /** What the ledger settled, parsed once by the caller: the amount, or the captured amount of a partial capture. */
+  settled: Money;
   settlement: GatewaySettlement;
   expected: ExpectedCharge;
   tolerance: Money;
 }): void {
-  const { charge, amount, settlement, expected, tolerance } = input;
+  const { charge, settled, settlement, expected, tolerance } = input;
   const id = charge.entry_id;
   const unreadable = settlement.unreadable ?? {};
-  compareAmount(found, 'SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', amount, settlement.settleAmount, tolerance, 'settled amount', unreadable.settle_amount ?? unreadable.settlement_amount);
+  compareAmount(found, 'SETTLE_AMOUNT_MISMATCH', id, 'settle_amount', settled, settlement.settleAmount, tolerance, 'settled amount', unreadable.settle_amount ?? unreadable.settlement_amount);
   if (feesNotReported(settlement)) {
     found.push({
       code: 'FEES_NOT_REPORTED',
@@ -68,10 +68,19 @@ function gatewayNet(origAmount: Money, origMdr: Money, origVat: Money, expected:
  * "KBank paid 0.00" three times would be false.
  */
 function feesNotReported(settlement: GatewaySettlement): boolean {
-  const { settleAmount, origAmount, origMdr, origVat, origNetAmount } = settlement;
-  // A figure sent but unreadable is reported, and wrong: it is a finding, not "not yet".
-  if (settlement.unreadable && FEE_FIGURES.some((field) => settlement.unreadable![field] !== undefined)) return false;
-  return !!settleAmount && isAboveZero(settleAmount) && isNoFigure(origAmount) && isNoFigure(origMdr) && isNoFigure(origVat) && isNoFigure(origNetAmount);
+  const { settleAmount } = settlement;
+  return !!settleAmount && isAboveZero(settleAmount) && !figuresReported(settlement);
+}
+
+/**
+ * Whether KBank reports the fee figures: any of `orig_amount`, `orig_mdr`, `orig_vat`,
+ * `orig_net_amount` is not zero, or is sent but unreadable (reported, and wrong: a finding, not
+ * "not yet").
+ */
+export function figuresReported(settlement: GatewaySettlement): boolean {
+  if (settlement.unreadable && FEE_FIGURES.some((field) => settlement.unreadable![field] !== undefined)) return true;
+  const { origAmount, origMdr, origVat, origNetAmount } = settlement;
+  return !isNoFigure(origAmount) || !isNoFigure(origMdr) || !isNoFigure(origVat) || !isNoFigure(origNetAmount);
 }
 
 function isNoFigure(value: Money | null): boolean {

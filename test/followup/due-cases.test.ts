@@ -58,6 +58,8 @@ describe('a night’s due cases, staged a chunk at a time', () => {
       expect(expected.some((d) => d.chargeCase.refunds.length > 1)).toBe(true);
       expect(expected.some((d) => d.chargeCase.voids.length)).toBe(true);
       expect(staged.revisit * staged.recheck).toBeGreaterThan(0);
+      // v3: open charges dated before the open window, followed because they were opened lately.
+      expect(expected.some((d) => d.reason === 'revisit' && d.chargeCase.charge.transaction_date < shiftDate(NIGHT, -OPEN_MAX_DAYS))).toBe(true);
     });
   }
 });
@@ -71,15 +73,16 @@ const shape = (c: ChargeCase) => ({
 });
 
 /**
- * Contract §8's due charges, grouped all at once in memory: open ones not older than the open
- * window, then final ones, each oldest first, less the keys the run has; each key's case from
+ * Contract §8's due charges, grouped all at once in memory: open ones open (since `open_since`,
+ * v3) for no longer than the open window, then final ones, each oldest first, less the keys the
+ * run has; each key's case from
  * every ledger row naming it that no own case holds.
  */
 function referenceDue(all: LedgerEntry[], states: readonly State[], ownRows: readonly string[]): { chargeCase: ChargeCase; reason: 'revisit' | 'recheck' }[] {
   const ownKeys = new Set(all.filter((r) => ownRows.includes(r.entry_id)).map(chargeKey));
   const oldest = shiftDate(NIGHT, -OPEN_MAX_DAYS);
   const wanted = states
-    .filter((s) => s.next_ask_on <= NIGHT && (!s.open || s.transaction_date >= oldest) && !ownKeys.has(s.charge_key))
+    .filter((s) => s.next_ask_on <= NIGHT && (!s.open || (s.open_since ?? s.first_seen_on) >= oldest) && !ownKeys.has(s.charge_key))
     .sort((a, b) => Number(b.open) - Number(a.open) || a.transaction_date.localeCompare(b.transaction_date) || (a.charge_key < b.charge_key ? -1 : a.charge_key > b.charge_key ? 1 : 0));
   const keys = new Set(wanted.map((s) => s.charge_key));
   const rows = all
@@ -109,6 +112,7 @@ interface State {
   amount: string;
   open: boolean;
   open_reason: 'SETTLEMENT_PENDING' | null;
+  open_since: string | null;
   first_seen_on: string;
   next_ask_on: string;
 }
@@ -169,6 +173,8 @@ function randomNight(seed: number, charges: number) {
         amount: '10.00',
         open,
         open_reason: open ? 'SETTLEMENT_PENDING' : null,
+        // Open since any night from its date to tonight: an old charge re-opened lately is followed.
+        open_since: open ? shiftDate(date, Math.floor(random() * (Date.parse(NIGHT) - Date.parse(date) + 86_400_000) / 86_400_000)) : null,
         first_seen_on: date,
         next_ask_on: chance(0.8) ? NIGHT : shiftDate(NIGHT, 3),
       });

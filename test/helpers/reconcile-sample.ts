@@ -5,7 +5,7 @@ import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../..
 import type { GatewayBody, LedgerRow } from '../../src/sample/charge-builder.ts';
 
 /** A ledger row as PostgreSQL hands it back. */
-export function ledgerEntry(row: LedgerRow, line = 2): LedgerEntry {
+export function ledgerEntry(row: LedgerRow & { captured_amount?: string }, line = 2): LedgerEntry {
   const n = (v: string | undefined) => (v ? v : null);
   return {
     entry_id: row.entry_id!, entry_type: row.entry_type as LedgerEntry['entry_type'], reference_order: n(row.reference_order),
@@ -15,7 +15,7 @@ export function ledgerEntry(row: LedgerRow, line = 2): LedgerEntry {
     refund_id: n(row.refund_id), mid: n(row.mid), plan_id: n(row.plan_id), ipan_mode: n(row.ipan_mode),
     term: row.term ? Number(row.term) : null, supplier_no: n(row.supplier_no), model_no: n(row.model_no),
     product_type: n(row.product_type), convfee_amount: n(row.convfee_amount), convfee_vat: n(row.convfee_vat),
-    source_file: 'ledger.csv', source_line: line, ingested_at: new Date(), merchant: '',
+    captured_amount: n(row.captured_amount), source_file: 'ledger.csv', source_line: line, ingested_at: new Date(), merchant: '',
   };
 }
 

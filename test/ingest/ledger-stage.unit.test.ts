@@ -7,12 +7,12 @@ const entry: LedgerEntryInput = {
   entry_id: 'E1', entry_type: 'charge', reference_order: 'ORD-1', charge_id: null, order_id: null,
   transaction_date: '2024-05-01', entry_date: '2024-05-01', source_type: 'card', currency: 'THB', amount: '10.00',
   mdr: null, vat: null, net_amount: null, refund_id: null, mid: null, plan_id: null, ipan_mode: null, term: 3,
-  supplier_no: null, model_no: null, product_type: null, convfee_amount: null, convfee_vat: null,
+  supplier_no: null, model_no: null, product_type: null, convfee_amount: null, convfee_vat: null, captured_amount: null,
 };
 
 describe('stagedLine', () => {
   it('writes the line number, then every field in LEDGER_FIELDS order, NULL as \\N', () => {
-    expect(stagedLine(entry, 7)).toMatch(/^7\tE1\tcharge\tORD-1\t\\N\t\\N\t2024-05-01\t2024-05-01\tcard\tTHB\t10\.00\t(\\N\t){7}3(\t\\N){5}\n$/);
+    expect(stagedLine(entry, 7)).toMatch(/^7\tE1\tcharge\tORD-1\t\\N\t\\N\t2024-05-01\t2024-05-01\tcard\tTHB\t10\.00\t(\\N\t){7}3(\t\\N){6}\n$/);
     const filled = Object.fromEntries(LEDGER_FIELDS.map((f, i) => [f, f === 'term' ? i : `v${i}`])) as unknown as LedgerEntryInput;
     expect(stagedLine(filled, 3).trimEnd().split('\t')).toEqual(['3', ...LEDGER_FIELDS.map((f, i) => (f === 'term' ? String(i) : `v${i}`))]);
   });

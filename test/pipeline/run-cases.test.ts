@@ -9,9 +9,11 @@ import { createTestDatabase } from '../helpers/database.ts';
 /**
  * Differential: the run's cases as SQL selects and groups them (`run_case_rows`, read a page at a
  * time) are exactly those of the in-memory grouping (`buildCases`) over the rows a run covers,
- * selected as contract §4 v2 says: rows of the dates, refund and void rows booked in them,
- * and those older charges' rows. Ledgers are random with few ids, so that charge rows share
- * ids (duplicates, chains of them), refunds name their charge by any id, or by none of the run.
+ * selected as contract §4 says: rows of the dates, refund and void rows booked in them, those
+ * older charges' rows (v2), and the charge rows of every selected charge on other dates, with
+ * their rows (v3). Ledgers are random with few ids, so that charge rows share ids (duplicates,
+ * on one date or several, chains of them), refunds name their charge by any id, or by none of
+ * the run.
  */
 
 const { db } = await createTestDatabase();
@@ -20,6 +22,8 @@ const TO = '2026-03-06';
 
 describe('the run’s cases, selected and grouped in SQL', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
+    // Odd seeds look the other dates' charge rows up by a hash of the ids, even ones by a join.
+    const hashedIds = seed % 2 ? undefined : 0;
     it(`are buildCases’s over the rows the run covers (seed ${seed})`, async () => {
       const ledger = randomLedger(seed, 600);
       await sql`TRUNCATE ledger_entries`.execute(db);
@@ -27,7 +31,7 @@ describe('the run’s cases, selected and grouped in SQL', () => {
       const stored = await db.selectFrom('ledger_entries').selectAll().execute();
       await clearRunWork(db);
 
-      const own = await selectOwnCases(db, FROM, TO);
+      const own = await selectOwnCases(db, FROM, TO, hashedIds);
       const cases: ChargeCase[] = [];
       for await (const page of readCases(db, 1, own.count)) {
         expect(page.map((c) => c.no)).toEqual(page.map((_, i) => cases.length + 1 + i));
@@ -39,6 +43,7 @@ describe('the run’s cases, selected and grouped in SQL', () => {
       // Not a vacuous comparison: each seed has duplicates, refunds of older charges and unlinked rows.
       expect(expected.cases.some((c) => c.duplicates.length)).toBe(true);
       expect(expected.cases.some((c) => c.charge.transaction_date < FROM && c.refunds.length)).toBe(true);
+      expect(expected.cases.some((c) => c.duplicates.some((d) => d.transaction_date !== c.charge.transaction_date))).toBe(true);
       expect(expected.unlinked.length).toBeGreaterThan(0);
     });
   }
@@ -51,7 +56,7 @@ const shape = (c: ChargeCase) => ({
   voids: c.voids.map((r) => r.entry_id),
 });
 
-/** Contract §4 v2's selection, in memory, then buildCases: the grouping the SQL must equal. */
+/** Contract §4's selection (v2 and v3), in memory, then buildCases: the grouping the SQL must equal. */
 function referenceCases(all: LedgerEntry[]): { cases: ChargeCase[]; unlinked: LedgerEntry[] } {
   const inRange = (r: LedgerEntry) => r.transaction_date >= FROM && r.transaction_date <= TO;
   const byLine = (a: LedgerEntry, b: LedgerEntry) => a.source_line - b.source_line;
@@ -65,6 +70,15 @@ function referenceCases(all: LedgerEntry[]): { cases: ChargeCase[]; unlinked: Le
   const olderFollowUps = all.filter((r) => r.entry_type !== 'charge').filter(sharing(olderCharges)).sort(byLine);
   const seen = new Set(olderFollowUps.map((r) => r.entry_id));
   const rows = [...all.filter(inRange).sort(byLine), ...olderCharges, ...olderFollowUps, ...booked.filter((r) => !seen.has(r.entry_id))];
+  // v3: every other charge row of a selected charge, whatever its date, and its rows; again for those.
+  for (let known = rows.filter((r) => r.entry_type === 'charge'); known.length; ) {
+    const selected = new Set(rows.map((r) => r.entry_id));
+    const ids = new Set(known.flatMap(identifiers));
+    const more = all.filter((r) => r.entry_type === 'charge' && !selected.has(r.entry_id) && identifiers(r).some((id) => ids.has(id))).sort(byLine);
+    const theirs = all.filter((r) => r.entry_type !== 'charge' && !selected.has(r.entry_id)).filter(sharing(more)).sort(byLine);
+    rows.push(...more, ...theirs);
+    known = more;
+  }
   return buildCases(
     rows.filter((r) => r.entry_type === 'charge'),
     rows.filter((r) => r.entry_type !== 'charge').sort((a, b) => a.entry_date.localeCompare(b.entry_date)),

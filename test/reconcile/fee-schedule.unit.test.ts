@@ -199,8 +199,13 @@ describe('fee arithmetic', () => {
     expect(mdr(bounded, '17857.14')).toBe('500.00'); // 499.99992 → 500.00: exactly max
     expect(mdr(bounded, '17857.50')).toBe('500.00'); // 500.01 → max
   });
-  it('pro_rata: the refund’s share of the rate, without fixed fee or bounds', () => {
-    expect(proRataMdr(rule({ rate: '0.025', fixed: '1.00', min: '5.00' }), money('11')).toFixed(2)).toBe('0.28');
+  it('pro_rata: the refund’s share of the charge’s MDR, so a fixed fee, a minimum or a maximum is given back in proportion', () => {
+    const share = (chargeMdr: string, refund: string, charge: string) => proRataMdr(money(chargeMdr), money(refund), money(charge)).toFixed(2);
+    expect(share('0.28', '11.00', '11.00')).toBe('0.28'); // the guide's Inquiry sample: all of it
+    expect(share('5.60', '50.00', '100.00')).toBe('2.80'); // a minimum of 5.60 on 100.00, half refunded
+    expect(share('5.60', '100.00', '300.00')).toBe('1.87'); // 5.60 × 100 ÷ 300 = 1.8666… → 1.87
+    expect(share('3.50', '25.00', '100.00')).toBe('0.88'); // 3.50 × 25 ÷ 100 = 0.875: half up → 0.88
+    expect(share('0.01', '1.00', '300.00')).toBe('0.00'); // 0.0000333…
   });
 });
 

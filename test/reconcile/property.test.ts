@@ -158,6 +158,7 @@ function generateBooks(seed: number, prefix: string): Generated[] {
     }
 
     const sample = buildCharge(spec);
+    if (spec.refunds && !qr) reverseInProportion(sample, spec);
     if (!qr && !spec.refunds && !spec.voided && !spec.zeroFigures && !spec.installment && chance(0.04)) {
       // A refund booked yesterday that the gateway does not show yet.
       sample.ledger.push({ ...sample.ledger[0]!, entry_id: `E-${key}-P`, entry_type: 'refund', entry_date: TO, amount: toSatang(money(amount).times('0.5')).toFixed(2), mdr: '', vat: '', net_amount: '', convfee_amount: '', convfee_vat: '' });
@@ -169,6 +170,26 @@ function generateBooks(seed: number, prefix: string): Generated[] {
     books.push({ key, sample, spec, warnings: warnings.sort(), plainRefunds });
   }
   return [...books, ...boundaryCharges(prefix)];
+}
+
+/**
+ * KBank's figures for a card refund (v3): its share of the charge's MDR, fixed fee, minimum or
+ * maximum included, round_half_up(MDR × refund ÷ amount, 2), VAT on that, and the rest; a ledger
+ * refund row that books its own fees books these. (The builder figures refunds at the rate.)
+ */
+function reverseInProportion(sample: SampleCharge, spec: ChargeSpec): void {
+  const figures = new Map<string, Record<string, string>>();
+  for (const refund of (sample.gateway.refund_info ?? []) as Body[]) {
+    if (!refund.refund_amount) continue; // an empty entry
+    const amount = money(String(refund.refund_amount));
+    const mdr = toSatang(money(spec.mdr!).times(amount).dividedBy(spec.amount));
+    const vat = toSatang(mdr.times(VAT_RATE));
+    Object.assign(refund, { orig_mdr: mdr.toFixed(4), orig_vat: vat.toFixed(4), orig_net_amount: amount.minus(mdr).minus(vat).toFixed(4) });
+    figures.set(String(refund.refund_id), { mdr: mdr.toFixed(2), vat: vat.toFixed(2), net_amount: amount.minus(mdr).minus(vat).toFixed(2) });
+  }
+  sample.ledger.forEach((row, i) => {
+    if (row.entry_type === 'refund' && row.mdr) Object.assign(row, figures.get(`refd_test_${spec.key}_${i}`));
+  });
 }
 
 /** The boundaries a finance clerk would try, on every run whatever the seed. */
@@ -220,7 +241,8 @@ const DEFECTS: Defect[] = [
   {
     name: 'gateway-mdr',
     codes: ['MDR_MISMATCH', 'NET_MISMATCH'],
-    fits: (g) => settled(g) && !g.spec.ledgerFees,
+    // Without refunds: a refund is expected to give back its share of the MDR KBank reports (v3).
+    fits: (g) => settled(g) && !g.spec.ledgerFees && !g.spec.refunds,
     apply: (c) => void Object.assign(settlement(c), { orig_mdr: plus(settlement(c).orig_mdr, '0.01'), orig_net_amount: plus(settlement(c).orig_net_amount, '-0.01') }),
   },
   { name: 'settle-amount', codes: ['SETTLE_AMOUNT_MISMATCH'], fits: settled, apply: (c) => void (settlement(c).settle_amount = plus(settlement(c).settle_amount, '-10.00')) },
