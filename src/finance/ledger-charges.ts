@@ -90,7 +90,8 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
       ORDER BY p.row_id, x.unverified, x.finished_at DESC
     ) res ON res.row_id = f.entry_id
     WHERE NOT EXISTS (
-      SELECT 1 FROM fin_pairs p WHERE p.row_id = f.entry_id AND (p.kin_date, p.kin_id) < (f.transaction_date, f.entry_id))`.execute(trx);
+      SELECT 1 FROM fin_pairs p WHERE p.row_id = f.entry_id
+        AND (p.kin_date < f.transaction_date OR (p.kin_date = f.transaction_date AND p.kin_id COLLATE "C" < f.entry_id COLLATE "C")))`.execute(trx);
   await sql`CREATE INDEX ON fin_charges (transaction_date, entry_id)`.execute(trx);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM fin_charges`.execute(trx);
   return rows[0]!.n;
