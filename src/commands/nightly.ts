@@ -96,6 +96,7 @@ export async function runNightly(ctx: CommandContext, options: NightlyOptions): 
     outDir: options.out,
     tolerance: options.tolerance ?? ZERO,
     followUp: { maxRequests },
+    notifications: {},
   });
 }
 
