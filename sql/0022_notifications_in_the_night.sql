@@ -39,11 +39,13 @@ ALTER TABLE run_case_rows
 
 -- The result of a charge KBank notified that no ledger charge row names has no ledger row
 -- (`entry_id` NULL): it stands on its notification (`notification_id`), and its status is
--- `NOT_IN_LEDGER` when KBank's inquiry confirms the payment.
+-- `NOT_IN_LEDGER` when KBank's inquiry confirms the payment. `order_id` (KBank's, else the
+-- ledger's) lets the finance outputs see a Thai QR charge the ledger later books by order id.
 ALTER TABLE recon_charge_results
   DROP CONSTRAINT recon_charge_results_pkey,
   ALTER COLUMN entry_id DROP NOT NULL,
   ADD COLUMN notification_id bigint,
+  ADD COLUMN order_id text,
   ADD CHECK ((entry_id IS NULL) <> (notification_id IS NULL)),
   DROP CONSTRAINT recon_charge_results_status_check,
   ADD CONSTRAINT recon_charge_results_status_check CHECK (status IN ('MATCHED', 'MISMATCH', 'UNVERIFIED', 'PENDING', 'NOT_IN_LEDGER'));
@@ -54,6 +56,7 @@ CREATE INDEX recon_charge_results_not_in_ledger ON recon_charge_results (transac
 ALTER TABLE run_staged_charges
   ALTER COLUMN entry_id DROP NOT NULL,
   ADD COLUMN notification_id bigint,
+  ADD COLUMN order_id text,
   ADD COLUMN notification_ids bigint[];
 
 -- The notifications with a failing checksum a run reports (work table, as run_case_rows).

@@ -87,10 +87,10 @@ export async function stageNotifiedCases(db: Kysely<Database>, scope: Notificati
       CREATE TEMP TABLE notified_wanted ON COMMIT DROP AS
       SELECT charge_key, min(received_at) AS received_at, NULL::bigint AS notification_id FROM note_named GROUP BY charge_key
       UNION ALL
-      SELECT DISTINCT ON (key) key, received_at, notification_id
-      FROM night_notes, coalesce(charge_id, order_id, reference_order) AS key
-      WHERE notification_id NOT IN (SELECT notification_id FROM note_named)
-      ORDER BY key, received_at, notification_id`.execute(trx);
+      (SELECT DISTINCT ON (key) key, received_at, notification_id
+       FROM night_notes, coalesce(charge_id, order_id, reference_order) AS key
+       WHERE notification_id NOT IN (SELECT notification_id FROM note_named)
+       ORDER BY key, received_at, notification_id)`.execute(trx);
     const { rows: waiting } = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM notified_wanted WHERE notification_id IS NOT NULL AND received_at > ${graceOver}`.execute(trx);
     await sql`

@@ -140,6 +140,8 @@ export interface ReconChargeResultTable {
   transaction_date: DateText;
   reference_order: string | null;
   charge_id: string | null;
+  /** v3: KBank's order id, else the ledger's; null on older rows. */
+  order_id: string | null;
   source_type: string;
   brand: string | null;
   currency: string;

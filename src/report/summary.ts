@@ -40,6 +40,7 @@ export interface ChargeRow {
   transaction_date: string;
   reference_order: string | null;
   charge_id: string | null;
+  order_id: string | null;
   source_type: string;
   brand: string | null;
   currency: string;
@@ -136,6 +137,7 @@ export function chargeRow(result: ChargeResult, fees: ChargeFees): ChargeRow {
     transaction_date: charge.transaction_date,
     reference_order: charge.reference_order ?? result.gateway?.referenceOrder ?? null,
     charge_id: result.gateway?.id ?? charge.charge_id,
+    order_id: result.gateway?.orderId ?? charge.order_id,
     source_type: charge.source_type,
     brand: result.gateway?.source?.brand ?? null,
     currency: charge.currency,
