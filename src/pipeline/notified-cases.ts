@@ -47,6 +47,8 @@ const verifiedSuccess = (before: Date) => sql`n.checksum_verdict = 'valid' AND l
  * order or order id), its case from the ledger; when none does and the grace hours since the
  * charge's first notification are over, a case of its own, its notification; within the grace
  * hours it waits for the ledger (`waiting`), not asked, and is taken again the next night.
+ * A charge found `NOT_IN_LEDGER` is watched the same way until the ledger books it: the night a
+ * ledger charge row names it, that row's case is asked, which resolves the finding.
  */
 export async function stageNotifiedCases(db: Kysely<Database>, scope: NotificationScope, firstNo: number): Promise<{ count: number; waiting: number }> {
   return db.transaction().execute(async (trx) => {
@@ -55,8 +57,15 @@ export async function stageNotifiedCases(db: Kysely<Database>, scope: Notificati
       SELECT n.notification_id, n.charge_id, n.order_id, n.reference_order, n.received_at
       FROM notification_outcomes o JOIN notifications n USING (notification_id)
       WHERE o.dealt_on IS NULL AND o.verified AND o.received_at < ${scope.receivedBefore} AND ${verifiedSuccess(scope.receivedBefore)}`.execute(trx);
-    const pending = await sql<{ n: number }>`SELECT count(*)::int AS n FROM night_notes`.execute(trx);
-    if (pending.rows[0]!.n === 0) return { count: 0, waiting: 0 };
+    await sql`
+      CREATE TEMP TABLE unbooked ON COMMIT DROP AS
+      SELECT f.first_seen_on::timestamptz AS received_at, f.charge_id, f.reference_order,
+        -- a Thai QR charge's order id, which a ledger may name it by alone, is its notification's
+        (SELECT n.order_id FROM notifications n WHERE n.charge_id = f.charge_id AND n.checksum_verdict = 'valid' AND n.order_id IS NOT NULL LIMIT 1) AS order_id
+      FROM findings f
+      WHERE f.code = 'NOT_IN_LEDGER' AND f.resolved_on IS NULL`.execute(trx);
+    const { rows: [pending] } = await sql<{ n: number }>`SELECT (SELECT count(*) FROM night_notes) + (SELECT count(*) FROM unbooked) AS n`.execute(trx);
+    if (Number(pending!.n) === 0) return { count: 0, waiting: 0 };
 
     // Those whose charge the run has: the ids of every row of its cases.
     await sql`
@@ -66,11 +75,14 @@ export async function stageNotifiedCases(db: Kysely<Database>, scope: Notificati
     await sql`ANALYZE case_ids`.execute(trx);
     const inCases = sql`(SELECT id FROM case_ids)`;
     await sql`DELETE FROM night_notes WHERE charge_id IN ${inCases} OR order_id IN ${inCases} OR reference_order IN ${inCases}`.execute(trx);
+    await sql`DELETE FROM unbooked WHERE charge_id IN ${inCases} OR reference_order IN ${inCases} OR order_id IN ${inCases}`.execute(trx);
 
     // The live ledger charge rows naming the rest, in one pass over the ledger (no index on its ids).
     await sql`
       CREATE TEMP TABLE note_ids ON COMMIT DROP AS
-      SELECT notification_id, received_at, id FROM night_notes, unnest(ARRAY[charge_id, reference_order, order_id]) AS id WHERE id IS NOT NULL`.execute(trx);
+      SELECT notification_id, received_at, id FROM night_notes, unnest(ARRAY[charge_id, reference_order, order_id]) AS id WHERE id IS NOT NULL
+      UNION ALL
+      SELECT NULL, received_at, id FROM unbooked, unnest(ARRAY[charge_id, reference_order, order_id]) AS id WHERE id IS NOT NULL`.execute(trx);
     const noteIds = sql`(SELECT id FROM note_ids)`;
     await sql`
       CREATE TEMP TABLE note_rows ON COMMIT DROP AS
@@ -89,7 +101,7 @@ export async function stageNotifiedCases(db: Kysely<Database>, scope: Notificati
       UNION ALL
       (SELECT DISTINCT ON (key) key, received_at, notification_id
        FROM night_notes, coalesce(charge_id, order_id, reference_order) AS key
-       WHERE notification_id NOT IN (SELECT notification_id FROM note_named)
+       WHERE notification_id NOT IN (SELECT notification_id FROM note_named WHERE notification_id IS NOT NULL)
        ORDER BY key, received_at, notification_id)`.execute(trx);
     const { rows: waiting } = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM notified_wanted WHERE notification_id IS NOT NULL AND received_at > ${graceOver}`.execute(trx);
