@@ -68,6 +68,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * The simulator, for `nightly` and `rerun`: no fault is switched on, so each charge is one
+ * request; and one slowed by a busy machine must not time out (a charge unverified by chance).
+ */
+const GATEWAY = { KPGW_SECRET_KEY: KEY, KPGW_RATE_LIMIT_RPS: '1000', KPGW_MAX_RETRIES: '0', KPGW_TIMEOUT_MS: '60000' };
+
 /** Stores a Notify body as received at `when`, with the receiver's checks. */
 async function notify(database: TestDatabase, body: Record<string, unknown>, when: Date): Promise<void> {
   const read = readNotification(JSON.stringify(body), KEY, { at: when, via: 'import', from: 'notify-night test' });
@@ -86,7 +92,7 @@ async function night(database: TestDatabase, name: string, date: string, rows: L
   simulator.resetStats();
   const out = join(inbox, 'report');
   const result = await runCli(['nightly', '--date', date, '--out', out, ...(options.args ?? [])], {
-    env: { DATABASE_URL: database.url, KPGW_BASE_URL: simulator.url, KPGW_SECRET_KEY: KEY, KPGW_RATE_LIMIT_RPS: '1000', KPGW_MAX_RETRIES: '0', RECON_INBOX: inbox, ...options.env },
+    env: { DATABASE_URL: database.url, KPGW_BASE_URL: simulator.url, ...GATEWAY, RECON_INBOX: inbox, ...options.env },
   });
   outputs.push(result.stdout, result.stderr);
   expect([0, 1], result.stderr).toContain(result.code);
@@ -182,7 +188,7 @@ describe('a nightly with KBank notifications', () => {
     ]);
     simulator.setToday(shiftDate(D, 2));
     const rerunOut = join(dir, 'rerun-d');
-    const rerun = await runCli(['rerun', '--from', D, '--to', D, '--out', rerunOut], { env: { DATABASE_URL: nights.url, KPGW_BASE_URL: simulator.url, KPGW_SECRET_KEY: KEY, KPGW_RATE_LIMIT_RPS: '1000' } });
+    const rerun = await runCli(['rerun', '--from', D, '--to', D, '--out', rerunOut], { env: { DATABASE_URL: nights.url, KPGW_BASE_URL: simulator.url, ...GATEWAY } });
     outputs.push(rerun.stdout, rerun.stderr);
     expect(rerun.code, rerun.stderr).toBe(1);
     const rerunFindings = parse(await readFile(join(rerunOut, 'mismatches.csv'), 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
