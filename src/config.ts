@@ -47,6 +47,8 @@ export interface OpenItemsConfig {
   readonly openMaxDays: number;
   /** Most charges one `nightly` asks about; `undefined`: no budget. */
   readonly maxRequests: number | undefined;
+  /** v3: hours a charge KBank notified may be missing from the ledger before it is `NOT_IN_LEDGER`. */
+  readonly notifyGraceHours: number;
 }
 
 export interface GatewayConfig {
@@ -73,6 +75,7 @@ const DEFAULTS = {
   LOG_LEVEL: 'info',
   RECON_REFUND_GRACE_DAYS: '3',
   RECON_OPEN_MAX_DAYS: '60',
+  RECON_NOTIFY_GRACE_HOURS: '24',
   RECON_CATCH_UP_DAYS: '3',
   RECON_WORKER_CONCURRENCY: '4',
 } satisfies Record<string, string>;
@@ -93,6 +96,8 @@ export const LIMITS = {
   RECON_RECHECK_AGES: { min: 1, max: 3650 },
   RECON_OPEN_MAX_DAYS: { min: 1, max: 3650 },
   RECON_MAX_REQUESTS: { min: 1, max: 10_000_000 },
+  // Beyond 30 days a charge the books lack would go unreported for a whole month's close.
+  RECON_NOTIFY_GRACE_HOURS: { min: 0, max: 720 },
   // 0: no catch-up; beyond two months the inbox's ledger exports would be long gone anyway.
   RECON_CATCH_UP_DAYS: { min: 0, max: 60 },
   RECON_WORKER_CONCURRENCY: { min: 1, max: 64 },
@@ -133,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
       recheckAges: Object.freeze(recheckAges(env.RECON_RECHECK_AGES)),
       openMaxDays: wholeNumber('RECON_OPEN_MAX_DAYS', get('RECON_OPEN_MAX_DAYS')),
       maxRequests: env.RECON_MAX_REQUESTS?.trim() ? wholeNumber('RECON_MAX_REQUESTS', env.RECON_MAX_REQUESTS.trim()) : undefined,
+      notifyGraceHours: wholeNumber('RECON_NOTIFY_GRACE_HOURS', get('RECON_NOTIFY_GRACE_HOURS')),
     }),
     merchant: env.RECON_MERCHANT?.trim() ? checkMid(env.RECON_MERCHANT.trim(), 'RECON_MERCHANT') : '',
     mid: env.RECON_MID?.trim() ? checkMid(env.RECON_MID.trim(), 'RECON_MID') : undefined,

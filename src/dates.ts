@@ -10,6 +10,12 @@ export function todayIn(tz: string, now: Date = new Date()): string {
   return format(new TZDate(now, tz), 'yyyy-MM-dd');
 }
 
+/** The moment a day (`YYYY-MM-DD`) begins in the given zone. */
+export function startOfDayIn(date: string, tz: string): Date {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return new Date(new TZDate(year, month - 1, day, tz).getTime());
+}
+
 export function yesterdayIn(tz: string, now: Date = new Date()): string {
   return shiftDate(todayIn(tz, now), -1);
 }

@@ -2,7 +2,7 @@ import { requireSecretKey } from '../config.ts';
 import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import { parseMoney, type Money } from '../money.ts';
-import { runReconciliation, type RunRequest } from '../pipeline/run-reconciliation.ts';
+import { runReconciliation, type RunOutcome, type RunRequest } from '../pipeline/run-reconciliation.ts';
 import { createProgress } from '../progress.ts';
 import type { CommandContext } from './command.ts';
 import { EXIT, ReconError } from '../errors.ts';
@@ -13,12 +13,16 @@ import { join } from 'node:path';
  * `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, its summary on stdout,
  * then the path of its report.html.
  */
-export async function executeRun(
-  ctx: CommandContext,
-  request: Omit<RunRequest, 'runId'>,
-  prepare?: (database: DatabaseHandle) => Promise<void>,
-): Promise<ExitCode> {
-  return executeRuns(ctx, [request], prepare);
+export async function executeRun(ctx: CommandContext, request: Omit<RunRequest, 'runId'>): Promise<ExitCode> {
+  return executeRuns(ctx, [request]);
+}
+
+/** What the demo does around its run, on its database. */
+export interface RunHooks {
+  /** Before the requests are worked out (the demo empties its database). */
+  prepare?: (database: DatabaseHandle) => Promise<void>;
+  /** After each run, before the path of its report.html: lines to print (the demo's finance files). */
+  after?: (database: DatabaseHandle, outcome: RunOutcome) => Promise<string>;
 }
 
 /**
@@ -29,14 +33,14 @@ export async function executeRun(
 export async function executeRuns(
   ctx: CommandContext,
   runs: readonly Omit<RunRequest, 'runId'>[] | ((database: DatabaseHandle) => Promise<readonly Omit<RunRequest, 'runId'>[]>),
-  prepare?: (database: DatabaseHandle) => Promise<void>,
+  hooks: RunHooks = {},
 ): Promise<ExitCode> {
   requireSecretKey(ctx.config);
   const database = await openDatabase(ctx.config, ctx.logger, 'write');
   const progress = createProgress(ctx.logger);
   let worst: ExitCode = EXIT.ok;
   try {
-    await prepare?.(database);
+    await hooks.prepare?.(database);
     const requests = typeof runs === 'function' ? await runs(database) : runs;
     for (const [i, request] of requests.entries()) {
       const runId = i === 0 ? ctx.runId : randomUUID();
@@ -47,8 +51,9 @@ export async function executeRuns(
         { database, config: ctx.config, logger, signal: ctx.signal, onProgress: (stage, done, total) => progress.update(requests.length > 1 ? `${stage} ${i + 1}/${requests.length}` : stage, done, total) },
       );
       progress.done();
+      const after = (await hooks.after?.(database, outcome)) ?? '';
       // The page to open comes last: the line a person's eye falls on when the command ends.
-      ctx.stdout.write(`${outcome.text}report: ${join(outcome.reportDir, 'report.html')}\n`);
+      ctx.stdout.write(`${outcome.text}${after}report: ${join(outcome.reportDir, 'report.html')}\n`);
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;

@@ -18,8 +18,12 @@ Runs 'run' for yesterday in RECON_TZ with the inputs in RECON_INBOX:
   ledger/*.csv   the merchant's ledger exports (required)
   plans/*.csv    Installment Plan Reports (optional)
   fees.json      fee schedule (optional; without it, the last one given is used)
-then asks again about the charges that are not final yet (oldest first, up to
-RECON_OPEN_MAX_DAYS old) and the final ones due a re-check (at RECON_RECHECK_AGES days).
+then asks about the charges KBank notified that the night has no case for (a charge no
+ledger row names only once RECON_NOTIFY_GRACE_HOURS have passed: NOT_IN_LEDGER when KBank
+confirms it), reports forged notifications, and asks again about the charges that are not
+final yet (oldest first, up to RECON_OPEN_MAX_DAYS old) and the final ones due a re-check (at
+RECON_RECHECK_AGES days), in that order. It takes the notifications received before the
+morning after the night (00:00 in RECON_TZ), whenever it is run.
 Safe to run twice for the same night: the ledger is not duplicated, nothing is asked twice
 (only what the first run had no definite answer for), and the newer run is the one reports read.
 
@@ -35,6 +39,7 @@ Environment:
   RECON_RECHECK_AGES   ages in days at which a final charge is asked again (default 7,30)
   RECON_OPEN_MAX_DAYS  after this many days an open charge is no longer asked (default 60)
   RECON_MAX_REQUESTS   most charges one night asks about (default: no limit)
+  RECON_NOTIFY_GRACE_HOURS  hours a notified charge may be missing from the ledger (default 24)
 ${GATEWAY_ENVIRONMENT}
 
 Crontab (19:30 UTC = 02:30 in Bangkok; the date reconciled comes from RECON_TZ, not cron):
@@ -96,6 +101,7 @@ export async function runNightly(ctx: CommandContext, options: NightlyOptions): 
     outDir: options.out,
     tolerance: options.tolerance ?? ZERO,
     followUp: { maxRequests },
+    notifications: {},
   });
 }
 

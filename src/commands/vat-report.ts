@@ -83,7 +83,8 @@ hold; 3 database unreachable.`,
       }
       ctx.logger.info({ ...result, month, out }, 'vat-report written');
       ctx.stdout.write(
-        `vat-report ${month}: ${result.feeCharges} charges with fees, ${result.refundReversals} refund reversals, ${result.unknownFees} charges with fees not known, ${result.mids} mid${result.mids === 1 ? '' : 's'}, to ${out}\n`,
+        `vat-report ${month}: ${result.feeCharges} charges with fees, ${result.refundReversals} refund reversals, ${result.unknownFees} charges with fees not known, `
+          + `${result.notInLedger ? `${result.notInLedger} not in the ledger (NOT_IN_LEDGER), ` : ''}${result.mids} mid${result.mids === 1 ? '' : 's'}, to ${out}\n`,
       );
       let exit: 0 | 1 = EXIT.ok;
       if (result.uncovered.length) {

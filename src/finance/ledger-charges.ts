@@ -28,10 +28,13 @@ type ResultField =
 
 /**
  * One row of `fin_charges`: the first ledger row (`mid` is its own), and its latest result, every
- * field of which is null when no finished run reconciled it (`run_id` null).
+ * field of which is null when no finished run reconciled it (`run_id` null). Or (`unbooked`) a
+ * charge KBank notified and confirmed that no live ledger charge row names (`NOT_IN_LEDGER`),
+ * with KBank's amount; its `entry_id` is `notification N`, only to order it.
  */
 export type FinanceCharge = Pick<LedgerEntry, 'entry_id' | 'transaction_date' | 'reference_order' | 'charge_id' | 'source_type' | 'currency' | 'amount' | 'mid'>
-  & { [K in ResultField]: Selectable<ReconChargeResultTable>[K] | null };
+  & { [K in ResultField]: Selectable<ReconChargeResultTable>[K] | null }
+  & { readonly unbooked: boolean };
 
 /** Fills `fin_charges` (dropped when the transaction ends) and returns how many charges it holds. */
 export async function collectFinanceCharges(trx: Transaction<Database>, scope: FinanceScope): Promise<number> {
@@ -82,7 +85,7 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
       res.net_amount::text AS net_amount, res.refunded_amount::text AS refunded_amount, res.status, res.codes, res.approval_code,
       res.ref_1, res.ref_2, res.ref_3, res.convfee_amount::text AS convfee_amount, res.convfee_vat::text AS convfee_vat, res.open,
       res.transaction_state, res.created_date::text AS created_date, res.card_masking, res.fees_state,
-      res.mdr_estimate::text AS mdr_estimate, res.vat_estimate::text AS vat_estimate
+      res.mdr_estimate::text AS mdr_estimate, res.vat_estimate::text AS vat_estimate, false AS unbooked
     FROM fin_rows f
     JOIN ledger_entries l ON l.entry_id = f.entry_id
     LEFT JOIN (
@@ -92,9 +95,46 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
     WHERE NOT EXISTS (
       SELECT 1 FROM fin_pairs p WHERE p.row_id = f.entry_id
         AND (p.kin_date < f.transaction_date OR (p.kin_date = f.transaction_date AND p.kin_id COLLATE "C" < f.entry_id COLLATE "C")))`.execute(trx);
+  await addUnbooked(trx, scope);
   await sql`CREATE INDEX ON fin_charges (transaction_date, entry_id)`.execute(trx);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM fin_charges`.execute(trx);
   return rows[0]!.n;
+}
+
+/**
+ * Into `fin_charges`: the charges of the scope (by KBank's day) that KBank notified and its
+ * inquiry confirmed while no ledger charge row named them (docs/reference.md, Notifications in
+ * the night), as the latest finished run that asked about them left them: still `NOT_IN_LEDGER`,
+ * and no live ledger charge row names them now (by charge id, reference order or order id; once
+ * the ledger books one, it is that ledger row's, in its place).
+ */
+async function addUnbooked(trx: Transaction<Database>, scope: FinanceScope): Promise<void> {
+  await sql`
+    CREATE TEMP TABLE fin_unbooked ON COMMIT DROP AS
+    SELECT * FROM (
+      SELECT DISTINCT ON (c.charge_id) c.*
+      FROM recon_charge_results c JOIN recon_runs r ON r.run_id = c.run_id AND r.status = 'finished'
+      WHERE c.notification_id IS NOT NULL AND coalesce(c.created_date, c.transaction_date) BETWEEN ${scope.from}::date AND ${scope.to}::date
+      ORDER BY c.charge_id, c.status = 'UNVERIFIED', r.finished_at DESC
+    ) latest
+    WHERE status = 'NOT_IN_LEDGER'`.execute(trx);
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM fin_unbooked`.execute(trx);
+  if (rows[0]!.n === 0) return;
+  const ids = sql`(SELECT unnest(ARRAY[charge_id, reference_order, order_id]) FROM fin_unbooked)`;
+  await sql`
+    DELETE FROM fin_unbooked u USING (
+      SELECT charge_id, reference_order, order_id FROM ledger_entries l
+      WHERE l.entry_type = 'charge' AND ${isLive('l')} AND (l.charge_id IN ${ids} OR l.reference_order IN ${ids} OR l.order_id IN ${ids})
+    ) booked
+    WHERE booked.charge_id = u.charge_id OR booked.reference_order = u.reference_order OR booked.order_id = u.order_id`.execute(trx);
+  await sql`
+    INSERT INTO fin_charges
+    SELECT 'notification ' || u.notification_id, u.transaction_date::text, u.reference_order, u.charge_id, u.source_type, upper(u.currency),
+      u.amount::text, NULL, u.run_id, u.brand, u.settled_amount::text, u.mdr::text, u.vat::text, u.net_amount::text,
+      u.refunded_amount::text, u.status, u.codes, u.approval_code, u.ref_1, u.ref_2, u.ref_3, u.convfee_amount::text,
+      u.convfee_vat::text, u.open, u.transaction_state, u.created_date::text, u.card_masking, u.fees_state,
+      u.mdr_estimate::text, u.vat_estimate::text, true
+    FROM fin_unbooked u`.execute(trx);
 }
 
 const PAGE = 5000;

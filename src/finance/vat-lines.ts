@@ -54,7 +54,7 @@ export async function feeLines(trx: Transaction<Database>, scope: VatScope): Pro
       ${midOf('fin_charges', scope)} AS mid, source_type, currency, count(*)::int AS charges,
       sum(amount::numeric)::text AS amount, coalesce(sum(settled_amount::numeric), 0)::text AS settled,
       sum(mdr::numeric)::text AS mdr, sum(vat::numeric)::text AS vat
-    FROM fin_charges WHERE fees_state = 'reported' AND ${inMonth(scope)}
+    FROM fin_charges WHERE fees_state = 'reported' AND NOT unbooked AND ${inMonth(scope)}
     GROUP BY 1, 2, 3, 4, 5`.execute(trx);
   return rows.map((r) => line('fees', r, 1));
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { datesBetween, shiftDate } from '../dates.ts';
 import { formatMoney, money, sum, type Money } from '../money.ts';
@@ -47,6 +47,8 @@ export interface VatReportResult {
   readonly written: boolean;
   readonly mids: number;
   readonly feeCharges: number;
+  /** Charges KBank notified and charged that no ledger charge row names (`not_in_ledger` rows). */
+  readonly notInLedger: number;
   readonly refundReversals: number;
   readonly unknownFees: number;
   /** Days of the month no finished run covers. */
@@ -79,21 +81,23 @@ export async function writeVatReport(
   return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
     const uncovered = await uncoveredDates(trx, range.from, range.to);
     if (uncovered.length === datesBetween(range.from, range.to).length) {
-      return { written: false, mids: 0, feeCharges: 0, refundReversals: 0, unknownFees: 0, uncovered };
+      return { written: false, mids: 0, feeCharges: 0, notInLedger: 0, refundReversals: 0, unknownFees: 0, uncovered };
     }
     await collectFinanceCharges(trx, { ...range, createdInRange: true });
     const scope: VatScope = { ...range, mid: request.mid, merchantMid: request.merchantMid };
     const fees = sortLines(await feeLines(trx, scope));
     const reversals = await reversalLines(trx, scope);
     const reversalRows = sortLines(reversals.lines);
-    const totals = midTotals([...fees, ...reversalRows], await unknownMids(trx, scope), reversals.unknown);
+    const unbooked = await unbookedCharges(trx, scope, request.merchantMid);
+    const totals = midTotals([...fees, ...reversalRows], unbooked, await unknownMids(trx, scope), reversals.unknown);
     const grand = { mdr: sum(totals.map((t) => t.mdr)), vat: sum(totals.map((t) => t.vat)) };
     const tie = request.invoice ? tieOut(grand, request.invoice, await vatRateFor(trx, range.to)) : undefined;
 
     let unknownFees = 0;
     async function* records(): AsyncGenerator<FinanceRecord> {
       for (const l of [...fees, ...reversalRows]) yield lineRecord(l);
-      for await (const charge of financeCharges(trx, sql`(run_id IS NULL OR fees_state NOT IN ('reported', 'voided')) AND ${inMonth(scope)}`)) {
+      for (const u of unbooked) yield unbookedRecord(u);
+      for await (const charge of financeCharges(trx, sql`(run_id IS NULL OR fees_state NOT IN ('reported', 'voided')) AND NOT unbooked AND ${inMonth(scope)}`)) {
         unknownFees += 1;
         yield unknownRecord(charge, request.merchantMid);
       }
@@ -112,6 +116,7 @@ export async function writeVatReport(
       written: true,
       mids: totals.length,
       feeCharges: fees.reduce((n, l) => n + l.charges, 0),
+      notInLedger: unbooked.length,
       refundReversals: reversalRows.reduce((n, l) => n + l.charges, 0) + reversals.unknown.length,
       unknownFees: unknownFees + reversals.unknown.length,
       uncovered,
@@ -175,6 +180,56 @@ function unknownReversalRecord(r: UnknownReversal): VatRecord {
   };
 }
 
+/**
+ * A charge of the month that KBank notified, charged and confirmed while no ledger charge row
+ * names it (`NOT_IN_LEDGER`): a row of its own, kind `not_in_ledger`, never a `fees` row, so
+ * that every ledger charge stays in exactly one place. KBank's fees on it are on its invoice,
+ * so the mid's total counts them when KBank reported them; a Thai QR or WeChat charge's are not
+ * reported, and its row shows the fee schedule's estimate, said so, outside the total.
+ */
+interface UnbookedCharge {
+  readonly charge: FinanceCharge;
+  readonly mid: string;
+  /** KBank's figures, when it reported them; `undefined`: unknown. */
+  readonly reported: { readonly settled: Money; readonly mdr: Money; readonly vat: Money } | undefined;
+}
+
+async function unbookedCharges(trx: Transaction<Database>, scope: VatScope, merchantMid: string | undefined): Promise<UnbookedCharge[]> {
+  const found: UnbookedCharge[] = [];
+  // Few: a charge the books lack is an exception, found one by one.
+  for await (const charge of financeCharges(trx, sql`unbooked AND ${inMonth(scope)}`)) {
+    const reported = charge.fees_state === 'reported' && charge.mdr !== null && charge.vat !== null
+      ? { settled: money(charge.settled_amount ?? '0'), mdr: money(charge.mdr), vat: money(charge.vat) }
+      : undefined;
+    found.push({ charge, mid: charge.mid ?? merchantMid ?? '', reported });
+  }
+  // By mid, then (as read) by date.
+  return found.sort((a, b) => a.mid.localeCompare(b.mid));
+}
+
+function unbookedRecord({ charge, mid, reported }: UnbookedCharge): VatRecord {
+  const estimate = !reported && charge.fees_state === 'not_reported' && charge.mdr_estimate && charge.vat_estimate;
+  const why = reported
+    ? "not in the ledger (NOT_IN_LEDGER): KBank charged it, and its fees are on KBank's invoice"
+    : `not in the ledger (NOT_IN_LEDGER): its fees ${charge.fees_state === 'not_reported' ? `are not reported by the gateway${estimate ? ' (mdr and vat: estimate from the fee schedule)' : ''}` : 'are not known yet'}`;
+  return {
+    date: charge.created_date ?? charge.transaction_date,
+    mid,
+    source_type: charge.source_type,
+    charges: '1',
+    settled_amount: reported ? text(reported.settled) : '',
+    mdr: reported ? text(reported.mdr) : estimate ? text(money(charge.mdr_estimate!)) : '',
+    vat: reported ? text(reported.vat) : estimate ? text(money(charge.vat_estimate!)) : '',
+    kind: 'not_in_ledger',
+    charge_id: charge.charge_id ?? '',
+    reference_order: charge.reference_order ?? '',
+    amount: charge.amount,
+    reason: why,
+    currency: charge.currency,
+    date_basis: charge.created_date ? 'created' : 'transaction_date',
+  };
+}
+
 interface MidTotal {
   readonly mid: string;
   readonly charges: number;
@@ -183,17 +238,21 @@ interface MidTotal {
   readonly vat: Money;
 }
 
-/** One total per mid of the schedule, in THB: its fee rows and reversals (a mid with fees unknown only totals 0.00). */
-function midTotals(lines: readonly FeeLine[], otherMids: readonly string[], unknown: readonly UnknownReversal[]): MidTotal[] {
-  const mids = [...new Set([...lines.map((l) => l.mid), ...otherMids, ...unknown.map((u) => u.mid)])].sort();
+/**
+ * One total per mid of the schedule, in THB: its fee rows, reversals and the fees KBank reported
+ * on charges the ledger lacks (a mid with fees unknown only totals 0.00).
+ */
+function midTotals(lines: readonly FeeLine[], unbooked: readonly UnbookedCharge[], otherMids: readonly string[], unknown: readonly UnknownReversal[]): MidTotal[] {
+  const mids = [...new Set([...lines.map((l) => l.mid), ...unbooked.map((u) => u.mid), ...otherMids, ...unknown.map((u) => u.mid)])].sort();
   return mids.map((mid) => {
     const own = lines.filter((l) => l.mid === mid);
+    const charged = unbooked.flatMap((u) => (u.mid === mid && u.reported ? [u.reported] : []));
     return {
       mid,
-      charges: own.filter((l) => l.kind === 'fees').reduce((n, l) => n + l.charges, 0),
-      settled: sum(own.map((l) => l.settled)),
-      mdr: sum(own.map((l) => l.mdr)),
-      vat: sum(own.map((l) => l.vat)),
+      charges: own.filter((l) => l.kind === 'fees').reduce((n, l) => n + l.charges, 0) + charged.length,
+      settled: sum([...own.map((l) => l.settled), ...charged.map((c) => c.settled)]),
+      mdr: sum([...own.map((l) => l.mdr), ...charged.map((c) => c.mdr)]),
+      vat: sum([...own.map((l) => l.vat), ...charged.map((c) => c.vat)]),
     };
   });
 }
@@ -212,6 +271,6 @@ function* invoiceRecords(invoice: Invoice, tie: TieOut, mid: string): Generator<
 async function unknownMids(trx: Kysely<Database>, scope: VatScope): Promise<string[]> {
   const { rows } = await sql<{ mid: string }>`
     SELECT DISTINCT ${midOf('fin_charges', scope)} AS mid FROM fin_charges
-    WHERE (run_id IS NULL OR fees_state NOT IN ('reported', 'voided')) AND ${inMonth(scope)}`.execute(trx);
+    WHERE (run_id IS NULL OR fees_state NOT IN ('reported', 'voided')) AND NOT unbooked AND ${inMonth(scope)}`.execute(trx);
   return rows.map((r) => r.mid);
 }

@@ -49,6 +49,7 @@ export async function carryOver(trx: Kysely<Database>, input: CarryOver): Promis
   await recordChargeStates(trx, input);
   await closeRekeyedStates(trx, night);
   await recordDeferred(trx, input);
+  await recordNotificationsDealt(trx, input);
   const { rows } = await sql<{ new_findings: number; acknowledged: number; open: number }>`
     SELECT
       (SELECT count(*) FROM recon_mismatches WHERE run_id = ${runId} AND finding_state = 'new')::int AS new_findings,
@@ -97,9 +98,11 @@ async function markFindingStates(trx: Kysely<Database>, runId: string, night: st
  */
 async function resolveFindings(trx: Kysely<Database>, runId: string, night: string): Promise<number> {
   const resolved = sql`resolved_run_id = ${runId}, resolved_on = ${night}::date, resolved_reason = 'reconciled'`;
+  // A forged notification is evidence whoever asks about the charge it claims: only an
+  // acknowledgement closes it.
   const asked = await sql`
     UPDATE findings f SET ${resolved}
-    WHERE f.resolved_on IS NULL
+    WHERE f.resolved_on IS NULL AND f.code <> 'NOTIFY_CHECKSUM_INVALID'
       AND f.charge_key IN (SELECT charge_key FROM recon_charge_results WHERE run_id = ${runId} AND status <> 'UNVERIFIED')
       AND NOT EXISTS (
         SELECT 1 FROM ${runFindings(runId)} r
@@ -108,7 +111,13 @@ async function resolveFindings(trx: Kysely<Database>, runId: string, night: stri
     UPDATE findings f SET ${resolved}
     FROM ${reconciledRows(sql`status <> 'UNVERIFIED'`)} r
     WHERE f.resolved_on IS NULL AND f.entry_id = r.entry_id AND f.charge_key <> r.charge_key`.execute(trx);
-  return Number(asked.numAffectedRows ?? 0n) + Number(rekeyed.numAffectedRows ?? 0n);
+  // A charge that was NOT_IN_LEDGER is in the ledger once a run reconciles a ledger charge row of
+  // it, whichever id that row names it by (a card row may have only its reference order).
+  const booked = await sql`
+    UPDATE findings f SET ${resolved}
+    WHERE f.resolved_on IS NULL AND f.code = 'NOT_IN_LEDGER'
+      AND f.charge_id IN (SELECT charge_id FROM recon_charge_results WHERE run_id = ${runId} AND entry_id IS NOT NULL AND status <> 'UNVERIFIED')`.execute(trx);
+  return Number(asked.numAffectedRows ?? 0n) + Number(rekeyed.numAffectedRows ?? 0n) + Number(booked.numAffectedRows ?? 0n);
 }
 
 /** Every ledger row of the run's charges (those `where` picks), with the key it was reconciled under. */
@@ -174,7 +183,8 @@ async function recordChargeStates(trx: Kysely<Database>, input: CarryOver): Prom
         ELSE (SELECT c.transaction_date + min(a) FROM unnest(${ages}::int[]) a WHERE c.transaction_date + a > ${night}::date) END
     FROM recon_charge_results c
     LEFT JOIN gateway_inquiries gi ON gi.run_id = c.run_id AND gi.charge_key = c.charge_key
-    WHERE c.run_id = ${runId}
+    -- A charge no ledger row names is followed through its notifications, not as a ledger charge.
+    WHERE c.run_id = ${runId} AND c.entry_id IS NOT NULL
     ON CONFLICT (charge_key) DO UPDATE SET
       entry_id = EXCLUDED.entry_id, transaction_date = EXCLUDED.transaction_date, source_type = EXCLUDED.source_type,
       currency = EXCLUDED.currency, amount = EXCLUDED.amount, charge_id = EXCLUDED.charge_id, reference_order = EXCLUDED.reference_order,
@@ -193,6 +203,28 @@ async function recordChargeStates(trx: Kysely<Database>, input: CarryOver): Prom
 function pendingRefundBooked(runId: string) {
   return sql`(SELECT min(l.entry_date) FROM recon_mismatches m JOIN ledger_entries l ON l.entry_id = m.entry_id
     WHERE m.run_id = ${runId} AND m.charge_key = c.charge_key AND m.code = 'REFUND_PENDING')`;
+}
+
+/**
+ * The notifications this run dealt with (docs/reference.md, Notifications in the night), so no
+ * later night takes them again: those its charges were checked against, where KBank answered
+ * definitely (an unverified charge's are taken again the next night), and the forged ones it
+ * reported. A notified charge the request budget deferred was not asked: its notification waits.
+ */
+async function recordNotificationsDealt(trx: Kysely<Database>, input: CarryOver): Promise<void> {
+  const dealt = sql`dealt_on = ${input.night}::date, dealt_run_id = ${input.runId}`;
+  await sql`
+    UPDATE notification_outcomes o SET ${dealt}, charge_key = c.charge_key
+    FROM (
+      SELECT DISTINCT ON (x.id) x.id, x.charge_key
+      FROM (SELECT unnest(notification_ids) AS id, charge_key FROM run_staged_charges WHERE notification_ids IS NOT NULL AND status <> 'UNVERIFIED') x
+      ORDER BY x.id
+    ) c
+    WHERE o.notification_id = c.id AND o.dealt_on IS NULL`.execute(trx);
+  await sql`
+    UPDATE notification_outcomes o SET ${dealt}, charge_key = coalesce(n.charge_id, n.reference_order, n.order_id)
+    FROM run_notifications r JOIN notifications n USING (notification_id)
+    WHERE o.notification_id = r.notification_id AND o.dealt_on IS NULL`.execute(trx);
 }
 
 /**

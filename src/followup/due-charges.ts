@@ -6,8 +6,11 @@ import { isLive } from '../ingest/retracted.ts';
 import { openSince } from './open-items.ts';
 import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 
-/** Why a charge that is not one of the night's own is asked (contract §8). */
-export type DueReason = 'revisit' | 'recheck';
+/**
+ * Why a charge that is not one of the night's own is asked (docs/reference.md, `nightly`): open,
+ * due a re-check, or named by a notification of KBank's that no case of the night deals with.
+ */
+export type DueReason = 'revisit' | 'recheck' | 'notified';
 
 /** The due cases staged, numbered from the first number given, in the order they are asked. */
 export interface StagedDue {
@@ -25,13 +28,8 @@ const CHUNK = 2000;
  * from `firstNo`, in the order they are asked: every open charge open for at most `openMaxDays`
  * nights (v3: counted from `open_since`, so a charge re-opened by a late refund is followed
  * whatever its age; longer ones are stale: listed, not asked), oldest first, then every final
- * charge that has
- * reached a re-check age since it was last asked, oldest first. Each case has all its ledger
- * rows, except rows already in one of the run's cases, and charges the run already has are left
- * out. Built `chunk` charges at a time, each chunk's rows left out of the next: the rows of
- * different charges are different rows, so this is their grouping all at once. (A row that names
- * two due charges by different ids, which no real ledger writes, goes to the case of the first
- * chunk that reads it.)
+ * charge that has reached a re-check age since it was last asked, oldest first; charges the run
+ * already has are left out. See {@link stageWanted}.
  */
 export async function stageDueCases(
   db: Kysely<Database>,
@@ -42,54 +40,76 @@ export async function stageDueCases(
   return db.transaction().execute(async (trx) => {
     await sql`
       CREATE TEMP TABLE due_wanted ON COMMIT DROP AS
-      SELECT row_number() OVER (ORDER BY open DESC, transaction_date, charge_key)::int AS ord, charge_key, open
+      SELECT row_number() OVER (ORDER BY open DESC, transaction_date, charge_key)::int AS ord, charge_key,
+        CASE WHEN open THEN 'revisit' ELSE 'recheck' END AS due, NULL::bigint AS notification_id
       FROM charge_state s
       WHERE next_ask_on <= ${scope.night}::date
         AND (NOT open OR ${openSince('s')} >= ${shiftDate(scope.night, -scope.openMaxDays)}::date)
         AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.charge_key = s.charge_key)`.execute(trx);
-    // Every ledger row naming a due charge, read in one pass: the ledger has no index on its ids
-    // (sql/0005), so a query per chunk would read the whole ledger once per chunk. Each chunk's
-    // rows leave this table as they are staged, so no later chunk takes them.
-    const dueKeys = sql`(SELECT charge_key FROM due_wanted)`;
-    await sql`
-      CREATE TEMP TABLE due_rows ON COMMIT DROP AS
-      SELECT * FROM ledger_entries l
-      WHERE (charge_id IN ${dueKeys} OR reference_order IN ${dueKeys} OR order_id IN ${dueKeys})
-        AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id) AND ${isLive('l')}`.execute(trx);
-    await sql`
-      CREATE INDEX ON due_rows (entry_id); CREATE INDEX ON due_rows (charge_id);
-      CREATE INDEX ON due_rows (reference_order); CREATE INDEX ON due_rows (order_id); ANALYZE due_rows`.execute(trx);
-    const staged = { count: 0, revisit: 0, recheck: 0 };
-    for (let after = 0; ; after += chunk) {
-      const { rows: wanted } = await sql<{ charge_key: string; open: boolean }>`
-        SELECT charge_key, open FROM due_wanted WHERE ord > ${after} AND ord <= ${after + chunk} ORDER BY ord`.execute(trx);
-      if (!wanted.length) return staged;
-      const byKey = await casesForKeys(trx, wanted.map((d) => d.charge_key));
-      const rows: CaseRow[] = [];
-      for (const { charge_key: key, open } of wanted) {
+    const staged = await stageWanted(trx, firstNo, chunk);
+    return { count: staged.count, revisit: staged.revisit, recheck: staged.recheck };
+  });
+}
+
+/**
+ * Stages the cases of the temporary table `due_wanted` (`ord`, `charge_key`, `due`,
+ * `notification_id`), in `ord` order, numbered from `firstNo`. A wanted charge with a
+ * `notification_id` is one no ledger row names: its case is that notification. The others get
+ * all their ledger rows, except rows already in one of the run's cases. Built `chunk` charges at
+ * a time, each chunk's rows left out of the next: the rows of different charges are different
+ * rows, so this is their grouping all at once. (A row that names two due charges by different
+ * ids, which no real ledger writes, goes to the case of the first chunk that reads it.) A key
+ * whose rows are gone from the ledger has no case.
+ */
+export async function stageWanted(trx: Kysely<Database>, firstNo: number, chunk = CHUNK): Promise<{ count: number } & Record<DueReason, number>> {
+  // Every ledger row naming a due charge, read in one pass: the ledger has no index on its ids
+  // (sql/0005), so a query per chunk would read the whole ledger once per chunk. Each chunk's
+  // rows leave this table as they are staged, so no later chunk takes them.
+  const dueKeys = sql`(SELECT charge_key FROM due_wanted WHERE notification_id IS NULL)`;
+  await sql`
+    CREATE TEMP TABLE due_rows ON COMMIT DROP AS
+    SELECT * FROM ledger_entries l
+    WHERE (charge_id IN ${dueKeys} OR reference_order IN ${dueKeys} OR order_id IN ${dueKeys})
+      AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.entry_id = l.entry_id) AND ${isLive('l')}`.execute(trx);
+  await sql`
+    CREATE INDEX ON due_rows (entry_id); CREATE INDEX ON due_rows (charge_id);
+    CREATE INDEX ON due_rows (reference_order); CREATE INDEX ON due_rows (order_id); ANALYZE due_rows`.execute(trx);
+  const staged = { count: 0, revisit: 0, recheck: 0, notified: 0 };
+  for (let after = 0; ; after += chunk) {
+    const { rows: wanted } = await sql<{ charge_key: string; due: DueReason; notification_id: string | null }>`
+      SELECT charge_key, due, notification_id FROM due_wanted WHERE ord > ${after} AND ord <= ${after + chunk} ORDER BY ord`.execute(trx);
+    if (!wanted.length) return staged;
+    const byKey = await casesForKeys(trx, wanted.filter((d) => d.notification_id === null).map((d) => d.charge_key));
+    const rows: CaseRow[] = [];
+    for (const { charge_key: key, due, notification_id: notification } of wanted) {
+      const caseNo = firstNo + staged.count;
+      if (notification !== null) {
+        rows.push({ case_no: caseNo, pos: 0, entry_id: null, charge_key: key, orphan: false, due, notification_id: notification });
+      } else {
         const chargeCase = byKey.get(key);
         if (!chargeCase) continue;
-        const due: DueReason = open ? 'revisit' : 'recheck';
-        rows.push(...caseRows(chargeCase, firstNo + staged.count, due));
-        staged.count += 1;
-        staged[due] += 1;
+        rows.push(...caseRows(chargeCase, caseNo, due));
       }
-      await sql`
-        INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key, orphan, due)
-        SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json)
-          AS r(case_no int, pos int, entry_id text, charge_key text, orphan boolean, due text)`.execute(trx);
-      await sql`DELETE FROM due_rows WHERE entry_id = ANY(${rows.map((r) => r.entry_id)}::text[])`.execute(trx);
+      staged.count += 1;
+      staged[due] += 1;
     }
-  });
+    await sql`
+      INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key, orphan, due, notification_id)
+      SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json)
+        AS r(case_no int, pos int, entry_id text, charge_key text, orphan boolean, due text, notification_id bigint)`.execute(trx);
+    await sql`DELETE FROM due_rows WHERE entry_id = ANY(${rows.flatMap((r) => (r.entry_id ? [r.entry_id] : []))}::text[])`.execute(trx);
+  }
 }
 
 interface CaseRow {
   case_no: number;
   pos: number;
-  entry_id: string;
+  /** null: the case of a charge no ledger row names, its notification's. */
+  entry_id: string | null;
   charge_key: string | null;
   orphan: boolean;
   due: DueReason;
+  notification_id: string | null;
 }
 
 /**
@@ -106,6 +126,7 @@ function caseRows(c: ChargeCase, caseNo: number, due: DueReason): CaseRow[] {
     charge_key: pos === 0 ? chargeKey(c.charge) : null,
     orphan: c.orphan,
     due,
+    notification_id: null,
   }));
 }
 

@@ -57,20 +57,29 @@ const HOUR_MS = 3_600_000;
  * Inserts the rows not stored yet; returns the indexes of those it inserted. The batch goes as one
  * JSON parameter read by `json_to_recordset`: one statement whatever the batch's size, and each
  * body crosses as a JSON string (lossless for text), so neither side escapes it value by value.
+ * The same statement puts each one a night must deal with (a verified success, or a failing
+ * checksum) on the nights' list (`notification_outcomes`; docs/reference.md, Notifications in the night).
  */
 async function insertNew(db: Kysely<Database>, batch: readonly Notification[], indexes: readonly number[]): Promise<number[]> {
   if (indexes.length === 0) return [];
   const rows = JSON.stringify(indexes.map((i) => ({ ...batch[i]!.row, body_sha256: batch[i]!.key })));
   const { rows: inserted } = await sql<{ key: string }>`
-    INSERT INTO notifications (body_sha256, body, received_at, received_via, received_from, checksum_verdict, charge_id, order_id,
-                               reference_order, source_type, amount, currency, status, transaction_state, livemode)
-    SELECT decode(r.body_sha256, 'hex'), r.body, r.received_at, r.received_via, r.received_from, r.checksum_verdict, r.charge_id,
-           r.order_id, r.reference_order, r.source_type, r.amount, r.currency, r.status, r.transaction_state, r.livemode
-    FROM json_to_recordset(${rows}::json) AS r(body_sha256 text, body text, received_at timestamptz, received_via text,
-         received_from text, checksum_verdict text, charge_id text, order_id text, reference_order text, source_type text,
-         amount numeric, currency text, status text, transaction_state text, livemode boolean)
-    ON CONFLICT (body_sha256) DO NOTHING
-    RETURNING encode(body_sha256, 'hex') AS key`.execute(db);
+    WITH inserted AS (
+      INSERT INTO notifications (body_sha256, body, received_at, received_via, received_from, checksum_verdict, charge_id, order_id,
+                                 reference_order, source_type, amount, currency, status, transaction_state, livemode)
+      SELECT decode(r.body_sha256, 'hex'), r.body, r.received_at, r.received_via, r.received_from, r.checksum_verdict, r.charge_id,
+             r.order_id, r.reference_order, r.source_type, r.amount, r.currency, r.status, r.transaction_state, r.livemode
+      FROM json_to_recordset(${rows}::json) AS r(body_sha256 text, body text, received_at timestamptz, received_via text,
+           received_from text, checksum_verdict text, charge_id text, order_id text, reference_order text, source_type text,
+           amount numeric, currency text, status text, transaction_state text, livemode boolean)
+      ON CONFLICT (body_sha256) DO NOTHING
+      RETURNING notification_id, body_sha256, received_at, checksum_verdict, status
+    ), for_the_night AS (
+      INSERT INTO notification_outcomes (notification_id, received_at, verified)
+      SELECT notification_id, received_at, checksum_verdict = 'valid' FROM inserted
+      WHERE checksum_verdict = 'invalid' OR lower(status) = 'success'
+    )
+    SELECT encode(body_sha256, 'hex') AS key FROM inserted`.execute(db);
   const keys = new Set(inserted.map((r) => r.key));
   return indexes.filter((i) => keys.has(batch[i]!.key));
 }

@@ -1,5 +1,5 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
-import type { Numeric } from '../ingest/ledger.table.ts';
+import type { DateText, Numeric } from '../ingest/ledger.table.ts';
 
 export type ChecksumVerdict = 'valid' | 'invalid';
 export type ReceivedVia = 'http' | 'import';
@@ -38,9 +38,25 @@ export interface NotificationInvalidHourTable {
   dropped: Generated<number>;
 }
 
+/**
+ * The notifications a night must deal with (a verified success, or a failing checksum), and which
+ * night did (sql/0022_notifications_in_the_night.sql); `dealt_on` is null while one is pending.
+ */
+export interface NotificationOutcomeTable {
+  notification_id: string;
+  merchant: Generated<string>;
+  received_at: Date;
+  verified: boolean;
+  dealt_on: DateText | null;
+  dealt_run_id: string | null;
+  /** The charge it was filed under: the case's key, or the charge a forged one claims. */
+  charge_key: string | null;
+}
+
 export interface NotifyTables {
   notifications: NotificationTable;
   notification_invalid_hours: NotificationInvalidHourTable;
+  notification_outcomes: NotificationOutcomeTable;
 }
 
 export type NotificationRow = Selectable<NotificationTable>;

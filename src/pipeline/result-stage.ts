@@ -5,7 +5,9 @@ import { performance } from 'node:perf_hooks';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { ChargeCase } from '../reconcile/charge-case.ts';
 import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
+import { SEVERITY } from '../reconcile/mismatch.ts';
 import { chargeFees, chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
+import type { ForgedClaim } from './notified-cases.ts';
 import type { NumberedCase } from './run-cases.ts';
 
 /** What the run keeps of its results while they stream to the staging tables: totals only. */
@@ -21,8 +23,11 @@ export interface RunTally {
 
 /** A charge's rows as they are staged: its export row and its findings, numbered in case order. */
 interface Staged {
-  /** `other_entry_ids`: the case's rows besides its charge row (staging only; see sql/0017_corrections.sql). */
-  readonly charge: ChargeRow & { run_id: string; other_entry_ids: string[] | null };
+  /**
+   * Staging only: `other_entry_ids`, the case's rows besides its charge row (see
+   * sql/0017_corrections.sql); `notification_ids`, the notifications it was checked against.
+   */
+  readonly charge: ChargeRow & { run_id: string; other_entry_ids: string[] | null; notification_ids: string[] | null };
   readonly findings: readonly StagedFinding[];
 }
 
@@ -47,6 +52,8 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
   add(numbered: NumberedCase, answer: GatewayAnswer): Promise<void> | undefined;
   /** Reconciles the answers taken so far. */
   flush(): Promise<void>;
+  /** Stages the findings about forged notifications, after every charge's. */
+  addForged(claims: readonly ForgedClaim[]): Promise<void>;
   /** Stages what is left. */
   close(): Promise<void>;
   /** Time spent in the rules so far. */
@@ -63,8 +70,14 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
     counts.charges += 1;
     counts[result.status] += 1;
     for (const m of result.mismatches) findingsByCode.set(m.code, (findingsByCode.get(m.code) ?? 0) + 1);
+    const notified = result.case.notifications;
     writer.add({
-      charge: { ...chargeRow(result, fees), run_id: runId, other_entry_ids: otherRows(result.case) },
+      charge: {
+        ...chargeRow(result, fees),
+        run_id: runId,
+        other_entry_ids: otherRows(result.case),
+        notification_ids: notified.length ? notified.map((n) => n.notificationId) : null,
+      },
       findings: mismatchRows(runId, result).map((m, idx) => ({ ...nullWhereEmpty(m), case_no: no, idx })),
     });
   };
@@ -85,6 +98,17 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
       return ready.length >= RECONCILE_BATCH ? flush() : undefined;
     },
     flush,
+    async addForged(claims) {
+      if (!claims.length) return;
+      const code = 'NOTIFY_CHECKSUM_INVALID';
+      findingsByCode.set(code, (findingsByCode.get(code) ?? 0) + claims.length);
+      const findings = claims.map((c, idx): StagedFinding => ({
+        ...nullWhereEmpty(forgedRow(runId, c)),
+        case_no: FORGED_CASE_NO,
+        idx,
+      }));
+      await sql`INSERT INTO run_staged_findings SELECT * FROM json_populate_recordset(NULL::run_staged_findings, ${JSON.stringify(findings)}::json)`.execute(db);
+    },
     close: () => writer.close(),
     reconcileMs: () => reconcileMs,
     tally: {
@@ -95,6 +119,28 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
       findingsByCode,
       summary: () => summary.rows(),
     },
+  };
+}
+
+/** Where the findings about forged notifications go in the run's order: after every case. */
+const FORGED_CASE_NO = 2 ** 31 - 1;
+
+function forgedRow(runId: string, c: ForgedClaim): MismatchRow {
+  return {
+    run_id: runId,
+    charge_key: c.chargeKey,
+    transaction_date: c.date,
+    source_type: c.sourceType,
+    charge_id: c.chargeId ?? '',
+    reference_order: c.referenceOrder ?? '',
+    entry_id: '',
+    code: 'NOTIFY_CHECKSUM_INVALID',
+    severity: SEVERITY.NOTIFY_CHECKSUM_INVALID,
+    field: 'checksum',
+    ledger_value: '',
+    gateway_value: c.amount,
+    difference: '',
+    message: c.message,
   };
 }
 
@@ -132,7 +178,7 @@ export async function moveStagedResults(trx: Kysely<Database>): Promise<void> {
   await sql`
     INSERT INTO recon_mismatches (seq, ${findings})
     SELECT (row_number() OVER (ORDER BY case_no, idx) - 1)::int, ${findings} FROM run_staged_findings`.execute(trx);
-  const charges = await columnsOf(trx, 'run_staged_charges', ['other_entry_ids']);
+  const charges = await columnsOf(trx, 'run_staged_charges', ['other_entry_ids', 'notification_ids']);
   await sql`INSERT INTO recon_charge_results (${charges}) SELECT ${charges} FROM run_staged_charges`.execute(trx);
 }
 

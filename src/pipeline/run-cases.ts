@@ -2,7 +2,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
-import { attach, groupCharges, type ChargeCase } from '../reconcile/charge-case.ts';
+import { attach, groupCharges, ledgerCase, type ChargeCase } from '../reconcile/charge-case.ts';
+import { attachNotifications, notifiedOnlyCases, type NotificationScope } from './notified-cases.ts';
 
 /** A case and its place in the run: results are numbered in this order, whenever they arrive. */
 export interface NumberedCase {
@@ -15,7 +16,7 @@ const PAGE = 2000;
 
 /** A run starts and ends with its working tables empty (the schema's run lock is held). */
 export async function clearRunWork(db: Kysely<Database>): Promise<void> {
-  await sql`TRUNCATE run_case_rows, run_staged_findings, run_staged_charges`.execute(db);
+  await sql`TRUNCATE run_case_rows, run_staged_findings, run_staged_charges, run_notifications`.execute(db);
 }
 
 /**
@@ -207,11 +208,18 @@ async function markDuplicates(trx: Kysely<Database>): Promise<void> {
 
 /**
  * The run's cases `first` to `last` (inclusive), its own or due ones, a page at a time, each with
- * all its ledger rows. The next page is read while the current one is worked on.
+ * all its ledger rows and, given the run's `notifications`, KBank's verified notifications of its
+ * payment (see docs/reference.md, Notifications in the night). The next page is read while the
+ * current one is worked on.
  */
-export async function* readCases(db: Kysely<Database>, first: number, last: number): AsyncGenerator<NumberedCase[]> {
+export async function* readCases(
+  db: Kysely<Database>,
+  first: number,
+  last: number,
+  options: { notifications?: NotificationScope } = {},
+): AsyncGenerator<NumberedCase[]> {
   const read = (start: number) => {
-    const page = readPage(db, start, Math.min(last, start + PAGE - 1));
+    const page = readPage(db, start, Math.min(last, start + PAGE - 1), options.notifications);
     // Read ahead: if the run stops before taking it, its failure must not go unhandled.
     page.catch(() => undefined);
     return page;
@@ -224,21 +232,27 @@ export async function* readCases(db: Kysely<Database>, first: number, last: numb
   }
 }
 
-async function readPage(db: Kysely<Database>, first: number, last: number): Promise<NumberedCase[]> {
+async function readPage(db: Kysely<Database>, first: number, last: number, notifications: NotificationScope | undefined): Promise<NumberedCase[]> {
   const { rows } = await sql<LedgerEntry & { run_case_no: number; run_orphan: boolean }>`
     SELECT r.case_no AS run_case_no, r.orphan AS run_orphan, l.* FROM run_case_rows r JOIN ledger_entries l USING (entry_id)
     WHERE r.case_no BETWEEN ${first} AND ${last}
     ORDER BY r.case_no, r.pos`.execute(db);
-  const cases: NumberedCase[] = [];
+  let cases: NumberedCase[] = [];
   let current: NumberedCase | undefined;
   for (const { run_case_no: no, run_orphan: orphan, ...entry } of rows) {
     if (current?.no !== no) {
-      current = { no, chargeCase: { charge: entry, orphan, duplicates: [], refunds: [], voids: [] } };
+      current = { no, chargeCase: ledgerCase(entry, orphan) };
       cases.push(current);
       // An orphan's first row stands for its charge and is one of its refunds or voids too.
       if (orphan) attach(current.chargeCase, entry);
     } else if (entry.entry_type === 'charge') current.chargeCase.duplicates.push(entry);
     else attach(current.chargeCase, entry);
   }
+  if (!notifications) return cases;
+  if (notifications.join) {
+    const notified = await notifiedOnlyCases(db, first, last, notifications.tz);
+    if (notified.length) cases = [...cases, ...notified].sort((a, b) => a.no - b.no);
+  }
+  await attachNotifications(db, cases.map((c) => c.chargeCase), notifications.receivedBefore);
   return cases;
 }

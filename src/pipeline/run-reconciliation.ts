@@ -23,6 +23,7 @@ import { ingestInputs, type FeeSource } from './ingest-stage.ts';
 import { copyDefiniteAnswers, inquireCases, type InquireOptions } from './inquire-stage.ts';
 import { casesForUnlinked, loadFees, loadPlans } from './load-stage.ts';
 import { moveStagedResults, resultStage, type RunTally } from './result-stage.ts';
+import { attachNotifications, notificationScope, takeForgedNotifications } from './notified-cases.ts';
 import { clearRunWork, type NumberedCase } from './run-cases.ts';
 import { gatewayIdLinks, nightOf, onePage, selectCases } from './select-stage.ts';
 
@@ -44,6 +45,13 @@ export interface RunRequest {
    * re-checks that are due, and at most `maxRequests` charges asked (the rest deferred).
    */
   readonly followUp?: { readonly maxRequests: number | undefined };
+  /**
+   * `nightly` and the demo: KBank's notifications join the charges asked, and forged ones are
+   * reported (docs/reference.md, Notifications in the night). Every run checks the charges it
+   * asks against their notifications received before the start of its as-of day; the demo, whose
+   * notifications arrive as it runs, gives its own moment and grace hours.
+   */
+  readonly notifications?: { readonly receivedBefore?: Date; readonly graceHours?: number };
 }
 
 export interface RunEnvironment {
@@ -102,9 +110,10 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       );
       checkpoint();
       await clearRunWork(db);
-      const selected = await timed('ingest', () => selectCases(db, request, config));
+      const notify = notificationScope(request, config);
+      const selected = await timed('ingest', () => selectCases(db, request, config, notify));
       const plans = await timed('ingest', () => loadPlans(db, config.tz));
-      log.info({ charges: selected.asked, revisited: selected.due.revisit, rechecked: selected.due.recheck, deferred: deferredCount(selected.deferred) }, 'charges selected');
+      log.info({ charges: selected.asked, revisited: selected.due.revisit, rechecked: selected.due.recheck, notified: selected.notified.asked, deferred: deferredCount(selected.deferred) }, 'charges selected');
 
       const context: ReconcileContext = {
         fees,
@@ -157,8 +166,12 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       if (lateCases.length) {
         log.info({ charges: lateCases.filter((c) => !c.orphan).length, orphans: lateCases.filter((c) => c.orphan).length }, 'refund and void rows of charges outside the run selected');
         total += lateCases.length;
+        await attachNotifications(db, lateCases, notify.receivedBefore);
         await pass(onePage(lateCases.map((chargeCase, i) => ({ no: selected.nextNo + i, chargeCase }))));
       }
+      // Forged notifications are findings about no charge of the run: nothing in them is asked.
+      const forged = notify.join ? await takeForgedNotifications(db, notify) : [];
+      await results.addForged(forged);
       await results.close();
       timings.reconcile = Math.round(results.reconcileMs());
 
@@ -170,6 +183,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         timings,
         started,
         due: { ...selected.due, deferred: selected.deferred },
+        notified: selected.notified,
       });
     } catch (error) {
       // Once stopped, whatever failed on the way out is a consequence; the signal says why.
@@ -199,6 +213,7 @@ async function report(
     timings: StageTimings;
     started: number;
     due: { revisit: number; recheck: number; deferred: Deferred };
+    notified: { asked: number; waiting: number };
   },
 ): Promise<RunOutcome> {
   const { tally, rejected, due } = input;
@@ -275,7 +290,7 @@ async function report(
     throw reportFilesFailed(error, reportDir);
   }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');
-  return { exitCode, run, reportDir, text: humanSummary({ run, summary, findingsByCode: tally.findingsByCode, reportDir, openItems }) };
+  return { exitCode, run, reportDir, text: humanSummary({ run, summary, findingsByCode: tally.findingsByCode, reportDir, openItems, notified: input.notified }) };
 }
 
 /** Exit 1 (contract §1): an error-severity finding of this run that nobody has acknowledged. */

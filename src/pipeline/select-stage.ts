@@ -7,6 +7,7 @@ import { stageDueCases } from '../followup/due-charges.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { attachByGatewayIds, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
+import { stageNotifiedCases, type NotificationScope } from './notified-cases.ts';
 import { readCases, selectOwnCases, type NumberedCase } from './run-cases.ts';
 import type { RunRequest } from './run-reconciliation.ts';
 
@@ -24,40 +25,59 @@ export interface Selection {
   /** The number the next case (of the late round) takes. */
   readonly nextNo: number;
   readonly due: { readonly revisit: number; readonly recheck: number };
+  /** Charges asked because KBank notified them, and those waiting for the ledger (their grace hours). */
+  readonly notified: { readonly asked: number; readonly waiting: number };
 }
 
 /**
- * Contract §4 and §8: the charges the dates cover, then (for `nightly`) the open charges and
- * re-checks that are due, cut at the night's request budget. Every due charge not asked is
- * deferred: recorded so that the next night asks it. All of them are cases in the database
+ * The charges the dates cover, then (for `nightly` and the demo) the charges KBank notified that
+ * none of those cases has, then (for `nightly`) the open charges and re-checks that are due, cut
+ * at the night's request budget in that order (see docs/reference.md, `nightly`). Every due
+ * charge not asked is deferred: recorded so that the next night asks it (a notified one stays
+ * pending, and the next night takes it again). All of them are cases in the database
  * (`run_case_rows`), numbered in that order and read a page at a time, asked or not: a case not
  * asked still holds its rows, so no other case takes them.
+ *
+ * Notified charges come before the open ones and the re-checks: they are few (a notification
+ * whose charge the night's own cases have is dealt with there, at no cost), each may be money
+ * the books lack or a payment that failed after the shop was told it succeeded, and nothing else
+ * would ever ask about them; an open charge or a re-check waiting a night loses nothing.
  */
-export async function selectCases(db: Kysely<Database>, request: RunRequest, config: Config): Promise<Selection> {
+export async function selectCases(db: Kysely<Database>, request: RunRequest, config: Config, notify: NotificationScope): Promise<Selection> {
   const own = await selectOwnCases(db, request.from, request.to);
+  const notified = notify.join ? await stageNotifiedCases(db, notify, own.count + 1) : { count: 0, waiting: 0 };
+  const beforeDue = own.count + notified.count;
   const due = request.followUp
-    ? await stageDueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }, own.count + 1)
+    ? await stageDueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }, beforeDue + 1)
     : { count: 0, revisit: 0, recheck: 0 };
   const budget = request.followUp?.maxRequests ?? Number.POSITIVE_INFINITY;
   const ownAsked = Math.min(own.count, budget);
-  const dueAsked = Math.min(due.count, budget - ownAsked);
+  const notifiedAsked = Math.min(notified.count, budget - ownAsked);
+  const dueAsked = Math.min(due.count, budget - ownAsked - notifiedAsked);
   // Revisits come first: the budget cuts re-checks before them.
   const revisit = Math.min(due.revisit, dueAsked);
+  const pageOptions = { notifications: notify };
   return {
     async *pages() {
-      yield* readCases(db, 1, ownAsked);
-      yield* readCases(db, own.count + 1, own.count + dueAsked);
+      yield* readCases(db, 1, ownAsked, pageOptions);
+      yield* readCases(db, own.count + 1, own.count + notifiedAsked, pageOptions);
+      yield* readCases(db, beforeDue + 1, beforeDue + dueAsked, pageOptions);
     },
-    asked: ownAsked + dueAsked,
+    asked: ownAsked + notifiedAsked + dueAsked,
     // A refund row of the dates may belong to a due charge, which has it in its case already.
-    unlinked: due.count ? await notInCases(db, own.unlinked) : own.unlinked,
+    unlinked: notified.count || due.count ? await notInCases(db, own.unlinked) : own.unlinked,
     deferred: {
-      staged: [[ownAsked + 1, own.count], [own.count + dueAsked + 1, own.count + due.count]],
+      staged: [
+        [ownAsked + 1, own.count],
+        [own.count + notifiedAsked + 1, beforeDue],
+        [beforeDue + dueAsked + 1, beforeDue + due.count],
+      ],
       held: [],
     },
-    budgetLeft: budget - ownAsked - dueAsked,
-    nextNo: own.count + due.count + 1,
+    budgetLeft: budget - ownAsked - notifiedAsked - dueAsked,
+    nextNo: beforeDue + due.count + 1,
     due: { revisit, recheck: dueAsked - revisit },
+    notified: { asked: notifiedAsked, waiting: notified.waiting },
   };
 }
 
@@ -87,7 +107,8 @@ export function gatewayIdLinks(unlinked: readonly LedgerEntry[]) {
   const idsOf = (answer: GatewayAnswer) => (answer.kind === 'found' ? [answer.charge.id, answer.charge.referenceOrder, answer.charge.orderId] : []);
   return {
     holds(numbered: NumberedCase, answer: GatewayAnswer): boolean {
-      if (!wanted.size || !idsOf(answer).some((id) => id && wanted.has(id))) return false;
+      // A charge no ledger row names has no case to take ledger rows into: they go as orphans.
+      if (!wanted.size || numbered.chargeCase.notifiedOnly || !idsOf(answer).some((id) => id && wanted.has(id))) return false;
       held.push({ numbered, answer });
       return true;
     },

@@ -15,10 +15,36 @@ export interface ChargeCase {
    * anywhere (any date). The gateway decides whether it is an `ORPHAN_LEDGER_ENTRY`.
    */
   readonly orphan: boolean;
+  /**
+   * No ledger row names the charge: KBank notified it, and its case is its notifications. `charge`
+   * stands in, built from the first of them (see docs/reference.md, Notifications in the night);
+   * its `entry_id` is '', since there is no ledger row. Never an orphan.
+   */
+  readonly notifiedOnly: boolean;
   /** Further `charge` rows for the same charge (same `charge_id` or `reference_order`). */
   readonly duplicates: LedgerEntry[];
   readonly refunds: LedgerEntry[];
   readonly voids: LedgerEntry[];
+  /**
+   * KBank's verified notifications that the charge was paid, received before the run's moment,
+   * oldest first: the inquiry must not contradict them. None for most charges.
+   */
+  readonly notifications: NotifiedPayment[];
+}
+
+/** A verified WebHook Notify of a successful payment, as a case carries it (`notifications` table). */
+export interface NotifiedPayment {
+  readonly notificationId: string;
+  readonly receivedAt: Date;
+  readonly chargeId: string | null;
+  readonly orderId: string | null;
+  readonly referenceOrder: string | null;
+  readonly transactionState: string | null;
+}
+
+/** A case of the ledger's rows (its charge row, or an orphan's first row), no notification yet. */
+export function ledgerCase(charge: LedgerEntry, orphan: boolean, duplicates: LedgerEntry[] = []): ChargeCase {
+  return { charge, orphan, notifiedOnly: false, duplicates, refunds: [], voids: [], notifications: [] };
 }
 
 /** The charge's identity in this run: its charge id, else reference order, else order id. */
@@ -44,7 +70,7 @@ export function identifiers(entry: ChargeIds): string[] {
 export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { cases: ChargeCase[]; unlinked: LedgerEntry[] } {
   const byId = new Map<string, ChargeCase>();
   const cases = groupCharges(charges).map(({ first, duplicates }): ChargeCase => {
-    const created: ChargeCase = { charge: first, orphan: false, duplicates, refunds: [], voids: [] };
+    const created = ledgerCase(first, false, duplicates);
     for (const id of identifiers(first)) byId.set(id, created);
     return created;
   });
@@ -135,7 +161,7 @@ export function buildOrphanCases(rows: readonly LedgerEntry[]): ChargeCase[] {
     const ids = identifiers(entry);
     let owner = ids.map((id) => byId.get(id)).find(Boolean);
     if (!owner) {
-      owner = { charge: entry, orphan: true, duplicates: [], refunds: [], voids: [] };
+      owner = ledgerCase(entry, true);
       cases.push(owner);
     }
     for (const id of ids) if (!byId.has(id)) byId.set(id, owner);

@@ -1,9 +1,7 @@
 import type { MismatchCode } from './mismatch.ts';
 
-/** The findings about KBank's notifications (docs/reference.md, "KBank's notifications"). */
-export const NOTIFICATION_CODES = ['NOT_IN_LEDGER', 'NOTIFY_CHECKSUM_INVALID', 'NOTIFY_STATE_MISMATCH'] as const;
-
-export type FindingCode = MismatchCode | (typeof NOTIFICATION_CODES)[number];
+/** The findings about KBank's notifications (docs/reference.md, "Notifications in the night"). */
+export const NOTIFICATION_CODES = ['NOT_IN_LEDGER', 'NOTIFY_CHECKSUM_INVALID', 'NOTIFY_STATE_MISMATCH'] as const satisfies readonly MismatchCode[];
 
 /** One line each, for the finance clerk: Thai first, as the report shows them. */
 export interface FindingText {
@@ -16,7 +14,7 @@ export interface FindingText {
  * it. The English is the explanation in docs/reference.md's "Findings" table, word for word (a
  * test holds them together); the Thai says the same, short and plain.
  */
-export const FINDING_TEXTS: Readonly<Record<FindingCode, FindingText>> = {
+export const FINDING_TEXTS: Readonly<Record<MismatchCode, FindingText>> = {
   MISSING_AT_GATEWAY: {
     th: 'KBank ไม่มีรายการนี้: บันทึกบัญชีไว้แต่ไม่มีการชำระเงินจริง หรือเลขที่ในบัญชีผิด',
     en: 'KBank has no such charge: an entry without a payment behind it, or a wrong id in the books.',
@@ -161,5 +159,5 @@ export const FINDING_TEXTS: Readonly<Record<FindingCode, FindingText>> = {
 
 /** The texts of a code, if it is one this version knows (a run's rows may be older or newer). */
 export function findingText(code: string): FindingText | undefined {
-  return Object.hasOwn(FINDING_TEXTS, code) ? FINDING_TEXTS[code as FindingCode] : undefined;
+  return Object.hasOwn(FINDING_TEXTS, code) ? FINDING_TEXTS[code as MismatchCode] : undefined;
 }

@@ -15,7 +15,7 @@ export function keyModeOf(secretKey: string): KeyMode | undefined {
  * answer while reconciling production books, or the reverse) says nothing about these books.
  * An answer without a readable `livemode`, or a key of no known mode, is not a mismatch.
  */
-export function checkLivemode(gateway: GatewayCharge, keyMode: KeyMode | undefined, entryId: string): Mismatch | undefined {
+export function checkLivemode(gateway: GatewayCharge, keyMode: KeyMode | undefined, entryId: string | null): Mismatch | undefined {
   if (keyMode === undefined || gateway.livemode === null) return undefined;
   const expected = keyMode === 'live';
   if (gateway.livemode === expected) return undefined;

@@ -35,6 +35,10 @@ export const SEVERITY = {
   CONVFEE_MISMATCH: 'error',
   LIVEMODE_MISMATCH: 'error',
   ORPHAN_LEDGER_ENTRY: 'error',
+  // v3: KBank's notifications (docs/reference.md, "Notifications in the night")
+  NOT_IN_LEDGER: 'error',
+  NOTIFY_CHECKSUM_INVALID: 'error',
+  NOTIFY_STATE_MISMATCH: 'error',
 } as const satisfies Record<string, 'error' | 'warning'>;
 
 export type MismatchCode = keyof typeof SEVERITY;

@@ -12,6 +12,7 @@ import type { FeeSchedule } from './fee-schedule.ts';
 import { checkInstallment, type PlanBook } from './installment-check.ts';
 import { checkLivemode, type KeyMode } from './livemode-check.ts';
 import { isError, type Mismatch } from './mismatch.ts';
+import { notifyContradiction, reconcileNotifiedOnly } from './notification-check.ts';
 import { checkQrRefunds, checkRefunds, checkRefundTotal, NO_REFUNDS, refundTotal, type RefundCheck } from './refund-check.ts';
 import { checkSettlement } from './settlement-check.ts';
 
@@ -40,11 +41,20 @@ export interface ChargeResult {
 }
 
 /**
- * Every rule of contract §4 for one charge. Pure: the same case and answer give the same result.
- * The checks add their findings to one list, in the order the contract lists them.
+ * Every rule of docs/reference.md, How a charge is reconciled, for one charge. Pure: the same
+ * case and answer give the same result. The checks add their findings to one list, in the order
+ * the reference lists them; last, whether KBank's answer contradicts a notification of the
+ * charge's (Notifications in the night).
  */
 export function reconcileCharge(chargeCase: ChargeCase, answer: GatewayAnswer, context: ReconcileContext): ChargeResult {
-  if (chargeCase.orphan) return reconcileOrphan(chargeCase, answer, context);
+  if (chargeCase.notifiedOnly) return reconcileNotifiedOnly(chargeCase, answer, context);
+  const result = chargeCase.orphan ? reconcileOrphan(chargeCase, answer, context) : reconcileLedgerCharge(chargeCase, answer, context);
+  // Most charges have no notification in the run: nothing to look at.
+  const contradiction = chargeCase.notifications.length && result.gateway ? notifyContradiction(chargeCase, result.gateway) : undefined;
+  return contradiction ? { ...result, status: 'mismatched', mismatches: [...result.mismatches, contradiction] } : result;
+}
+
+function reconcileLedgerCharge(chargeCase: ChargeCase, answer: GatewayAnswer, context: ReconcileContext): ChargeResult {
   const { charge } = chargeCase;
   const mismatches: Mismatch[] = chargeCase.duplicates.map((dup) => ({
     code: 'DUPLICATE_IN_LEDGER',

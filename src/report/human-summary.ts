@@ -5,8 +5,16 @@ import type { RunJson } from './report-files.ts';
 import type { SummaryRow } from './summary.ts';
 
 /** The few lines a person reads at the end of a run. */
-export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; findingsByCode: ReadonlyMap<string, number>; reportDir: string; openItems?: OpenItemTotals }): string {
-  const { run, summary, findingsByCode: byCode, reportDir, openItems } = input;
+export function humanSummary(input: {
+  run: RunJson;
+  summary: SummaryRow[];
+  findingsByCode: ReadonlyMap<string, number>;
+  reportDir: string;
+  openItems?: OpenItemTotals;
+  /** Charges asked because KBank notified them, and those waiting for the ledger (docs/reference.md, Notifications in the night). */
+  notified?: { asked: number; waiting: number };
+}): string {
+  const { run, summary, findingsByCode: byCode, reportDir, openItems, notified } = input;
   const c = run.counts;
   const findings = [...byCode.values()].reduce((a, b) => a + b, 0);
   const lines = [
@@ -32,6 +40,9 @@ export function humanSummary(input: { run: RunJson; summary: SummaryRow[]; findi
   }
   if (c.revisited || c.rechecked || c.deferred) {
     lines.push(`  follow-ups  revisited ${c.revisited}   re-checked ${c.rechecked}   deferred to the next night ${c.deferred}`);
+  }
+  if (notified && (notified.asked || notified.waiting)) {
+    lines.push(`  notified    asked ${notified.asked}   waiting for the ledger (grace hours) ${notified.waiting}`);
   }
   lines.push(`  reports: ${reportDir}`);
   return `${lines.join('\n')}\n`;

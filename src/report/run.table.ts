@@ -126,16 +126,22 @@ export interface ReconDailySummaryTable {
   vat_estimate: Numeric;
 }
 
-export type ExportStatus = 'MATCHED' | 'MISMATCH' | 'UNVERIFIED' | 'PENDING';
+/** v3: `NOT_IN_LEDGER`, a charge KBank notified and confirmed that no ledger charge row names. */
+export type ExportStatus = 'MATCHED' | 'MISMATCH' | 'UNVERIFIED' | 'PENDING' | 'NOT_IN_LEDGER';
 
 export interface ReconChargeResultTable {
   /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
   merchant: Generated<string>;
   run_id: string;
-  entry_id: string;
+  /** The ledger's charge row; null for a charge no ledger row names (v3, sql/0022). */
+  entry_id: string | null;
+  /** v3: the notification a charge no ledger row names stands on; null for a ledger charge. */
+  notification_id: string | null;
   transaction_date: DateText;
   reference_order: string | null;
   charge_id: string | null;
+  /** v3: KBank's order id, else the ledger's; null on older rows. */
+  order_id: string | null;
   source_type: string;
   brand: string | null;
   currency: string;

@@ -34,10 +34,13 @@ export const SUMMARY_COLUMNS = [
 
 /** One row per charge for the finance export (`recon_charge_results`). */
 export interface ChargeRow {
-  entry_id: string;
+  /** null: no ledger row names the charge; it stands on `notification_id`. */
+  entry_id: string | null;
+  notification_id: string | null;
   transaction_date: string;
   reference_order: string | null;
   charge_id: string | null;
+  order_id: string | null;
   source_type: string;
   brand: string | null;
   currency: string;
@@ -74,11 +77,13 @@ export interface ChargeRow {
 }
 
 /**
- * The finance export's status: a charge with an error is `MISMATCH` whatever else; one whose
+ * The finance export's status: a charge KBank notified and confirmed that no ledger charge row
+ * names is `NOT_IN_LEDGER`; a charge with an error is `MISMATCH` whatever else; one whose
  * figures KBank has not reported yet (not settled, or settled without fees) is `PENDING`, never
  * `MATCHED` with fees of zero.
  */
 export function exportStatus(result: ChargeResult, figures: ChargeFigures): ExportStatus {
+  if (result.mismatches.some((m) => m.code === 'NOT_IN_LEDGER')) return 'NOT_IN_LEDGER';
   if (result.status === 'unverified') return 'UNVERIFIED';
   if (result.status === 'mismatched') return 'MISMATCH';
   return figures.state === 'pending' ? 'PENDING' : 'MATCHED';
@@ -125,15 +130,19 @@ export function chargeRow(result: ChargeResult, fees: ChargeFees): ChargeRow {
   const open = openReason(result);
   const { figures, estimate } = fees;
   const reported = figures.figures;
+  const notifiedOnly = result.case.notifiedOnly;
   return {
-    entry_id: charge.entry_id,
+    entry_id: notifiedOnly ? null : charge.entry_id,
+    notification_id: notifiedOnly ? (result.case.notifications[0]?.notificationId ?? null) : null,
     transaction_date: charge.transaction_date,
     reference_order: charge.reference_order ?? result.gateway?.referenceOrder ?? null,
     charge_id: result.gateway?.id ?? charge.charge_id,
+    order_id: result.gateway?.orderId ?? charge.order_id,
     source_type: charge.source_type,
     brand: result.gateway?.source?.brand ?? null,
     currency: charge.currency,
-    amount: formatMoney(bookedAmount(result)),
+    // A charge no ledger row names is listed with KBank's amount; the totals count no gross for it.
+    amount: formatMoney(notifiedOnly ? (result.gateway?.amount ?? money(charge.amount)) : bookedAmount(result)),
     settled_amount: text(reported?.settled),
     mdr: text(reported?.mdr),
     vat: text(reported?.vat),
@@ -186,10 +195,11 @@ const NO_TOTALS = (): Totals => ({
 
 /**
  * The charge amount the ledger books. An orphan case (refund or void rows, no charge row) books
- * none: its stand-in row's amount is a refund's, and counting it would inflate the gross.
+ * none: its stand-in row's amount is a refund's, and counting it would inflate the gross; nor
+ * does a charge only KBank's notifications name.
  */
 export function bookedAmount(result: ChargeResult): Money {
-  return result.case.orphan ? ZERO : money(result.case.charge.amount);
+  return result.case.orphan || result.case.notifiedOnly ? ZERO : money(result.case.charge.amount);
 }
 
 /**

@@ -6,7 +6,7 @@ import { shiftDate } from '../dates.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
 import { DEFECTS, PLAN_DEFECTS, type ChargeShape, type Defect } from './defects.ts';
-import { gatewayOnlyCharge, type GatewayOnlyCharge } from './gateway-only.ts';
+import { gatewayOnlyCharge, reversedAfterNotify, type GatewayOnlyCharge } from './gateway-only.ts';
 import { planReportCsv, planReportFileName, type PlanRow } from './sample-files.ts';
 import { chargeHistory, type HistoryPlan } from './timeline.ts';
 
@@ -76,6 +76,8 @@ export interface SampleData {
   lateRefunds: LateRefund[];
   /** A charge in `gateway` (and so notified by the simulator) that the ledger lacks. */
   notInLedger: GatewayOnlyCharge;
+  /** A charge in `gateway` that KBank reversed the day after it was paid: with `timeline`, notified as paid, then contradicted by its inquiry. */
+  reversedAfterNotify: GatewayOnlyCharge;
 }
 
 export const SAMPLE_SUPPLIER = '09902';
@@ -182,6 +184,8 @@ export function generateSample(options: SampleOptions): SampleData {
   }
   const notInLedger = gatewayOnlyCharge(last, options.timeline !== undefined);
   gateway.push(...notInLedger.records);
+  const reversed = reversedAfterNotify(last, options.timeline !== undefined);
+  gateway.push(...reversed.records);
   return {
     ledger,
     badLedgerRows: [
@@ -195,6 +199,7 @@ export function generateSample(options: SampleOptions): SampleData {
     expected,
     lateRefunds,
     notInLedger: notInLedger.charge,
+    reversedAfterNotify: reversed.charge,
   };
 }
 

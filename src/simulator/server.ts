@@ -43,6 +43,11 @@ export interface Simulator {
   /** The simulator's clock: the gateway answers as it would on this day. */
   today(): string;
   setToday(date: string): void;
+  /**
+   * Starts notifying `url` now, as `notifyUrl` does at start: each charge whose payment the clock
+   * has reached, and the forged one (for a receiver that could not be up first). Once only.
+   */
+  notifyTo(url: string): void;
   /** Once every notification sent so far is delivered or given up: how they went (all 0 without `notifyUrl`). */
   notifications(): Promise<NotifyReport>;
   /** Stops listening and drops open connections, hanging requests included. */
@@ -72,7 +77,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const log = options.logger?.child({ component: 'kpgw-simulator' });
   const pending = new Set<NodeJS.Timeout>();
   let today = checkedDate(options.today ?? todayIn('Asia/Bangkok'));
-  const notifier = options.notifyUrl ? createNotifySender(options.notifyUrl, log) : undefined;
+  let notifier: ReturnType<typeof createNotifySender> | undefined;
   const notified = new Set<string>();
   /** Notifies each charge whose payment the clock has reached, once. */
   const notifyDue = () => {
@@ -216,8 +221,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  notifyDue();
-  notifier?.send(forgedNotifyBody(today));
+  const notifyTo = (url: string) => {
+    if (notifier) throw new Error('the simulator already sends its notifications');
+    notifier = createNotifySender(url, log);
+    notifyDue();
+    notifier.send(forgedNotifyBody(today));
+  };
+  if (options.notifyUrl) notifyTo(options.notifyUrl);
 
   return {
     url: `http://${host}:${address.port}`,
@@ -233,6 +243,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       today = checkedDate(date);
       notifyDue();
     },
+    notifyTo,
     notifications: async () => (notifier ? notifier.settled() : { sent: 0, delivered: 0, failed: 0 }),
     close: async () => {
       await notifier?.close();

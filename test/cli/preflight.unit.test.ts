@@ -53,6 +53,8 @@ describe('environment settings (loadConfig)', () => {
     [{ RECON_RECHECK_AGES: '7,0' }, "RECON_RECHECK_AGES must be a whole number from 1 to 3650, got '0'"],
     [{ RECON_RECHECK_AGES: '7,99999' }, "RECON_RECHECK_AGES must be a whole number from 1 to 3650, got '99999'"],
     [{ RECON_MAX_REQUESTS: '0' }, "RECON_MAX_REQUESTS must be a whole number from 1 to 10000000, got '0'"],
+    [{ RECON_NOTIFY_GRACE_HOURS: '721' }, "RECON_NOTIFY_GRACE_HOURS must be a whole number from 0 to 720, got '721'"],
+    [{ RECON_NOTIFY_GRACE_HOURS: '1.5' }, "RECON_NOTIFY_GRACE_HOURS must be a whole number from 0 to 720, got '1.5'"],
     [{ PGCONNECT_TIMEOUT: 'abc' }, "PGCONNECT_TIMEOUT must be a whole number from 1 to 600, got 'abc'"],
     // Seconds that, as milliseconds, overflow a timer (to 1 ms) unless refused.
     [{ PGCONNECT_TIMEOUT: '2200000' }, "PGCONNECT_TIMEOUT must be a whole number from 1 to 600, got '2200000'"],
@@ -75,11 +77,13 @@ describe('environment settings (loadConfig)', () => {
       RECON_RECHECK_AGES: '1, 3650',
       RECON_OPEN_MAX_DAYS: '3650',
       RECON_MAX_REQUESTS: '10000000',
+      RECON_NOTIFY_GRACE_HOURS: '0',
       LOG_LEVEL: 'WARN',
       DATABASE_URL: 'postgresql:///books?host=/var/run/postgresql',
     });
     expect(config.kpgw).toMatchObject({ rateLimitRps: 0.5, concurrency: 256, timeoutMs: 100, maxRetries: 0 });
-    expect(config.recon).toMatchObject({ refundGraceDays: 0, recheckAges: [1, 3650], openMaxDays: 3650, maxRequests: 10_000_000 });
+    expect(config.recon).toMatchObject({ refundGraceDays: 0, recheckAges: [1, 3650], openMaxDays: 3650, maxRequests: 10_000_000, notifyGraceHours: 0 });
+    expect(loadConfig({}).recon.notifyGraceHours).toBe(24);
     expect(config.logLevel).toBe('warn');
     expect(loadConfig({ KPGW_RATE_LIMIT_RPS: '10000', KPGW_TIMEOUT_MS: '600000', KPGW_MAX_RETRIES: '20', LOG_LEVEL: 'silent' }).kpgw)
       .toMatchObject({ rateLimitRps: 10_000, timeoutMs: 600_000, maxRetries: 20 });

@@ -20,7 +20,7 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
   afterAll(async () => rm(await cwd, { recursive: true, force: true }));
 
   // How long it takes is measured by bench, not asserted here.
-  it('runs the sample on the embedded PostgreSQL and shows several kinds of finding', async () => {
+  it('runs the sample on the embedded PostgreSQL and shows several kinds of finding, the notifications\' three, and its finance files', async () => {
     const dir = await cwd;
     await chmod(dir, 0o755);
     const result = await runCli(['demo'], { cwd: dir, env: { DATABASE_URL: undefined, LOG_LEVEL: 'warn' } });
@@ -33,11 +33,37 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
     for (const code of ['FEES_NOT_REPORTED', 'REFUND_PENDING', 'REFUND_UNVERIFIABLE', 'REFUND_EXCEEDS_AMOUNT', 'CONVFEE_MISMATCH', 'LIVEMODE_MISMATCH', 'ORPHAN_LEDGER_ENTRY']) {
       expect(shown.has(code), code).toBe(true);
     }
-    expect(result.stdout).toMatch(/charges\s+3000\s+matched [1-9]\d*\s+mismatched [1-9]/);
+    // v3: KBank's notifications, through a notify-receiver, show its three codes: the Thai QR
+    // charge the ledger never booked, the card payment KBank reversed after notifying it, the
+    // forged notification. Each once.
+    for (const code of ['NOT_IN_LEDGER', 'NOTIFY_STATE_MISMATCH', 'NOTIFY_CHECKSUM_INVALID']) {
+      expect(codes.find((c) => c.code === code), code).toEqual({ code, count: 1 });
+    }
+    // The ledger's 3,000 and the two charges only KBank's notifications name.
+    expect(result.stdout).toMatch(/charges\s+3002\s+matched [1-9]\d*\s+mismatched [1-9]/);
 
     const reports = result.stdout.match(/reports: (.+)$/m)![1]!;
     expect(reports.startsWith(dir)).toBe(true);
     for (const file of ['mismatches.csv', 'summary.csv', 'rejected.csv', 'report.html', 'run.json']) await access(join(reports, file));
+    const mismatches = parse(await readFile(join(reports, 'mismatches.csv')), { bom: true, columns: true }) as Record<string, string>[];
+    expect(mismatches.filter((m) => m.code === 'NOT_IN_LEDGER').map((m) => [m.charge_id, m.gateway_value])).toEqual([[expect.stringMatching(/NOTBOOKED$/), '1490.00']]);
+    expect(mismatches.find((m) => m.code === 'NOTIFY_STATE_MISMATCH')).toMatchObject({ charge_id: expect.stringMatching(/REVERSED$/), gateway_value: 'fail' });
+    expect(mismatches.find((m) => m.code === 'NOTIFY_CHECKSUM_INVALID')).toMatchObject({ charge_id: 'chrg_test_forged_notify_000001' });
+
+    // The finance export and the VAT schedule of its dates, beside report.html, the charge the
+    // ledger lacks in each with its own status or kind.
+    const month = (date: string) => date.slice(0, 7);
+    const [, from, to] = /(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})_/.exec(reports)!;
+    const exported = parse(await readFile(join(reports, 'finance-export.csv')), { bom: true, columns: true }) as Record<string, string>[];
+    expect(exported.filter((r) => r.status === 'NOT_IN_LEDGER').map((r) => [r.charge_id, r.amount])).toEqual([[expect.stringMatching(/NOTBOOKED$/), '1490.00']]);
+    const vat = [...new Set([month(from!), month(to!)])].map((m) => join(reports, `vat-schedule-${m}.csv`));
+    const schedules = await Promise.all(vat.map(async (file) => parse(await readFile(file), { bom: true, columns: true }) as Record<string, string>[]));
+    expect(schedules.flat().filter((r) => r.kind === 'not_in_ledger').map((r) => r.charge_id)).toEqual([expect.stringMatching(/NOTBOOKED$/)]);
+    for (const file of [join(reports, 'finance-export.csv'), ...vat]) expect(result.stdout).toContain(file);
+    // How to go on with the other commands: the demo's database is gone, its sample is not.
+    expect(result.stdout).toMatch(/the demo's database \(\.data\/demo-postgres\) is removed when it ends/);
+    await expect(access(join(dir, '.data', 'demo-postgres'))).rejects.toThrow();
+    await access(join(dir, '.data', 'demo', 'gateway.jsonl'));
     // The three rows planted in the sample's ledger are rejected, each for the reason it was planted for.
     const rejected = parse(await readFile(join(reports, 'rejected.csv')), { bom: true, columns: true }) as Record<string, string>[];
     expect(rejected.map((r) => [r.entry_id, r.reason])).toEqual([

@@ -74,7 +74,7 @@ describe('every ledger row is accounted for after a run', () => {
     const orphanRows = new Set(result.mismatches.filter((m) => m.code === 'ORPHAN_LEDGER_ENTRY').map((m) => m.entry_id!));
     // An orphan is reported with a result row of its own (so it is listed); it is no charge.
     const chargeResults = await database.db.selectFrom('recon_charge_results').select(['entry_id', 'charge_id', 'reference_order']).where('run_id', '=', runId).execute();
-    const reconciledCharges = chargeResults.filter((c) => !orphanRows.has(c.entry_id));
+    const reconciledCharges = chargeResults.filter((c) => !orphanRows.has(c.entry_id!));
     const reconciledIds = new Set(reconciledCharges.flatMap((c) => [c.charge_id, c.reference_order]).filter((id): id is string => !!id));
     const ids = (e: LedgerEntry) => [e.charge_id, e.reference_order, e.order_id].filter((id): id is string => !!id);
     const reconciled = new Set(entries.filter((e) => ids(e).some((id) => reconciledIds.has(id))).map((e) => e.entry_id));
