@@ -19,46 +19,56 @@ export function humanSummary(input: {
   const findings = [...byCode.values()].reduce((a, b) => a + b, 0);
   const lines = [
     `kpgw-recon ${run.from}${run.to === run.from ? '' : ` to ${run.to}`}: ${run.status} in ${(run.duration_ms / 1000).toFixed(1)} s (run ${run.run_id})`,
-    `  charges     ${c.charges}   matched ${c.matched}   mismatched ${c.mismatched}   unverified ${c.unverified}`,
-    `  ledger rows ${c.ledger_rows}   rejected ${c.rejected}   gateway requests ${run.gateway.requests} (retries ${run.gateway.retries})`,
+    `  charges     ${n(c.charges)}   matched ${n(c.matched)}   mismatched ${n(c.mismatched)}   unverified ${n(c.unverified)}`,
+    `  ledger rows ${n(c.ledger_rows)}   rejected ${n(c.rejected)}   gateway requests ${n(run.gateway.requests)} (retries ${n(run.gateway.retries)})`,
   ];
-  for (const currency of [...new Set(summary.map((row) => row.currency))].sort()) lines.push(currencyLine(currency, summary.filter((row) => row.currency === currency)));
+  for (const currency of [...new Set(summary.map((row) => row.currency))].sort()) lines.push(...currencyLines(currency, summary.filter((row) => row.currency === currency)));
   if (byCode.size) {
     // "by code": the line after the list counts the same findings by what became of them.
     lines.push('  findings by code:');
     for (const [code, count] of [...byCode].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
-      lines.push(`    ${code.padEnd(32)} ${String(count).padStart(6)}  ${SEVERITY[code as MismatchCode] ?? ''}`);
+      lines.push(`    ${code.padEnd(32)} ${n(count).padStart(7)}  ${SEVERITY[code as MismatchCode] ?? ''}`);
     }
   } else {
     lines.push('  no findings');
   }
   const stillOpen = findings - c.new_findings - c.acknowledged;
-  lines.push(`  findings    new ${c.new_findings}   still open ${stillOpen}   acknowledged ${c.acknowledged}   resolved ${c.resolved_findings}`);
+  lines.push(`  findings    new ${n(c.new_findings)}   still open ${n(stillOpen)}   acknowledged ${n(c.acknowledged)}   resolved ${n(c.resolved_findings)}`);
   if (openItems) {
-    const buckets = Object.entries(openItems.byBucket).map(([bucket, n]) => `${bucket} days: ${n}`).join('   ');
-    lines.push(`  open items  ${openItems.total}   ${buckets}   (stale ${openItems.byKind.stale})`);
+    const buckets = Object.entries(openItems.byBucket).map(([bucket, count]) => `${bucket} days: ${n(count)}`).join('   ');
+    lines.push(`  open items  ${n(openItems.total)}   ${buckets}   (stale ${n(openItems.byKind.stale)})`);
   }
   if (c.revisited || c.rechecked || c.deferred) {
-    lines.push(`  follow-ups  revisited ${c.revisited}   re-checked ${c.rechecked}   deferred to the next night ${c.deferred}`);
+    lines.push(`  follow-ups  revisited ${n(c.revisited)}   re-checked ${n(c.rechecked)}   deferred to the next night ${n(c.deferred)}`);
   }
   if (notified && (notified.asked || notified.waiting)) {
-    lines.push(`  notified    asked ${notified.asked}   waiting for the ledger (grace hours) ${notified.waiting}`);
+    lines.push(`  notified    asked ${n(notified.asked)}   waiting for the ledger (grace hours) ${n(notified.waiting)}`);
   }
   lines.push(`  reports: ${reportDir}`);
   return `${lines.join('\n')}\n`;
 }
 
 /**
- * One line per currency of the charges (docs/reference.md, "Totals"): the ledger's gross, voids
- * and refunds in that currency; what KBank settled and charged for them, in THB, for the charges
- * whose figures it reported; and how many charges' fees are not known yet, with the fee
- * schedule's estimate of them, which is labelled as one. No amount of two currencies is added.
+ * The totals of one currency of the charges (docs/reference.md, "Totals"), on lines short enough
+ * for a terminal: the ledger's gross, voids and refunds in that currency; what KBank settled and
+ * charged for them, in THB, for the charges whose figures it reported; and how many charges'
+ * fees are not known yet, with the fee schedule's estimate of them, which is labelled as one. No
+ * amount of two currencies is added.
  */
-function currencyLine(currency: string, rows: readonly SummaryRow[]): string {
+function currencyLines(currency: string, rows: readonly SummaryRow[]): string[] {
   const total = (pick: (row: SummaryRow) => string) => formatMoneyGrouped(sum(rows.map((row) => money(pick(row)))));
-  const pending = rows.reduce((n, row) => n + row.fees_pending, 0);
-  const estimate = pending ? ` (estimate MDR ${total((r) => r.mdr_estimate)}, VAT ${total((r) => r.vat_estimate)})` : '';
-  return `  totals ${currency}  gross ${total((r) => r.gross_amount)}   voided ${total((r) => r.voided_amount)}   refunded ${total((r) => r.refunded_amount)}`
-    + `   KBank, in THB: settled ${total((r) => r.settled_amount)}   MDR ${total((r) => r.mdr)}   VAT ${total((r) => r.vat)}   net ${total((r) => r.net_amount)}`
-    + `   fees pending ${pending}${estimate}`;
+  const pending = rows.reduce((count, row) => count + row.fees_pending, 0);
+  const lines = [
+    `  totals ${currency.padEnd(4)} gross ${total((r) => r.gross_amount)}   voided ${total((r) => r.voided_amount)}   refunded ${total((r) => r.refunded_amount)}`,
+    `              KBank, in THB: settled ${total((r) => r.settled_amount)}   MDR ${total((r) => r.mdr)}   VAT ${total((r) => r.vat)}   net ${total((r) => r.net_amount)}`,
+  ];
+  if (pending) lines.push(`              fees pending for ${n(pending)} charge${pending === 1 ? '' : 's'} (an estimate: MDR ${total((r) => r.mdr_estimate)}, VAT ${total((r) => r.vat_estimate)})`);
+  return lines;
 }
+
+/** A count with thousands separators, as the amounts have them. */
+function n(count: number): string {
+  return COUNT.format(count);
+}
+
+const COUNT = new Intl.NumberFormat('en-US', { useGrouping: true, maximumFractionDigits: 0 });

@@ -82,10 +82,14 @@ describe('totals of a run', () => {
   it('prints one line per currency with thousands separators, the pending fees as a labelled estimate', () => {
     // THB: gross 1,200,250.00 + 80.00; estimate 6.25 + 0.80 = 7.05 MDR, 0.44 + 0.06 = 0.50 VAT.
     expect(result.stdout).toContain(
-      '  totals THB  gross 1,200,330.00   voided 300.00   refunded 0.00   KBank, in THB: settled 1,200,000.00   MDR 30,000.00   VAT 2,100.00   net 1,167,900.00   fees pending 2 (estimate MDR 7.05, VAT 0.50)\n',
+      [
+        '  totals THB  gross 1,200,330.00   voided 300.00   refunded 0.00',
+        '              KBank, in THB: settled 1,200,000.00   MDR 30,000.00   VAT 2,100.00   net 1,167,900.00',
+        '              fees pending for 2 charges (an estimate: MDR 7.05, VAT 0.50)\n',
+      ].join('\n'),
     );
     expect(result.stdout).toContain(
-      '  totals USD  gross 100.00   voided 0.00   refunded 0.00   KBank, in THB: settled 3,400.00   MDR 85.00   VAT 5.95   net 3,309.05   fees pending 0\n',
+      '  totals USD  gross 100.00   voided 0.00   refunded 0.00\n              KBank, in THB: settled 3,400.00   MDR 85.00   VAT 5.95   net 3,309.05\n  findings',
     );
   });
 });

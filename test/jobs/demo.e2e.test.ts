@@ -26,7 +26,7 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
     const result = await runCli(['demo'], { cwd: dir, env: { DATABASE_URL: undefined, LOG_LEVEL: 'warn' } });
     expect(result.code, result.stderr.slice(-1000)).toBe(0);
 
-    const codes = [...result.stdout.matchAll(/^ {4}([A-Z_]+)\s+(\d+)/gm)].map((m) => ({ code: m[1]!, count: Number(m[2]) }));
+    const codes = [...result.stdout.matchAll(/^ {4}([A-Z_]+)\s+([\d,]+)/gm)].map((m) => ({ code: m[1]!, count: Number(m[2]!.replaceAll(',', '')) }));
     expect(codes.filter((c) => c.count > 0).length).toBeGreaterThanOrEqual(15);
     // Every kind of finding contract v2 added is shown by the demo's sample.
     const shown = new Set(codes.map((c) => c.code));
@@ -40,7 +40,7 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
       expect(codes.find((c) => c.code === code), code).toEqual({ code, count: 1 });
     }
     // The ledger's 3,000 and the two charges only KBank's notifications name.
-    expect(result.stdout).toMatch(/charges\s+3002\s+matched [1-9]\d*\s+mismatched [1-9]/);
+    expect(result.stdout).toMatch(/charges\s+3,002\s+matched [1-9][\d,]*\s+mismatched [1-9]/);
 
     const reports = result.stdout.match(/reports: (.+)$/m)![1]!;
     expect(reports.startsWith(dir)).toBe(true);
