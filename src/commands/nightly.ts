@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command, CommandContext } from './command.ts';
 import { nightFlag, parseFlags, wholeNumberFlag } from './command.ts';
-import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
+import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from '../run/execute-runs.ts';
 import { shiftDate, todayIn, yesterdayIn } from '../dates.ts';
 import { LIMITS } from '../config.ts';
 import { ReconError, type ExitCode } from '../errors.ts';

@@ -5,7 +5,7 @@ import { ReconError } from '../errors.ts';
 import { isLive } from '../ingest/retracted.ts';
 import type { Command } from './command.ts';
 import { asOfFlag, dateRangeFlags, parseFlags } from './command.ts';
-import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from './execute-run.ts';
+import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from '../run/execute-runs.ts';
 import { dateRanges, datesBetween, todayIn } from '../dates.ts';
 import { checkReportDir } from '../report/output-dir.ts';
 

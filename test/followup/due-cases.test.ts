@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { shiftDate } from '../../src/dates.ts';
 import { stageDueCases } from '../../src/followup/due-charges.ts';
 import type { LedgerEntry } from '../../src/ingest/ledger.table.ts';
-import { clearRunWork, readCases } from '../../src/pipeline/run-cases.ts';
+import { clearRunWork, readCases } from '../../src/run/ingest-cases.ts';
 import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase } from '../../src/reconcile/charge-case.ts';
 import { seededRandom } from '../../src/simulator/prng.ts';
 import { createTestDatabase } from '../helpers/database.ts';

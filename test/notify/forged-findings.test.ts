@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { readNotification } from '../../src/notify/notification.ts';
 import { storeNotifications } from '../../src/notify/notification-store.ts';
-import { takeForgedNotifications } from '../../src/pipeline/notified-cases.ts';
-import { clearRunWork } from '../../src/pipeline/run-cases.ts';
+import { takeForgedNotifications } from '../../src/run/ingest-notified.ts';
+import { clearRunWork } from '../../src/run/ingest-cases.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { KEY, qrNotify } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../src/ingest/ledger.table.ts';
-import { clearRunWork, readCases, selectOwnCases } from '../../src/pipeline/run-cases.ts';
+import { clearRunWork, readCases, selectOwnCases } from '../../src/run/ingest-cases.ts';
 import { buildCases, identifiers, type ChargeCase } from '../../src/reconcile/charge-case.ts';
 import { seededRandom } from '../../src/simulator/prng.ts';
 import { createTestDatabase } from '../helpers/database.ts';

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { money } from '../../src/money.ts';
-import { runReconciliation, type RunOutcome } from '../../src/pipeline/run-reconciliation.ts';
+import { runReconciliation, type RunOutcome } from '../../src/run/run-reconciliation.ts';
 import { buildCharge } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type FaultConfig } from '../../src/simulator/index.ts';

@@ -16,16 +16,16 @@ import type { ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
 import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson, type RunJson } from '../report/report-files.ts';
-import { abortRun, acquireRunLock, findResumableRun, startRun } from './run-lifecycle.ts';
+import { abortRun, acquireRunLock, findResumableRun, startRun } from './run-record.ts';
 import type { RunKind, StageTimings } from '../report/run.table.ts';
-import { finishRun, insertSummary } from '../report/store-results.ts';
-import { ingestInputs, type FeeSource } from './ingest-stage.ts';
-import { copyDefiniteAnswers, inquireCases, type InquireOptions } from './inquire-stage.ts';
-import { casesForUnlinked, loadFees, loadPlans } from './load-stage.ts';
-import { moveStagedResults, resultStage, type RunTally } from './result-stage.ts';
-import { attachNotifications, notificationScope, takeForgedNotifications } from './notified-cases.ts';
-import { clearRunWork, type NumberedCase } from './run-cases.ts';
-import { gatewayIdLinks, nightOf, onePage, selectCases } from './select-stage.ts';
+import { finishRun, insertSummary } from './report.ts';
+import { ingestInputs, type FeeSource } from './ingest-inputs.ts';
+import { copyDefiniteAnswers, inquireCases, type InquireOptions } from './inquiry.ts';
+import { casesForUnlinked, loadFees, loadPlans } from './ingest-load.ts';
+import { moveStagedResults, resultStage, type RunTally } from './reconcile.ts';
+import { attachNotifications, notificationScope, takeForgedNotifications } from './ingest-notified.ts';
+import { clearRunWork, type NumberedCase } from './ingest-cases.ts';
+import { gatewayIdLinks, nightOf, onePage, selectCases } from './ingest.ts';
 
 export interface RunRequest {
   readonly kind: RunKind;

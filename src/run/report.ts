@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import type { RunJson } from './report-files.ts';
-import type { SummaryRow } from './summary.ts';
+import type { RunJson } from '../report/report-files.ts';
+import type { SummaryRow } from '../report/summary.ts';
 
 const BATCH = 1000;
 

@@ -7,8 +7,8 @@ import type { ChargeCase } from '../reconcile/charge-case.ts';
 import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
 import { chargeFees, chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
-import type { ForgedClaim } from './notified-cases.ts';
-import type { NumberedCase } from './run-cases.ts';
+import type { ForgedClaim } from './ingest-notified.ts';
+import type { NumberedCase } from './ingest-cases.ts';
 
 /** What the run keeps of its results while they stream to the staging tables: totals only. */
 export interface RunTally {

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
 import { attach, groupCharges, ledgerCase, type ChargeCase } from '../reconcile/charge-case.ts';
-import { attachNotifications, notifiedOnlyCases, type NotificationScope } from './notified-cases.ts';
+import { attachNotifications, notifiedOnlyCases, type NotificationScope } from './ingest-notified.ts';
 
 /** A case and its place in the run: results are numbered in this order, whenever they arrive. */
 export interface NumberedCase {

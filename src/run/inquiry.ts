@@ -6,7 +6,7 @@ import type { InquiryClient, InquiryRequest } from '../gateway/inquiry-client.ts
 import { classifyResponse } from '../gateway/inquiry-response.ts';
 import type { Logger } from '../log.ts';
 import { chargeKey, inquiryRequestFor, type ChargeCase } from '../reconcile/charge-case.ts';
-import type { NumberedCase } from './run-cases.ts';
+import type { NumberedCase } from './ingest-cases.ts';
 
 export interface InquireOptions {
   db: Kysely<Database>;

@@ -8,7 +8,7 @@ import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
 import { identifiers, type ChargeCase, type NotifiedPayment } from '../reconcile/charge-case.ts';
 import { isSourceType } from '../vocabulary.ts';
-import type { NumberedCase } from './run-cases.ts';
+import type { NumberedCase } from './ingest-cases.ts';
 import type { RunRequest } from './run-reconciliation.ts';
 
 /** What a run takes of KBank's notifications (docs/reference.md, Notifications in the night). */

@@ -7,7 +7,7 @@ import { buildCases, buildOrphanCases, identifiers, type ChargeCase } from '../r
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
-import type { FeeSource } from './ingest-stage.ts';
+import type { FeeSource } from './ingest-inputs.ts';
 
 function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: LedgerEntry[] } {
   return {

@@ -7,8 +7,8 @@ import { stageDueCases } from '../followup/due-charges.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { attachByGatewayIds, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
-import { stageNotifiedCases, type NotificationScope } from './notified-cases.ts';
-import { readCases, selectOwnCases, type NumberedCase } from './run-cases.ts';
+import { stageNotifiedCases, type NotificationScope } from './ingest-notified.ts';
+import { readCases, selectOwnCases, type NumberedCase } from './ingest-cases.ts';
 import type { RunRequest } from './run-reconciliation.ts';
 
 export interface Selection {
