@@ -15,7 +15,7 @@ import { writeVatReport } from '../finance/vat-schedule.ts';
 import { ZERO } from '../money.ts';
 import { notifyTarget } from '../notify/notify-target.ts';
 import { startReceiver } from '../notify/receiver.ts';
-import type { RunOutcome, RunRequest } from '../run/run-reconciliation.ts';
+import type { RunOutcome, RunRequest } from '../run/run-request.ts';
 import { writeSample } from '../sample/write-sample.ts';
 import { checkReportDir } from '../report/output-dir.ts';
 import { startSimulator, type Simulator } from '../simulator/index.ts';

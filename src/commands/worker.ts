@@ -1,6 +1,6 @@
 import type { Command } from './command.ts';
 import { parseFlags, wholeNumberFlag } from './command.ts';
-import { GATEWAY_ENVIRONMENT } from '../run/execute-runs.ts';
+import { GATEWAY_ENVIRONMENT } from './run-flags.ts';
 import { LIMITS, requireSecretKey } from '../config.ts';
 import { ReconError, isReconError } from '../errors.ts';
 import { createLogger } from '../log.ts';

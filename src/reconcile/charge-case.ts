@@ -32,6 +32,12 @@ export interface ChargeCase {
   readonly notifications: NotifiedPayment[];
 }
 
+/** A case and its place in the run: results are numbered in this order, whenever they arrive. */
+export interface NumberedCase {
+  readonly no: number;
+  readonly chargeCase: ChargeCase;
+}
+
 /** A verified WebHook Notify of a successful payment, as a case carries it (`notifications` table). */
 export interface NotifiedPayment {
   readonly notificationId: string;

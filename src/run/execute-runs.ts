@@ -1,19 +1,17 @@
-import { requireSecretKey } from '../config.ts';
-import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
-import type { ExitCode } from '../errors.ts';
-import { parseMoney, type Money } from '../money.ts';
-import { runReconciliation, type RunOutcome, type RunRequest } from './run-reconciliation.ts';
-import { createProgress } from '../progress.ts';
-import type { CommandContext } from '../commands/command.ts';
-import { EXIT, ReconError } from '../errors.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { requireSecretKey } from '../config.ts';
+import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
+import { EXIT, type ExitCode } from '../errors.ts';
+import { createProgress } from '../progress.ts';
+import { runReconciliation } from './run-reconciliation.ts';
+import type { RunContext, RunOutcome, RunRequest } from './run-request.ts';
 
 /**
- * `run`, `nightly`, `rerun` and `demo` all end here: one reconciliation, its summary on stdout,
- * then the path of its report.html.
+ * `run`, `nightly` (from the CLI or a worker's job), `rerun` and `demo` all end here: one
+ * reconciliation, its summary on stdout (when there is one), then the path of its report.html.
  */
-export async function executeRun(ctx: CommandContext, request: Omit<RunRequest, 'runId'>): Promise<ExitCode> {
+export async function executeRun(ctx: RunContext, request: Omit<RunRequest, 'runId'>): Promise<ExitCode> {
   return executeRuns(ctx, [request]);
 }
 
@@ -31,7 +29,7 @@ export interface RunHooks {
  * `requests` may be worked out from the database once it is open. Returns the worst exit code.
  */
 export async function executeRuns(
-  ctx: CommandContext,
+  ctx: RunContext,
   runs: readonly Omit<RunRequest, 'runId'>[] | ((database: DatabaseHandle) => Promise<readonly Omit<RunRequest, 'runId'>[]>),
   hooks: RunHooks = {},
 ): Promise<ExitCode> {
@@ -53,7 +51,7 @@ export async function executeRuns(
       progress.done();
       const after = (await hooks.after?.(database, outcome)) ?? '';
       // The page to open comes last: the line a person's eye falls on when the command ends.
-      ctx.stdout.write(`${outcome.text}${after}report: ${join(outcome.reportDir, 'report.html')}\n`);
+      ctx.stdout?.write(`${outcome.text}${after}report: ${join(outcome.reportDir, 'report.html')}\n`);
       worst = Math.max(worst, outcome.exitCode) as ExitCode;
     }
     return worst;
@@ -65,37 +63,3 @@ export async function executeRuns(
     await database.close({ force: ctx.signal.aborted }).catch((error) => ctx.logger.debug({ err: error }, 'closing the database failed'));
   }
 }
-
-/** Beyond this a "tolerance" hides real differences; amounts are compared in satang. */
-const MAX_TOLERANCE = '1000.00';
-
-export function toleranceFlag(command: string, value: string | undefined): Money {
-  const tolerance = parseMoney(value ?? '0.00');
-  if (!tolerance || tolerance.isNegative() || tolerance.decimalPlaces() > 2 || tolerance.greaterThan(MAX_TOLERANCE)) {
-    throw new ReconError('USAGE', `${command}: --tolerance '${value}' must be an amount from 0.00 to ${MAX_TOLERANCE} with at most 2 decimals, such as 0.01`);
-  }
-  return tolerance;
-}
-
-/** Flags every reconciling command takes. */
-export const OUTPUT_FLAGS_HELP = `  --out DIR           where to write the reports (default: a folder under RECON_REPORTS_DIR)
-  --tolerance AMOUNT  widen exact comparisons, e.g. 0.01 (0.00 to 1000.00; default 0.00)`;
-
-export const AS_OF_FLAG_HELP = `  --as-of D           the day the run pretends it is, not before --from (default: today in RECON_TZ)`;
-
-export const GATEWAY_ENVIRONMENT = `  KPGW_SECRET_KEY      merchant secret key (required), sent as x-api-key, never logged
-  KPGW_BASE_URL        gateway base URL, https:// (http:// only to this machine); redirects are
-                       never followed (default: the KPGW sandbox)
-  KPGW_RATE_LIMIT_RPS  hard cap on requests per second (default 5)
-  KPGW_CONCURRENCY     requests in flight (default 4)
-  KPGW_TIMEOUT_MS      per request (default 20000)
-  KPGW_MAX_RETRIES     per charge (default 5)
-  DATABASE_URL         PostgreSQL ≥ 14; unset: embedded under .data/postgres
-  PGCONNECT_TIMEOUT    seconds to wait for PostgreSQL to accept a connection (default 10)
-  RECON_TZ             time zone of report dates (default Asia/Bangkok)
-  RECON_REPORTS_DIR    where runs write without --out (default ./reports)
-  LOG_LEVEL            pino level of the JSON logs on stderr (default info)`;
-
-export const EXIT_CODES_HELP = `Exit codes: 0 reconciled, nothing wrong; 1 error-severity mismatches or rejected rows;
-2 usage or configuration error; 3 aborted (database unreachable, authentication_failure,
-interrupted, another run in progress).`;

@@ -2,14 +2,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
-import { attach, groupCharges, ledgerCase, type ChargeCase } from '../reconcile/charge-case.ts';
+import { attach, groupCharges, ledgerCase, type NumberedCase } from '../reconcile/charge-case.ts';
 import { attachNotifications, notifiedOnlyCases, type NotificationScope } from './ingest-notified.ts';
-
-/** A case and its place in the run: results are numbered in this order, whenever they arrive. */
-export interface NumberedCase {
-  readonly no: number;
-  readonly chargeCase: ChargeCase;
-}
 
 /** Cases read from the database at a time: enough to keep the gateway busy, few enough to hold. */
 const PAGE = 2000;

@@ -6,10 +6,9 @@ import { stageWanted } from '../followup/due-charges.ts';
 import { dateOf17 } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
-import { identifiers, type ChargeCase, type NotifiedPayment } from '../reconcile/charge-case.ts';
+import { identifiers, type ChargeCase, type NotifiedPayment, type NumberedCase } from '../reconcile/charge-case.ts';
 import { isSourceType } from '../vocabulary.ts';
-import type { NumberedCase } from './ingest-cases.ts';
-import type { RunRequest } from './run-reconciliation.ts';
+import type { RunRequest } from './run-request.ts';
 
 /** What a run takes of KBank's notifications (docs/reference.md, Notifications in the night). */
 export interface NotificationScope {

@@ -5,8 +5,7 @@ import type { Asked, GatewayAnswer, Received } from '../gateway/gateway-answer.t
 import type { InquiryClient, InquiryRequest } from '../gateway/inquiry-client.ts';
 import { classifyResponse } from '../gateway/inquiry-response.ts';
 import type { Logger } from '../log.ts';
-import { chargeKey, inquiryRequestFor, type ChargeCase } from '../reconcile/charge-case.ts';
-import type { NumberedCase } from './ingest-cases.ts';
+import { chargeKey, inquiryRequestFor, type ChargeCase, type NumberedCase } from '../reconcile/charge-case.ts';
 
 export interface InquireOptions {
   db: Kysely<Database>;

@@ -3,12 +3,11 @@ import { batchedWriter } from '../db/batched-writer.ts';
 import type { Database } from '../db/database.ts';
 import { performance } from 'node:perf_hooks';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
-import type { ChargeCase } from '../reconcile/charge-case.ts';
+import type { ChargeCase, NumberedCase } from '../reconcile/charge-case.ts';
 import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../reconcile/reconcile-charge.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
 import { chargeFees, chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
 import type { ForgedClaim } from './ingest-notified.ts';
-import type { NumberedCase } from './ingest-cases.ts';
 
 /** What the run keeps of its results while they stream to the staging tables: totals only. */
 export interface RunTally {

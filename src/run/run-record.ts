@@ -6,6 +6,7 @@ import { isConnectionFailure, isDatabaseGone } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
 import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import { ReconError } from '../errors.ts';
+import type { RunJson } from '../report/report-files.ts';
 import type { RunKind } from '../report/run.table.ts';
 
 /** Held for the whole run; PostgreSQL releases it when the holder's connection dies. */
@@ -164,4 +165,24 @@ export async function findResumableRun(db: Kysely<Database>, params: RunParams):
     .orderBy('started_at', 'desc')
     .executeTakeFirst();
   return row?.run_id;
+}
+/** Marks the run finished with its figures; refuses a run that is no longer `running`. */
+export async function finishRun(trx: Kysely<Database>, input: { run: RunJson; exitCode: number; reportDir: string }): Promise<void> {
+  const { run } = input;
+  const updated = await trx
+    .updateTable('recon_runs')
+    .set({
+      status: 'finished',
+      finished_at: new Date(),
+      exit_code: input.exitCode,
+      report_dir: input.reportDir,
+      counts: JSON.stringify(run.counts),
+      gateway: JSON.stringify(run.gateway),
+      timings_ms: JSON.stringify(run.timings_ms),
+      duration_ms: run.duration_ms,
+    })
+    .where('run_id', '=', run.run_id)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  if (updated.numUpdatedRows !== 1n) throw new Error(`run ${run.run_id} is no longer running; results not stored`);
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { JobHelpers, TaskList } from 'graphile-worker';
-import { runNightly } from '../commands/nightly.ts';
+import { runNightly } from '../run/nightly.ts';
 import type { Config } from '../config.ts';
 import { ReconError, isReconError, type ExitCode, type ReconErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -59,7 +58,7 @@ export function workerTasks(env: TaskEnvironment): TaskList {
         const config = merchantConfig(env.config, merchant);
         const signal = AbortSignal.any([env.signal, helpers.abortSignal]);
         logger.info('merchant-night started');
-        const exitCode = await runNightly({ config, logger, stdout: DISCARD, signal, runId }, { date });
+        const exitCode = await runNightly({ config, logger, signal, runId }, { date });
         logger.info({ exitCode }, 'merchant-night reconciled');
         env.onNight?.({ mid, date, result: { kind: 'reconciled', exitCode } });
       } catch (error) {
@@ -99,6 +98,3 @@ export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, merchant: 
 async function failForGood(helpers: JobHelpers): Promise<void> {
   await helpers.query('UPDATE graphile_worker._private_jobs SET max_attempts = attempts WHERE id = $1 AND locked_by IS NOT NULL', [helpers.job.id]);
 }
-
-/** A night's human summary has no reader in a worker: its report folder and the logs say it all. */
-const DISCARD = new Writable({ write: (_chunk, _encoding, done) => done() });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toleranceFlag } from '../../src/run/execute-runs.ts';
+import { toleranceFlag } from '../../src/commands/run-flags.ts';
 import { asOfFlag, isoDateFlag, isoMonthFlag, nightFlag, parseFlags, wholeNumberFlag } from '../../src/commands/command.ts';
 import { loadConfig, requireSecretKey } from '../../src/config.ts';
 import { checkCsvInputs, checkInputFile, encodingOf, expandCsvPaths } from '../../src/ingest/inputs.ts';
