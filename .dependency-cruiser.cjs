@@ -18,7 +18,7 @@ const LAYERS = [
     { name: 'finance', path: '^src/finance/' },
   ],
   // A run: its request, its stages, its record.
-  [{ name: 'run', path: '^src/(run|pipeline)/' }],
+  [{ name: 'run', path: '^src/run/' }],
   // Beside the pipeline: what reads the runs' record, and the stand-ins for KBank and the shop.
   [
     { name: 'status', path: '^src/status/' },

@@ -1,7 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { sql } from 'kysely';
-import { merchantMid } from '../config.ts';
+import { merchantMid } from '../config/config.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Command, CommandContext } from './command.ts';

@@ -4,7 +4,7 @@ import { nightFlag, parseFlags, requireFlag } from './command.ts';
 import { todayIn } from '../dates.ts';
 import { graphileLoggerOf, queuePool } from '../worker/run-worker.ts';
 import { EXIT, ReconError } from '../errors.ts';
-import { loadMerchants } from '../worker/merchants-file.ts';
+import { loadMerchants } from '../config/merchants-file.ts';
 import { nightJobKey } from '../worker/schedule.ts';
 import { queueNight } from '../worker/tasks.ts';
 

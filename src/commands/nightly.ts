@@ -1,4 +1,4 @@
-import { LIMITS } from '../config.ts';
+import { LIMITS } from '../config/config.ts';
 import { todayIn, yesterdayIn } from '../dates.ts';
 import { runNightly } from '../run/nightly.ts';
 import type { Command } from './command.ts';

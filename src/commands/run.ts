@@ -1,5 +1,6 @@
 import { todayIn } from '../dates.ts';
-import { checkCsvInputs, checkInputFile } from '../ingest/inputs.ts';
+import { checkCsvInputs } from '../ingest/inputs.ts';
+import { checkInputFile } from '../input-file.ts';
 import { loadLedgerMap } from '../ingest/ledger-columns.ts';
 import { checkReportDir } from '../report/output-dir.ts';
 import type { Command } from './command.ts';

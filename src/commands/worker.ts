@@ -1,12 +1,12 @@
 import type { Command } from './command.ts';
 import { parseFlags, wholeNumberFlag } from './command.ts';
 import { GATEWAY_ENVIRONMENT } from './run-flags.ts';
-import { LIMITS, requireSecretKey } from '../config.ts';
+import { LIMITS, requireSecretKey } from '../config/config.ts';
 import { ReconError, isReconError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { terminalOf } from '../terminal.ts';
 import { checkWritableDir } from '../report/output-dir.ts';
-import { loadMerchants, merchantConfig, type Merchant } from '../worker/merchants-file.ts';
+import { loadMerchants, merchantConfig, type Merchant } from '../config/merchants-file.ts';
 import { runWorker } from '../worker/run-worker.ts';
 
 export const workerCommand: Command = {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { datesBetween } from '../dates.ts';
-import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-file.ts';
+import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-sheet.ts';
 import { writeFinanceFile } from './finance-file.ts';
 import { DEFAULT_EXPORT_FORMAT, type ExportFormat } from './finance-format.ts';
 import { collectFinanceCharges, financeCharges, uncoveredDates, type FinanceCharge } from './ledger-charges.ts';

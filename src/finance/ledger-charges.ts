@@ -2,7 +2,6 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
-import type { ReconChargeResultTable } from '../report/run.table.ts';
 
 /**
  * The charges a finance output covers (docs/reference.md, "Finance export"): every ledger charge
@@ -33,7 +32,7 @@ type ResultField =
  * with KBank's amount; its `entry_id` is `notification N`, only to order it.
  */
 export type FinanceCharge = Pick<LedgerEntry, 'entry_id' | 'transaction_date' | 'reference_order' | 'charge_id' | 'source_type' | 'currency' | 'amount' | 'mid'>
-  & { [K in ResultField]: Selectable<ReconChargeResultTable>[K] | null }
+  & { [K in ResultField]: Selectable<Database['recon_charge_results']>[K] | null }
   & { readonly unbooked: boolean };
 
 /** Fills `fin_charges` (dropped when the transaction ends) and returns how many charges it holds. */

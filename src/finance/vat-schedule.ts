@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { datesBetween, shiftDate } from '../dates.ts';
 import { formatMoney, money, sum, type Money } from '../money.ts';
-import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-file.ts';
+import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-sheet.ts';
 import { writeFinanceFile } from './finance-file.ts';
 import { DEFAULT_EXPORT_FORMAT, type ExportFormat } from './finance-format.ts';
 import { collectFinanceCharges, financeCharges, uncoveredDates, type FinanceCharge } from './ledger-charges.ts';

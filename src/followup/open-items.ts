@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
-import { humanCsvOptions } from '../report/csv-cells.ts';
+import { humanCsvOptions } from '../csv-cells.ts';
 import { activeAcknowledgement } from './acknowledged.ts';
 
 /** `open-items.csv`'s header, exactly (contract §8). */

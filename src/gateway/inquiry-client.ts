@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
-import type { GatewayConfig } from '../config.ts';
+import type { GatewayConfig } from '../config/config.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { redactor } from '../redact.ts';

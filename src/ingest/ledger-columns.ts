@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ReconError } from '../errors.ts';
-import { checkInputFile } from './inputs.ts';
+import { checkInputFile } from '../input-file.ts';
 
 /** The ledger's canonical columns (contract §3.1), in the order rows are staged and hashed. */
 export const LEDGER_FIELDS = [

@@ -4,7 +4,7 @@ import { formatMoney } from '../money.ts';
 import type { ChargeCase, NotifiedPayment } from './charge-case.ts';
 import { checkLivemode } from './livemode-check.ts';
 import type { Mismatch } from './mismatch.ts';
-import type { ChargeResult, ReconcileContext } from './reconcile-charge.ts';
+import type { ChargeResult, ReconcileContext } from './charge-result.ts';
 
 /** The states in which KBank says a payment failed, whatever its notification said. */
 const FAILED_STATES: ReadonlySet<string> = new Set(['Declined', 'Reversed']);

@@ -4,7 +4,7 @@ import { ZERO, type Money } from '../money.ts';
 import { expectedFees } from '../reconcile/expected-fees.ts';
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { checkRefunds, refundTotal } from '../reconcile/refund-check.ts';
-import type { ChargeResult } from '../reconcile/reconcile-charge.ts';
+import type { ChargeResult } from '../reconcile/charge-result.ts';
 import { isQrFamily } from '../vocabulary.ts';
 
 /**

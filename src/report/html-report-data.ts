@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { timeIn } from '../dates.ts';
 import type { Database } from '../db/database.ts';
 import { findingText, type FindingText } from '../reconcile/finding-texts.ts';
-import type { RunCounts } from './run.table.ts';
+import type { RunCounts } from './run-json.ts';
 
 export type AgeBucket = '0-1' | '2-7' | '8-30' | '31+';
 

@@ -1,7 +1,7 @@
 import type { OpenItemTotals } from '../followup/open-items.ts';
 import { formatMoneyGrouped, money, sum } from '../money.ts';
 import { SEVERITY, type MismatchCode } from '../reconcile/mismatch.ts';
-import type { RunJson } from './report-files.ts';
+import type { RunJson } from './run-json.ts';
 import type { SummaryRow } from './summary.ts';
 
 /** The few lines a person reads at the end of a run. */

@@ -6,24 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { sql, type Kysely } from 'kysely';
-import { humanCsvOptions } from './csv-cells.ts';
+import { humanCsvOptions } from '../csv-cells.ts';
 import type { Database } from '../db/database.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
-import type { RunCounts, GatewayCounts, StageTimings } from './run.table.ts';
+import type { RunJson } from './run-json.ts';
 import { FINDING_STATE_COLUMNS, MISMATCH_COLUMNS, SUMMARY_COLUMNS, type SummaryRow } from './summary.ts';
-
-/** `run.json` (contract §5). */
-export interface RunJson {
-  run_id: string;
-  from: string;
-  to: string;
-  as_of: string;
-  status: 'finished' | 'aborted';
-  counts: RunCounts;
-  gateway: GatewayCounts;
-  timings_ms: StageTimings;
-  duration_ms: number;
-}
 
 export const REJECTED_COLUMNS = ['file', 'line', 'entry_id', 'reason', 'raw'] as const;
 

@@ -1,12 +1,13 @@
 import { formatMoney, money, ZERO, type Money } from '../money.ts';
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
-import { openReason } from '../reconcile/open-state.ts';
+import { openReason } from '../followup/open-state.ts';
 import { chargeKey } from '../reconcile/charge-case.ts';
-import { refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
+import { refundedByGateway } from '../reconcile/reconcile-charge.ts';
+import type { ChargeResult } from '../reconcile/charge-result.ts';
 import type { Selectable } from 'kysely';
 import { chargeFigures, feeEstimate, isFeesPending, refundFigures, type ChargeFigures, type FeesState, type RefundFigures } from './charge-figures.ts';
-import type { ExportStatus, ReconDailySummaryTable } from './run.table.ts';
+import type { ExportStatus, ReconDailySummaryTable } from './results.table.ts';
 
 /** `mismatches.csv`'s header, exactly (contract §5); `recon_mismatches` has the same columns. */
 export const MISMATCH_COLUMNS = [

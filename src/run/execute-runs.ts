@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { requireSecretKey } from '../config.ts';
+import { requireSecretKey } from '../config/config.ts';
 import { asDatabaseLost, openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import { EXIT, type ExitCode } from '../errors.ts';
 import { createProgress } from '../progress.ts';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { startOfDayIn, todayIn } from '../dates.ts';
 import { stageWanted } from '../followup/due-charges.ts';

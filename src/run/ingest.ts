@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { shiftDate } from '../dates.ts';
 import type { Deferred } from '../followup/carry-over.ts';

@@ -8,8 +8,8 @@ import { writeOpenItemsCsv, type OpenItemTotals } from '../followup/open-items.t
 import type { RejectedRow } from '../ingest/rejected.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
-import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson, type RunJson } from '../report/report-files.ts';
-import type { StageTimings } from '../report/run.table.ts';
+import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson } from '../report/report-files.ts';
+import type { RunJson, StageTimings } from '../report/run-json.ts';
 import type { SummaryRow } from '../report/summary.ts';
 import { clearRunWork } from './ingest-cases.ts';
 import { nightOf } from './ingest.ts';

@@ -6,8 +6,8 @@ import { isConnectionFailure, isDatabaseGone } from '../db/connection.ts';
 import type { Database } from '../db/database.ts';
 import { connectClient, connectionOptions } from '../db/pg-options.ts';
 import { ReconError } from '../errors.ts';
-import type { RunJson } from '../report/report-files.ts';
-import type { RunKind } from '../report/run.table.ts';
+import type { RunJson } from '../report/run-json.ts';
+import type { RunKind } from './run.table.ts';
 
 /** Held for the whole run; PostgreSQL releases it when the holder's connection dies. */
 export const RUN_LOCK = 0x6b70_7275; // "kpru"

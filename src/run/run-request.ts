@@ -1,12 +1,12 @@
 import type { Writable } from 'node:stream';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import type { ExitCode } from '../errors.ts';
 import type { InquiryClientOptions } from '../gateway/inquiry-client.ts';
 import type { Logger } from '../log.ts';
 import type { Money } from '../money.ts';
-import type { RunJson } from '../report/report-files.ts';
-import type { RunKind } from '../report/run.table.ts';
+import type { RunJson } from '../report/run-json.ts';
+import type { RunKind } from './run.table.ts';
 
 /** Where a run's fee schedule comes from: a file given now, the last one given, or none. */
 export type FeeSource = { readonly kind: 'file'; readonly file: string } | { readonly kind: 'latest' } | { readonly kind: 'none' };

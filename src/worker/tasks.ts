@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { JobHelpers, TaskList } from 'graphile-worker';
 import { runNightly } from '../run/nightly.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import { ReconError, isReconError, type ExitCode, type ReconErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { merchantConfig, type Merchant } from './merchants-file.ts';
+import { merchantConfig, type Merchant } from '../config/merchants-file.ts';
 import { NIGHT_TASK, SCHEDULE_TASK, nightJobKey, nightQueue, nightOfSchedule, type NightPayload, type SchedulePayload } from './schedule.ts';
 
 /**

@@ -18,7 +18,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { GatewayConfig } from '../../src/config.ts';
+import type { GatewayConfig } from '../../src/config/config.ts';
 import { createInquiryClient, inquiryPath } from '../../src/gateway/inquiry-client.ts';
 import { createLogger } from '../../src/log.ts';
 import { startSimulator, syntheticCharges, type SimulatorStats } from '../../src/simulator/index.ts';

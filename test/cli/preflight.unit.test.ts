@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toleranceFlag } from '../../src/commands/run-flags.ts';
 import { asOfFlag, isoDateFlag, isoMonthFlag, nightFlag, parseFlags, wholeNumberFlag } from '../../src/commands/command.ts';
-import { loadConfig, requireSecretKey } from '../../src/config.ts';
-import { checkCsvInputs, checkInputFile, encodingOf, expandCsvPaths } from '../../src/ingest/inputs.ts';
+import { loadConfig, requireSecretKey } from '../../src/config/config.ts';
+import { checkCsvInputs, encodingOf, expandCsvPaths } from '../../src/ingest/inputs.ts';
+import { checkInputFile } from '../../src/input-file.ts';
 import { loadLedgerMap } from '../../src/ingest/ledger-columns.ts';
 import { checkReportDir, checkWritableDir, checkWritableFile } from '../../src/report/output-dir.ts';
 

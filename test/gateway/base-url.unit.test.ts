@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SANDBOX_BASE_URL, loadConfig } from '../../src/config.ts';
+import { SANDBOX_BASE_URL, loadConfig } from '../../src/config/config.ts';
 import { ReconError } from '../../src/errors.ts';
-import { normaliseBaseUrl } from '../../src/gateway/base-url.ts';
+import { normaliseBaseUrl } from '../../src/config/base-url.ts';
 
 function refusal(text: string): ReconError {
   try {

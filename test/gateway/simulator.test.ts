@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatorCommand } from '../../src/commands/simulator.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { startSimulator, syntheticCharges, type Simulator } from '../../src/simulator/index.ts';
 import { TEST_KEY, capturingLogger, guideSample } from './helpers.ts';
 

@@ -4,7 +4,8 @@ import type { GatewayAnswer } from '../../src/gateway/gateway-answer.ts';
 import { money } from '../../src/money.ts';
 import { buildCases, type ChargeCase, type NotifiedPayment } from '../../src/reconcile/charge-case.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
-import { reconcileCharge, type ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import { reconcileCharge } from '../../src/reconcile/reconcile-charge.ts';
+import type { ReconcileContext } from '../../src/reconcile/charge-result.ts';
 import { buildCharge, type GatewayBody } from '../../src/sample/charge-builder.ts';
 import { ledgerEntry } from '../helpers/reconcile-sample.ts';
 

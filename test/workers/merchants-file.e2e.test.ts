@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { merchantConfig, parseMerchants } from '../../src/worker/merchants-file.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { merchantConfig, parseMerchants } from '../../src/config/merchants-file.ts';
 import { merchantCronItems, nightOfSchedule } from '../../src/worker/schedule.ts';
 import { humanLines, runCli } from '../helpers/cli.ts';
 

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LIMITS, type Config } from '../config.ts';
-import { isMid, midIdentity, MID_RULE } from '../db/merchant.ts';
+import { parseCronItem } from 'graphile-worker';
+import { LIMITS, type Config } from './config.ts';
+import { isMid, midIdentity, MID_RULE } from './merchant-id.ts';
 import { ReconError, isReconError } from '../errors.ts';
-import { normaliseBaseUrl } from '../gateway/base-url.ts';
-import { checkInputFile } from '../ingest/inputs.ts';
-import { checkSchedule } from './schedule.ts';
+import { normaliseBaseUrl } from './base-url.ts';
+import { checkInputFile } from '../input-file.ts';
 
 /** One merchant of the merchants file (contract §12), checked and with its defaults filled in. */
 export interface Merchant {
@@ -188,4 +188,15 @@ export function merchantConfig(base: Config, merchant: Merchant, env: Record<str
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Why a schedule is not a cron expression graphile-worker accepts, or `undefined`. */
+function checkSchedule(pattern: string): string | undefined {
+  try {
+    // Only the pattern is checked: the task a merchant's line queues is the worker's business.
+    parseCronItem({ task: 'schedule', match: pattern });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0];
+  }
 }

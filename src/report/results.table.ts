@@ -1,80 +1,6 @@
-import type { ColumnType, Generated, Insertable, JSONColumnType } from 'kysely';
+import type { ColumnType, Generated, Insertable } from 'kysely';
 import type { DateText, Numeric } from '../ingest/ledger.table.ts';
 import type { FeesState, RefundFigures } from './charge-figures.ts';
-
-export type RunKind = 'run' | 'nightly' | 'rerun' | 'demo';
-export type RunStatus = 'running' | 'finished' | 'aborted';
-
-export interface RunCounts {
-  ledger_rows: number;
-  rejected: number;
-  charges: number;
-  inquired: number;
-  matched: number;
-  mismatched: number;
-  unverified: number;
-  /** v2 (contract §8, §9). */
-  open: number;
-  revisited: number;
-  rechecked: number;
-  deferred: number;
-  new_findings: number;
-  resolved_findings: number;
-  acknowledged: number;
-}
-
-export interface GatewayCounts {
-  requests: number;
-  retries: number;
-  errors: number;
-}
-
-export interface StageTimings {
-  ingest: number;
-  inquiry: number;
-  reconcile: number;
-  report: number;
-}
-
-export interface ReconRunTable {
-  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
-  merchant: Generated<string>;
-  run_id: string;
-  kind: RunKind;
-  from_date: DateText;
-  to_date: DateText;
-  as_of: DateText;
-  status: RunStatus;
-  params_key: string;
-  pid: number;
-  host: string;
-  started_at: Generated<Date>;
-  finished_at: Date | null;
-  abort_reason: string | null;
-  exit_code: number | null;
-  report_dir: string | null;
-  counts: JSONColumnType<RunCounts> | null;
-  gateway: JSONColumnType<GatewayCounts> | null;
-  timings_ms: JSONColumnType<StageTimings> | null;
-  duration_ms: number | null;
-}
-
-export interface GatewayInquiryTable {
-  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
-  merchant: Generated<string>;
-  id: Generated<string>;
-  run_id: string;
-  charge_key: string;
-  request_path: string;
-  outcome: 'found' | 'not_found' | 'failed';
-  http_status: number | null;
-  attempts: number;
-  failure: string | null;
-  /** The body exactly as received (text, never re-serialised): the audit trail. */
-  body: string | null;
-  fetched_at: ColumnType<Date, Date | undefined, never>;
-  fetched_by_run: string;
-}
 
 export interface ReconMismatchTable {
   /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
@@ -178,22 +104,10 @@ export interface ReconChargeResultTable {
   refunds: ColumnType<RefundFigures[] | null, string | null, string | null>;
 }
 
-export interface FeeScheduleTable {
-  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
-  merchant: Generated<string>;
-  id: Generated<string>;
-  source_file: string;
-  schedule: JSONColumnType<object>;
-  loaded_at: Generated<Date>;
-}
-
 export type NewMismatchRow = Insertable<ReconMismatchTable>;
 
-export interface RunTables {
-  recon_runs: ReconRunTable;
-  gateway_inquiries: GatewayInquiryTable;
+export interface ResultTables {
   recon_mismatches: ReconMismatchTable;
   recon_daily_summary: ReconDailySummaryTable;
   recon_charge_results: ReconChargeResultTable;
-  fee_schedules: FeeScheduleTable;
 }

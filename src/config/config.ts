@@ -1,6 +1,6 @@
-import { ReconError } from './errors.ts';
-import { checkMid } from './db/merchant.ts';
-import { normaliseBaseUrl } from './gateway/base-url.ts';
+import { ReconError } from '../errors.ts';
+import { checkMid } from './merchant-id.ts';
+import { normaliseBaseUrl } from './base-url.ts';
 
 /** Everything kpgw-recon reads from the environment (contract §2), read once and frozen. */
 export interface Config {
