@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { neutraliseFormula } from '../../src/csv-cells.ts';
-import { buildCharge } from '../../src/sample/charge-builder.ts';
-import { createTestDatabase } from '../helpers/database.ts';
-import { nextDate, runScenario } from '../helpers/scenario.ts';
+import { neutraliseFormula } from '../src/csv-cells.ts';
+import { buildCharge } from '../src/sample/charge-builder.ts';
+import { createTestDatabase } from './helpers/database.ts';
+import { nextDate, runScenario } from './helpers/scenario.ts';
 
 const database = await createTestDatabase();
 

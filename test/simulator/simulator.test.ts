@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulatorCommand } from '../../src/commands/simulator.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { startSimulator, syntheticCharges, type Simulator } from '../../src/simulator/index.ts';
-import { TEST_KEY, capturingLogger, guideSample } from './helpers.ts';
+import { TEST_KEY, capturingLogger, guideSample } from '../gateway/helpers.ts';
 
 const get = async (url: string, key = TEST_KEY) => {
   const response = await fetch(url, { headers: { 'x-api-key': key } });

@@ -5,7 +5,7 @@ import { storeNotifications } from '../../src/notify/notification-store.ts';
 import { takeForgedNotifications } from '../../src/run/ingest-notified.ts';
 import { clearRunWork } from '../../src/run/ingest-cases.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { KEY, qrNotify } from './helpers.ts';
+import { KEY, qrNotify } from '../notify/helpers.ts';
 
 const { db } = await createTestDatabase();
 const scope = { receivedBefore: new Date('2026-03-02T17:00:00Z'), join: true, graceHours: 24, tz: 'Asia/Bangkok' };

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.ts';
-import { createProgress } from '../../src/progress.ts';
+import { createLogger } from '../src/log.ts';
+import { createProgress } from '../src/progress.ts';
 
 function capture(isTTY: boolean) {
   const chunks: string[] = [];

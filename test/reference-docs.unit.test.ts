@@ -1,10 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../src/commands/index.ts';
-import { FINDING_TEXTS } from '../../src/reconcile/finding-texts.ts';
-import { MISMATCH_CODES, SEVERITY } from '../../src/reconcile/mismatch.ts';
-import { ROOT } from '../helpers/cli.ts';
+import { commands } from '../src/commands/index.ts';
+import { FINDING_TEXTS } from '../src/reconcile/finding-texts.ts';
+import { MISMATCH_CODES, SEVERITY } from '../src/reconcile/mismatch.ts';
+import { ROOT } from './helpers/cli.ts';
 
 const read = (path: string) => readFile(join(ROOT, path), 'utf8');
 
