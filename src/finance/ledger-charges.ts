@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { firstRowBefore } from '../ingest/first-row.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
 
@@ -93,7 +94,7 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
     ) res ON res.row_id = f.entry_id
     WHERE NOT EXISTS (
       SELECT 1 FROM fin_pairs p WHERE p.row_id = f.entry_id
-        AND (p.kin_date < f.transaction_date OR (p.kin_date = f.transaction_date AND p.kin_id COLLATE "C" < f.entry_id COLLATE "C")))`.execute(trx);
+        AND ${firstRowBefore({ date: 'p.kin_date', id: 'p.kin_id' }, { date: 'f.transaction_date', id: 'f.entry_id' })})`.execute(trx);
   await addUnbooked(trx, scope);
   await sql`CREATE INDEX ON fin_charges (transaction_date, entry_id)`.execute(trx);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM fin_charges`.execute(trx);

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { shiftDate } from '../dates.ts';
+import { nightOf } from '../dates.ts';
 import { humanCsvOptions } from '../csv-cells.ts';
 import { activeAcknowledgement } from './acknowledged.ts';
 
@@ -59,7 +59,7 @@ interface Keyed extends OpenItemRow {
  * are thousands, not millions.
  */
 export async function* openItems(db: Kysely<Database>, scope: OpenItemsScope): AsyncIterable<OpenItemRow> {
-  const night = shiftDate(scope.asOf, -1);
+  const night = nightOf(scope.asOf);
   let after: Keyed | undefined;
   for (;;) {
     const { rows } = await pageQuery(night, scope.openMaxDays, after).execute(db);

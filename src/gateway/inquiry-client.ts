@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
 import type { GatewayConfig } from '../config/config.ts';
+import { shiftDate } from '../dates.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { redactor } from '../redact.ts';
@@ -276,9 +277,9 @@ function withoutCode(outcome: GatewayAnswer & { gatewayCode?: string }): Gateway
 /** The request as asked, then (dated card paths only) with the day before and the day after. */
 function datedAlternatives(request: InquiryRequest): InquiryRequest[] {
   if (request.transactionDate === undefined) return [request];
-  const date = inquiryPath(request).slice(-8);
-  const day = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)));
-  const shifted = (days: number) => new Date(day + days * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+  const compact = inquiryPath(request).slice(-8);
+  const date = `${compact.slice(0, 4)}-${compact.slice(4, 6)}-${compact.slice(6, 8)}`;
+  const shifted = (days: number) => shiftDate(date, days).replaceAll('-', '');
   return [0, -1, 1].map((days) => ({ ...request, transactionDate: shifted(days) }));
 }
 

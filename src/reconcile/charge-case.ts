@@ -1,6 +1,8 @@
 import type { InquiryRequest } from '../gateway/inquiry-client.ts';
+import { compareFirstRows } from '../ingest/first-row.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isQrFamily } from '../vocabulary.ts';
+import { daysBetween } from '../dates.ts';
 
 /** Everything the ledger says about one charge: its row, any duplicate rows, refunds and voids. */
 export interface ChargeCase {
@@ -119,31 +121,6 @@ export function groupCharges<T extends ChargeRow>(charges: readonly T[]): { firs
   return groups.sort((a, b) => a.at - b.at).map(({ first, duplicates }) => ({ first, duplicates }));
 }
 
-/**
- * The order that decides a charge's first row: `transaction_date`, then `entry_id` by code point,
- * which is the byte order of PostgreSQL's `COLLATE "C"` on UTF-8 (run-cases.ts groups in SQL by
- * the same order). The finance outputs count a charge by this first row too.
- */
-export function compareFirstRows(a: Pick<LedgerEntry, 'entry_id' | 'transaction_date'>, b: Pick<LedgerEntry, 'entry_id' | 'transaction_date'>): number {
-  if (a.transaction_date !== b.transaction_date) return a.transaction_date < b.transaction_date ? -1 : 1;
-  return compareCodePoints(a.entry_id, b.entry_id);
-}
-
-/** Code point order. UTF-16 units sort alike, except that a surrogate (a code point above U+FFFF) sorts after U+E000–U+FFFF. */
-function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const surrogateX = x >= 0xd800 && x <= 0xdfff;
-    const surrogateY = y >= 0xd800 && y <= 0xdfff;
-    if (surrogateX !== surrogateY) return surrogateX ? 1 : -1;
-    return x - y;
-  }
-  return a.length - b.length;
-}
-
 /** Links follow-up rows that name a charge by an id only the gateway told us. */
 export function attachByGatewayIds(
   unlinked: LedgerEntry[],
@@ -194,9 +171,7 @@ export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryReq
   const known = { chargeId: charge.charge_id, referenceOrder: charge.reference_order, orderId: charge.order_id };
   if (!isQrFamily(charge.source_type)) {
     const id = charge.charge_id ?? charge.reference_order ?? '';
-    // Both are `YYYY-MM-DD`, which Date.parse reads as UTC midnight: whole days apart, and native
-    // (date-fns's parsing was a visible share of the inquiry stage, asked once per charge).
-    const age = (Date.parse(asOf) - Date.parse(charge.transaction_date)) / 86_400_000;
+    const age = daysBetween(charge.transaction_date, asOf);
     return age > DATE_SEGMENT_AFTER_DAYS ? { family: 'card', id, transactionDate: charge.transaction_date, known } : { family: 'card', id, known };
   }
   return { family: 'qr', id: charge.charge_id ?? charge.order_id ?? '', known };

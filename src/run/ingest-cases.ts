@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { firstRowOrder } from '../ingest/first-row.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
 import { attach, groupCharges, ledgerCase, type NumberedCase } from '../reconcile/charge-case.ts';
@@ -98,7 +99,7 @@ export async function selectOwnCases(
       INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key)
       SELECT case_no, 0, entry_id, charge_key FROM starters
       UNION ALL
-      SELECT s.case_no, row_number() OVER (PARTITION BY s.case_no ORDER BY ${FIRST_ROW_ORDER})::int, c.entry_id, NULL
+      SELECT s.case_no, row_number() OVER (PARTITION BY s.case_no ORDER BY ${firstRowOrder('c')})::int, c.entry_id, NULL
       FROM charges c JOIN starters s ON s.entry_id = c.owner
       UNION ALL
       SELECT f.case_no, (SELECT count(*) FROM charges)::int + f.ord, f.entry_id, NULL FROM follow f WHERE f.case_no IS NOT NULL`.execute(trx);
@@ -114,8 +115,6 @@ const COLUMN_NAMES = ['entry_id', 'entry_type', 'charge_id', 'reference_order', 
 /** The columns of `sel` (with its `grp`): what grouping and ordering need. */
 const COLUMNS = sql.join(COLUMN_NAMES.map((c) => sql.ref(c)));
 
-/** The order of a charge's rows that makes the first one its first row (as {@link groupCharges}'s `compareFirstRows`). */
-const FIRST_ROW_ORDER = sql.raw('c.transaction_date, c.entry_id COLLATE "C"');
 
 /**
  * Into `sel` as group `grp`: the refund and void rows of group `grp`'s charges, on the dates

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
-import { shiftDate } from '../dates.ts';
+import { nightOf } from '../dates.ts';
 import type { Deferred } from '../followup/carry-over.ts';
 import { stageDueCases } from '../followup/due-charges.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
@@ -205,11 +205,6 @@ async function notInCases(db: Kysely<Database>, rows: readonly LedgerEntry[]): P
     SELECT entry_id FROM run_case_rows WHERE entry_id = ANY(${rows.map((r) => r.entry_id)}::text[])`.execute(db);
   const taken = new Set(inCases.map((r) => r.entry_id));
   return rows.filter((r) => !taken.has(r.entry_id));
-}
-
-/** The day a run looks back on: the day before its as-of day (`nightly --date D` runs as of D + 1). */
-export function nightOf(asOf: string): string {
-  return shiftDate(asOf, -1);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { shiftDate } from '../dates.ts';
+import { morningAfter } from '../dates.ts';
 import { ReconError, type ExitCode } from '../errors.ts';
 import { expandCsvPaths } from '../ingest/inputs.ts';
 import { checkInputFile } from '../input-file.ts';
@@ -42,7 +42,7 @@ export async function runNightly(ctx: RunContext, options: NightlyOptions): Prom
     from: date,
     to: date,
     // As of the morning after: a night replayed later decides as it would have then.
-    asOf: shiftDate(date, 1),
+    asOf: morningAfter(date),
     ledgers: [ledgerDir],
     plans: hasPlans ? [plansDir] : [],
     fees: hasFees ? { kind: 'file', file: feesFile } : { kind: 'latest' },

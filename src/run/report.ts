@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { nightOf } from '../dates.ts';
 import { EXIT, ReconError, type ExitCode } from '../errors.ts';
 import { carryOver, deferredCount, type Deferred } from '../followup/carry-over.ts';
 import { writeOpenItemsCsv, type OpenItemTotals } from '../followup/open-items.ts';
@@ -12,7 +13,6 @@ import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson } from '..
 import type { RunJson, StageTimings } from '../report/run-json.ts';
 import type { SummaryRow } from '../report/summary.ts';
 import { clearRunWork } from './ingest-cases.ts';
-import { nightOf } from './ingest.ts';
 import { moveStagedResults, type RunTally } from './reconcile.ts';
 import { finishRun } from './run-record.ts';
 import type { RunEnvironment, RunOutcome, RunRequest } from './run-request.ts';
