@@ -11,7 +11,7 @@ const PAGE = 2000;
 
 /** A run starts and ends with its working tables empty (the schema's run lock is held). */
 export async function clearRunWork(db: Kysely<Database>): Promise<void> {
-  await sql`TRUNCATE run_case_rows, run_staged_findings, run_staged_charges, run_notifications`.execute(db);
+  await sql`TRUNCATE run_case_rows, run_draft_findings, run_draft_charges, run_notifications`.execute(db);
 }
 
 /**

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { startOfDayIn, todayIn } from '../dates.ts';
-import { stageWanted } from '../followup/due-charges.ts';
+import { addWantedCases } from '../followup/due-charges.ts';
 import { dateOf17 } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
@@ -38,7 +38,7 @@ export function notificationScope(request: Pick<RunRequest, 'asOf' | 'notificati
 const verifiedSuccess = (before: Date) => sql`n.checksum_verdict = 'valid' AND lower(n.status) = 'success' AND n.received_at < ${before}`;
 
 /**
- * The notified charges a night asks about besides its own cases, staged as cases numbered from
+ * The notified charges a night asks about besides its own cases, added as cases numbered from
  * `firstNo` (docs/reference.md, Notifications in the night). The night takes every verified
  * notification of a successful payment received before its moment that no night has dealt with
  * yet. One whose charge a case of the run already has is dealt with there. The others, a charge
@@ -49,7 +49,7 @@ const verifiedSuccess = (before: Date) => sql`n.checksum_verdict = 'valid' AND l
  * A charge found `NOT_IN_LEDGER` is watched the same way until the ledger books it: the night a
  * ledger charge row names it, that row's case is asked, which resolves the finding.
  */
-export async function stageNotifiedCases(db: Kysely<Database>, scope: NotificationScope, firstNo: number): Promise<{ count: number; waiting: number }> {
+export async function addNotifiedCases(db: Kysely<Database>, scope: NotificationScope, firstNo: number): Promise<{ count: number; waiting: number }> {
   return db.transaction().execute(async (trx) => {
     await sql`
       CREATE TEMP TABLE night_notes ON COMMIT DROP AS
@@ -110,8 +110,8 @@ export async function stageNotifiedCases(db: Kysely<Database>, scope: Notificati
       FROM notified_wanted w
       WHERE (w.notification_id IS NULL OR w.received_at <= ${graceOver})
         AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.charge_key = w.charge_key)`.execute(trx);
-    const staged = await stageWanted(trx, firstNo);
-    return { count: staged.count, waiting: waiting[0]!.n };
+    const added = await addWantedCases(trx, firstNo);
+    return { count: added.count, waiting: waiting[0]!.n };
   });
 }
 
@@ -130,7 +130,7 @@ interface NotifiedRow {
   currency: string | null;
 }
 
-/** The cases `first` to `last` of charges no ledger row names (staged by {@link stageNotifiedCases}). */
+/** The cases `first` to `last` of charges no ledger row names (added by {@link addNotifiedCases}). */
 export async function notifiedOnlyCases(db: Kysely<Database>, first: number, last: number, tz: string): Promise<NumberedCase[]> {
   const { rows } = await sql<NotifiedRow>`
     SELECT r.case_no, n.notification_id::text AS notification_id, n.merchant, n.body, n.received_at, n.charge_id, n.order_id,

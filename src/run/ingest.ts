@@ -3,7 +3,7 @@ import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { nightOf } from '../dates.ts';
 import type { Deferred } from '../followup/carry-over.ts';
-import { stageDueCases } from '../followup/due-charges.ts';
+import { addDueCases } from '../followup/due-charges.ts';
 import type { GatewayAnswer } from '../gateway/gateway-answer.ts';
 import { ingestLedgers, loadLedgerMap } from '../ingest/ledger-ingest.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
@@ -16,7 +16,7 @@ import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
 import { readCases, selectOwnCases } from './ingest-cases.ts';
-import { stageNotifiedCases, type NotificationScope } from './ingest-notified.ts';
+import { addNotifiedCases, type NotificationScope } from './ingest-notified.ts';
 import type { FeeSource, RunRequest } from './run-request.ts';
 
 /*
@@ -162,10 +162,10 @@ export interface Selection {
  */
 export async function selectCases(db: Kysely<Database>, request: RunRequest, config: Config, notify: NotificationScope): Promise<Selection> {
   const own = await selectOwnCases(db, request.from, request.to);
-  const notified = notify.join ? await stageNotifiedCases(db, notify, own.count + 1) : { count: 0, waiting: 0 };
+  const notified = notify.join ? await addNotifiedCases(db, notify, own.count + 1) : { count: 0, waiting: 0 };
   const beforeDue = own.count + notified.count;
   const due = request.followUp
-    ? await stageDueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }, beforeDue + 1)
+    ? await addDueCases(db, { night: nightOf(request.asOf), openMaxDays: config.recon.openMaxDays }, beforeDue + 1)
     : { count: 0, revisit: 0, recheck: 0 };
   const budget = request.followUp?.maxRequests ?? Number.POSITIVE_INFINITY;
   const ownAsked = Math.min(own.count, budget);
@@ -184,7 +184,7 @@ export async function selectCases(db: Kysely<Database>, request: RunRequest, con
     // A refund row of the dates may belong to a due charge, which has it in its case already.
     unlinked: notified.count || due.count ? await notInCases(db, own.unlinked) : own.unlinked,
     deferred: {
-      staged: [
+      ranges: [
         [ownAsked + 1, own.count],
         [own.count + notifiedAsked + 1, beforeDue],
         [beforeDue + dueAsked + 1, beforeDue + due.count],

@@ -10,7 +10,7 @@ import { SEVERITY } from '../reconcile/mismatch.ts';
 import { chargeFees, chargeRow, mismatchRows, summaryTotals, type ChargeRow, type MismatchRow, type SummaryRow } from '../report/summary.ts';
 import type { ForgedClaim } from './ingest-notified.ts';
 
-/** What the run keeps of its results while they stream to the staging tables: totals only. */
+/** What the run keeps of its results while they stream to the draft tables: totals only. */
 export interface RunTally {
   readonly charges: number;
   readonly matched: number;
@@ -21,40 +21,40 @@ export interface RunTally {
   summary(): SummaryRow[];
 }
 
-/** A charge's rows as they are staged: its export row and its findings, numbered in case order. */
-interface Staged {
+/** A charge's rows as they are drafted: its export row and its findings, numbered in case order. */
+interface Draft {
   /**
-   * Staging only: `other_entry_ids`, the case's rows besides its charge row (see
+   * Drafts only: `other_entry_ids`, the case's rows besides its charge row (see
    * sql/0017_corrections.sql); `notification_ids`, the notifications it was checked against.
    */
   readonly charge: ChargeRow & { run_id: string; other_entry_ids: string[] | null; notification_ids: string[] | null };
-  readonly findings: readonly StagedFinding[];
+  readonly findings: readonly DraftFinding[];
 }
 
-type StagedFinding = { [K in keyof MismatchRow]: string | null } & { case_no: number; idx: number };
+type DraftFinding = { [K in keyof MismatchRow]: string | null } & { case_no: number; idx: number };
 
-/** Charges whose rows go to the staging tables in one statement. */
-const STAGE_BATCH = 500;
-/** Charges waiting to be staged before reconciling waits for the database. */
-const STAGE_HIGH_WATER = 20_000;
+/** Charges whose rows go to the draft tables in one statement. */
+const DRAFT_BATCH = 500;
+/** Charges waiting to be drafted before reconciling waits for the database. */
+const DRAFT_HIGH_WATER = 20_000;
 
 /** Answers reconciled together: enough to keep the rules' code and data hot, few enough to hold. */
 const RECONCILE_BATCH = 1024;
 
 /**
  * The charges' answers as they arrive: reconciled a batch at a time, each result turned at once
- * into the rows the run will store, staged in `run_staged_charges` and `run_staged_findings`
- * (the final transaction moves them, {@link moveStagedResults}), and counted into the run's
+ * into the rows the run will store, drafted in `run_draft_charges` and `run_draft_findings`
+ * (the final transaction moves them, {@link moveDraftResults}), and counted into the run's
  * totals. So what the run holds does not grow with the number of charges.
  */
-export function resultStage(db: Kysely<Database>, runId: string, context: ReconcileContext): {
-  /** Takes an answer; when a batch is full, reconciles it and waits while too many rows wait to be staged. */
+export function reconcileStage(db: Kysely<Database>, runId: string, context: ReconcileContext): {
+  /** Takes an answer; when a batch is full, reconciles it and waits while too many rows wait to be drafted. */
   add(numbered: NumberedCase, answer: GatewayAnswer): Promise<void> | undefined;
   /** Reconciles the answers taken so far. */
   flush(): Promise<void>;
-  /** Stages the findings about forged notifications, after every charge's. */
+  /** Drafts the findings about forged notifications, after every charge's. */
   addForged(claims: readonly ForgedClaim[]): Promise<void>;
-  /** Stages what is left. */
+  /** Drafts what is left. */
   close(): Promise<void>;
   /** Time spent in the rules so far. */
   reconcileMs(): number;
@@ -63,8 +63,8 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
   const summary = summaryTotals();
   const counts = { charges: 0, matched: 0, mismatched: 0, unverified: 0 };
   const findingsByCode = new Map<string, number>();
-  const writer = batchedWriter<Staged>((rows) => stage(db, rows), { batch: STAGE_BATCH, highWater: STAGE_HIGH_WATER, maxDelayMs: 200 });
-  const stageResult = (no: number, result: ChargeResult) => {
+  const writer = batchedWriter<Draft>((rows) => writeDrafts(db, rows), { batch: DRAFT_BATCH, highWater: DRAFT_HIGH_WATER, maxDelayMs: 200 });
+  const draftResult = (no: number, result: ChargeResult) => {
     const fees = chargeFees(result, context.fees);
     summary.add(result, fees);
     counts.charges += 1;
@@ -89,7 +89,7 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
     const t0 = performance.now();
     const reconciled = batch.map(({ numbered, answer }) => reconcileCharge(numbered.chargeCase, answer, context));
     reconcileMs += performance.now() - t0;
-    batch.forEach(({ numbered }, i) => stageResult(numbered.no, reconciled[i]!));
+    batch.forEach(({ numbered }, i) => draftResult(numbered.no, reconciled[i]!));
     await writer.room();
   };
   return {
@@ -102,12 +102,12 @@ export function resultStage(db: Kysely<Database>, runId: string, context: Reconc
       if (!claims.length) return;
       const code = 'NOTIFY_CHECKSUM_INVALID';
       findingsByCode.set(code, (findingsByCode.get(code) ?? 0) + claims.length);
-      const findings = claims.map((c, idx): StagedFinding => ({
+      const findings = claims.map((c, idx): DraftFinding => ({
         ...nullWhereEmpty(forgedRow(runId, c)),
         case_no: FORGED_CASE_NO,
         idx,
       }));
-      await sql`INSERT INTO run_staged_findings SELECT * FROM json_populate_recordset(NULL::run_staged_findings, ${JSON.stringify(findings)}::json)`.execute(db);
+      await sql`INSERT INTO run_draft_findings SELECT * FROM json_populate_recordset(NULL::run_draft_findings, ${JSON.stringify(findings)}::json)`.execute(db);
     },
     close: () => writer.close(),
     reconcileMs: () => reconcileMs,
@@ -157,32 +157,32 @@ function nullWhereEmpty(m: MismatchRow): { [K in keyof MismatchRow]: string | nu
   return row as { [K in keyof MismatchRow]: string | null };
 }
 
-/** One batch into both staging tables, in one statement; each table's rows are one JSON parameter. */
-async function stage(db: Kysely<Database>, rows: readonly Staged[]): Promise<void> {
+/** One batch into both draft tables, in one statement; each table's rows are one JSON parameter. */
+async function writeDrafts(db: Kysely<Database>, rows: readonly Draft[]): Promise<void> {
   const charges = JSON.stringify(rows.map((r) => r.charge));
   const findings = JSON.stringify(rows.flatMap((r) => r.findings));
   await sql`
-    WITH staged AS (
-      INSERT INTO run_staged_charges SELECT * FROM json_populate_recordset(NULL::run_staged_charges, ${charges}::json)
+    WITH charges AS (
+      INSERT INTO run_draft_charges SELECT * FROM json_populate_recordset(NULL::run_draft_charges, ${charges}::json)
     )
-    INSERT INTO run_staged_findings SELECT * FROM json_populate_recordset(NULL::run_staged_findings, ${findings}::json)`.execute(db);
+    INSERT INTO run_draft_findings SELECT * FROM json_populate_recordset(NULL::run_draft_findings, ${findings}::json)`.execute(db);
 }
 
 /**
- * Moves the staged rows into the run's tables, in the run's final transaction: findings
+ * Moves the drafted rows into the run's tables, in the run's final transaction: findings
  * numbered (`seq`) in case order and, within a charge, in the order they were found, as if the
  * run had reconciled its charges one after the other.
  */
-export async function moveStagedResults(trx: Kysely<Database>): Promise<void> {
-  const findings = await columnsOf(trx, 'run_staged_findings', ['seq', 'case_no', 'idx']);
+export async function moveDraftResults(trx: Kysely<Database>): Promise<void> {
+  const findings = await columnsOf(trx, 'run_draft_findings', ['seq', 'case_no', 'idx']);
   await sql`
     INSERT INTO recon_mismatches (seq, ${findings})
-    SELECT (row_number() OVER (ORDER BY case_no, idx) - 1)::int, ${findings} FROM run_staged_findings`.execute(trx);
-  const charges = await columnsOf(trx, 'run_staged_charges', ['other_entry_ids', 'notification_ids']);
-  await sql`INSERT INTO recon_charge_results (${charges}) SELECT ${charges} FROM run_staged_charges`.execute(trx);
+    SELECT (row_number() OVER (ORDER BY case_no, idx) - 1)::int, ${findings} FROM run_draft_findings`.execute(trx);
+  const charges = await columnsOf(trx, 'run_draft_charges', ['other_entry_ids', 'notification_ids']);
+  await sql`INSERT INTO recon_charge_results (${charges}) SELECT ${charges} FROM run_draft_charges`.execute(trx);
 }
 
-/** A staging table's columns (those of the table it stages for, as created with LIKE), less some. */
+/** A draft table's columns (those of the table it drafts for, as created with LIKE), less some. */
 async function columnsOf(trx: Kysely<Database>, table: string, except: readonly string[]) {
   const { rows } = await sql<{ name: string }>`
     SELECT column_name AS name FROM information_schema.columns

@@ -9,11 +9,11 @@ import { writeOpenItemsCsv, type OpenItemTotals } from '../followup/open-items.t
 import type { RejectedRow } from '../ingest/rejected.ts';
 import { humanSummary } from '../report/human-summary.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
-import { stageReport, writeCsvReports, writeFindingCsvs, writeRunJson } from '../report/report-files.ts';
+import { draftReport, writeCsvReports, writeFindingCsvs, writeRunJson } from '../report/report-files.ts';
 import type { RunJson, StageTimings } from '../report/run-json.ts';
 import type { SummaryRow } from '../report/summary.ts';
 import { clearRunWork } from './ingest-cases.ts';
-import { moveStagedResults, type RunTally } from './reconcile.ts';
+import { moveDraftResults, type RunTally } from './reconcile.ts';
 import { finishRun } from './run-record.ts';
 import type { RunEnvironment, RunOutcome, RunRequest } from './run-request.ts';
 
@@ -75,17 +75,17 @@ export async function report(
     duration_ms: 0,
   };
   const t0 = performance.now();
-  const staged = await stageReport(reportDir).catch((error: unknown) => {
+  const draft = await draftReport(reportDir).catch((error: unknown) => {
     throw reportFilesFailed(error, reportDir);
   });
   let exitCode: ExitCode = EXIT.ok;
   let openItems: OpenItemTotals | undefined;
   try {
-    await writeCsvReports(staged.dir, { summary, rejected });
+    await writeCsvReports(draft.dir, { summary, rejected });
     // One transaction: the run's rows, what it carries over to the next runs, and its status.
     // The finding CSVs are read from the rows it wrote, so they show each finding's state.
     await db.transaction().execute(async (trx) => {
-      await moveStagedResults(trx);
+      await moveDraftResults(trx);
       await insertSummary(trx, request.runId, summary);
       const carried = await carryOver(trx, {
         runId: request.runId,
@@ -94,27 +94,27 @@ export async function report(
         deferred: due.deferred,
       });
       Object.assign(run.counts, carried);
-      await writeFindingCsvs(trx, staged.dir, request.runId);
-      openItems = await writeOpenItemsCsv(trx, join(staged.dir, 'open-items.csv'), { asOf: request.asOf, openMaxDays: env.config.recon.openMaxDays });
+      await writeFindingCsvs(trx, draft.dir, request.runId);
+      openItems = await writeOpenItemsCsv(trx, join(draft.dir, 'open-items.csv'), { asOf: request.asOf, openMaxDays: env.config.recon.openMaxDays });
       exitCode = rejected.length > 0 || (await hasOpenErrors(trx, request.runId)) ? EXIT.findings : EXIT.ok;
       if (env.signal.aborted) throw env.signal.reason;
       run.timings_ms.report += Math.round(performance.now() - t0);
       run.duration_ms = Math.round(performance.now() - input.started);
       await finishRun(trx, { run, exitCode, reportDir });
       // Last, as the run's own transaction sees it: finished, with everything it carries over.
-      await writeHtmlReport(trx, run.run_id, join(staged.dir, 'report.html'), {
+      await writeHtmlReport(trx, run.run_id, join(draft.dir, 'report.html'), {
         openItems: { byBucket: openItems.byBucket, stale: openItems.byKind.stale },
         tz: env.config.tz,
       });
       await clearRunWork(trx);
       // run.json too before the commit: a run is recorded finished only once every file of it is
       // written (a full disk leaves it aborted, not finished with no reports).
-      await writeRunJson(staged.dir, run);
+      await writeRunJson(draft.dir, run);
     });
     // Then all files appear at once (a rename, which takes no new space).
-    await staged.publish();
+    await draft.publish();
   } catch (error) {
-    await staged.discard();
+    await draft.discard();
     throw reportFilesFailed(error, reportDir);
   }
   env.logger.info({ counts: run.counts, gateway: run.gateway, reportDir, exitCode }, 'run finished');

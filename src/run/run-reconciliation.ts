@@ -11,7 +11,7 @@ import { clearRunWork } from './ingest-cases.ts';
 import { attachNotifications, notificationScope, takeForgedNotifications } from './ingest-notified.ts';
 import { casesForUnlinked, gatewayIdLinks, ingestInputs, loadFees, loadPlans, onePage, selectCases } from './ingest.ts';
 import { copyDefiniteAnswers, inquireCases, type InquireOptions } from './inquiry.ts';
-import { resultStage } from './reconcile.ts';
+import { reconcileStage } from './reconcile.ts';
 import { report } from './report.ts';
 import { abortRun, acquireRunLock, findResumableRun, startRun } from './run-record.ts';
 import type { RunEnvironment, RunOutcome, RunRequest } from './run-request.ts';
@@ -67,7 +67,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
         asOf: request.asOf,
         refundGraceDays: config.recon.refundGraceDays,
       };
-      const results = resultStage(db, request.runId, context);
+      const results = reconcileStage(db, request.runId, context);
       const linking = gatewayIdLinks(selected.unlinked);
       const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
       let answered = 0;

@@ -5,13 +5,13 @@ import { LEDGER_FIELDS } from './ledger-columns.ts';
 import type { LedgerEntryInput } from './ledger-row.ts';
 
 /**
- * The SQL side of a ledger file's ingest. Rows are COPYed into a temporary staging table inside
+ * The SQL side of a ledger file's ingest. Rows are COPYed into a temporary table (`ledger_incoming`) inside
  * the file's transaction, then checked for repeated `entry_id`s and upserted into
  * `ledger_entries` in a few set-based statements: memory stays flat however large the file, and
  * a process killed at any point leaves the file not ingested at all (the transaction rolls back).
  */
 
-const STAGE_TYPES: Record<(typeof LEDGER_FIELDS)[number], string> = {
+const COPY_TYPES: Record<(typeof LEDGER_FIELDS)[number], string> = {
   entry_id: 'text', entry_type: 'text', reference_order: 'text', charge_id: 'text', order_id: 'text',
   transaction_date: 'date', entry_date: 'date', source_type: 'text', currency: 'text',
   amount: 'numeric(14,2)', mdr: 'numeric(14,2)', vat: 'numeric(14,2)', net_amount: 'numeric(14,2)',
@@ -29,7 +29,7 @@ const FIELD_LIST = LEDGER_FIELDS.join(', ');
  * that meet an existing id, instead of hashing every row of every file here. (Most rows never
  * come here: ledger-row-bytes.ts writes the same line straight from the file's bytes.)
  */
-export function stagedLine(entry: LedgerEntryInput, line: number): string {
+export function copyLine(entry: LedgerEntryInput, line: number): string {
   let text = `${line}\t${copyValue(entry.entry_id)}`;
   for (let i = 1; i < LEDGER_FIELDS.length; i++) text += `\t${copyValue(entry[LEDGER_FIELDS[i]!])}`;
   return `${text}\n`;
@@ -58,16 +58,16 @@ function copyValue(value: string | number | null): string {
 /**
  * Session tables of one `ingestLedgers` call: `ingest_seen` holds the rows earlier files of the
  * call stored (to tell an in-run duplicate from a later run's correction), `ingest_replaced` the
- * ids to log as replaced once the file is committed, `ledger_stage` a file's rows on the upsert
+ * ids to log as replaced once the file is committed, `ledger_incoming` a file's rows on the upsert
  * path (emptied at each commit; one table for the call rather than one per file, since catalog
  * changes are slow on a busy server). Its rows carry no file name: the statements supply it.
  */
 export async function createSessionTables(client: pg.Client): Promise<void> {
-  const columns = LEDGER_FIELDS.map((f) => `${f} ${STAGE_TYPES[f]}`).join(', ');
+  const columns = LEDGER_FIELDS.map((f) => `${f} ${COPY_TYPES[f]}`).join(', ');
   await client.query(`CREATE TEMP TABLE ingest_seen (
     entry_id text PRIMARY KEY, digest text NOT NULL, source_file text NOT NULL, source_line integer NOT NULL);
     CREATE TEMP TABLE ingest_replaced (entry_id text NOT NULL);
-    CREATE TEMP TABLE ledger_stage (source_line integer NOT NULL, ${columns}) ON COMMIT DELETE ROWS`);
+    CREATE TEMP TABLE ledger_incoming (source_line integer NOT NULL, ${columns}) ON COMMIT DELETE ROWS`);
 }
 
 /** Opens the file's transaction. */
@@ -76,7 +76,7 @@ export async function beginFile(client: pg.Client): Promise<void> {
   await client.query(`BEGIN; SET LOCAL work_mem = '128MB'`);
 }
 
-export type LoadTable = 'ledger_stage' | 'ledger_entries';
+export type LoadTable = 'ledger_incoming' | 'ledger_entries';
 
 export function copyInto(client: pg.Client, table: LoadTable): CopyStreamQuery {
   // Into ledger_entries only on the bulk path, which truncated it in this transaction: its rows
@@ -86,7 +86,7 @@ export function copyInto(client: pg.Client, table: LoadTable): CopyStreamQuery {
   return client.query(copyFrom(`COPY ${table} (source_line, ${FIELD_LIST}) FROM STDIN${freeze}`));
 }
 
-/** A staged row that repeats an `entry_id` read earlier in the same call with other content. */
+/** An incoming row that repeats an `entry_id` read earlier in the same call with other content. */
 export interface DuplicateRow {
   line: number;
   entryId: string;
@@ -101,7 +101,7 @@ export interface DuplicateRow {
 export async function removeSeen(client: pg.Client): Promise<DuplicateRow[]> {
   const { rows } = await client.query<DuplicateRow & { differs: boolean }>(`
     WITH removed AS (
-      DELETE FROM ledger_stage s USING ingest_seen k WHERE k.entry_id = s.entry_id
+      DELETE FROM ledger_incoming s USING ingest_seen k WHERE k.entry_id = s.entry_id
       RETURNING s.source_line AS line, s.entry_id AS "entryId", k.source_file AS "firstFile", k.source_line AS "firstLine",
                 ${digestOf('s')} <> k.digest AS differs)
     SELECT * FROM removed WHERE differs ORDER BY line`);
@@ -123,8 +123,8 @@ export interface UpsertCounts {
  * trusted to notice them, since a first row equal to the stored one updates nothing and the
  * second, different one would then quietly replace it.
  */
-export async function upsertStage(client: pg.Client, file: string): Promise<UpsertCounts> {
-  const { duplicates, removed } = await removeRepeats(client, 'ledger_stage', file);
+export async function upsertIncoming(client: pg.Client, file: string): Promise<UpsertCounts> {
+  const { duplicates, removed } = await removeRepeats(client, 'ledger_incoming', file);
   return { ...(await upsert(client, file)), duplicates, removed };
 }
 
@@ -135,7 +135,7 @@ async function upsert(client: pg.Client, file: string): Promise<{ inserted: numb
   const { rows } = await client.query<{ inserted: number; replaced: number }>(
     `WITH up AS (
        INSERT INTO ledger_entries (${FIELD_LIST}, source_file, source_line)
-       SELECT ${FIELD_LIST}, $1, source_line FROM ledger_stage
+       SELECT ${FIELD_LIST}, $1, source_line FROM ledger_incoming
        ON CONFLICT (entry_id) DO UPDATE SET ${updates}, ingested_at = now()
        WHERE ${rowOf('ledger_entries')} IS DISTINCT FROM ${rowOf('EXCLUDED')}
        RETURNING entry_id, (xmax = 0) AS inserted),
