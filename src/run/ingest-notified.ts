@@ -220,10 +220,13 @@ export interface ForgedClaim {
  * hourly bound lets it be, is a few findings. None is ever asked about: nothing in it can be trusted.
  */
 export async function takeForgedNotifications(db: Kysely<Database>, scope: NotificationScope): Promise<ForgedClaim[]> {
-  await sql`
-    INSERT INTO run_notifications
-    SELECT notification_id FROM notification_outcomes
-    WHERE dealt_on IS NULL AND NOT verified AND received_at < ${scope.receivedBefore}`.execute(db);
+  await db
+    .insertInto('run_notifications')
+    .columns(['notification_id'])
+    .expression(
+      db.selectFrom('notification_outcomes').select('notification_id').where('dealt_on', 'is', null).where('verified', '=', false).where('received_at', '<', scope.receivedBefore),
+    )
+    .execute();
   const claims = sql`(
     SELECT coalesce(n.charge_id, n.reference_order, n.order_id, '') AS claim, count(*)::int AS notifications,
       min(n.received_at) AS first_at, max(n.received_at) AS last_at,

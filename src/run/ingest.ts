@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config/config.ts';
+import { anyText } from '../db/any-text.ts';
 import type { Database } from '../db/database.ts';
 import { nightOf } from '../dates.ts';
 import type { Deferred } from '../followup/carry-over.ts';
@@ -13,7 +14,8 @@ import { isLive } from '../ingest/retracted.ts';
 import type { Logger } from '../log.ts';
 import { attachByGatewayIds, buildCases, buildOrphanCases, identifiers, type ChargeCase, type NumberedCase } from '../reconcile/charge-case.ts';
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
-import { loadFeeSchedule, parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
+import { loadFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
+import { latestFeeSchedule, storeFeeSchedule } from '../reconcile/fee-schedule-store.ts';
 import { planBook, type PlanBook } from '../reconcile/installment-check.ts';
 import { readCases, selectOwnCases } from './ingest-cases.ts';
 import { addNotifiedCases, type NotificationScope } from './ingest-notified.ts';
@@ -102,16 +104,12 @@ export async function loadFees(db: Kysely<Database>, source: FeeSource, logger: 
   if (source.kind === 'none') return undefined;
   if (source.kind === 'file') {
     const { schedule, json } = await loadFeeSchedule(source.file);
-    await db.insertInto('fee_schedules').values({ source_file: source.file, schedule: JSON.stringify(json) }).execute();
+    await storeFeeSchedule(db, source.file, json);
     return schedule;
   }
-  const latest = await db.selectFrom('fee_schedules').select(['schedule', 'source_file']).orderBy('id', 'desc').limit(1).executeTakeFirst();
-  if (!latest) {
-    logger.info('no fee schedule has been given yet; fees are checked against ledger figures only');
-    return undefined;
-  }
-  // Checked as strictly as a file: a schedule stored by an older version may no longer be clear.
-  return parseFeeSchedule(latest.schedule, `the stored fee schedule (given as ${latest.source_file})`);
+  const latest = await latestFeeSchedule(db);
+  if (!latest) logger.info('no fee schedule has been given yet; fees are checked against ledger figures only');
+  return latest;
 }
 
 /** Every version of every supplier's plans, each with the day (in `tz`) it was imported. */
@@ -201,8 +199,7 @@ export async function selectCases(db: Kysely<Database>, request: RunRequest, con
 /** `rows` less those in one of the run's cases. */
 async function notInCases(db: Kysely<Database>, rows: readonly LedgerEntry[]): Promise<LedgerEntry[]> {
   if (!rows.length) return [];
-  const { rows: inCases } = await sql<{ entry_id: string }>`
-    SELECT entry_id FROM run_case_rows WHERE entry_id = ANY(${rows.map((r) => r.entry_id)}::text[])`.execute(db);
+  const inCases = await db.selectFrom('run_case_rows').select('entry_id').where('entry_id', '=', anyText(rows.map((r) => r.entry_id))).execute();
   const taken = new Set(inCases.map((r) => r.entry_id));
   return rows.filter((r) => !taken.has(r.entry_id));
 }

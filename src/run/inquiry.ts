@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { batchedWriter } from '../db/batched-writer.ts';
+import { anyText } from '../db/any-text.ts';
 import type { Database } from '../db/database.ts';
 import type { Asked, GatewayAnswer, Received } from '../gateway/gateway-answer.ts';
 import type { InquiryClient, InquiryRequest } from '../gateway/inquiry-client.ts';
@@ -168,9 +169,13 @@ export async function copyDefiniteAnswers(db: Kysely<Database>, fromRun: string,
  */
 async function storedAnswers(db: Kysely<Database>, runId: string, page: readonly NumberedCase[], asOf: string): Promise<Map<ChargeCase, GatewayAnswer>> {
   const byKey = new Map(page.map(({ chargeCase }) => [chargeKey(chargeCase.charge), chargeCase]));
-  const { rows } = await sql<{ charge_key: string; request_path: string; attempts: number; http_status: number | null; body: string | null }>`
-    SELECT charge_key, request_path, attempts, http_status, body FROM gateway_inquiries
-    WHERE run_id = ${runId} AND charge_key = ANY(${[...byKey.keys()]}::text[]) AND outcome IN ('found', 'not_found')`.execute(db);
+  const rows = await db
+    .selectFrom('gateway_inquiries')
+    .select(['charge_key', 'request_path', 'attempts', 'http_status', 'body'])
+    .where('run_id', '=', runId)
+    .where('charge_key', '=', anyText([...byKey.keys()]))
+    .where('outcome', 'in', ['found', 'not_found'])
+    .execute();
   const answers = new Map<ChargeCase, GatewayAnswer>();
   const askAgain: string[] = [];
   for (const row of rows) {
@@ -180,7 +185,7 @@ async function storedAnswers(db: Kysely<Database>, runId: string, page: readonly
     if (answer) answers.set(chargeCase, answer);
     else askAgain.push(row.charge_key);
   }
-  if (askAgain.length) await sql`DELETE FROM gateway_inquiries WHERE run_id = ${runId} AND charge_key = ANY(${askAgain}::text[])`.execute(db);
+  if (askAgain.length) await db.deleteFrom('gateway_inquiries').where('run_id', '=', runId).where('charge_key', '=', anyText(askAgain)).execute();
   return answers;
 }
 

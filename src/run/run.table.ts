@@ -45,18 +45,8 @@ export interface GatewayInquiryTable {
   fetched_by_run: string;
 }
 
-export interface FeeScheduleTable {
-  /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
-  merchant: Generated<string>;
-  id: Generated<string>;
-  source_file: string;
-  schedule: JSONColumnType<object>;
-  loaded_at: Generated<Date>;
-}
-
-/** The run's record, its audit trail of KBank's answers, and the fee schedules given. */
+/** The run's record, and its audit trail of KBank's answers. */
 export interface RunTables {
   recon_runs: ReconRunTable;
   gateway_inquiries: GatewayInquiryTable;
-  fee_schedules: FeeScheduleTable;
 }

@@ -91,9 +91,12 @@ export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, merchant: 
 }
 
 /**
- * graphile-worker counts the attempt when it locks the job, and retries while attempts are below
- * max_attempts; lowering the running job's max_attempts to its attempts makes the failure final
- * (what its `permanently_fail_jobs` does for jobs that are not running).
+ * The one write to graphile-worker's private tables, on purpose. It counts the attempt when it
+ * locks the job and retries while attempts are below max_attempts; lowering the running job's
+ * max_attempts to its attempts makes the failure final, and the job stays, with its last_error.
+ * No public way serves: `permanentlyFailJobs` and `rescheduleJobs` leave a locked job alone (this
+ * one is locked: it is running), and calling them once the worker has unlocked it races another
+ * worker taking it up; a task has no way to end its own job for good.
  */
 async function failForGood(helpers: JobHelpers): Promise<void> {
   await helpers.query('UPDATE graphile_worker._private_jobs SET max_attempts = attempts WHERE id = $1 AND locked_by IS NOT NULL', [helpers.job.id]);
