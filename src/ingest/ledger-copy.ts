@@ -173,8 +173,7 @@ export async function removeRepeats(client: pg.Client, table: LoadTable, file: s
 /**
  * What a bulk load into the empty `ledger_entries` changes for its transaction, to be put back
  * before commit. Its indexes and unique constraints are taken off and rebuilt after: building an
- * index from sorted data is several times faster than maintaining five of them row by row (the
- * difference between ~40,000 and >100,000 rows/s here).
+ * index from sorted data is far cheaper than maintaining five of them row by row.
  */
 export interface BulkLoad {
   constraints: { name: string; definition: string }[];
@@ -205,7 +204,7 @@ export async function startBulkLoad(client: pg.Client, file: string): Promise<Bu
   await client.query('TRUNCATE ledger_entries');
   // The COPY leaves source_file and merchant to the column defaults, made literals for it:
   // source_file has none of its own, and merchant's (sql/0012_merchant.sql) looks the session's
-  // kpgw.merchant up again for every row (5-10% of the COPY's time), though it is stable and
+  // kpgw.merchant up again for every row, though it is stable and
   // so gives every row the same value: it is evaluated once here. Both are put back before
   // commit (finishBulkLoad) and only ever visible inside this transaction, which holds the table
   // exclusively; a rollback or a crash undoes them with the rest.

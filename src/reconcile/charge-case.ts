@@ -167,7 +167,7 @@ export const DATE_SEGMENT_AFTER_DAYS = 180;
  * is more than 180 days before `asOf`; QR family by charge id or order id.
  */
 export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryRequest {
-  // The gateway's answer must not contradict any id the ledger knows (issue 10).
+  // The gateway's answer must not contradict any id the ledger knows.
   const known = { chargeId: charge.charge_id, referenceOrder: charge.reference_order, orderId: charge.order_id };
   if (!isQrFamily(charge.source_type)) {
     const id = charge.charge_id ?? charge.reference_order ?? '';

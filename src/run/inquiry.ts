@@ -120,10 +120,9 @@ function auditRow(key: string, answer: GatewayAnswer): AuditRow {
 
 /**
  * A batch of the audit trail in one statement, its rows travelling as one JSON parameter
- * (`json_to_recordset`): building it is one native `JSON.stringify`, where a multi-row INSERT
- * cost a query compile per batch and `unnest` of arrays a pass of pg's array escaping over every
- * quote of every body. (COPY would need a connection of its own outside the pool, and cannot
- * skip a row already stored, which a resumed run needs.)
+ * (`json_to_recordset`): one native `JSON.stringify`, with no per-batch query to compile and no
+ * array escaping over every body. Not COPY: it cannot skip a row already stored, which a resumed
+ * run needs.
  */
 async function insertAudit(db: Kysely<Database>, runId: string, rows: readonly AuditRow[]): Promise<void> {
   await sql`
