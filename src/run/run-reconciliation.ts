@@ -17,9 +17,11 @@ import { abortRun, acquireRunLock, findResumableRun, startRun } from './run-reco
 import type { RunEnvironment, RunOutcome, RunRequest } from './run-request.ts';
 
 /**
- * One reconciliation run, end to end: ingest → inquire → reconcile → report. The run is
- * recorded as `running` at the start and `finished`, with all its results, in one transaction
- * at the end; anything that stops it on the way records it as `aborted` and rethrows.
+ * One reconciliation run, end to end, through its stages: ingest (which selects the cases) →
+ * inquiry → reconcile → report, each in the file of its name and timed under that name in
+ * `run.json`. The run is recorded as `running` at the start and `finished`, with all its results,
+ * in one transaction at the end; anything that stops it on the way records it as `aborted`
+ * and rethrows.
  */
 export async function runReconciliation(request: RunRequest, env: RunEnvironment): Promise<RunOutcome> {
   const { database, config, logger } = env;
