@@ -5,7 +5,7 @@ const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
 
 /**
  * A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
- * leading apostrophe: shown as text, never evaluated (contract §5). A plain number such as a
+ * leading apostrophe: shown as text, never evaluated (docs/reference.md §5.1). A plain number such as a
  * difference of `-1.00` is left alone, so it stays a number.
  */
 export function neutraliseFormula(value: string): string {

@@ -16,7 +16,7 @@ async function violations(baseDir: string): Promise<string[]> {
   return result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (${v.cycle.map((c) => c.name).join(' → ')})` : ''}`);
 }
 
-describe("src/'s imports run one way, down the pipeline (docs/reference.md, Layout)", () => {
+describe("src/'s imports run one way, down the pipeline (README.md, Development)", () => {
   it('no import runs back up the pipeline, none goes across to a sibling, and there is no circle', async () => {
     expect(await violations(ROOT)).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { ReconError } from '../errors.ts';
 import { checkMid } from './merchant-id.ts';
 import { normaliseBaseUrl } from './base-url.ts';
 
-/** Everything kpgw-recon reads from the environment (contract §2), read once and frozen. */
+/** Everything kpgw-recon reads from the environment (docs/reference.md §2), read once and frozen. */
 export interface Config {
   /** Unset: an embedded PostgreSQL in {@link embeddedDataDir}. */
   readonly databaseUrl: string | undefined;
@@ -15,7 +15,7 @@ export interface Config {
   readonly logLevel: string;
   readonly recon: OpenItemsConfig;
   /**
-   * v2 (contract §12): the merchant whose data a command works on, by its mid; its tables are a
+   * docs/reference.md §5.7: the merchant whose data a command works on, by its mid; its tables are a
    * schema of their own. '' (the default): the single merchant of a plain set-up.
    */
   readonly merchant: string;
@@ -27,7 +27,7 @@ export interface Config {
   readonly worker: WorkerConfig;
 }
 
-/** v2: scheduled reconciliation as graphile-worker jobs (contract §12). */
+/** Scheduled reconciliation as graphile-worker jobs (docs/reference.md §1.16). */
 export interface WorkerConfig {
   /** `RECON_MERCHANTS`: the merchants file; unset: `worker` and `enqueue` refuse to start. */
   readonly merchantsFile: string | undefined;
@@ -37,7 +37,7 @@ export interface WorkerConfig {
   readonly concurrency: number;
 }
 
-/** v2: how open items are followed (contract §2, §8). */
+/** How open items are followed (docs/reference.md §2, §4.21). */
 export interface OpenItemsConfig {
   /** Days a booked refund may be unknown to the gateway before it is an error. */
   readonly refundGraceDays: number;

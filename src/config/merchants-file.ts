@@ -7,7 +7,7 @@ import { ReconError, isReconError } from '../errors.ts';
 import { normaliseBaseUrl } from './base-url.ts';
 import { checkInputFile } from '../input-file.ts';
 
-/** One merchant of the merchants file (contract §12), checked and with its defaults filled in. */
+/** One merchant of the merchants file (docs/reference.md §1.18), checked and with its defaults filled in. */
 export interface Merchant {
   readonly mid: string;
   readonly name: string | undefined;
@@ -37,7 +37,7 @@ const LOOKS_LIKE_KEY = /skey_/i;
 const KEY_SHAPED = /skey_[\x21-\x7e]*/gi;
 
 /**
- * Reads and checks `RECON_MERCHANTS`. JSON, as the contract shows it: no parser to add, and a
+ * Reads and checks `RECON_MERCHANTS`. JSON (docs/reference.md §1.18): no parser to add, and a
  * file that machines write as readily as people. Anything wrong is one line naming the merchant
  * and the field (exit 2); a value that looks like a secret key is refused without being shown.
  */

@@ -51,7 +51,7 @@ export interface ExportResult {
 }
 
 /**
- * Writes one row per ledger charge of [from, to] (docs/reference.md, "Finance export"), each as
+ * Writes one row per ledger charge of [from, to] (docs/reference.md §5.4), each as
  * the latest finished run that reconciled it says, `NOT_RECONCILED` when none did. Read in one
  * snapshot of the database, a page at a time, so the range can be as long as the books.
  * `merchantMid` fills `mid` where the ledger row has none. Nothing is written when no finished

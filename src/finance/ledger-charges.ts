@@ -5,7 +5,7 @@ import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
 
 /**
- * The charges a finance output covers (docs/reference.md, "Finance export"): every ledger charge
+ * The charges a finance output covers (docs/reference.md §5.4): every ledger charge
  * row of the dates, retracted rows aside, each charge once, by its first row (the earliest by
  * `transaction_date`, then `entry_id`: a later row sharing one of its ids books it again, on any
  * date), with what the latest finished run that reconciled it says (the latest with a definite
@@ -103,8 +103,7 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
 
 /**
  * Into `fin_charges`: the charges of the scope (by KBank's day) that KBank notified and its
- * inquiry confirmed while no ledger charge row named them (docs/reference.md, Notifications in
- * the night), as the latest finished run that asked about them left them: still `NOT_IN_LEDGER`,
+ * inquiry confirmed while no ledger charge row named them (docs/reference.md §6.4), as the latest finished run that asked about them left them: still `NOT_IN_LEDGER`,
  * and no live ledger charge row names them now (by charge id, reference order or order id; once
  * the ledger books one, it is that ledger row's, in its place).
  */

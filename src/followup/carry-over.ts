@@ -5,7 +5,7 @@ import type { ChargeCase } from '../reconcile/charge-case.ts';
 import { chargeKey } from '../reconcile/charge-case.ts';
 import { activeAcknowledgement } from './acknowledged.ts';
 
-/** What a run carries over to the next (contract §8, §9); written in the run's transaction. */
+/** What a run carries over to the next (docs/reference.md §4.21, §4.22); written in the run's transaction. */
 export interface CarryOver {
   readonly runId: string;
   /** The day the run looks back on: its as-of day minus one. */
@@ -64,7 +64,7 @@ function runFindings(runId: string) {
 }
 
 /**
- * Contract §9: `new` unless an unresolved finding of the same identity has the same values;
+ * docs/reference.md §4.22: `new` unless an unresolved finding of the same identity has the same values;
  * then `acknowledged` when an acknowledgement given on those values stands, else `still_open`.
  * A new finding is first seen tonight; the others keep the night they were first seen.
  */
@@ -163,7 +163,7 @@ async function recordFindings(trx: Kysely<Database>, runId: string): Promise<voi
 }
 
 /**
- * Contract §8: the charge's latest answer, open or final and why, and when it is next due: an
+ * docs/reference.md §4.21: the charge's latest answer, open or final and why, and when it is next due: an
  * open charge the next night, a final one at the next re-check age it has not reached yet. A
  * charge stays open since the night its open stretch began: tonight, or (v3) the day its
  * earliest pending refund was booked, when that is earlier, since a refund booked after the
@@ -206,7 +206,7 @@ function pendingRefundBooked(runId: string) {
 }
 
 /**
- * The notifications this run dealt with (docs/reference.md, Notifications in the night), so no
+ * The notifications this run dealt with (docs/reference.md §6), so no
  * later night takes them again: those its charges were checked against, where KBank answered
  * definitely (an unverified charge's are taken again the next night), and the forged ones it
  * reported. A notified charge the request budget deferred was not asked: its notification waits.

@@ -7,7 +7,7 @@ import { openSince } from './open-items.ts';
 import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 
 /**
- * Why a charge that is not one of the night's own is asked (docs/reference.md, `nightly`): open,
+ * Why a charge that is not one of the night's own is asked (docs/reference.md §1.3): open,
  * due a re-check, or named by a notification of KBank's that no case of the night deals with.
  */
 export type DueReason = 'revisit' | 'recheck' | 'notified';

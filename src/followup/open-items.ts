@@ -10,7 +10,7 @@ import { nightOf } from '../dates.ts';
 import { humanCsvOptions } from '../csv-cells.ts';
 import { activeAcknowledgement } from './acknowledged.ts';
 
-/** `open-items.csv`'s header, exactly (contract §8). */
+/** `open-items.csv`'s header, exactly (docs/reference.md §1.6). */
 export const OPEN_ITEM_COLUMNS = [
   'charge_id', 'reference_order', 'transaction_date', 'source_type', 'currency', 'amount', 'kind', 'code',
   'reason', 'open_since', 'age_days', 'age_bucket', 'last_asked_at', 'next_ask_on', 'acknowledged_by', 'ack_note',

@@ -3,7 +3,7 @@ import type { OpenReason } from './followup.table.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import type { ChargeResult } from '../reconcile/charge-result.ts';
 
-/** Findings that say the charge is not final yet: a later look may settle it (contract §8). */
+/** Findings that say the charge is not final yet: a later look may settle it (docs/reference.md §4.21). */
 const OPEN_CODES: ReadonlySet<MismatchCode> = new Set<MismatchCode>(['SETTLEMENT_PENDING', 'FEES_NOT_REPORTED', 'REFUND_PENDING']);
 
 /**

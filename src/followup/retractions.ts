@@ -37,7 +37,7 @@ interface RowState {
 }
 
 /**
- * Takes ledger rows out of reconciliation (docs/reference.md, `retract`), in one transaction, all
+ * Takes ledger rows out of reconciliation (docs/reference.md §1.8), in one transaction, all
  * or nothing: a request naming no ledger row, a row already retracted, or a row named twice is
  * refused, and then nothing is written. Each row gets an audit row; its unresolved findings are
  * resolved as `retracted` on `today`; the charge it is the row of is followed no more (closed,

@@ -22,7 +22,7 @@ export type { GatewayAnswer } from './gateway-answer.ts';
 /** A request that got no whole HTTP answer (timeout, connection error): always asked again. */
 type NoAnswer = { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: undefined };
 
-/** The `gateway` block of `run.json` (contract §5). */
+/** The `gateway` block of `run.json` (docs/reference.md §5.1). */
 export interface InquiryStats {
   /** HTTP requests sent, retries included. */
   readonly requests: number;
@@ -236,7 +236,7 @@ export function createInquiryClient(
       return { kind: 'failed', reason: `'${request.id}' cannot be asked for: it is not an id a URL path can carry`, attempts: 0, path: '' };
     }
     if (request.transactionDate === undefined) return logged(withoutCode(await ask(request, cancel)));
-    // Contract §4: a dated path refused as invalid_parameter is tried with the day before and
+    // docs/reference.md §4.2: a dated path refused as invalid_parameter is tried with the day before and
     // the day after (a ledger booking in UTC is up to 7 hours off Bangkok), once each.
     const candidates = datedAlternatives(request);
     let attempts = 0;

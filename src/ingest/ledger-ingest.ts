@@ -50,7 +50,7 @@ export interface IngestTarget {
 }
 
 /**
- * Ingests merchant ledger files (contract §3.1) into `ledger_entries`, one transaction per file.
+ * Ingests merchant ledger files (docs/reference.md §3.1) into `ledger_entries`, one transaction per file.
  * Unreadable rows come back in `rejected`; a file that cannot be used at all (missing, not CSV,
  * without the required columns) throws a `ReconError('INPUT')` naming it. Within the call, a row
  * repeating an entry_id with other content is rejected and the first kept; a row changing an

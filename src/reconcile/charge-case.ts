@@ -13,13 +13,13 @@ export interface ChargeCase {
    */
   readonly charge: LedgerEntry;
   /**
-   * Contract §4 v2, orphans: the ledger has refund or void rows of this charge but no `charge` row
+   * docs/reference.md §4.19, orphans: the ledger has refund or void rows of this charge but no `charge` row
    * anywhere (any date). The gateway decides whether it is an `ORPHAN_LEDGER_ENTRY`.
    */
   readonly orphan: boolean;
   /**
    * No ledger row names the charge: KBank notified it, and its case is its notifications. `charge`
-   * stands in, built from the first of them (see docs/reference.md, Notifications in the night);
+   * stands in, built from the first of them (docs/reference.md §6);
    * its `entry_id` is '', since there is no ledger row. Never an orphan.
    */
   readonly notifiedOnly: boolean;
@@ -94,8 +94,7 @@ export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { 
 type ChargeRow = ChargeIds & Pick<LedgerEntry, 'entry_id' | 'transaction_date'>;
 
 /**
- * Charge rows grouped by the charge they book (see docs/reference.md, How a charge is
- * reconciled, duplicates): the first row of a charge is its earliest by `transaction_date`, then
+ * Charge rows grouped by the charge they book (docs/reference.md §4.20): the first row of a charge is its earliest by `transaction_date`, then
  * `entry_id` ({@link compareFirstRows}), whatever the file and line; a later row sharing an id
  * with a group's first row is a duplicate of it. Only first rows claim ids, so the first rows of
  * two groups never share one. The groups come in the order their first rows have in `charges`
@@ -163,7 +162,7 @@ export function attach(owner: ChargeCase, entry: LedgerEntry): void {
 export const DATE_SEGMENT_AFTER_DAYS = 180;
 
 /**
- * Contract §4: card family by charge id or reference order, with `/{YYYYMMDD}` when the charge
+ * docs/reference.md §4.2: card family by charge id or reference order, with `/{YYYYMMDD}` when the charge
  * is more than 180 days before `asOf`; QR family by charge id or order id.
  */
 export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryRequest {

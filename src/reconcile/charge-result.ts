@@ -15,7 +15,7 @@ export interface ReconcileContext {
   readonly keyMode?: KeyMode;
   /** The day the run pretends it is (`--as-of`): refunds booked shortly before it may be pending. */
   readonly asOf: string;
-  /** `RECON_REFUND_GRACE_DAYS`: days a booked refund may be unknown to the gateway (contract §4 v2). */
+  /** `RECON_REFUND_GRACE_DAYS`: days a booked refund may be unknown to the gateway (docs/reference.md §4.16). */
   readonly refundGraceDays: number;
 }
 

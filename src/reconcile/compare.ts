@@ -3,7 +3,7 @@ import type { Mismatch, MismatchCode } from './mismatch.ts';
 
 /**
  * Values compare exactly after rounding both sides to 2 decimals; `tolerance` widens that
- * (contract §4).
+ * (docs/reference.md §4.5).
  */
 export function differs(ledger: Money, gateway: Money, tolerance: Money): boolean {
   // Without a tolerance (the default) "more than zero apart" is "not equal", which needs no new

@@ -28,7 +28,7 @@ export function chargeRule(charge: LedgerEntry, gateway: GatewayCharge, schedule
 }
 
 /**
- * Expected fees (see docs/reference.md, How a charge is reconciled): each of `mdr`, `vat`,
+ * Expected fees (docs/reference.md §4): each of `mdr`, `vat`,
  * `net_amount` from the ledger row when given, otherwise from the charge's fee rule on `settled`:
  * the amount, or the captured amount of a partial capture, parsed by the caller, which compares
  * it too; for a non-THB charge, the gateway's `settlement_info.baht_amount`, since fees are

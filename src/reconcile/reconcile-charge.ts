@@ -17,7 +17,7 @@ import { checkQrRefunds, checkRefunds, checkRefundTotal, NO_REFUNDS, refundTotal
 import { checkSettlement } from './settlement-check.ts';
 
 /**
- * Every rule of docs/reference.md, How a charge is reconciled, for one charge. Pure: the same
+ * Every rule of docs/reference.md §4, for one charge. Pure: the same
  * case and answer give the same result. The checks add their findings to one list, in the order
  * the reference lists them; last, whether KBank's answer contradicts a notification of the
  * charge's (Notifications in the night).
@@ -75,7 +75,7 @@ function reconcileLedgerCharge(chargeCase: ChargeCase, answer: GatewayAnswer, co
 }
 
 /**
- * Contract §4 v2, orphans: refund and void rows whose charge is in no ledger `charge` row. When
+ * docs/reference.md §4.19, orphans: refund and void rows whose charge is in no ledger `charge` row. When
  * the gateway does not know the charge either, every row is an `ORPHAN_LEDGER_ENTRY`, so it
  * shows in the report with its entry id. When it does, the rows are reconciled against its
  * answer: refund matching and the refund codes, and the state the refunds or voids imply, with
@@ -117,7 +117,7 @@ function orphanEntry(row: LedgerEntry): Mismatch {
 
 /**
  * Refunds and voids against the gateway's answer: the ledger's refund total, refund matching,
- * then the state they imply (contract §4: matching is done before the state check, since a
+ * then the state they imply (docs/reference.md §4.12: matching is done before the state check, since a
  * refund still pending or failed is left out of the expected state). `settled` is what a full
  * refund gives back: the charge's amount, or its captured amount after a partial capture.
  * `expectedMdr` is the charge's expected MDR, for refund fees under `pro_rata` when KBank reports

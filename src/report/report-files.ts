@@ -70,7 +70,7 @@ export async function writeCsvReports(dir: string, outputs: { summary: SummaryRo
   );
 }
 
-/** `mismatches.csv` and `resolved.csv` (contract §5): the same columns, v1's then the finding's state. */
+/** `mismatches.csv` and `resolved.csv` (docs/reference.md §5.1): the same columns, v1's then the finding's state. */
 export const FINDING_CSV_COLUMNS = [...MISMATCH_COLUMNS, ...FINDING_STATE_COLUMNS] as const;
 
 const PAGE = 5000;

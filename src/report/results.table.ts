@@ -19,7 +19,7 @@ export interface ReconMismatchTable {
   gateway_value: string | null;
   difference: Numeric | null;
   message: string;
-  /** Contract §9; null on rows written before v2. */
+  /** docs/reference.md §4.22; null on rows written before findings were followed across runs. */
   charge_key: string | null;
   finding_state: 'new' | 'still_open' | 'acknowledged' | null;
   first_seen_on: DateText | null;
@@ -85,7 +85,7 @@ export interface ReconChargeResultTable {
   ref_3: string | null;
   convfee_amount: Numeric | null;
   convfee_vat: Numeric | null;
-  /** Still open after this run (contract §8): see `isOpen`. */
+  /** Still open after this run (docs/reference.md §4.21): see `isOpen`. */
   open: boolean;
   /** Null on rows written before v2. */
   charge_key: string | null;

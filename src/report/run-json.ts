@@ -1,4 +1,4 @@
-/** `run.json` (contract §5). */
+/** `run.json` (docs/reference.md §5.1). */
 export interface RunJson {
   run_id: string;
   from: string;
@@ -19,7 +19,7 @@ export interface RunCounts {
   matched: number;
   mismatched: number;
   unverified: number;
-  /** v2 (contract §8, §9). */
+  /** docs/reference.md §4.21, §4.22. */
   open: number;
   revisited: number;
   rechecked: number;

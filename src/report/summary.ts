@@ -9,7 +9,7 @@ import type { Selectable } from 'kysely';
 import { chargeFigures, feeEstimate, isFeesPending, refundFigures, type ChargeFigures, type FeesState } from './charge-figures.ts';
 import type { ExportStatus, ReconChargeResultTable, ReconDailySummaryTable } from './results.table.ts';
 
-/** `mismatches.csv`'s header, exactly (contract §5); `recon_mismatches` has the same columns. */
+/** `mismatches.csv`'s header, exactly (docs/reference.md §5.1); `recon_mismatches` has the same columns. */
 export const MISMATCH_COLUMNS = [
   'run_id', 'transaction_date', 'source_type', 'charge_id', 'reference_order', 'entry_id', 'code',
   'severity', 'field', 'ledger_value', 'gateway_value', 'difference', 'message',
@@ -18,7 +18,7 @@ export const MISMATCH_COLUMNS = [
 /** One finding of a run as the run records it (empty where there is no value), with its charge. */
 export type MismatchRow = Record<(typeof MISMATCH_COLUMNS)[number] | 'charge_key', string>;
 
-/** v2 (contract §9): each finding's state across runs, after the v1 columns. */
+/** Each finding's state across runs (docs/reference.md §4.22), after the first columns. */
 export const FINDING_STATE_COLUMNS = ['finding_state', 'first_seen_on', 'acknowledged_by', 'ack_note'] as const;
 
 /** One row of `summary.csv`: `recon_daily_summary` without its run id. */
@@ -169,7 +169,7 @@ export function bookedAmount(result: ChargeResult): Money {
 }
 
 /**
- * Per date × source type × currency (docs/reference.md, "Totals"): counts from the results; the
+ * Per date × source type × currency (docs/reference.md §5.3): counts from the results; the
  * gross from the ledger in its own currency, voided charges apart (`voided_amount`); settled,
  * MDR, VAT and net as KBank reports them, in THB, for the charges whose figures are reported;
  * `fees_pending` counts the others whose fees are unknown, with the estimate of their fees kept

@@ -15,7 +15,7 @@ export async function clearRunWork(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * The run's own cases (see docs/reference.md, `run`), numbered from 1 into `run_case_rows`, so
+ * The run's own cases (docs/reference.md §1.2), numbered from 1 into `run_case_rows`, so
  * the run reads them back in pages whatever its size. The rows a run over [from, to] covers:
  * every row with `transaction_date` in the range (charge rows, and the refund and void rows of
  * those charges, which carry their charge's date); every refund or void row booked
@@ -24,7 +24,7 @@ export async function clearRunWork(db: Kysely<Database>): Promise<void> {
  * ids; and every other charge row of the charges so selected, whatever its date, with its
  * refund and void rows: a charge booked twice on two dates is one case in the run of either
  * date, reconciled by its first row, the later row its `DUPLICATE_IN_LEDGER` (see
- * docs/reference.md, How a charge is reconciled, duplicates).
+ * docs/reference.md §4.20).
  *
  * Grouping is exactly {@link buildCases}'s, in SQL: charge rows grouped by {@link groupCharges}
  * (the first row of a charge by `transaction_date`, then `entry_id`), cases in ledger order of
@@ -202,7 +202,7 @@ async function markDuplicates(trx: Kysely<Database>): Promise<void> {
 /**
  * The run's cases `first` to `last` (inclusive), its own or due ones, a page at a time, each with
  * all its ledger rows and, given the run's `notifications`, KBank's verified notifications of its
- * payment (see docs/reference.md, Notifications in the night). The next page is read while the
+ * payment (docs/reference.md §6). The next page is read while the
  * current one is worked on.
  */
 export async function* readCases(

@@ -10,7 +10,7 @@ import { identifiers, type ChargeCase, type NotifiedPayment, type NumberedCase }
 import { isSourceType } from '../vocabulary.ts';
 import type { RunRequest } from './run-request.ts';
 
-/** What a run takes of KBank's notifications (docs/reference.md, Notifications in the night). */
+/** What a run takes of KBank's notifications (docs/reference.md §6). */
 export interface NotificationScope {
   /**
    * Only notifications received before this moment count: the start of the run's as-of day, so
@@ -39,7 +39,7 @@ const verifiedSuccess = (before: Date) => sql`n.checksum_verdict = 'valid' AND l
 
 /**
  * The notified charges a night asks about besides its own cases, added as cases numbered from
- * `firstNo` (docs/reference.md, Notifications in the night). The night takes every verified
+ * `firstNo` (docs/reference.md §6). The night takes every verified
  * notification of a successful payment received before its moment that no night has dealt with
  * yet. One whose charge a case of the run already has is dealt with there. The others, a charge
  * each, oldest first: when a live ledger charge row names the charge (by charge id, reference

@@ -78,7 +78,7 @@ function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: 
  * `charge` row at all make orphan cases (their charge's ids are the only thing left to ask the
  * gateway about). Either way every row the run selected, by its `transaction_date` or by its
  * `entry_date`, is in a case: an orphan is reported by the run that covers its `entry_date`
- * (contract §4 v2) and by the run of its `transaction_date`, so no run leaves out a row of its
+ * (docs/reference.md §4.19) and by the run of its `transaction_date`, so no run leaves out a row of its
  * dates.
  *
  * No row is reconciled twice: rows of the run's cases in `run_case_rows` (its own and a night's
@@ -147,7 +147,7 @@ export interface Selection {
 /**
  * The charges the dates cover, then (for `nightly` and the demo) the charges KBank notified that
  * none of those cases has, then (for `nightly`) the open charges and re-checks that are due, cut
- * at the night's request budget in that order (see docs/reference.md, `nightly`). Every due
+ * at the night's request budget in that order (docs/reference.md §1.3). Every due
  * charge not asked is deferred: recorded so that the next night asks it (a notified one stays
  * pending, and the next night takes it again). All of them are cases in the database
  * (`run_case_rows`), numbered in that order and read a page at a time, asked or not: a case not

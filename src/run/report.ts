@@ -19,7 +19,7 @@ import type { RunEnvironment, RunOutcome, RunRequest } from './run-request.ts';
 
 const BATCH = 1000;
 
-/** The run's summary rows (contract §5), in the run's one final transaction. */
+/** The run's summary rows (docs/reference.md §5.1), in the run's one final transaction. */
 async function insertSummary(trx: Kysely<Database>, runId: string, summary: readonly SummaryRow[]): Promise<void> {
   for (let i = 0; i < summary.length; i += BATCH) {
     await trx.insertInto('recon_daily_summary').values(summary.slice(i, i + BATCH).map((s) => ({ ...s, run_id: runId }))).execute();
@@ -121,7 +121,7 @@ export async function report(
   return { exitCode, run, reportDir, text: humanSummary({ run, summary, findingsByCode: tally.findingsByCode, reportDir, openItems, notified: input.notified }) };
 }
 
-/** Exit 1 (contract §1): an error-severity finding of this run that nobody has acknowledged. */
+/** Exit 1 (docs/reference.md §1.1): an error-severity finding of this run that nobody has acknowledged. */
 async function hasOpenErrors(trx: Kysely<Database>, runId: string): Promise<boolean> {
   const row = await trx
     .selectFrom('recon_mismatches')

@@ -101,7 +101,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       // Refund and void rows that name no charge of the run by the ledger's ids: the last case
       // whose answer carries one of their ids takes them. The rest name a charge outside the
       // run, looked for anywhere in the ledger, else they are orphans, asked about by the ids
-      // they carry (contract §4 v2). Either way they get a case, so no row is left out, unless
+      // they carry (docs/reference.md §4.19). Either way they get a case, so no row is left out, unless
       // the night's request budget defers it.
       const linked = linking.link();
       for (const { numbered, answer } of linked.held) await results.add(numbered, answer);

@@ -22,7 +22,7 @@ export interface RunLock {
 }
 
 /**
- * One run at a time per database (contract §1). A session-level advisory lock on a connection
+ * One run at a time per database (docs/reference.md §1.1). A session-level advisory lock on a connection
  * of its own: a run that is killed loses its connection and so the lock, and never blocks the
  * next one. Runs still marked `running` without the lock were killed; they become `aborted`.
  */

@@ -26,13 +26,13 @@ export interface RunRequest {
   readonly outDir?: string;
   readonly tolerance: Money;
   /**
-   * `nightly` (contract §8): besides the charges the dates cover, the open charges and the
+   * `nightly` (docs/reference.md §1.3): besides the charges the dates cover, the open charges and the
    * re-checks that are due, and at most `maxRequests` charges asked (the rest deferred).
    */
   readonly followUp?: { readonly maxRequests: number | undefined };
   /**
    * `nightly` and the demo: KBank's notifications join the charges asked, and forged ones are
-   * reported (docs/reference.md, Notifications in the night). Every run checks the charges it
+   * reported (docs/reference.md §6). Every run checks the charges it
    * asks against their notifications received before the start of its as-of day; the demo, whose
    * notifications arrive as it runs, gives its own moment and grace hours.
    */

@@ -222,7 +222,7 @@ function gatewayFees(base: Money, spec: Pick<ChargeSpec, 'mdr' | 'mdrRate' | 'va
   return { mdr, vat: toSatang(mdr.times(spec.vatRate ?? '0.07')) };
 }
 
-/** The fee schedule that matches {@link buildCharge}'s defaults (contract §3.3). */
+/** The fee schedule that matches {@link buildCharge}'s defaults (docs/reference.md §3.3). */
 export const SAMPLE_FEES = {
   vat_rate: '0.07',
   rules: [

@@ -62,7 +62,7 @@ export async function startLiveness(url: string, pool: pg.Pool, logger: Logger):
 
 /**
  * Unlocks the jobs and queues of every pool whose liveness lock is free, so that another worker
- * takes them up within seconds (the interrupted run is resumed, contract §12). Returns the pools.
+ * takes them up within seconds (the interrupted run is resumed, docs/reference.md §1.16). Returns the pools.
  */
 export async function sweepDeadWorkers(pool: pg.Pool, logger: Logger): Promise<string[]> {
   const client = await pool.connect();

@@ -7,7 +7,7 @@ import { merchantConfig, parseMerchants } from '../../src/config/merchants-file.
 import { merchantCronItems, nightOfSchedule } from '../../src/worker/schedule.ts';
 import { humanLines, runCli } from '../helpers/cli.ts';
 
-/** Contract §12's merchants file: defaults, and every mistake as one line naming merchant and field. */
+/** The merchants file (docs/reference.md §1.18): defaults, and every mistake as one line naming merchant and field. */
 const config = loadConfig({ RECON_REPORTS_DIR: '/srv/reports', KPGW_RATE_LIMIT_RPS: '7', KPGW_CONCURRENCY: '3', RECON_MAX_REQUESTS: '500' });
 const parse = (merchants: unknown[]) => parseMerchants({ merchants }, config, 'm.json');
 const minimal = { mid: 'M1', key_env: 'KPGW_KEY_M1', inbox: '/srv/m1/inbox' };

@@ -73,7 +73,7 @@ const shape = (c: ChargeCase) => ({
 });
 
 /**
- * Contract §8's due charges, grouped all at once in memory: open ones open (since `open_since`,
+ * The due charges of docs/reference.md §1.3, grouped all at once in memory: open ones open (since `open_since`,
  * v3) for no longer than the open window, then final ones, each oldest first, less the keys the
  * run has; each key's case from
  * every ledger row naming it that no own case holds.

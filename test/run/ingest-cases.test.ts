@@ -9,7 +9,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 /**
  * Differential: the run's cases as SQL selects and groups them (`run_case_rows`, read a page at a
  * time) are exactly those of the in-memory grouping (`buildCases`) over the rows a run covers,
- * selected as contract §4 says: rows of the dates, refund and void rows booked in them, those
+ * selected as docs/reference.md §4.1 says: rows of the dates, refund and void rows booked in them, those
  * older charges' rows (v2), and the charge rows of every selected charge on other dates, with
  * their rows (v3). Ledgers are random with few ids, so that charge rows share ids (duplicates,
  * on one date or several, chains of them), refunds name their charge by any id, or by none of
@@ -56,7 +56,7 @@ const shape = (c: ChargeCase) => ({
   voids: c.voids.map((r) => r.entry_id),
 });
 
-/** Contract §4's selection (v2 and v3), in memory, then buildCases: the grouping the SQL must equal. */
+/** The selection of docs/reference.md §4.1, in memory, then buildCases: the grouping the SQL must equal. */
 function referenceCases(all: LedgerEntry[]): { cases: ChargeCase[]; unlinked: LedgerEntry[] } {
   const inRange = (r: LedgerEntry) => r.transaction_date >= FROM && r.transaction_date <= TO;
   const byLine = (a: LedgerEntry, b: LedgerEntry) => a.source_line - b.source_line;

@@ -11,7 +11,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 import { keysEnv, merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
- * Contract §12: nights missed while no worker ran are caught up when workers start again, oldest
+ * docs/reference.md §1.16: nights missed while no worker ran are caught up when workers start again, oldest
  * first, each once however many workers start.
  */
 const database = await createTestDatabase();

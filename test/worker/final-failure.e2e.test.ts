@@ -9,7 +9,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 import { merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
- * Contract §12: a night that fails for a reason the next attempt would meet again (the gateway's
+ * docs/reference.md §1.16: a night that fails for a reason the next attempt would meet again (the gateway's
  * authentication_failure) is not retried in a loop, and the run table says why it stopped.
  */
 const database = await createTestDatabase();

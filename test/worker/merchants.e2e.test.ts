@@ -8,7 +8,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 import { keysEnv, merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
- * Contract §12: three merchants, each with its own key and rate limit, and two workers. Each
+ * docs/reference.md §1.16: three merchants, each with its own key and rate limit, and two workers. Each
  * merchant-night runs once, each gateway key stays within its cap, and the merchants' nights run
  * side by side.
  */

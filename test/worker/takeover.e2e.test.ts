@@ -11,7 +11,7 @@ import { until } from '../helpers/wait.ts';
 import { keysEnv, merchantTables, startWorker, testMerchant, writeMerchantsFile, type TestMerchant } from './helpers.ts';
 
 /**
- * Contract §12: a worker killed in the middle of a merchant-night leaves the job to another
+ * docs/reference.md §1.16: a worker killed in the middle of a merchant-night leaves the job to another
  * worker, which resumes the interrupted run: the answers it stored are not asked again, and the
  * night ends as an uninterrupted one does.
  */
