@@ -61,7 +61,7 @@ export async function runAsProcess(argv: string[]): Promise<void> {
 async function runCommand(command: Command, args: string[], stdout: Writable): Promise<ExitCode> {
   // Imported here rather than at the top: help and usage need none of them (the logger's pino
   // is a third of the CLI's start-up).
-  const [{ loadConfig }, { createLogger }, { terminalOf }] = await Promise.all([import('./config.ts'), import('./log.ts'), import('./terminal.ts')]);
+  const [{ loadConfig }, { createLogger }, { terminalOf }] = await Promise.all([import('./config/config.ts'), import('./log.ts'), import('./terminal.ts')]);
   let config;
   try {
     config = loadConfig();

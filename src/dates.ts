@@ -16,8 +16,19 @@ export function startOfDayIn(date: string, tz: string): Date {
   return new Date(new TZDate(year, month - 1, day, tz).getTime());
 }
 
+/** The night a run as of `asOf` looks back on: the day before (`nightly --date D` runs as of D + 1). */
+export function nightOf(asOf: string): string {
+  return shiftDate(asOf, -1);
+}
+
+/** The as-of day of a night's run: the morning after, so a night replayed later decides as it would have then. */
+export function morningAfter(night: string): string {
+  return shiftDate(night, 1);
+}
+
+/** Last night in the given zone: the night of today's run. */
 export function yesterdayIn(tz: string, now: Date = new Date()): string {
-  return shiftDate(todayIn(tz, now), -1);
+  return nightOf(todayIn(tz, now));
 }
 
 export function shiftDate(date: string, days: number): string {
@@ -28,6 +39,16 @@ export function shiftDate(date: string, days: number): string {
 export function timeIn(tz: string, at: Date): string {
   return format(new TZDate(at, tz), 'yyyy-MM-dd HH:mm:ss xxx');
 }
+
+/**
+ * Whole days from `from` to `to` (`YYYY-MM-DD`, which Date.parse reads as UTC midnight): native,
+ * since it is asked once per charge of a run.
+ */
+export function daysBetween(from: string, to: string): number {
+  return (Date.parse(to) - Date.parse(from)) / DAY_MS;
+}
+
+const DAY_MS = 86_400_000;
 
 /** Every date from `from` to `to`, inclusive. */
 export function datesBetween(from: string, to: string): string[] {

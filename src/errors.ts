@@ -1,6 +1,6 @@
 /**
- * What a user or the environment can cause, as codes. Each maps to one of the contract's exit
- * codes in one place ({@link exitCodeOf}); everything else is a bug and is reported as such.
+ * What a user or the environment can cause, as codes. Each maps to one of the exit
+ * codes (docs/reference.md §1.1) in one place ({@link exitCodeOf}); everything else is a bug and is reported as such.
  */
 export type ReconErrorCode =
   | 'USAGE' // bad flag, missing argument

@@ -83,7 +83,7 @@ const POWERS_OF_TEN = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 const MINUS = 45;
 const ZERO_DIGIT = 48;
 
-/** Rounds half-up (away from zero on .5) to satang, as the contract's fee rules require. */
+/** Rounds half-up (away from zero on .5) to satang, as the fee rules require (docs/reference.md §4.7). */
 export function toSatang(value: Money): Money {
   // Most amounts have two decimals already; Money is immutable, so the value itself is the answer
   // (rounding would only copy it, and the reconcile step rounds every amount it compares).

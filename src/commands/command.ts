@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Writable } from 'node:stream';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import type { ExitCode } from '../errors.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from './command.ts';
 import { dateRangeFlags, parseFlags, requireFlag } from './command.ts';
 import { FINANCE_FILE_HELP_TAIL, FORMAT_FLAGS, formatFromFlags, warnLine } from './finance-file-flags.ts';
-import { merchantMid } from '../config.ts';
+import { merchantMid } from '../config/config.ts';
 import { openDatabase } from '../db/connection.ts';
 import { dateRanges, datesBetween } from '../dates.ts';
 import { EXIT } from '../errors.ts';

@@ -1,14 +1,9 @@
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Command, CommandContext } from './command.ts';
+import { LIMITS } from '../config/config.ts';
+import { todayIn, yesterdayIn } from '../dates.ts';
+import { runNightly } from '../run/nightly.ts';
+import type { Command } from './command.ts';
 import { nightFlag, parseFlags, wholeNumberFlag } from './command.ts';
-import { OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
-import { shiftDate, todayIn, yesterdayIn } from '../dates.ts';
-import { LIMITS } from '../config.ts';
-import { ReconError, type ExitCode } from '../errors.ts';
-import { ZERO, type Money } from '../money.ts';
-import { checkInputFile, expandCsvPaths } from '../ingest/inputs.ts';
-import { checkReportDir } from '../report/output-dir.ts';
+import { EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, OUTPUT_FLAGS_HELP, toleranceFlag } from './run-flags.ts';
 
 export const nightlyCommand: Command = {
   name: 'nightly',
@@ -60,60 +55,3 @@ ${EXIT_CODES_HELP}`,
     return runNightly(ctx, { date, maxRequests, out: flags.out, tolerance: toleranceFlag('nightly', flags.tolerance) });
   },
 };
-
-export interface NightlyOptions {
-  /** The night reconciled (`YYYY-MM-DD`); it is decided as of the morning after. */
-  readonly date: string;
-  /** Most charges asked; `undefined`: the configuration's `RECON_MAX_REQUESTS`. */
-  readonly maxRequests?: number | undefined;
-  readonly out?: string | undefined;
-  readonly tolerance?: Money;
-}
-
-/**
- * One night of one merchant from its inbox: what `nightly` runs, and what a worker's job runs
- * for each merchant-night (contract §12), so both decide and write exactly the same.
- */
-export async function runNightly(ctx: CommandContext, options: NightlyOptions): Promise<ExitCode> {
-  const { date } = options;
-  const maxRequests = options.maxRequests ?? ctx.config.recon.maxRequests;
-  const inbox = ctx.config.inbox;
-  // Every path is checked before the database is opened: a bad one costs nothing.
-  const ledgerDir = join(inbox, 'ledger');
-  if (!(await inboxCsvFiles(ledgerDir)).length) {
-    throw new ReconError('INPUT', `nightly: no ledger files in ${ledgerDir} (RECON_INBOX=${inbox})`);
-  }
-  const plansDir = join(inbox, 'plans');
-  const hasPlans = (await inboxCsvFiles(plansDir)).length > 0;
-  const feesFile = join(inbox, 'fees.json');
-  const hasFees = await exists(feesFile);
-  if (hasFees) await checkInputFile(feesFile, 'the fee schedule');
-  await checkReportDir(options.out, ctx.config.reportsDir);
-  return executeRun(ctx, {
-    kind: 'nightly',
-    from: date,
-    to: date,
-    // As of the morning after: a night replayed later decides as it would have then.
-    asOf: shiftDate(date, 1),
-    ledgers: [ledgerDir],
-    plans: hasPlans ? [plansDir] : [],
-    fees: hasFees ? { kind: 'file', file: feesFile } : { kind: 'latest' },
-    outDir: options.out,
-    tolerance: options.tolerance ?? ZERO,
-    followUp: { maxRequests },
-    notifications: {},
-  });
-}
-
-/** An inbox folder's `.csv` files, checked like `--ledger`; none when the folder is not there. */
-async function inboxCsvFiles(dir: string): Promise<string[]> {
-  return (await exists(dir)) ? expandCsvPaths([dir]) : [];
-}
-
-/** Only "not there" is false: a path that cannot be looked at is left for the checks to name. */
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT' && error.code !== 'ENOTDIR',
-  );
-}

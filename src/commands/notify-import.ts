@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT, ReconError, type ExitCode } from '../errors.ts';
 import { importNotifyFile } from '../notify/notify-import.ts';
-import { checkInputFile } from '../ingest/inputs.ts';
+import { checkInputFile } from '../input-file.ts';
 import { openImportTarget } from '../notify/open-targets.ts';
 import type { Command } from './command.ts';
 

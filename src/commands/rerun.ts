@@ -1,13 +1,8 @@
-import { join } from 'node:path';
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/database.ts';
-import { ReconError } from '../errors.ts';
-import { isLive } from '../ingest/retracted.ts';
+import { todayIn } from '../dates.ts';
+import { runRerun } from '../run/rerun.ts';
 import type { Command } from './command.ts';
 import { asOfFlag, dateRangeFlags, parseFlags } from './command.ts';
-import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRuns, toleranceFlag } from './execute-run.ts';
-import { dateRanges, datesBetween, todayIn } from '../dates.ts';
-import { checkReportDir } from '../report/output-dir.ts';
+import { AS_OF_FLAG_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, OUTPUT_FLAGS_HELP, toleranceFlag } from './run-flags.ts';
 
 export const rerunCommand: Command = {
   name: 'rerun',
@@ -41,42 +36,6 @@ ${EXIT_CODES_HELP}`,
     const { from, to } = dateRangeFlags('rerun', flags);
     const asOf = asOfFlag('rerun', flags['as-of'], from, todayIn(ctx.config.tz));
     const tolerance = toleranceFlag('rerun', flags.tolerance);
-    await checkReportDir(flags.out, ctx.config.reportsDir);
-    // One run per day that has ledger rows: each gets a run of its own, newer than what it had.
-    const several = from !== to;
-    return executeRuns(ctx, async ({ db }) => {
-      const days = await daysWithLedgerRows(db, from, to);
-      if (!days.length) throw new ReconError('INPUT', `rerun: no ledger rows are stored for ${from === to ? from : `${from}..${to}`}; nothing to reconcile again (ingest the ledger with 'run' first)`);
-      const skipped = datesBetween(from, to).filter((day) => !days.includes(day));
-      if (skipped.length) ctx.stdout.write(`rerun: ${skipped.length} day${skipped.length === 1 ? '' : 's'} without ledger rows skipped: ${dateRanges(skipped, SHOWN_RANGES)}\n`);
-      return days.map((day) => ({
-        kind: 'rerun' as const,
-        from: day,
-        to: day,
-        asOf,
-        ledgers: [],
-        plans: [],
-        fees: { kind: 'latest' as const },
-        outDir: flags.out && several ? join(flags.out, day) : flags.out,
-        tolerance,
-      }));
-    });
+    return runRerun(ctx, { from, to, asOf, out: flags.out, tolerance });
   },
 };
-
-/**
- * The days of [from, to] a rerun has something to reconcile on: a live charge row of that
- * transaction date, or a refund or void booked that day. A day without is no run: a range
- * nothing was ever ingested for would otherwise be hundreds of empty runs.
- */
-async function daysWithLedgerRows(db: Kysely<Database>, from: string, to: string): Promise<string[]> {
-  const { rows } = await sql<{ day: string }>`
-    SELECT DISTINCT day::text FROM (
-      SELECT l.transaction_date AS day FROM ledger_entries l WHERE l.transaction_date BETWEEN ${from}::date AND ${to}::date AND ${isLive('l')}
-      UNION
-      SELECT l.entry_date FROM ledger_entries l WHERE l.entry_type <> 'charge' AND l.entry_date BETWEEN ${from}::date AND ${to}::date AND ${isLive('l')}
-    ) d ORDER BY 1`.execute(db);
-  return rows.map((r) => r.day);
-}
-
-const SHOWN_RANGES = 5;

@@ -3,7 +3,7 @@ import { EXIT, ReconError, isReconError } from '../errors.ts';
 import type { LineProblem } from '../followup/edited-csv.ts';
 import { readRetractFile } from '../followup/retract-file.ts';
 import { refusedRequests, retractRows, undoRetraction, type RetractionRequest } from '../followup/retractions.ts';
-import { acquireRunLock } from '../pipeline/run-lifecycle.ts';
+import { acquireRunLock } from '../run/run-record.ts';
 import { currentUser, plural, refuseLines, textFlag, usageError } from './clerk-input.ts';
 import type { Command } from './command.ts';
 import { parseFlags, requireFlag } from './command.ts';

@@ -1,10 +1,12 @@
 import { todayIn } from '../dates.ts';
-import { checkCsvInputs, checkInputFile } from '../ingest/inputs.ts';
+import { checkCsvInputs } from '../ingest/inputs.ts';
+import { checkInputFile } from '../input-file.ts';
 import { loadLedgerMap } from '../ingest/ledger-columns.ts';
 import { checkReportDir } from '../report/output-dir.ts';
 import type { Command } from './command.ts';
 import { asOfFlag, dateRangeFlags, parseFlags, requireFlag } from './command.ts';
-import { AS_OF_FLAG_HELP, OUTPUT_FLAGS_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, executeRun, toleranceFlag } from './execute-run.ts';
+import { executeRun } from '../run/execute-runs.ts';
+import { AS_OF_FLAG_HELP, EXIT_CODES_HELP, GATEWAY_ENVIRONMENT, OUTPUT_FLAGS_HELP, toleranceFlag } from './run-flags.ts';
 
 export const runCommand: Command = {
   name: 'run',

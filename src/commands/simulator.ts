@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, ReconError } from '../errors.ts';
-import { checkInputFile } from '../ingest/inputs.ts';
+import { checkInputFile } from '../input-file.ts';
 import { parseChargeFault, parseRandomFault, FAULT_KINDS, type ChargeFault, type FaultConfig, type FaultKind } from '../simulator/faults.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { syntheticCharges } from '../simulator/synthetic.ts';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { merchantMid } from '../config.ts';
+import { merchantMid } from '../config/config.ts';
 import { openDatabase } from '../db/connection.ts';
 import { dateRanges } from '../dates.ts';
 import { EXIT, ReconError } from '../errors.ts';

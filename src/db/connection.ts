@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import { ReconError } from '../errors.ts';
 import { SCHEMA_NOTE_PREFIX, merchantSchema } from './merchant.ts';
 import { connectClient, connectionOptions } from './pg-options.ts';
@@ -72,7 +72,7 @@ async function knownMerchants(serverUrl: string, config: Config): Promise<KnownM
   const stored = await merchantsOfDatabase(serverUrl);
   const file = config.worker.merchantsFile;
   // Loaded only with a merchants file: its cron checks bring in graphile-worker.
-  const fileMids = file ? (await (await import('../worker/merchants-file.ts')).loadMerchants(config)).map((m) => m.mid) : undefined;
+  const fileMids = file ? (await (await import('../config/merchants-file.ts')).loadMerchants(config)).map((m) => m.mid) : undefined;
   return { file, fileMids, stored };
 }
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import pgpass from 'pgpass';
-import { pgConnectTimeoutMs } from '../config.ts';
+import { pgConnectTimeoutMs } from '../config/config.ts';
 import { ReconError } from '../errors.ts';
 
 /**

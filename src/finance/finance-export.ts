@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { datesBetween } from '../dates.ts';
-import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-file.ts';
+import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-sheet.ts';
 import { writeFinanceFile } from './finance-file.ts';
 import { DEFAULT_EXPORT_FORMAT, type ExportFormat } from './finance-format.ts';
 import { collectFinanceCharges, financeCharges, uncoveredDates, type FinanceCharge } from './ledger-charges.ts';
@@ -51,7 +51,7 @@ export interface ExportResult {
 }
 
 /**
- * Writes one row per ledger charge of [from, to] (docs/reference.md, "Finance export"), each as
+ * Writes one row per ledger charge of [from, to] (docs/reference.md §5.4), each as
  * the latest finished run that reconciled it says, `NOT_RECONCILED` when none did. Read in one
  * snapshot of the database, a page at a time, so the range can be as long as the books.
  * `merchantMid` fills `mid` where the ledger row has none. Nothing is written when no finished

@@ -1,11 +1,11 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { firstRowBefore } from '../ingest/first-row.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isLive } from '../ingest/retracted.ts';
-import type { ReconChargeResultTable } from '../report/run.table.ts';
 
 /**
- * The charges a finance output covers (docs/reference.md, "Finance export"): every ledger charge
+ * The charges a finance output covers (docs/reference.md §5.4): every ledger charge
  * row of the dates, retracted rows aside, each charge once, by its first row (the earliest by
  * `transaction_date`, then `entry_id`: a later row sharing one of its ids books it again, on any
  * date), with what the latest finished run that reconciled it says (the latest with a definite
@@ -33,7 +33,7 @@ type ResultField =
  * with KBank's amount; its `entry_id` is `notification N`, only to order it.
  */
 export type FinanceCharge = Pick<LedgerEntry, 'entry_id' | 'transaction_date' | 'reference_order' | 'charge_id' | 'source_type' | 'currency' | 'amount' | 'mid'>
-  & { [K in ResultField]: Selectable<ReconChargeResultTable>[K] | null }
+  & { [K in ResultField]: Selectable<Database['recon_charge_results']>[K] | null }
   & { readonly unbooked: boolean };
 
 /** Fills `fin_charges` (dropped when the transaction ends) and returns how many charges it holds. */
@@ -94,7 +94,7 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
     ) res ON res.row_id = f.entry_id
     WHERE NOT EXISTS (
       SELECT 1 FROM fin_pairs p WHERE p.row_id = f.entry_id
-        AND (p.kin_date < f.transaction_date OR (p.kin_date = f.transaction_date AND p.kin_id COLLATE "C" < f.entry_id COLLATE "C")))`.execute(trx);
+        AND ${firstRowBefore({ date: 'p.kin_date', id: 'p.kin_id' }, { date: 'f.transaction_date', id: 'f.entry_id' })})`.execute(trx);
   await addUnbooked(trx, scope);
   await sql`CREATE INDEX ON fin_charges (transaction_date, entry_id)`.execute(trx);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM fin_charges`.execute(trx);
@@ -103,8 +103,7 @@ export async function collectFinanceCharges(trx: Transaction<Database>, scope: F
 
 /**
  * Into `fin_charges`: the charges of the scope (by KBank's day) that KBank notified and its
- * inquiry confirmed while no ledger charge row named them (docs/reference.md, Notifications in
- * the night), as the latest finished run that asked about them left them: still `NOT_IN_LEDGER`,
+ * inquiry confirmed while no ledger charge row named them (docs/reference.md §6.4), as the latest finished run that asked about them left them: still `NOT_IN_LEDGER`,
  * and no live ledger charge row names them now (by charge id, reference order or order id; once
  * the ledger books one, it is that ledger row's, in its place).
  */

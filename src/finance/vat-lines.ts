@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts';
 import { isLive } from '../ingest/retracted.ts';
 import { money, ZERO, type Money } from '../money.ts';
 
-/** Which date a VAT schedule row is dated by (docs/reference.md, "MDR and VAT schedule"). */
+/** Which date a VAT schedule row is dated by (docs/reference.md §5.5). */
 export type DateBasis = 'created' | 'transaction_date' | 'refund_date' | 'ledger_entry_date' | 'seen_on';
 
 /**

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { datesBetween, shiftDate } from '../dates.ts';
 import { formatMoney, money, sum, type Money } from '../money.ts';
-import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-file.ts';
+import type { FinanceColumn, FinanceRecord, FinanceSheet } from './finance-sheet.ts';
 import { writeFinanceFile } from './finance-file.ts';
 import { DEFAULT_EXPORT_FORMAT, type ExportFormat } from './finance-format.ts';
 import { collectFinanceCharges, financeCharges, uncoveredDates, type FinanceCharge } from './ledger-charges.ts';
@@ -65,7 +65,7 @@ export function monthRange(month: string): { from: string; to: string } {
 }
 
 /**
- * Writes the month's MDR and VAT schedule (docs/reference.md, "MDR and VAT schedule"), THB only: the
+ * Writes the month's MDR and VAT schedule (docs/reference.md §5.5), THB only: the
  * fees of the charges KBank created in the month, per mid × source type × day × currency; the
  * fee reversals of the refunds of the month, negative; every other charge of the month whose
  * fees are not known, one row each with the reason; the totals per mid, last; then, given
@@ -139,7 +139,7 @@ function lineRecord(l: FeeLine): VatRecord {
   };
 }
 
-/** Why a charge of the month has no fee row (docs/reference.md, "MDR and VAT schedule"). */
+/** Why a charge of the month has no fee row (docs/reference.md §5.5). */
 function unknownReason(charge: FinanceCharge): string {
   if (!charge.run_id) return 'not reconciled';
   switch (charge.fees_state) {

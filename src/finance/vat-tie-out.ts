@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { formatMoney, money, toSatang, type Money } from '../money.ts';
-import { parseFeeSchedule } from '../reconcile/fee-schedule-parse.ts';
+import { latestFeeSchedule } from '../reconcile/fee-schedule-store.ts';
 import { vatRateOn } from '../reconcile/fee-schedule.ts';
 
 /** KBank's tax invoice for the month, as `--invoice-mdr`, `--invoice-vat`, `--invoice-no` and `--invoice-date` give it. */
@@ -60,9 +60,6 @@ export function tieOut(schedule: { mdr: Money; vat: Money }, invoice: Invoice, v
 
 /** The VAT rate of the latest fee schedule given to a run, on `date`; else Thailand's 7 %. */
 export async function vatRateFor(db: Kysely<Database>, date: string): Promise<Money> {
-  const { rows } = await sql<{ schedule: unknown; source_file: string }>`
-    SELECT schedule, source_file FROM fee_schedules ORDER BY id DESC LIMIT 1`.execute(db);
-  const latest = rows[0];
-  if (!latest) return THAI_VAT_RATE;
-  return vatRateOn(parseFeeSchedule(latest.schedule, `the stored fee schedule (given as ${latest.source_file})`), date) ?? THAI_VAT_RATE;
+  const latest = await latestFeeSchedule(db);
+  return (latest && vatRateOn(latest, date)) ?? THAI_VAT_RATE;
 }

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { parseMoney } from '../money.ts';
-import type { CellKind, FinanceSheet } from './finance-file.ts';
+import type { CellKind, FinanceSheet } from './finance-sheet.ts';
 import type { DateStyle } from './finance-format.ts';
 
 /**

@@ -11,7 +11,7 @@ const COLUMNS = ['charge_id', 'reference_order', 'code', 'field', 'entry_id', 'n
 const EXPECTED = 'at least charge_id, code and note or ack_note';
 
 /**
- * The findings an `ack --file` names (docs/reference.md, `ack`): a CSV with a header holding at
+ * The findings an `ack --file` names (docs/reference.md §1.7): a CSV with a header holding at
  * least `charge_id`, `code` and a note column (optionally `reference_order`, which names the
  * charge when `charge_id` is empty, `field`, `entry_id` and `by`); other columns are ignored. The
  * note column is `note` (a column a clerk added to `mismatches.csv` in Excel), else

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts';
 import type { FindingTable } from './followup.table.ts';
 
 /**
- * Names findings for `ack` (docs/reference.md, `ack`): every unresolved finding of the charge (its charge id,
+ * Names findings for `ack` (docs/reference.md §1.7): every unresolved finding of the charge (its charge id,
  * reference order or ledger key) with this code, and this field and ledger row when given.
  */
 export interface FindingSelector {

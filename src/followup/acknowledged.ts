@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 
 /**
- * Contract §9: a finding is acknowledged while an acknowledgement of its identity, given on its
+ * docs/reference.md §4.22: a finding is acknowledged while an acknowledgement of its identity, given on its
  * current values, has not been undone. As a lateral join on the finding's table alias `f`,
  * yielding `ack.acked_by` and `ack.note` (NULL when not acknowledged); the latest one wins.
  */

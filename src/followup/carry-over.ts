@@ -5,7 +5,7 @@ import type { ChargeCase } from '../reconcile/charge-case.ts';
 import { chargeKey } from '../reconcile/charge-case.ts';
 import { activeAcknowledgement } from './acknowledged.ts';
 
-/** What a run carries over to the next (contract §8, §9); written in the run's transaction. */
+/** What a run carries over to the next (docs/reference.md §4.21, §4.22); written in the run's transaction. */
 export interface CarryOver {
   readonly runId: string;
   /** The day the run looks back on: its as-of day minus one. */
@@ -19,12 +19,12 @@ export interface CarryOver {
 /** Charges due but not asked: cases in `run_case_rows`, and cases held (the late round's). */
 export interface Deferred {
   /** Ranges of case numbers, both ends included; an empty range ends before it starts. */
-  readonly staged: readonly (readonly [number, number])[];
+  readonly ranges: readonly (readonly [number, number])[];
   readonly held: ChargeCase[];
 }
 
 export function deferredCount(deferred: Deferred): number {
-  return deferred.staged.reduce((n, [first, last]) => n + Math.max(0, last - first + 1), deferred.held.length);
+  return deferred.ranges.reduce((n, [first, last]) => n + Math.max(0, last - first + 1), deferred.held.length);
 }
 
 export interface CarriedCounts {
@@ -64,7 +64,7 @@ function runFindings(runId: string) {
 }
 
 /**
- * Contract §9: `new` unless an unresolved finding of the same identity has the same values;
+ * docs/reference.md §4.22: `new` unless an unresolved finding of the same identity has the same values;
  * then `acknowledged` when an acknowledgement given on those values stands, else `still_open`.
  * A new finding is first seen tonight; the others keep the night they were first seen.
  */
@@ -123,9 +123,9 @@ async function resolveFindings(trx: Kysely<Database>, runId: string, night: stri
 /** Every ledger row of the run's charges (those `where` picks), with the key it was reconciled under. */
 function reconciledRows(where: RawBuilder<unknown>) {
   return sql`(
-    SELECT entry_id, charge_key FROM run_staged_charges WHERE ${where}
+    SELECT entry_id, charge_key FROM run_draft_charges WHERE ${where}
     UNION ALL
-    SELECT unnest(other_entry_ids), charge_key FROM run_staged_charges WHERE other_entry_ids IS NOT NULL AND ${where})`;
+    SELECT unnest(other_entry_ids), charge_key FROM run_draft_charges WHERE other_entry_ids IS NOT NULL AND ${where})`;
 }
 
 /**
@@ -163,7 +163,7 @@ async function recordFindings(trx: Kysely<Database>, runId: string): Promise<voi
 }
 
 /**
- * Contract §8: the charge's latest answer, open or final and why, and when it is next due: an
+ * docs/reference.md §4.21: the charge's latest answer, open or final and why, and when it is next due: an
  * open charge the next night, a final one at the next re-check age it has not reached yet. A
  * charge stays open since the night its open stretch began: tonight, or (v3) the day its
  * earliest pending refund was booked, when that is earlier, since a refund booked after the
@@ -206,7 +206,7 @@ function pendingRefundBooked(runId: string) {
 }
 
 /**
- * The notifications this run dealt with (docs/reference.md, Notifications in the night), so no
+ * The notifications this run dealt with (docs/reference.md §6), so no
  * later night takes them again: those its charges were checked against, where KBank answered
  * definitely (an unverified charge's are taken again the next night), and the forged ones it
  * reported. A notified charge the request budget deferred was not asked: its notification waits.
@@ -217,7 +217,7 @@ async function recordNotificationsDealt(trx: Kysely<Database>, input: CarryOver)
     UPDATE notification_outcomes o SET ${dealt}, charge_key = c.charge_key
     FROM (
       SELECT DISTINCT ON (x.id) x.id, x.charge_key
-      FROM (SELECT unnest(notification_ids) AS id, charge_key FROM run_staged_charges WHERE notification_ids IS NOT NULL AND status <> 'UNVERIFIED') x
+      FROM (SELECT unnest(notification_ids) AS id, charge_key FROM run_draft_charges WHERE notification_ids IS NOT NULL AND status <> 'UNVERIFIED') x
       ORDER BY x.id
     ) c
     WHERE o.notification_id = c.id AND o.dealt_on IS NULL`.execute(trx);
@@ -236,7 +236,7 @@ async function recordDeferred(trx: Kysely<Database>, input: CarryOver): Promise<
   const { night } = input;
   const next = shiftDate(night, 1);
   const message = 'due but not asked yet: the night\u2019s request budget ran out';
-  const ranges = input.deferred.staged.filter(([first, last]) => first <= last);
+  const ranges = input.deferred.ranges.filter(([first, last]) => first <= last);
   const inRanges = sql.join(ranges.map(([first, last]) => sql`r.case_no BETWEEN ${first} AND ${last}`), sql` OR `);
   if (ranges.length) await sql`
     INSERT INTO charge_state (charge_key, entry_id, transaction_date, source_type, currency, amount, charge_id, reference_order,

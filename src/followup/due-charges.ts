@@ -7,13 +7,13 @@ import { openSince } from './open-items.ts';
 import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase } from '../reconcile/charge-case.ts';
 
 /**
- * Why a charge that is not one of the night's own is asked (docs/reference.md, `nightly`): open,
+ * Why a charge that is not one of the night's own is asked (docs/reference.md §1.3): open,
  * due a re-check, or named by a notification of KBank's that no case of the night deals with.
  */
 export type DueReason = 'revisit' | 'recheck' | 'notified';
 
-/** The due cases staged, numbered from the first number given, in the order they are asked. */
-export interface StagedDue {
+/** The due cases added, numbered from the first number given, in the order they are asked. */
+export interface DueCases {
   readonly count: number;
   /** How many are due for each reason; in case order, every `revisit` (open) comes before any `recheck`. */
   readonly revisit: number;
@@ -24,19 +24,19 @@ export interface StagedDue {
 const CHUNK = 2000;
 
 /**
- * The charges a night asks about besides its own, staged in `run_case_rows` as cases numbered
+ * The charges a night asks about besides its own, added to `run_case_rows` as cases numbered
  * from `firstNo`, in the order they are asked: every open charge open for at most `openMaxDays`
  * nights (v3: counted from `open_since`, so a charge re-opened by a late refund is followed
  * whatever its age; longer ones are stale: listed, not asked), oldest first, then every final
  * charge that has reached a re-check age since it was last asked, oldest first; charges the run
- * already has are left out. See {@link stageWanted}.
+ * already has are left out. See {@link addWantedCases}.
  */
-export async function stageDueCases(
+export async function addDueCases(
   db: Kysely<Database>,
   scope: { night: string; openMaxDays: number },
   firstNo: number,
   chunk = CHUNK,
-): Promise<StagedDue> {
+): Promise<DueCases> {
   return db.transaction().execute(async (trx) => {
     await sql`
       CREATE TEMP TABLE due_wanted ON COMMIT DROP AS
@@ -46,13 +46,13 @@ export async function stageDueCases(
       WHERE next_ask_on <= ${scope.night}::date
         AND (NOT open OR ${openSince('s')} >= ${shiftDate(scope.night, -scope.openMaxDays)}::date)
         AND NOT EXISTS (SELECT 1 FROM run_case_rows r WHERE r.charge_key = s.charge_key)`.execute(trx);
-    const staged = await stageWanted(trx, firstNo, chunk);
-    return { count: staged.count, revisit: staged.revisit, recheck: staged.recheck };
+    const added = await addWantedCases(trx, firstNo, chunk);
+    return { count: added.count, revisit: added.revisit, recheck: added.recheck };
   });
 }
 
 /**
- * Stages the cases of the temporary table `due_wanted` (`ord`, `charge_key`, `due`,
+ * Adds the cases of the temporary table `due_wanted` (`ord`, `charge_key`, `due`,
  * `notification_id`), in `ord` order, numbered from `firstNo`. A wanted charge with a
  * `notification_id` is one no ledger row names: its case is that notification. The others get
  * all their ledger rows, except rows already in one of the run's cases. Built `chunk` charges at
@@ -61,10 +61,10 @@ export async function stageDueCases(
  * ids, which no real ledger writes, goes to the case of the first chunk that reads it.) A key
  * whose rows are gone from the ledger has no case.
  */
-export async function stageWanted(trx: Kysely<Database>, firstNo: number, chunk = CHUNK): Promise<{ count: number } & Record<DueReason, number>> {
+export async function addWantedCases(trx: Kysely<Database>, firstNo: number, chunk = CHUNK): Promise<{ count: number } & Record<DueReason, number>> {
   // Every ledger row naming a due charge, read in one pass: the ledger has no index on its ids
   // (sql/0005), so a query per chunk would read the whole ledger once per chunk. Each chunk's
-  // rows leave this table as they are staged, so no later chunk takes them.
+  // rows leave this table as they are added, so no later chunk takes them.
   const dueKeys = sql`(SELECT charge_key FROM due_wanted WHERE notification_id IS NULL)`;
   await sql`
     CREATE TEMP TABLE due_rows ON COMMIT DROP AS
@@ -74,15 +74,15 @@ export async function stageWanted(trx: Kysely<Database>, firstNo: number, chunk 
   await sql`
     CREATE INDEX ON due_rows (entry_id); CREATE INDEX ON due_rows (charge_id);
     CREATE INDEX ON due_rows (reference_order); CREATE INDEX ON due_rows (order_id); ANALYZE due_rows`.execute(trx);
-  const staged = { count: 0, revisit: 0, recheck: 0, notified: 0 };
+  const added = { count: 0, revisit: 0, recheck: 0, notified: 0 };
   for (let after = 0; ; after += chunk) {
     const { rows: wanted } = await sql<{ charge_key: string; due: DueReason; notification_id: string | null }>`
       SELECT charge_key, due, notification_id FROM due_wanted WHERE ord > ${after} AND ord <= ${after + chunk} ORDER BY ord`.execute(trx);
-    if (!wanted.length) return staged;
+    if (!wanted.length) return added;
     const byKey = await casesForKeys(trx, wanted.filter((d) => d.notification_id === null).map((d) => d.charge_key));
     const rows: CaseRow[] = [];
     for (const { charge_key: key, due, notification_id: notification } of wanted) {
-      const caseNo = firstNo + staged.count;
+      const caseNo = firstNo + added.count;
       if (notification !== null) {
         rows.push({ case_no: caseNo, pos: 0, entry_id: null, charge_key: key, orphan: false, due, notification_id: notification });
       } else {
@@ -90,8 +90,8 @@ export async function stageWanted(trx: Kysely<Database>, firstNo: number, chunk 
         if (!chargeCase) continue;
         rows.push(...caseRows(chargeCase, caseNo, due));
       }
-      staged.count += 1;
-      staged[due] += 1;
+      added.count += 1;
+      added[due] += 1;
     }
     await sql`
       INSERT INTO run_case_rows (case_no, pos, entry_id, charge_key, orphan, due, notification_id)

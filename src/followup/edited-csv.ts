@@ -3,7 +3,7 @@ import { csvRecords, type CsvRecord } from '../ingest/csv-records.ts';
 import { NotUtf8Error, unreadablePart, utf8Chunks, type TextEncoding } from '../ingest/decode.ts';
 import { encodingOf } from '../ingest/inputs.ts';
 import { controlCharacterIn } from '../ingest/values.ts';
-import { withoutFormulaGuard } from '../report/csv-cells.ts';
+import { withoutFormulaGuard } from '../csv-cells.ts';
 
 /** A line of the file that cannot be used, as `FILE:LINE: problem` lists it. */
 export interface LineProblem {

@@ -2,7 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { DateText, Numeric } from '../ingest/ledger.table.ts';
 
 /**
- * Why a charge is open (contract §8): one of the open codes, `REFUND_SENT` (the gateway's state
+ * Why a charge is open (docs/reference.md §4.21): one of the open codes, `REFUND_SENT` (the gateway's state
  * says a refund is on its way) or `DEFERRED` (due, but the night's request budget ran out before
  * it was ever asked).
  */

@@ -6,11 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { shiftDate } from '../dates.ts';
-import { humanCsvOptions } from '../report/csv-cells.ts';
+import { nightOf } from '../dates.ts';
+import { humanCsvOptions } from '../csv-cells.ts';
 import { activeAcknowledgement } from './acknowledged.ts';
 
-/** `open-items.csv`'s header, exactly (contract §8). */
+/** `open-items.csv`'s header, exactly (docs/reference.md §1.6). */
 export const OPEN_ITEM_COLUMNS = [
   'charge_id', 'reference_order', 'transaction_date', 'source_type', 'currency', 'amount', 'kind', 'code',
   'reason', 'open_since', 'age_days', 'age_bucket', 'last_asked_at', 'next_ask_on', 'acknowledged_by', 'ack_note',
@@ -59,7 +59,7 @@ interface Keyed extends OpenItemRow {
  * are thousands, not millions.
  */
 export async function* openItems(db: Kysely<Database>, scope: OpenItemsScope): AsyncIterable<OpenItemRow> {
-  const night = shiftDate(scope.asOf, -1);
+  const night = nightOf(scope.asOf);
   let after: Keyed | undefined;
   for (;;) {
     const { rows } = await pageQuery(night, scope.openMaxDays, after).execute(db);

@@ -6,7 +6,7 @@ const COLUMNS = ['entry_id', 'reason', 'by'] as const;
 const EXPECTED = 'at least entry_id and reason';
 
 /**
- * The ledger rows a `retract --file` takes out (docs/reference.md, `retract`): a CSV with a header
+ * The ledger rows a `retract --file` takes out (docs/reference.md §1.8): a CSV with a header
  * holding at least `entry_id` and `reason`, and optionally `by` (else `by` as given); other
  * columns are ignored, so a list made from the ledger or a report loads as it is. Every row must
  * name a row and say why: a row without is a bad line, and the file is then applied not at all.

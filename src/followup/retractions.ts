@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { anyText } from '../db/any-text.ts';
 import type { Database } from '../db/database.ts';
 import { todayIn } from '../dates.ts';
 
@@ -36,7 +37,7 @@ interface RowState {
 }
 
 /**
- * Takes ledger rows out of reconciliation (docs/reference.md, `retract`), in one transaction, all
+ * Takes ledger rows out of reconciliation (docs/reference.md §1.8), in one transaction, all
  * or nothing: a request naming no ledger row, a row already retracted, or a row named twice is
  * refused, and then nothing is written. Each row gets an audit row; its unresolved findings are
  * resolved as `retracted` on `today`; the charge it is the row of is followed no more (closed,
@@ -54,14 +55,19 @@ export async function retractRows(db: Kysely<Database>, requests: readonly Retra
     await sql`
       INSERT INTO ledger_retractions (entry_id, reason, retracted_by)
       SELECT * FROM unnest(${ids}::text[], ${requests.map((r) => r.reason)}::text[], ${requests.map((r) => r.by)}::text[])`.execute(trx);
-    const resolved = await sql`
-      UPDATE findings SET resolved_on = ${today}::date, resolved_reason = 'retracted'
-      WHERE resolved_on IS NULL AND entry_id = ANY(${ids}::text[])`.execute(trx);
+    const resolved = await trx
+      .updateTable('findings')
+      .set({ resolved_on: today, resolved_reason: 'retracted' })
+      .where('resolved_on', 'is', null)
+      .where('entry_id', '=', anyText(ids))
+      .executeTakeFirst();
     await makeChargesDue(trx, ids, today);
-    await sql`
-      UPDATE charge_state SET open = false, open_reason = NULL, open_message = NULL, open_since = NULL, next_ask_on = NULL
-      WHERE entry_id = ANY(${ids}::text[])`.execute(trx);
-    return { ok: true, retracted: ids.length, resolvedFindings: Number(resolved.numAffectedRows ?? 0n) };
+    await trx
+      .updateTable('charge_state')
+      .set({ open: false, open_reason: null, open_message: null, open_since: null, next_ask_on: null })
+      .where('entry_id', '=', anyText(ids))
+      .execute();
+    return { ok: true, retracted: ids.length, resolvedFindings: Number(resolved.numUpdatedRows) };
   });
 }
 
@@ -76,9 +82,12 @@ export async function undoRetraction(db: Kysely<Database>, entryId: string, by: 
     const [state] = await rowStates(trx, [entryId]);
     if (!state!.known) return { ok: false, problem: `no ledger row ${entryId}` };
     if (state!.retracted_by === null) return { ok: false, problem: `${entryId} is not retracted` };
-    await sql`
-      UPDATE ledger_retractions SET undone_at = now(), undone_by = ${by}
-      WHERE entry_id = ${entryId} AND undone_at IS NULL`.execute(trx);
+    await trx
+      .updateTable('ledger_retractions')
+      .set({ undone_at: sql<Date>`now()`, undone_by: by })
+      .where('entry_id', '=', entryId)
+      .where('undone_at', 'is', null)
+      .execute();
     await makeChargesDue(trx, [entryId], today);
     return { ok: true, transactionDate: state!.transaction_date! };
   });

@@ -87,7 +87,7 @@ export interface GatewaySettlement extends GatewayFigures {
 /** One entry of `refund_info`. */
 export interface GatewayRefund extends GatewayFigures {
   readonly refundId: string | null;
-  /** `refund_amount`, else `settle_amount` (the Inquiry sample), else `orig_amount` (contract §4). */
+  /** `refund_amount`, else `settle_amount` (the Inquiry sample), else `orig_amount` (docs/reference.md §4.13). */
   readonly amount: Money | null;
   /** e.g. `OBAVL` (insufficient balance): the refund did not go through. */
   readonly errorCode: string | null;
@@ -235,7 +235,7 @@ function parseSettlement(value: unknown, warnings: string[]): GatewaySettlement 
 }
 
 /**
- * `refund_info` entries. Contract v2 §4: an empty entry (`{}`, `""`, `null`, or an object with
+ * `refund_info` entries (docs/reference.md §4.13): an empty entry (`{}`, `""`, `null`, or an object with
  * neither an amount nor a refund id) is not a refund; gateways send `refund_info: {}` or `[{}]`
  * for a charge that was never refunded, and such an entry must not become a refund of unknown
  * amount.

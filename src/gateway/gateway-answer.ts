@@ -38,7 +38,7 @@ export interface Received {
 
 /**
  * The gateway's answer about one charge, as the whole pipeline uses it: the inquiry client gives
- * it, the inquire stage stores it (and rebuilds it from the store on a resumed run), and
+ * it, the inquiry stage stores it (and rebuilds it from the store on a resumed run), and
  * reconciliation decides by its `kind`.
  */
 export type GatewayAnswer = (Found & Asked & Received) | (NotFound & Asked & Received) | (Failed & Asked);

@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
-import type { GatewayConfig } from '../config.ts';
+import type { GatewayConfig } from '../config/config.ts';
+import { shiftDate } from '../dates.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { redactor } from '../redact.ts';
@@ -21,7 +22,7 @@ export type { GatewayAnswer } from './gateway-answer.ts';
 /** A request that got no whole HTTP answer (timeout, connection error): always asked again. */
 type NoAnswer = { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: undefined };
 
-/** The `gateway` block of `run.json` (contract §5). */
+/** The `gateway` block of `run.json` (docs/reference.md §5.1). */
 export interface InquiryStats {
   /** HTTP requests sent, retries included. */
   readonly requests: number;
@@ -235,7 +236,7 @@ export function createInquiryClient(
       return { kind: 'failed', reason: `'${request.id}' cannot be asked for: it is not an id a URL path can carry`, attempts: 0, path: '' };
     }
     if (request.transactionDate === undefined) return logged(withoutCode(await ask(request, cancel)));
-    // Contract §4: a dated path refused as invalid_parameter is tried with the day before and
+    // docs/reference.md §4.2: a dated path refused as invalid_parameter is tried with the day before and
     // the day after (a ledger booking in UTC is up to 7 hours off Bangkok), once each.
     const candidates = datedAlternatives(request);
     let attempts = 0;
@@ -276,9 +277,9 @@ function withoutCode(outcome: GatewayAnswer & { gatewayCode?: string }): Gateway
 /** The request as asked, then (dated card paths only) with the day before and the day after. */
 function datedAlternatives(request: InquiryRequest): InquiryRequest[] {
   if (request.transactionDate === undefined) return [request];
-  const date = inquiryPath(request).slice(-8);
-  const day = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)));
-  const shifted = (days: number) => new Date(day + days * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+  const compact = inquiryPath(request).slice(-8);
+  const date = `${compact.slice(0, 4)}-${compact.slice(4, 6)}-${compact.slice(6, 8)}`;
+  const shifted = (days: number) => shiftDate(date, days).replaceAll('-', '');
   return [0, -1, 1].map((days) => ({ ...request, transactionDate: shifted(days) }));
 }
 

@@ -1,6 +1,6 @@
 /** What the reconciliation asks the gateway about one charge. */
 export interface InquiryRequest {
-  /** `card` for card, alipay and unionpay charges; `qr` for Thai QR and WeChat Pay (contract §4). */
+  /** `card` for card, alipay and unionpay charges; `qr` for Thai QR and WeChat Pay (docs/reference.md §4.2). */
   readonly family: 'card' | 'qr';
   /** Charge id, `reference_order` (card) or order id. */
   readonly id: string;

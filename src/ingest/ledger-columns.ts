@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ReconError } from '../errors.ts';
-import { checkInputFile } from './inputs.ts';
+import { checkInputFile } from '../input-file.ts';
 
-/** The ledger's canonical columns (contract §3.1), in the order rows are staged and hashed. */
+/** The ledger's canonical columns (docs/reference.md §3.1), in the order rows are copied and hashed. */
 export const LEDGER_FIELDS = [
   'entry_id',
   'entry_type',

@@ -19,9 +19,9 @@ import {
   rememberLoaded,
   removeSeen,
   startBulkLoad,
-  upsertStage,
+  upsertIncoming,
   type DuplicateRow,
-} from './ledger-stage.ts';
+} from './ledger-copy.ts';
 import type { RejectedRow } from './rejected.ts';
 
 export { loadLedgerMap } from './ledger-columns.ts';
@@ -50,7 +50,7 @@ export interface IngestTarget {
 }
 
 /**
- * Ingests merchant ledger files (contract §3.1) into `ledger_entries`, one transaction per file.
+ * Ingests merchant ledger files (docs/reference.md §3.1) into `ledger_entries`, one transaction per file.
  * Unreadable rows come back in `rejected`; a file that cannot be used at all (missing, not CSV,
  * without the required columns) throws a `ReconError('INPUT')` naming it. Within the call, a row
  * repeating an entry_id with other content is rejected and the first kept; a row changing an
@@ -176,14 +176,14 @@ async function ingestFile(client: pg.Client, task: FileTask, options: IngestOpti
   const before = await fileVersion(file);
   const columns = await readHeader(file, encoding, options.ledgerMap);
   let rows = 0;
-  let staged = 0;
+  let rowsCopied = 0;
   const rejected: RejectedRow[] = [];
 
   // COPY text of the file's rows; pipeline() applies COPY's backpressure to it.
   async function* copyText(): AsyncGenerator<Buffer> {
     for await (const piece of ledgerPieces(file, encoding, columns, { refused, signal: options.signal })) {
       rows += piece.rows;
-      staged += piece.staged;
+      rowsCopied += piece.copied;
       for (const r of piece.rejected) rejected.push(r);
       options.onProgress?.(rowsBefore + rows);
       yield* piece.bytes;
@@ -195,19 +195,19 @@ async function ingestFile(client: pg.Client, task: FileTask, options: IngestOpti
   try {
     const started = performance.now();
     const bulk = await startBulkLoad(client, file);
-    const table = bulk ? 'ledger_entries' : 'ledger_stage';
+    const table = bulk ? 'ledger_entries' : 'ledger_incoming';
     await pipeline(Readable.from(copyText(), { objectMode: false }), copyInto(client, table));
     const copied = performance.now();
     let counts: { inserted: number; replaced: number; repeats: DuplicateRow[]; unchanged: number };
     if (bulk) {
       const { duplicates, removed } = await finishBulkLoad(client, bulk, file);
-      counts = { inserted: staged - removed, replaced: 0, repeats: duplicates, unchanged: removed - duplicates.length };
+      counts = { inserted: rowsCopied - removed, replaced: 0, repeats: duplicates, unchanged: removed - duplicates.length };
     } else {
       // ingest_seen is empty until a file with rows has been remembered
       const seen = rowsBefore > 0 ? await removeSeen(client) : [];
-      const { inserted, replaced, duplicates } = await upsertStage(client, file);
+      const { inserted, replaced, duplicates } = await upsertIncoming(client, file);
       const repeats = [...seen, ...duplicates];
-      counts = { inserted, replaced, repeats, unchanged: staged - inserted - replaced - repeats.length };
+      counts = { inserted, replaced, repeats, unchanged: rowsCopied - inserted - replaced - repeats.length };
     }
     if (remember) await rememberLoaded(client, table, file);
     // A file being written (or truncated) while it was read gave rows of no one version of it.

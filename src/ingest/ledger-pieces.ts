@@ -3,7 +3,7 @@ import { utf8Chunks, withoutMarkers, type TextEncoding } from './decode.ts';
 import type { LedgerColumns } from './ledger-columns.ts';
 import { readLedgerRow } from './ledger-row.ts';
 import { MAX_LINE_GROWTH, writePlainRow } from './ledger-row-bytes.ts';
-import { stagedLine } from './ledger-stage.ts';
+import { copyLine } from './ledger-copy.ts';
 import type { RejectedRow } from './rejected.ts';
 
 /** COPY text is handed on in pieces of at least this size. */
@@ -17,7 +17,7 @@ export interface Piece {
   /** Data records read. */
   rows: number;
   /** Rows in `bytes`. */
-  staged: number;
+  copied: number;
   rejected: RejectedRow[];
 }
 
@@ -31,7 +31,7 @@ class PieceBuilder {
   private pos = 0;
   private filled: Buffer[] = [];
   private rows = 0;
-  private staged = 0;
+  private copied = 0;
   private rejected: RejectedRow[] = [];
 
   constructor(
@@ -55,7 +55,7 @@ class PieceBuilder {
     const end = this.options.fromBytes !== false ? writePlainRow(span, this.columns, this.out, this.pos) : -1;
     if (end >= 0) {
       this.pos = end;
-      this.staged++;
+      this.copied++;
       return;
     }
     const record = recordOf(span);
@@ -64,10 +64,10 @@ class PieceBuilder {
       this.rejected.push({ file: this.file, line: outcome.line, entryId: outcome.entryId, reason: outcome.reason, raw: withoutMarkers(record.raw) });
       return;
     }
-    const line = stagedLine(outcome.entry, record.line);
+    const line = copyLine(outcome.entry, record.line);
     this.room(Buffer.byteLength(line));
     this.pos += this.out.write(line, this.pos, 'utf8');
-    this.staged++;
+    this.copied++;
   };
 
   /** Bytes of COPY text waiting. */
@@ -77,12 +77,12 @@ class PieceBuilder {
 
   flush(): Piece {
     if (this.pos) this.filled.push(this.out.subarray(0, this.pos));
-    const piece: Piece = { bytes: this.filled, rows: this.rows, staged: this.staged, rejected: this.rejected };
+    const piece: Piece = { bytes: this.filled, rows: this.rows, copied: this.copied, rejected: this.rejected };
     this.out = Buffer.allocUnsafe(BUFFER_SIZE);
     this.pos = 0;
     this.filled = [];
     this.rows = 0;
-    this.staged = 0;
+    this.copied = 0;
     this.rejected = [];
     return piece;
   }

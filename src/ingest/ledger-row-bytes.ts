@@ -11,7 +11,7 @@ import { MAX_VALUE_LENGTH } from './values.ts';
  * It only ever says yes or "ask the other reader": anything unusual (a value to trim, a
  * separator out of place, an unknown type, a bad date, a rejection of any kind) returns -1, and
  * the caller reads the record with {@link readLedgerRow}, which decides and words the reason. So
- * the one rule this file must keep is that a line it writes is exactly the line `stagedLine`
+ * the one rule this file must keep is that a line it writes is exactly the line `copyLine`
  * writes for that record (test/ingest/ledger-row-bytes.unit.test.ts compares the two on thousands of
  * generated records).
  */

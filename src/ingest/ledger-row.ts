@@ -23,7 +23,7 @@ const AMOUNT: DecimalRules = { maxIntegerDigits: 12, sign: 'positive' };
 const FEE: DecimalRules = { maxIntegerDigits: 12, sign: 'any' };
 
 /**
- * Reads one data record of a ledger file: the rules of contract §3.1, and the reasons a clerk
+ * Reads one data record of a ledger file: the rules of docs/reference.md §3.1, and the reasons a clerk
  * reads in rejected.csv. Pure: no I/O, never throws. Most rows of a large file are taken by
  * ledger-row-bytes.ts instead, which must agree with this reader on every row it takes.
  */

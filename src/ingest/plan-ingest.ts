@@ -31,7 +31,7 @@ export interface PlanIngestOptions {
 const INSERT_BATCH = 500;
 
 /**
- * Imports Installment Plan Reports (contract §3.2). Each file adds a new version of its
+ * Imports Installment Plan Reports (docs/reference.md §3.2). Each file adds a new version of its
  * supplier's plans, in one transaction, unless it is byte for byte the supplier's latest version
  * (a nightly inbox re-reads the same file every night). Earlier versions are kept: a charge is
  * judged by the plans known on its date. Bad rows are rejected every time the file is read; a

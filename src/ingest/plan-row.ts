@@ -4,7 +4,7 @@ import type { CsvRecord } from './csv-records.ts';
 import type { InstallmentPlanTable } from './plan.table.ts';
 import { readDate, readDecimal, readInteger, unstorable, type DecimalRules } from './values.ts';
 
-/** The Merchant Portal's Installment Plan Report columns, exactly (api digest, contract §3.2). */
+/** The Merchant Portal's Installment Plan Report columns, exactly (docs/reference.md §3.2). */
 export const PLAN_COLUMNS = [
   'SeqNo.', 'PromotionName', 'ValidFrom', 'ValidTo', 'IPanMode', 'ProductName', 'SupplierNo.',
   'ProductType', 'ModelNo.', 'PlanID', 'ModelName', 'MinPrice', 'MaxPrice', 'PaymentTerm', 'CardType',

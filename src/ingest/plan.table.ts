@@ -1,7 +1,7 @@
 import type { Generated, Selectable } from 'kysely';
 import type { DateText, Numeric } from './ledger.table.ts';
 
-/** One imported report file: a version of its supplier's plans (contract §3.2). */
+/** One imported report file: a version of its supplier's plans (docs/reference.md §3.2). */
 export interface InstallmentPlanReportTable {
   /** Whose row this is: the merchant's mid, '' for a single merchant (sql/0012_merchant.sql). */
   merchant: Generated<string>;

@@ -58,7 +58,7 @@ const HOUR_MS = 3_600_000;
  * JSON parameter read by `json_to_recordset`: one statement whatever the batch's size, and each
  * body crosses as a JSON string (lossless for text), so neither side escapes it value by value.
  * The same statement puts each one a night must deal with (a verified success, or a failing
- * checksum) on the nights' list (`notification_outcomes`; docs/reference.md, Notifications in the night).
+ * checksum) on the nights' list (`notification_outcomes`; docs/reference.md §6).
  */
 async function insertNew(db: Kysely<Database>, batch: readonly Notification[], indexes: readonly number[]): Promise<number[]> {
   if (indexes.length === 0) return [];

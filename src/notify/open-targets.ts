@@ -1,8 +1,8 @@
-import { requireSecretKey, type Config } from '../config.ts';
+import { requireSecretKey, type Config } from '../config/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import { ReconError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { loadMerchants, merchantConfig, type Merchant } from '../worker/merchants-file.ts';
+import { loadMerchants, merchantConfig, type Merchant } from '../config/merchants-file.ts';
 import { notifyTarget, type NotifyTarget } from './notify-target.ts';
 
 export interface OpenTargets<T> {

@@ -44,7 +44,7 @@ const DISCARD_CAP = 1024 * 1024;
 const HEALTH_TIMEOUT_MS = 2_000;
 
 /**
- * The WebHook Notify receiver (see docs/reference.md, notify-receiver): `200` with no body once
+ * The WebHook Notify receiver (docs/reference.md §1.11): `200` with no body once
  * the notification is committed; `400` for a body that is not a JSON object, `413` past 64 KiB,
  * `404` for a path or merchant it does not serve, nothing stored for any of them; `503` with
  * `Retry-After` when more than `maxInFlight` notifications are in hand (bounded memory: at most

@@ -1,6 +1,8 @@
 import type { InquiryRequest } from '../gateway/inquiry-client.ts';
+import { compareFirstRows } from '../ingest/first-row.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isQrFamily } from '../vocabulary.ts';
+import { daysBetween } from '../dates.ts';
 
 /** Everything the ledger says about one charge: its row, any duplicate rows, refunds and voids. */
 export interface ChargeCase {
@@ -11,13 +13,13 @@ export interface ChargeCase {
    */
   readonly charge: LedgerEntry;
   /**
-   * Contract §4 v2, orphans: the ledger has refund or void rows of this charge but no `charge` row
+   * docs/reference.md §4.19, orphans: the ledger has refund or void rows of this charge but no `charge` row
    * anywhere (any date). The gateway decides whether it is an `ORPHAN_LEDGER_ENTRY`.
    */
   readonly orphan: boolean;
   /**
    * No ledger row names the charge: KBank notified it, and its case is its notifications. `charge`
-   * stands in, built from the first of them (see docs/reference.md, Notifications in the night);
+   * stands in, built from the first of them (docs/reference.md §6);
    * its `entry_id` is '', since there is no ledger row. Never an orphan.
    */
   readonly notifiedOnly: boolean;
@@ -30,6 +32,12 @@ export interface ChargeCase {
    * oldest first: the inquiry must not contradict them. None for most charges.
    */
   readonly notifications: NotifiedPayment[];
+}
+
+/** A case and its place in the run: results are numbered in this order, whenever they arrive. */
+export interface NumberedCase {
+  readonly no: number;
+  readonly chargeCase: ChargeCase;
 }
 
 /** A verified WebHook Notify of a successful payment, as a case carries it (`notifications` table). */
@@ -86,8 +94,7 @@ export function buildCases(charges: LedgerEntry[], followUps: LedgerEntry[]): { 
 type ChargeRow = ChargeIds & Pick<LedgerEntry, 'entry_id' | 'transaction_date'>;
 
 /**
- * Charge rows grouped by the charge they book (see docs/reference.md, How a charge is
- * reconciled, duplicates): the first row of a charge is its earliest by `transaction_date`, then
+ * Charge rows grouped by the charge they book (docs/reference.md §4.20): the first row of a charge is its earliest by `transaction_date`, then
  * `entry_id` ({@link compareFirstRows}), whatever the file and line; a later row sharing an id
  * with a group's first row is a duplicate of it. Only first rows claim ids, so the first rows of
  * two groups never share one. The groups come in the order their first rows have in `charges`
@@ -111,31 +118,6 @@ export function groupCharges<T extends ChargeRow>(charges: readonly T[]): { firs
     for (const id of ids) byId.set(id, created);
   }
   return groups.sort((a, b) => a.at - b.at).map(({ first, duplicates }) => ({ first, duplicates }));
-}
-
-/**
- * The order that decides a charge's first row: `transaction_date`, then `entry_id` by code point,
- * which is the byte order of PostgreSQL's `COLLATE "C"` on UTF-8 (run-cases.ts groups in SQL by
- * the same order). The finance outputs count a charge by this first row too.
- */
-export function compareFirstRows(a: Pick<LedgerEntry, 'entry_id' | 'transaction_date'>, b: Pick<LedgerEntry, 'entry_id' | 'transaction_date'>): number {
-  if (a.transaction_date !== b.transaction_date) return a.transaction_date < b.transaction_date ? -1 : 1;
-  return compareCodePoints(a.entry_id, b.entry_id);
-}
-
-/** Code point order. UTF-16 units sort alike, except that a surrogate (a code point above U+FFFF) sorts after U+E000–U+FFFF. */
-function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const surrogateX = x >= 0xd800 && x <= 0xdfff;
-    const surrogateY = y >= 0xd800 && y <= 0xdfff;
-    if (surrogateX !== surrogateY) return surrogateX ? 1 : -1;
-    return x - y;
-  }
-  return a.length - b.length;
 }
 
 /** Links follow-up rows that name a charge by an id only the gateway told us. */
@@ -180,17 +162,15 @@ export function attach(owner: ChargeCase, entry: LedgerEntry): void {
 export const DATE_SEGMENT_AFTER_DAYS = 180;
 
 /**
- * Contract §4: card family by charge id or reference order, with `/{YYYYMMDD}` when the charge
+ * docs/reference.md §4.2: card family by charge id or reference order, with `/{YYYYMMDD}` when the charge
  * is more than 180 days before `asOf`; QR family by charge id or order id.
  */
 export function inquiryRequestFor(charge: LedgerEntry, asOf: string): InquiryRequest {
-  // The gateway's answer must not contradict any id the ledger knows (issue 10).
+  // The gateway's answer must not contradict any id the ledger knows.
   const known = { chargeId: charge.charge_id, referenceOrder: charge.reference_order, orderId: charge.order_id };
   if (!isQrFamily(charge.source_type)) {
     const id = charge.charge_id ?? charge.reference_order ?? '';
-    // Both are `YYYY-MM-DD`, which Date.parse reads as UTC midnight: whole days apart, and native
-    // (date-fns's parsing was a visible share of the inquiry stage, asked once per charge).
-    const age = (Date.parse(asOf) - Date.parse(charge.transaction_date)) / 86_400_000;
+    const age = daysBetween(charge.transaction_date, asOf);
     return age > DATE_SEGMENT_AFTER_DAYS ? { family: 'card', id, transactionDate: charge.transaction_date, known } : { family: 'card', id, known };
   }
   return { family: 'qr', id: charge.charge_id ?? charge.order_id ?? '', known };

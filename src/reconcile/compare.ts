@@ -3,7 +3,7 @@ import type { Mismatch, MismatchCode } from './mismatch.ts';
 
 /**
  * Values compare exactly after rounding both sides to 2 decimals; `tolerance` widens that
- * (contract §4).
+ * (docs/reference.md §4.5).
  */
 export function differs(ledger: Money, gateway: Money, tolerance: Money): boolean {
   // Without a tolerance (the default) "more than zero apart" is "not equal", which needs no new
@@ -35,8 +35,8 @@ export function amountMismatch(
 
 /**
  * Checks one amount, adding the mismatch to `found` when they differ. The checks add to one list
- * rather than each returning its own: most amounts match, and an empty list made and spread for
- * each of them was a visible share of the reconcile step. A gateway figure that was sent but is
+ * rather than each returning its own: most amounts match, and a list made and spread for each
+ * would be work for nothing, once per amount of every charge. A gateway figure that was sent but is
  * not a number (`unreadable`, the text received) is a mismatch too, never a silent match.
  */
 export function compareAmount(

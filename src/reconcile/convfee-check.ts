@@ -5,7 +5,7 @@ import { compareAmount, ledgerMoney } from './compare.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /**
- * Contract §4, v2 convenience fee: when the gateway's answer has `convfee` or the ledger row books
+ * docs/reference.md §4.11, convenience fee: when the gateway's answer has `convfee` or the ledger row books
  * `convfee_amount`/`convfee_vat`, the fee and its VAT are compared, a side that says nothing
  * counting as 0.00 (a fee one side charged and the other did not is exactly what to report).
  * The charge's `amount` never includes the fee (guide §6.1.2: `convfee.net_amount` is the total

@@ -1,9 +1,8 @@
-import type { GatewayCharge, GatewayRefund } from '../gateway/charge.ts';
+import type { GatewayCharge, GatewayRefund, GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { isAboveZero, type Money } from '../money.ts';
 import { ledgerMoney } from './compare.ts';
 import { findRule, proRataMdr, ruleMdr, vatOn, vatRateOn, type FeeRule, type FeeSchedule } from './fee-schedule.ts';
-import { figuresReported } from './settlement-check.ts';
 
 /** Each fee as the ledger or the fee schedule expects it; `null` where neither says (check skipped). */
 export interface ExpectedCharge {
@@ -29,7 +28,7 @@ export function chargeRule(charge: LedgerEntry, gateway: GatewayCharge, schedule
 }
 
 /**
- * Expected fees (see docs/reference.md, How a charge is reconciled): each of `mdr`, `vat`,
+ * Expected fees (docs/reference.md §4): each of `mdr`, `vat`,
  * `net_amount` from the ledger row when given, otherwise from the charge's fee rule on `settled`:
  * the amount, or the captured amount of a partial capture, parsed by the caller, which compares
  * it too; for a non-THB charge, the gateway's `settlement_info.baht_amount`, since fees are
@@ -103,3 +102,21 @@ function completeFees(row: LedgerEntry, base: Money | null, computed: { vatRate:
   if (ledger.net !== null || !base || !mdr || !vat) return { mdr, vat, net: ledger.net };
   return { mdr, vat, net: base.minus(mdr).minus(vat), netBase: base };
 }
+
+/**
+ * Whether KBank reports the fee figures: any of `orig_amount`, `orig_mdr`, `orig_vat`,
+ * `orig_net_amount` is not zero, or is sent but unreadable (reported, and wrong: a finding, not
+ * "not yet").
+ */
+export function figuresReported(settlement: GatewaySettlement): boolean {
+  if (settlement.unreadable && FEE_FIGURES.some((field) => settlement.unreadable![field] !== undefined)) return true;
+  const { origAmount, origMdr, origVat, origNetAmount } = settlement;
+  return !isNoFigure(origAmount) || !isNoFigure(origMdr) || !isNoFigure(origVat) || !isNoFigure(origNetAmount);
+}
+
+function isNoFigure(value: Money | null): boolean {
+  return value === null || value.isZero();
+}
+
+/** KBank's fee figures of a settlement, by their field names. */
+export const FEE_FIGURES = ['orig_amount', 'orig_mdr', 'orig_vat', 'orig_net_amount'] as const;

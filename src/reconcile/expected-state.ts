@@ -3,7 +3,7 @@ import { formatMoney, isAboveZero, type Money } from '../money.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /**
- * Expected state (see docs/reference.md, How a charge is reconciled): a void row → `Voided`
+ * Expected state (docs/reference.md §4): a void row → `Voided`
  * (QR: `VOID`). Otherwise, with R the ledger's refund total: R ≥ amount → `Refunded` or
  * `Refund Sent`; 0 < R < amount → `Partial Refund` or `Refund Sent`; R = 0 → `Settled`, where
  * `Authorized` or `Captured` mean the money is still on its way (`SETTLEMENT_PENDING`). R is

@@ -15,7 +15,7 @@ import {
 } from './fee-schedule.ts';
 
 /**
- * Contract §3.3, checked strictly: a fee schedule is configuration, and a rule that is read wrongly
+ * docs/reference.md §3.3, checked strictly: a fee schedule is configuration, and a rule that is read wrongly
  * (a misspelt key is ignored and the rule then matches everything, a rate of `"2.5"` meant as a
  * percentage) would mark every charge wrong or, worse, right. Every problem is one
  * `ReconError('INPUT')` line naming the file and the place: `fees.json: rules[3]: unknown field

@@ -1,7 +1,7 @@
 import { toSatang, type Money } from '../money.ts';
 
 /**
- * Contract §3.3. Rates and amounts are decimal strings in the file; the first rule whose given
+ * docs/reference.md §3.3. Rates and amounts are decimal strings in the file; the first rule whose given
  * fields all match wins. Built by `parseFeeSchedule` (`fee-schedule-parse.ts`), which rejects
  * anything ambiguous.
  */

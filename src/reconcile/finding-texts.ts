@@ -1,6 +1,6 @@
 import type { MismatchCode } from './mismatch.ts';
 
-/** The findings about KBank's notifications (docs/reference.md, "Notifications in the night"). */
+/** The findings about KBank's notifications (docs/reference.md §6). */
 export const NOTIFICATION_CODES = ['NOT_IN_LEDGER', 'NOTIFY_CHECKSUM_INVALID', 'NOTIFY_STATE_MISMATCH'] as const satisfies readonly MismatchCode[];
 
 /** One line each, for the finance clerk: Thai first, as the report shows them. */
@@ -11,7 +11,7 @@ export interface FindingText {
 
 /**
  * What each finding code tells the finance clerk, in Thai and in English, as `report.html` shows
- * it. The English is the explanation in docs/reference.md's "Findings" table, word for word (a
+ * it. The English is the explanation in the findings table of docs/reference.md §7, word for word (a
  * test holds them together); the Thai says the same, short and plain.
  */
 export const FINDING_TEXTS: Readonly<Record<MismatchCode, FindingText>> = {

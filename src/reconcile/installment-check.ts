@@ -39,7 +39,7 @@ export function planBook(plans: Iterable<InstallmentPlan>, reports: Iterable<Pla
 }
 
 /**
- * Contract §3.2: the plans known on `date`, i.e. the latest version imported on or before it;
+ * docs/reference.md §3.2: the plans known on `date`, i.e. the latest version imported on or before it;
  * when every version came later (a first import, then a run over past days), the earliest one,
  * the closest there is to what was valid then.
  */
@@ -72,7 +72,7 @@ function sameIpanMode(a: string, b: string): boolean {
 }
 
 /**
- * Contract §4, the five installment checks, for charge rows with a `plan_id` whose supplier's
+ * docs/reference.md §4.18, the five installment checks, for charge rows with a `plan_id` whose supplier's
  * plan report was ingested (a supplier we know nothing of is not a finding). Findings are added
  * to `found`.
  */

@@ -11,7 +11,7 @@ export function keyModeOf(secretKey: string): KeyMode | undefined {
 }
 
 /**
- * Contract §4, v2 livemode: an answer from the other environment than the key's (a sandbox
+ * docs/reference.md §4.3, livemode: an answer from the other environment than the key's (a sandbox
  * answer while reconciling production books, or the reverse) says nothing about these books.
  * An answer without a readable `livemode`, or a key of no known mode, is not a mismatch.
  */

@@ -1,6 +1,6 @@
 import type { Money } from '../money.ts';
 
-/** The contract's mismatch codes (§4) and their severities; codes keep their names forever. */
+/** The finding codes (docs/reference.md §7) and their severities; codes keep their names forever. */
 export const SEVERITY = {
   MISSING_AT_GATEWAY: 'error',
   INQUIRY_FAILED: 'warning',
@@ -35,7 +35,7 @@ export const SEVERITY = {
   CONVFEE_MISMATCH: 'error',
   LIVEMODE_MISMATCH: 'error',
   ORPHAN_LEDGER_ENTRY: 'error',
-  // v3: KBank's notifications (docs/reference.md, "Notifications in the night")
+  // v3: KBank's notifications (docs/reference.md §6)
   NOT_IN_LEDGER: 'error',
   NOTIFY_CHECKSUM_INVALID: 'error',
   NOTIFY_STATE_MISMATCH: 'error',

@@ -4,7 +4,7 @@ import { formatMoney } from '../money.ts';
 import type { ChargeCase, NotifiedPayment } from './charge-case.ts';
 import { checkLivemode } from './livemode-check.ts';
 import type { Mismatch } from './mismatch.ts';
-import type { ChargeResult, ReconcileContext } from './reconcile-charge.ts';
+import type { ChargeResult, ReconcileContext } from './charge-result.ts';
 
 /** The states in which KBank says a payment failed, whatever its notification said. */
 const FAILED_STATES: ReadonlySet<string> = new Set(['Declined', 'Reversed']);
@@ -15,7 +15,7 @@ export function paymentFailed(gateway: GatewayCharge): boolean {
 }
 
 /**
- * `NOTIFY_STATE_MISMATCH` (docs/reference.md, "Notifications in the night"): a verified
+ * `NOTIFY_STATE_MISMATCH` (docs/reference.md §6): a verified
  * notification said the payment succeeded and KBank's inquiry, answering with the charge, says it
  * failed. For a ledger charge too: the shop may have shipped on the notification. `undefined`
  * when the case has no notification or KBank agrees.
@@ -35,7 +35,7 @@ export function notifyContradiction(chargeCase: ChargeCase, gateway: GatewayChar
 
 /**
  * A charge KBank notified that no ledger row names, once its grace hours are over
- * (docs/reference.md, "Notifications in the night"): KBank's inquiry decides. Found and
+ * (docs/reference.md §6): KBank's inquiry decides. Found and
  * successful: `NOT_IN_LEDGER`, with KBank's amount and reference. Found but failed, or not
  * known at all: `NOTIFY_STATE_MISMATCH`, since the verified notification said it was paid. No
  * definite answer: unverified (`INQUIRY_FAILED`), and the notification is taken again the next

@@ -4,44 +4,20 @@ import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { money, moneyReusing, sum, ZERO, type Money } from '../money.ts';
 import { isQrFamily } from '../vocabulary.ts';
 import type { ChargeCase } from './charge-case.ts';
+import type { ChargeResult, ReconcileContext } from './charge-result.ts';
 import { compareAmount } from './compare.ts';
 import { checkState } from './expected-state.ts';
 import { checkConvfee } from './convfee-check.ts';
 import { chargeMdr, expectedFees, expectedRefundFees } from './expected-fees.ts';
-import type { FeeSchedule } from './fee-schedule.ts';
-import { checkInstallment, type PlanBook } from './installment-check.ts';
-import { checkLivemode, type KeyMode } from './livemode-check.ts';
+import { checkInstallment } from './installment-check.ts';
+import { checkLivemode } from './livemode-check.ts';
 import { isError, type Mismatch } from './mismatch.ts';
 import { notifyContradiction, reconcileNotifiedOnly } from './notification-check.ts';
 import { checkQrRefunds, checkRefunds, checkRefundTotal, NO_REFUNDS, refundTotal, type RefundCheck } from './refund-check.ts';
 import { checkSettlement } from './settlement-check.ts';
 
-export interface ReconcileContext {
-  readonly fees: FeeSchedule | undefined;
-  readonly plans: PlanBook;
-  readonly tolerance: Money;
-  /** The secret key's environment (never the key itself); unset: `livemode` is not checked. */
-  readonly keyMode?: KeyMode;
-  /** The day the run pretends it is (`--as-of`): refunds booked shortly before it may be pending. */
-  readonly asOf: string;
-  /** `RECON_REFUND_GRACE_DAYS`: days a booked refund may be unknown to the gateway (contract §4 v2). */
-  readonly refundGraceDays: number;
-}
-
-// Kept for the pipeline's imports; the type lives with the gateway client that gives it.
-
-export type ChargeStatus = 'matched' | 'mismatched' | 'unverified';
-
-export interface ChargeResult {
-  readonly case: ChargeCase;
-  readonly status: ChargeStatus;
-  readonly mismatches: readonly Mismatch[];
-  /** The gateway's view, when it answered with the charge. */
-  readonly gateway: GatewayCharge | undefined;
-}
-
 /**
- * Every rule of docs/reference.md, How a charge is reconciled, for one charge. Pure: the same
+ * Every rule of docs/reference.md §4, for one charge. Pure: the same
  * case and answer give the same result. The checks add their findings to one list, in the order
  * the reference lists them; last, whether KBank's answer contradicts a notification of the
  * charge's (Notifications in the night).
@@ -99,7 +75,7 @@ function reconcileLedgerCharge(chargeCase: ChargeCase, answer: GatewayAnswer, co
 }
 
 /**
- * Contract §4 v2, orphans: refund and void rows whose charge is in no ledger `charge` row. When
+ * docs/reference.md §4.19, orphans: refund and void rows whose charge is in no ledger `charge` row. When
  * the gateway does not know the charge either, every row is an `ORPHAN_LEDGER_ENTRY`, so it
  * shows in the report with its entry id. When it does, the rows are reconciled against its
  * answer: refund matching and the refund codes, and the state the refunds or voids imply, with
@@ -141,7 +117,7 @@ function orphanEntry(row: LedgerEntry): Mismatch {
 
 /**
  * Refunds and voids against the gateway's answer: the ledger's refund total, refund matching,
- * then the state they imply (contract §4: matching is done before the state check, since a
+ * then the state they imply (docs/reference.md §4.12: matching is done before the state check, since a
  * refund still pending or failed is left out of the expected state). `settled` is what a full
  * refund gives back: the charge's amount, or its captured amount after a partial capture.
  * `expectedMdr` is the charge's expected MDR, for refund fees under `pro_rata` when KBank reports

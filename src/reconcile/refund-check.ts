@@ -20,7 +20,7 @@ export interface RefundCheck {
   readonly failedRefunded: Money;
 }
 
-/** When a booked refund may still be unknown to the gateway (contract §4 v2, `REFUND_PENDING`). */
+/** When a booked refund may still be unknown to the gateway (docs/reference.md §4.16, `REFUND_PENDING`). */
 export interface RefundGrace {
   /** The day the run pretends it is (`--as-of`). */
   readonly asOf: string;
@@ -29,7 +29,7 @@ export interface RefundGrace {
 }
 
 /**
- * Contract §4, refund matching: ledger refunds with a `refund_id` take the gateway refund with
+ * docs/reference.md §4.13, refund matching: ledger refunds with a `refund_id` take the gateway refund with
  * that id; then each ledger refund without one takes the first still unmatched gateway refund
  * of equal amount, in `refund_date` order, preferring one that did not fail (v2: a refund that
  * failed with `OBAVL` and was made again is matched to the one that went through). A ledger
@@ -102,7 +102,7 @@ export function checkRefunds(found: Mismatch[], input: {
 export const NO_REFUNDS: RefundCheck = Object.freeze({ refundedForState: ZERO, pendingRefunded: ZERO, failedRefunded: ZERO });
 
 /**
- * Contract §4 v2, QR family refunds: the QR inquiry (guide §6.4.1) has no `refund_info` and knows
+ * docs/reference.md §4.17, QR family refunds: the QR inquiry (guide §6.4.1) has no `refund_info` and knows
  * only Authorized, Voided, Settled and Refunded, so there is nothing to match and no refund fee
  * to compare. A full refund shows as `Refunded`; a partial one cannot be seen at all
  * (`REFUND_UNVERIFIABLE`, the state stays `Settled`). Refunds booked within the grace days while
@@ -134,7 +134,7 @@ export function checkQrRefunds(found: Mismatch[], input: {
   return { refundedForState: ZERO, pendingRefunded, failedRefunded: ZERO };
 }
 
-/** Contract §4 v2: ledger refunds that add up to more than the charge are an error in the books (added to `found`). */
+/** docs/reference.md §4.12: ledger refunds that add up to more than the charge are an error in the books (added to `found`). */
 export function checkRefundTotal(
   found: Mismatch[],
   input: { ledgerRefunds: readonly LedgerEntry[]; /** `refundTotal(ledgerRefunds)`. */ ledgerTotal: Money; chargeEntryId: string; amount: Money },
@@ -176,7 +176,7 @@ function notShown(found: Mismatch[], pending: LedgerEntry[], row: LedgerEntry, g
   }
 }
 
-/** Booked less than the grace days before `asOf` (contract §4 v2). */
+/** Booked less than the grace days before `asOf` (docs/reference.md §4.16). */
 function isWithinGrace(row: LedgerEntry, grace: RefundGrace): boolean {
   return row.entry_date > graceStart(grace);
 }

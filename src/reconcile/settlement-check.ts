@@ -2,7 +2,7 @@ import type { GatewaySettlement } from '../gateway/charge.ts';
 import type { LedgerEntry } from '../ingest/ledger.table.ts';
 import { formatMoney, isAboveZero, sameDigits, type Money } from '../money.ts';
 import { compareAmount, differs, amountMismatch, unreadableFigure } from './compare.ts';
-import type { ExpectedCharge } from './expected-fees.ts';
+import { FEE_FIGURES, figuresReported, type ExpectedCharge } from './expected-fees.ts';
 import type { Mismatch } from './mismatch.ts';
 
 /** Settled amount, the three fees, and the gateway's own arithmetic; findings are added to `found`. */
@@ -71,20 +71,3 @@ function feesNotReported(settlement: GatewaySettlement): boolean {
   const { settleAmount } = settlement;
   return !!settleAmount && isAboveZero(settleAmount) && !figuresReported(settlement);
 }
-
-/**
- * Whether KBank reports the fee figures: any of `orig_amount`, `orig_mdr`, `orig_vat`,
- * `orig_net_amount` is not zero, or is sent but unreadable (reported, and wrong: a finding, not
- * "not yet").
- */
-export function figuresReported(settlement: GatewaySettlement): boolean {
-  if (settlement.unreadable && FEE_FIGURES.some((field) => settlement.unreadable![field] !== undefined)) return true;
-  const { origAmount, origMdr, origVat, origNetAmount } = settlement;
-  return !isNoFigure(origAmount) || !isNoFigure(origMdr) || !isNoFigure(origVat) || !isNoFigure(origNetAmount);
-}
-
-function isNoFigure(value: Money | null): boolean {
-  return value === null || value.isZero();
-}
-
-const FEE_FIGURES = ['orig_amount', 'orig_mdr', 'orig_vat', 'orig_net_amount'] as const;

@@ -4,11 +4,11 @@ import { ZERO, type Money } from '../money.ts';
 import { expectedFees } from '../reconcile/expected-fees.ts';
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { checkRefunds, refundTotal } from '../reconcile/refund-check.ts';
-import type { ChargeResult } from '../reconcile/reconcile-charge.ts';
+import type { ChargeResult } from '../reconcile/charge-result.ts';
 import { isQrFamily } from '../vocabulary.ts';
 
 /**
- * Whether KBank's fee figures for a charge are known (docs/reference.md, "Totals"):
+ * Whether KBank's fee figures for a charge are known (docs/reference.md §5.3):
  * - `reported`: settled, with its MDR and VAT;
  * - `pending`: not settled yet, or settled without its figures: they will come;
  * - `not_reported`: the QR family, whose inquiry never carries fees;
@@ -64,7 +64,7 @@ export function chargeFigures(result: ChargeResult): ChargeFigures {
 
 /**
  * The fees the ledger or the fee schedule expects of a charge whose figures KBank has not
- * reported (docs/reference.md, "How a charge is reconciled", expected fees): an estimate, shown as one. Only when KBank answered
+ * reported (docs/reference.md §4.7): an estimate, shown as one. Only when KBank answered
  * (its card brand and, for another currency, its amount in baht pick the rule).
  */
 export function feeEstimate(result: ChargeResult, state: FeesState, schedule: FeeSchedule | undefined): { mdr: Money; vat: Money } | undefined {
@@ -116,7 +116,7 @@ export function refundFigures(result: ChargeResult): RefundFigures[] | null {
 
 /**
  * Each gateway refund with the ledger refund row reconciliation matches it to, by the very rule
- * that matches them (docs/reference.md, "How a charge is reconciled"); its findings are not wanted here.
+ * that matches them (docs/reference.md §4); its findings are not wanted here.
  */
 function ledgerMatches(result: ChargeResult, gateway: GatewayCharge): Map<GatewayRefund, LedgerEntry> {
   const matched = new Map<GatewayRefund, LedgerEntry>();

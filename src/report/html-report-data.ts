@@ -2,11 +2,11 @@ import { sql, type Kysely } from 'kysely';
 import { timeIn } from '../dates.ts';
 import type { Database } from '../db/database.ts';
 import { findingText, type FindingText } from '../reconcile/finding-texts.ts';
-import type { RunCounts } from './run.table.ts';
+import type { RunCounts } from './run-json.ts';
 
 export type AgeBucket = '0-1' | '2-7' | '8-30' | '31+';
 
-/** The open items after a run, by age (docs/reference.md, `open-items`). */
+/** The open items after a run, by age (docs/reference.md §1.6). */
 export interface OpenItemTotals {
   readonly byBucket: Record<AgeBucket, number>;
   readonly stale: number;
@@ -44,7 +44,7 @@ export interface HtmlReportData {
 }
 
 /**
- * A currency's totals, each with its one meaning (docs/reference.md, "Totals"): the ledger's
+ * A currency's totals, each with its one meaning (docs/reference.md §5.3): the ledger's
  * gross (voids apart) and KBank's refunds in the currency itself; KBank's settled, MDR, VAT and
  * net in THB for the charges whose figures it reported; the charges whose fees are not reported
  * yet, with the fee schedule's estimate of them, which is never KBank's figure.

@@ -8,7 +8,7 @@ import { packagePath } from '../package-root.ts';
 import { readFindingRows, readHtmlReportData, type HtmlReportData, type OpenItemTotals } from './html-report-data.ts';
 
 /**
- * `report.html` (docs/reference.md, Report files of a run): one self-contained file that opens
+ * `report.html` (docs/reference.md §5.1): one self-contained file that opens
  * from disk or an e-mail attachment with no network. The chart library, the page's script and
  * style and the run's data are all inside it; its Content-Security-Policy forbids every fetch, so a page that tried one
  * would fail loudly in the browser test rather than quietly on a clerk's laptop.

@@ -1,7 +1,7 @@
 import type { OpenItemTotals } from '../followup/open-items.ts';
 import { formatMoneyGrouped, money, sum } from '../money.ts';
 import { SEVERITY, type MismatchCode } from '../reconcile/mismatch.ts';
-import type { RunJson } from './report-files.ts';
+import type { RunJson } from './run-json.ts';
 import type { SummaryRow } from './summary.ts';
 
 /** The few lines a person reads at the end of a run. */
@@ -11,7 +11,7 @@ export function humanSummary(input: {
   findingsByCode: ReadonlyMap<string, number>;
   reportDir: string;
   openItems?: OpenItemTotals;
-  /** Charges asked because KBank notified them, and those waiting for the ledger (docs/reference.md, Notifications in the night). */
+  /** Charges asked because KBank notified them, and those waiting for the ledger (docs/reference.md §6). */
   notified?: { asked: number; waiting: number };
 }): string {
   const { run, summary, findingsByCode: byCode, reportDir, openItems, notified } = input;
@@ -49,7 +49,7 @@ export function humanSummary(input: {
 }
 
 /**
- * The totals of one currency of the charges (docs/reference.md, "Totals"), on lines short enough
+ * The totals of one currency of the charges (docs/reference.md §5.3), on lines short enough
  * for a terminal: the ledger's gross, voids and refunds in that currency; what KBank settled and
  * charged for them, in THB, for the charges whose figures it reported; and how many charges'
  * fees are not known yet, with the fee schedule's estimate of them, which is labelled as one. No

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ReconError } from '../errors.ts';
-import { kindOf } from '../ingest/inputs.ts';
+import { kindOf } from '../input-file.ts';
 
 /**
  * Proves that reports can be written to `dir` before a run ingests anything or asks the gateway:

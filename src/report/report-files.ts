@@ -6,46 +6,34 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { sql, type Kysely } from 'kysely';
-import { humanCsvOptions } from './csv-cells.ts';
+import { humanCsvOptions } from '../csv-cells.ts';
 import type { Database } from '../db/database.ts';
 import type { RejectedRow } from '../ingest/rejected.ts';
-import type { RunCounts, GatewayCounts, StageTimings } from './run.table.ts';
+import type { RunJson } from './run-json.ts';
 import { FINDING_STATE_COLUMNS, MISMATCH_COLUMNS, SUMMARY_COLUMNS, type SummaryRow } from './summary.ts';
-
-/** `run.json` (contract §5). */
-export interface RunJson {
-  run_id: string;
-  from: string;
-  to: string;
-  as_of: string;
-  status: 'finished' | 'aborted';
-  counts: RunCounts;
-  gateway: GatewayCounts;
-  timings_ms: StageTimings;
-  duration_ms: number;
-}
 
 export const REJECTED_COLUMNS = ['file', 'line', 'entry_id', 'reason', 'raw'] as const;
 
 const RUN_JSON = 'run.json';
 
 /**
- * A run's report folder in the making: its files are written into a hidden staging folder
+ * A run's report folder in the making (a draft): its files are written into a hidden folder
  * beside the target and published together after the database commit, so a failed run (a
  * lost database, a value the tables refuse) never leaves CSVs without their run.json.
  */
-export interface StagedReport {
+export interface ReportDraft {
   /** Where the run writes its files. */
   readonly dir: string;
   /** Moves the files into the target folder, run.json last. */
   publish(): Promise<void>;
-  /** Removes the staging folder and all in it. */
+  /** Removes the draft folder and all in it. */
   discard(): Promise<void>;
 }
 
-export async function stageReport(target: string): Promise<StagedReport> {
+export async function draftReport(target: string): Promise<ReportDraft> {
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
+  // On disk it keeps the name `.staging-`: the one people and their scripts know for a report being written.
   const dir = join(parent, `.${basename(target)}.staging-${randomUUID().slice(0, 8)}`);
   await mkdir(dir);
   const discard = () => rm(dir, { recursive: true, force: true });
@@ -71,7 +59,7 @@ export async function stageReport(target: string): Promise<StagedReport> {
   };
 }
 
-/** Into a staging folder ({@link stageReport}), which nobody reads until it is published. */
+/** Into a draft folder ({@link draftReport}), which nobody reads until it is published. */
 export async function writeCsvReports(dir: string, outputs: { summary: SummaryRow[]; rejected: Iterable<RejectedRow> }): Promise<void> {
   await writeCsv(dir, 'summary.csv', SUMMARY_COLUMNS, outputs.summary);
   await writeCsv(
@@ -82,7 +70,7 @@ export async function writeCsvReports(dir: string, outputs: { summary: SummaryRo
   );
 }
 
-/** `mismatches.csv` and `resolved.csv` (contract §5): the same columns, v1's then the finding's state. */
+/** `mismatches.csv` and `resolved.csv` (docs/reference.md §5.1): the same columns, v1's then the finding's state. */
 export const FINDING_CSV_COLUMNS = [...MISMATCH_COLUMNS, ...FINDING_STATE_COLUMNS] as const;
 
 const PAGE = 5000;

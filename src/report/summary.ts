@@ -1,14 +1,15 @@
 import { formatMoney, money, ZERO, type Money } from '../money.ts';
 import type { FeeSchedule } from '../reconcile/fee-schedule.ts';
 import { SEVERITY } from '../reconcile/mismatch.ts';
-import { openReason } from '../reconcile/open-state.ts';
+import { openReason } from '../followup/open-state.ts';
 import { chargeKey } from '../reconcile/charge-case.ts';
-import { refundedByGateway, type ChargeResult } from '../reconcile/reconcile-charge.ts';
+import { refundedByGateway } from '../reconcile/reconcile-charge.ts';
+import type { ChargeResult } from '../reconcile/charge-result.ts';
 import type { Selectable } from 'kysely';
-import { chargeFigures, feeEstimate, isFeesPending, refundFigures, type ChargeFigures, type FeesState, type RefundFigures } from './charge-figures.ts';
-import type { ExportStatus, ReconDailySummaryTable } from './run.table.ts';
+import { chargeFigures, feeEstimate, isFeesPending, refundFigures, type ChargeFigures, type FeesState } from './charge-figures.ts';
+import type { ExportStatus, ReconChargeResultTable, ReconDailySummaryTable } from './results.table.ts';
 
-/** `mismatches.csv`'s header, exactly (contract §5); `recon_mismatches` has the same columns. */
+/** `mismatches.csv`'s header, exactly (docs/reference.md §5.1); `recon_mismatches` has the same columns. */
 export const MISMATCH_COLUMNS = [
   'run_id', 'transaction_date', 'source_type', 'charge_id', 'reference_order', 'entry_id', 'code',
   'severity', 'field', 'ledger_value', 'gateway_value', 'difference', 'message',
@@ -17,7 +18,7 @@ export const MISMATCH_COLUMNS = [
 /** One finding of a run as the run records it (empty where there is no value), with its charge. */
 export type MismatchRow = Record<(typeof MISMATCH_COLUMNS)[number] | 'charge_key', string>;
 
-/** v2 (contract §9): each finding's state across runs, after the v1 columns. */
+/** Each finding's state across runs (docs/reference.md §4.22), after the first columns. */
 export const FINDING_STATE_COLUMNS = ['finding_state', 'first_seen_on', 'acknowledged_by', 'ack_note'] as const;
 
 /** One row of `summary.csv`: `recon_daily_summary` without its run id. */
@@ -32,49 +33,14 @@ export const SUMMARY_COLUMNS = [
   'gross_amount', 'settled_amount', 'mdr', 'vat', 'net_amount', 'refunded_amount', 'voided_amount', 'fees_pending',
 ] as const satisfies readonly (keyof SummaryRow)[];
 
-/** One row per charge for the finance export (`recon_charge_results`). */
-export interface ChargeRow {
-  /** null: no ledger row names the charge; it stands on `notification_id`. */
-  entry_id: string | null;
-  notification_id: string | null;
-  transaction_date: string;
-  reference_order: string | null;
-  charge_id: string | null;
-  order_id: string | null;
-  source_type: string;
-  brand: string | null;
-  currency: string;
-  amount: string;
-  settled_amount: string | null;
-  mdr: string | null;
-  vat: string | null;
-  net_amount: string | null;
-  refunded_amount: string;
-  status: ExportStatus;
-  codes: string[];
-  approval_code: string | null;
-  ref_1: string | null;
-  ref_2: string | null;
-  ref_3: string | null;
-  convfee_amount: string | null;
-  convfee_vat: string | null;
-  open: boolean;
+/**
+ * One charge's row as a run writes it to `recon_charge_results` (the finance export's source):
+ * every charge of a run has a key and knows whether its fees are reported.
+ */
+export type ChargeRow = Omit<Selectable<ReconChargeResultTable>, 'merchant' | 'run_id' | 'charge_key' | 'fees_state'> & {
   charge_key: string;
-  open_reason: string | null;
-  open_message: string | null;
-  /** v3: the gateway's state as sent, the Bangkok day it created the charge, the card as KBank masks it. */
-  transaction_state: string | null;
-  created_date: string | null;
-  card_masking: string | null;
-  /** The ledger row's own `mid`. */
-  mid: string | null;
   fees_state: FeesState;
-  /** What the ledger or fee schedule expects while KBank's figures are not known: an estimate. */
-  mdr_estimate: string | null;
-  vat_estimate: string | null;
-  /** Staged as JSON with the rest of the row: `recon_charge_results.refunds`. */
-  refunds: RefundFigures[] | null;
-}
+};
 
 /**
  * The finance export's status: a charge KBank notified and confirmed that no ledger charge row
@@ -203,7 +169,7 @@ export function bookedAmount(result: ChargeResult): Money {
 }
 
 /**
- * Per date × source type × currency (docs/reference.md, "Totals"): counts from the results; the
+ * Per date × source type × currency (docs/reference.md §5.3): counts from the results; the
  * gross from the ledger in its own currency, voided charges apart (`voided_amount`); settled,
  * MDR, VAT and net as KBank reports them, in THB, for the charges whose figures are reported;
  * `fees_pending` counts the others whose fees are unknown, with the estimate of their fees kept

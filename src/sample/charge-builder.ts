@@ -1,12 +1,10 @@
+import { LEDGER_FIELDS, type LedgerField } from '../ingest/ledger-columns.ts';
 import { money, toSatang, type Money } from '../money.ts';
+import { isQrFamily, type SourceType } from '../vocabulary.ts';
 
-/** The ledger's canonical columns (contract §3.1), in the order sample files write them. */
-export const LEDGER_COLUMNS = [
-  'entry_id', 'entry_type', 'reference_order', 'charge_id', 'order_id', 'transaction_date', 'entry_date',
-  'source_type', 'currency', 'amount', 'mdr', 'vat', 'net_amount', 'refund_id', 'mid', 'plan_id',
-  'ipan_mode', 'term', 'supplier_no', 'model_no', 'product_type', 'convfee_amount', 'convfee_vat',
-] as const;
-export type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
+/** The ledger's columns a sample writes, in the ledger's order: all but the captured amount, which no sample has. */
+export type LedgerColumn = Exclude<LedgerField, 'captured_amount'>;
+export const LEDGER_COLUMNS = LEDGER_FIELDS.filter((field): field is LedgerColumn => field !== 'captured_amount');
 export type LedgerRow = Partial<Record<LedgerColumn, string>>;
 
 /** A raw inquiry answer as the gateway sends it (guide §6.1.2 / §6.4.1 shape). */
@@ -41,7 +39,7 @@ export interface ChargeSpec {
   key: string;
   date: string;
   amount: string;
-  sourceType?: 'card' | 'qr' | 'wechat' | 'alipay' | 'unionpay';
+  sourceType?: SourceType;
   brand?: string;
   /** `source.issuer_bank` (default `KASIKORNBANK`). */
   issuerBank?: string;
@@ -82,7 +80,7 @@ const refundOf = (spec: RefundSpec): Refund => (typeof spec === 'string' ? { amo
  */
 export function buildCharge(spec: ChargeSpec): SampleCharge {
   const sourceType = spec.sourceType ?? 'card';
-  const qr = sourceType === 'qr' || sourceType === 'wechat';
+  const qr = isQrFamily(sourceType);
   const currency = spec.currency ?? 'THB';
   const amount = money(spec.amount);
   const chargeId = `chrg_test_${spec.key}`;
@@ -224,7 +222,7 @@ function gatewayFees(base: Money, spec: Pick<ChargeSpec, 'mdr' | 'mdrRate' | 'va
   return { mdr, vat: toSatang(mdr.times(spec.vatRate ?? '0.07')) };
 }
 
-/** The fee schedule that matches {@link buildCharge}'s defaults (contract §3.3). */
+/** The fee schedule that matches {@link buildCharge}'s defaults (docs/reference.md §3.3). */
 export const SAMPLE_FEES = {
   vat_rate: '0.07',
   rules: [

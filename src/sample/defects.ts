@@ -1,3 +1,4 @@
+import { shiftDate } from '../dates.ts';
 import { money } from '../money.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import type { SampleCharge } from './charge-builder.ts';
@@ -66,7 +67,7 @@ export const DEFECTS: readonly Defect[] = [
     // A ledger that books in UTC: the charge was made at 01:30 Bangkok time, the day after.
     apply: (c) => {
       const date = c.ledger[0]!.transaction_date!;
-      const next = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const next = shiftDate(date, 1);
       c.gateway.created = `${next.replaceAll('-', '')}013000000`;
     },
   },

@@ -1,8 +1,7 @@
 import { money, toSatang } from '../money.ts';
 import { seededRandom } from '../simulator/prng.ts';
-import { differenceInCalendarDays } from 'date-fns/differenceInCalendarDays';
-import { parseISO } from 'date-fns/parseISO';
-import { shiftDate } from '../dates.ts';
+import { daysBetween, shiftDate } from '../dates.ts';
+import { isQrFamily } from '../vocabulary.ts';
 import type { MismatchCode } from '../reconcile/mismatch.ts';
 import { buildCharge, SAMPLE_FEES, type ChargeSpec, type GatewayBody, type LedgerRow } from './charge-builder.ts';
 import { DEFECTS, PLAN_DEFECTS, type ChargeShape, type Defect } from './defects.ts';
@@ -112,7 +111,7 @@ export function generateSample(options: SampleOptions): SampleData {
       const roll = random();
       const sourceType: ChargeSpec['sourceType'] = roll < 0.6 ? 'card' : roll < 0.75 ? 'qr' : roll < 0.8 ? 'wechat' : roll < 0.9 ? 'alipay' : 'unionpay';
       const installment = sourceType === 'card' && random() < 0.08;
-      const qr = sourceType === 'qr' || sourceType === 'wechat';
+      const qr = isQrFamily(sourceType);
       const amount = toSatang(money(installment ? 3000 + Math.floor(random() * 60000) : 20 + Math.floor(random() * 500000) / 100));
       const voided = !installment && random() < 0.03;
       const refundRoll = random();
@@ -125,7 +124,7 @@ export function generateSample(options: SampleOptions): SampleData {
         voided,
         installment,
         brand,
-        age: differenceInCalendarDays(parseISO(asOf), parseISO(date)),
+        age: daysBetween(date, asOf),
       };
       const charge = buildCharge({
         key,

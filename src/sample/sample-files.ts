@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
+import { PLAN_COLUMNS } from '../ingest/plan-row.ts';
 import { LEDGER_COLUMNS, type GatewayBody, type LedgerRow } from './charge-builder.ts';
 
 export function ledgerCsv(rows: readonly LedgerRow[], columns: readonly string[] = LEDGER_COLUMNS): string {
@@ -31,11 +32,6 @@ export async function writeJsonLines(path: string, bodies: Iterable<GatewayBody>
   await once(out, 'finish');
 }
 
-/** The Merchant Portal's Installment Plan Report columns, exactly (api-digest). */
-export const PLAN_COLUMNS = [
-  'SeqNo.', 'PromotionName', 'ValidFrom', 'ValidTo', 'IPanMode', 'ProductName', 'SupplierNo.', 'ProductType',
-  'ModelNo.', 'PlanID', 'ModelName', 'MinPrice', 'MaxPrice', 'PaymentTerm', 'CardType',
-] as const;
 export type PlanRow = Record<(typeof PLAN_COLUMNS)[number], string>;
 
 export function planReportCsv(rows: readonly PlanRow[]): string {

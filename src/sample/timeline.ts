@@ -24,7 +24,7 @@ export interface HistoryPlan {
   figuresLate?: boolean;
 }
 
-/** A gateway record that holds from its `_from` day on (contract §7, `FROM_HINT`). */
+/** A gateway record that holds from its `_from` day on (docs/reference.md §1.15, `FROM_HINT`). */
 export type DatedRecord = GatewayBody & { [FROM_HINT]: string };
 
 const VOID_STATES = new Set(['Voided', 'VOID']);

@@ -58,7 +58,7 @@ const CARD_PATH = /^\/card\/v2\/charge\/([^/]+)(?:\/([^/]*))?\/?$/;
 const QR_PATH = /^\/qr\/v2\/qr\/([^/]+)\/?$/;
 
 /**
- * A local K-Payment Gateway (contract §7): the two inquiry endpoints with the guide's answers and
+ * A local K-Payment Gateway (docs/reference.md §1.15): the two inquiry endpoints with the guide's answers and
  * error bodies, `x-api-key` checking, switchable faults, and `GET /__stats` so tests can check the
  * client's limits where they matter, at the receiving end. `POST /__faults` (a FaultConfig as
  * JSON) switches faults, `DELETE /__stats` resets the counters and `POST /__clock`

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { openItems, type OpenItemKind } from '../followup/open-items.ts';
-import type { RunKind } from '../report/run.table.ts';
+import type { RunKind } from '../run/run.table.ts';
 
 /** One merchant's nightly, as `status` reports it. */
 export interface MerchantStatus {

@@ -62,15 +62,15 @@ export async function startLiveness(url: string, pool: pg.Pool, logger: Logger):
 
 /**
  * Unlocks the jobs and queues of every pool whose liveness lock is free, so that another worker
- * takes them up within seconds (the interrupted run is resumed, contract §12). Returns the pools.
+ * takes them up within seconds (the interrupted run is resumed, docs/reference.md §1.16). Returns the pools.
  */
 export async function sweepDeadWorkers(pool: pg.Pool, logger: Logger): Promise<string[]> {
   const client = await pool.connect();
   try {
+    // graphile-worker's public view of its jobs. A pool locks a job's queue with the job, at the
+    // same moment, and frees both together, so a locked queue always has a locked job of the same pool.
     const { rows } = await client.query<{ locked_by: string }>(
-      `SELECT locked_by FROM graphile_worker._private_jobs WHERE locked_by IS NOT NULL AND locked_at < now() - make_interval(secs => $1)
-       UNION
-       SELECT locked_by FROM graphile_worker._private_job_queues WHERE locked_by IS NOT NULL AND locked_at < now() - make_interval(secs => $1)`,
+      'SELECT DISTINCT locked_by FROM graphile_worker.jobs WHERE locked_by IS NOT NULL AND locked_at < now() - make_interval(secs => $1)',
       [GRACE_SECONDS],
     );
     const dead: string[] = [];

@@ -3,12 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { Logger as GraphileLogger, run, runMigrations, type Runner, type WorkerEvents } from 'graphile-worker';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/config.ts';
 import { connectionOptions } from '../db/pg-options.ts';
 import { EXIT, ReconError, type ExitCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { startLiveness } from './dead-workers.ts';
-import type { Merchant } from './merchants-file.ts';
+import type { Merchant } from '../config/merchants-file.ts';
 import { merchantCronItems } from './schedule.ts';
 import { workerTasks, type NightOutcome } from './tasks.ts';
 import { nextNightLines, nightLine, onceLine } from './worker-lines.ts';
@@ -124,13 +124,17 @@ async function untilDrained(pool: pg.Pool, idle: () => boolean, signal: AbortSig
   }
 }
 
+/**
+ * Through graphile-worker's public view of its jobs: a queue is busy while a job of it is locked
+ * (its pool locks and frees the queue with the job).
+ */
 async function hasRunnableJob(pool: pg.Pool): Promise<boolean> {
   const { rows } = await pool.query<{ runnable: boolean }>(`
     SELECT EXISTS (
-      SELECT 1 FROM graphile_worker._private_jobs j
-      WHERE j.is_available AND j.run_at <= now()
-        AND (j.job_queue_id IS NULL OR EXISTS (
-          SELECT 1 FROM graphile_worker._private_job_queues q WHERE q.id = j.job_queue_id AND q.is_available))
+      SELECT 1 FROM graphile_worker.jobs j
+      WHERE j.locked_at IS NULL AND j.attempts < j.max_attempts AND j.run_at <= now()
+        AND (j.queue_name IS NULL OR NOT EXISTS (
+          SELECT 1 FROM graphile_worker.jobs q WHERE q.queue_name = j.queue_name AND q.locked_at IS NOT NULL))
     ) AS runnable`);
   return rows[0]?.runnable === true;
 }

@@ -27,16 +27,6 @@ export const nightJobKey = (mid: string, date: string) => `nightly:${mid}:${date
  */
 export const nightQueue = (keyEnv: string) => `key:${keyEnv}`;
 
-/** Why a schedule is not a cron expression graphile-worker accepts, or `undefined`. */
-export function checkSchedule(pattern: string): string | undefined {
-  try {
-    parseCronItem({ task: SCHEDULE_TASK, match: pattern });
-    return undefined;
-  } catch (error) {
-    return (error as Error).message.split('\n')[0];
-  }
-}
-
 /**
  * One cron line per merchant, its schedule read in `tz` (graphile-worker's cron runs in UTC),
  * with a backfill of `catchUpDays`: a worker that starts after nights were missed queues them,

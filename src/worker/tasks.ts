@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { JobHelpers, TaskList } from 'graphile-worker';
-import { runNightly } from '../commands/nightly.ts';
-import type { Config } from '../config.ts';
+import { runNightly } from '../run/nightly.ts';
+import type { Config } from '../config/config.ts';
 import { ReconError, isReconError, type ExitCode, type ReconErrorCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { merchantConfig, type Merchant } from './merchants-file.ts';
+import { merchantConfig, type Merchant } from '../config/merchants-file.ts';
 import { NIGHT_TASK, SCHEDULE_TASK, nightJobKey, nightQueue, nightOfSchedule, type NightPayload, type SchedulePayload } from './schedule.ts';
 
 /**
@@ -59,7 +58,7 @@ export function workerTasks(env: TaskEnvironment): TaskList {
         const config = merchantConfig(env.config, merchant);
         const signal = AbortSignal.any([env.signal, helpers.abortSignal]);
         logger.info('merchant-night started');
-        const exitCode = await runNightly({ config, logger, stdout: DISCARD, signal, runId }, { date });
+        const exitCode = await runNightly({ config, logger, signal, runId }, { date });
         logger.info({ exitCode }, 'merchant-night reconciled');
         env.onNight?.({ mid, date, result: { kind: 'reconciled', exitCode } });
       } catch (error) {
@@ -92,13 +91,13 @@ export async function queueNight(helpers: Pick<JobHelpers, 'addJob'>, merchant: 
 }
 
 /**
- * graphile-worker counts the attempt when it locks the job, and retries while attempts are below
- * max_attempts; lowering the running job's max_attempts to its attempts makes the failure final
- * (what its `permanently_fail_jobs` does for jobs that are not running).
+ * The one write to graphile-worker's private tables, on purpose. It counts the attempt when it
+ * locks the job and retries while attempts are below max_attempts; lowering the running job's
+ * max_attempts to its attempts makes the failure final, and the job stays, with its last_error.
+ * No public way serves: `permanentlyFailJobs` and `rescheduleJobs` leave a locked job alone (this
+ * one is locked: it is running), and calling them once the worker has unlocked it races another
+ * worker taking it up; a task has no way to end its own job for good.
  */
 async function failForGood(helpers: JobHelpers): Promise<void> {
   await helpers.query('UPDATE graphile_worker._private_jobs SET max_attempts = attempts WHERE id = $1 AND locked_by IS NOT NULL', [helpers.job.id]);
 }
-
-/** A night's human summary has no reader in a worker: its report folder and the logs say it all. */
-const DISCARD = new Writable({ write: (_chunk, _encoding, done) => done() });

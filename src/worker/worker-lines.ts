@@ -1,6 +1,6 @@
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns/format';
-import type { Merchant } from './merchants-file.ts';
+import type { Merchant } from '../config/merchants-file.ts';
 import { nextScheduledTime, nightOfSchedule } from './schedule.ts';
 import type { NightOutcome } from './tasks.ts';
 

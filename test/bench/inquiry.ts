@@ -10,7 +10,7 @@
  *
  * `--versus-loop` (issue 13) measures the client's own per-request cost instead: no latency, no
  * cap, concurrency 16, 20,000 charges asked through `inquire()` by a pool of workers pulling from
- * one iterator (as the inquire stage does), beside a plain keep-alive `fetch` loop of the same
+ * one iterator (as the inquiry stage does), beside a plain keep-alive `fetch` loop of the same
  * paths and headers at the same concurrency, alternated in rounds in this one process. Goal:
  * the client <= 1.3x the loop.
  *
@@ -18,7 +18,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { GatewayConfig } from '../../src/config.ts';
+import type { GatewayConfig } from '../../src/config/config.ts';
 import { createInquiryClient, inquiryPath } from '../../src/gateway/inquiry-client.ts';
 import { createLogger } from '../../src/log.ts';
 import { startSimulator, syntheticCharges, type SimulatorStats } from '../../src/simulator/index.ts';
@@ -31,7 +31,7 @@ const SERVE = '--serve-simulator';
 /** `--versus-loop`: charges per timed pass, the client's concurrency, and the workers feeding it. */
 const LOOP_CHARGES = 20_000;
 const LOOP_CONCURRENCY = 16;
-/** The inquire stage's own pool (its `IN_FLIGHT`), and one worker per slot. */
+/** The inquiry stage's own pool (its `IN_FLIGHT`), and one worker per slot. */
 const WORKER_POOLS = [512, LOOP_CONCURRENCY];
 
 if (process.argv.includes(SERVE)) {

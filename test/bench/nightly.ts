@@ -27,7 +27,7 @@ import { shiftDate } from '../../src/dates.ts';
 import { dateOf17 } from '../../src/gateway/charge.ts';
 import { createLogger } from '../../src/log.ts';
 import { money } from '../../src/money.ts';
-import type { RunJson } from '../../src/report/report-files.ts';
+import type { RunJson } from '../../src/report/run-json.ts';
 import type { GatewayBody, LedgerRow } from '../../src/sample/charge-builder.ts';
 import { generateSample } from '../../src/sample/generate-sample.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';

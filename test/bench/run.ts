@@ -24,7 +24,7 @@ import { Pool } from 'undici';
 import { shiftDate } from '../../src/dates.ts';
 import { startEmbedded } from '../../src/db/embedded.ts';
 import { createLogger } from '../../src/log.ts';
-import type { RunJson } from '../../src/report/report-files.ts';
+import type { RunJson } from '../../src/report/run-json.ts';
 import type { SimulatorStats } from '../../src/simulator/index.ts';
 import { query } from './bench-database.ts';
 import { PEAK_RSS_REPORTER, peakRssMb } from './peak-rss.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { LEDGER_FIELDS } from '../../src/ingest/ledger-columns.ts';
-import { INDEX_BUILD_MEMORY, ledgerKeys } from '../../src/ingest/ledger-stage.ts';
+import { INDEX_BUILD_MEMORY, ledgerKeys } from '../../src/ingest/ledger-copy.ts';
 import { query } from './bench-database.ts';
 import { timedChild } from './whole-command.ts';
 

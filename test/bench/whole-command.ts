@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunJson } from '../../src/report/report-files.ts';
+import type { RunJson } from '../../src/report/run-json.ts';
 import { query } from './bench-database.ts';
 import type { TypedFloor, TypedLoad } from './typed-floor.ts';
 

@@ -23,7 +23,7 @@ import { createLogger } from '../../src/log.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { query } from './bench-database.ts';
-import { testMerchant, keysEnv, type TestMerchant } from '../workers/helpers.ts';
+import { testMerchant, keysEnv, type TestMerchant } from '../worker/helpers.ts';
 
 const MERCHANTS = 8;
 const CHARGES = 5000;

@@ -11,7 +11,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
 import { humanLines, runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
-/** Contract v2 §12: several merchants on one PostgreSQL, each in a schema of its own. */
+/** docs/reference.md §5.7: several merchants on one PostgreSQL, each in a schema of its own. */
 const database = await createTestDatabase();
 const KEY = 'skey_test_merchants_0123456789';
 const D = '2026-08-01';

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { loadMigrations, migrate } from '../../src/db/migrate.ts';
+import { loadMigrations, migrate, SQL_DIR } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { inject } from 'vitest';
@@ -72,5 +72,30 @@ describe('migrate', () => {
     const { rows } = await client.query('SELECT count(*)::int AS n FROM schema_migrations');
     await client.end();
     expect(rows[0].n).toBe((await loadMigrations()).length);
+  });
+
+  it("renames an older database's run drafts (0023): same columns as a new database's, the old names gone", async () => {
+    const columns = (url: string) =>
+      admin(url, async (c) =>
+        (await c.query<{ c: string }>(`
+          SELECT table_name || '.' || column_name || ' ' || data_type AS c FROM information_schema.columns
+          WHERE table_schema = 'public' AND table_name LIKE 'run\\_%' ORDER BY table_name, ordinal_position`)).rows.map((r) => r.c));
+    const fresh = await emptyDatabase();
+    await migrate(fresh);
+    const older = await emptyDatabase();
+    const dir = await mkdtemp(join(tmpdir(), 'kpgw-sql-'));
+    try {
+      for (const m of (await loadMigrations()).filter((m) => m.version < 23)) await copyFile(join(SQL_DIR, m.file), join(dir, m.file));
+      await migrate(older, undefined, dir);
+      expect(await tables(older)).toContain('run_staged_charges');
+      expect((await migrate(older)).map((m) => m.file)).toContain('0023_run_drafts.sql');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const tablesNow = await tables(older);
+    expect(tablesNow).toEqual(expect.arrayContaining(['run_draft_charges', 'run_draft_findings']));
+    expect(tablesNow.filter((t) => t.startsWith('run_staged'))).toEqual([]);
+    expect(await columns(fresh)).toEqual(expect.arrayContaining(['run_draft_charges.order_id text', 'run_draft_findings.case_no integer']));
+    expect(await columns(older)).toEqual(await columns(fresh));
   });
 });

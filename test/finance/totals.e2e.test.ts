@@ -10,7 +10,7 @@ import { runCli, type CliResult } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
 /**
- * Totals mean one thing (docs/reference.md, "Totals"), in summary.csv, its table and what `run`
+ * Totals mean one thing (docs/reference.md §5.3), in summary.csv, its table and what `run`
  * prints: voids apart, KBank's figures in THB for the charges it reported, the others counted as
  * fees pending with an estimate said to be one, never a total of two currencies.
  */

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
 /**
- * Contract §8's request budget: a night asks at most N charges, its own first, then the open
+ * The request budget of docs/reference.md §1.3: a night asks at most N charges, its own first, then the open
  * ones oldest first; the rest are deferred, said so, and picked up the next night.
  */
 const database = await createTestDatabase();

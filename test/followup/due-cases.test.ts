@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { shiftDate } from '../../src/dates.ts';
-import { stageDueCases } from '../../src/followup/due-charges.ts';
+import { addDueCases } from '../../src/followup/due-charges.ts';
 import type { LedgerEntry } from '../../src/ingest/ledger.table.ts';
-import { clearRunWork, readCases } from '../../src/pipeline/run-cases.ts';
+import { clearRunWork, readCases } from '../../src/run/ingest-cases.ts';
 import { buildCases, buildOrphanCases, chargeKey, identifiers, type ChargeCase } from '../../src/reconcile/charge-case.ts';
 import { seededRandom } from '../../src/simulator/prng.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -40,7 +40,7 @@ describe('a night’s due cases, staged a chunk at a time', () => {
       const stored = await db.selectFrom('ledger_entries').selectAll().execute();
       const expected = referenceDue(stored, states, own.map((r) => r.entry_id));
 
-      const staged = await stageDueCases(db, { night: NIGHT, openMaxDays: OPEN_MAX_DAYS }, OWN_CASES + 1, CHUNK);
+      const staged = await addDueCases(db, { night: NIGHT, openMaxDays: OPEN_MAX_DAYS }, OWN_CASES + 1, CHUNK);
       const cases: { no: number; chargeCase: ChargeCase }[] = [];
       for await (const page of readCases(db, OWN_CASES + 1, OWN_CASES + staged.count)) cases.push(...page);
 
@@ -73,7 +73,7 @@ const shape = (c: ChargeCase) => ({
 });
 
 /**
- * Contract §8's due charges, grouped all at once in memory: open ones open (since `open_since`,
+ * The due charges of docs/reference.md §1.3, grouped all at once in memory: open ones open (since `open_since`,
  * v3) for no longer than the open window, then final ones, each oldest first, less the keys the
  * run has; each key's case from
  * every ledger row naming it that no own case holds.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayIn } from '../../src/dates.ts';
-import { RUN_LOCK } from '../../src/pipeline/run-lifecycle.ts';
+import { RUN_LOCK } from '../../src/run/run-record.ts';
 import { buildCharge, type LedgerRow } from '../../src/sample/charge-builder.ts';
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { CLI_TEST_TIMEOUT_MS, openBooks, type Books } from '../helpers/books.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { GatewayConfig } from '../../src/config.ts';
+import type { GatewayConfig } from '../../src/config/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 
 /** A guide sample from `test/fixtures/guide/` as parsed JSON. */

@@ -1,7 +1,8 @@
 import { parseCharge } from '../../src/gateway/charge.ts';
 import type { LedgerEntry } from '../../src/ingest/ledger.table.ts';
 import { buildCases } from '../../src/reconcile/charge-case.ts';
-import { reconcileCharge, type ChargeResult, type ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import { reconcileCharge } from '../../src/reconcile/reconcile-charge.ts';
+import type { ChargeResult, ReconcileContext } from '../../src/reconcile/charge-result.ts';
 import type { GatewayBody, LedgerRow } from '../../src/sample/charge-builder.ts';
 
 /** A ledger row as PostgreSQL hands it back. */

@@ -9,7 +9,7 @@ import { money } from '../../src/money.ts';
 import { buildCases, buildOrphanCases, inquiryRequestFor, type ChargeCase } from '../../src/reconcile/charge-case.ts';
 import { parseFeeSchedule } from '../../src/reconcile/fee-schedule-parse.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
-import type { ChargeResult, ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import type { ChargeResult, ReconcileContext } from '../../src/reconcile/charge-result.ts';
 import type { GatewayBody } from '../../src/sample/charge-builder.ts';
 import { generateSample, SAMPLE_SUPPLIER, type SampleData, type SampleOptions } from '../../src/sample/generate-sample.ts';
 import { FAMILY_HINT, FROM_HINT } from '../../src/simulator/charge-store.ts';

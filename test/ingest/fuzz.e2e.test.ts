@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { seededRandom } from './helpers.ts';
 
 /**
- * Contract §3.1 "nothing is silently dropped", whatever the bytes: thousands of seeded random
+ * docs/reference.md §3.1, "nothing is silently dropped", whatever the bytes: thousands of seeded random
  * byte-level mutations of a valid ledger, each ingested. A mutant either is a file that cannot
  * be used at all (a ReconError INPUT: exit 2) or goes in, every data record stored, unchanged,
  * replaced or rejected with file, line and reason; never anything else (an "internal error").

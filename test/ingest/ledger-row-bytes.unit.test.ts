@@ -7,12 +7,12 @@ import { LEDGER_FIELDS, mapLedgerHeader, type LedgerColumns } from '../../src/in
 import { ledgerPieces } from '../../src/ingest/ledger-pieces.ts';
 import { readLedgerRow } from '../../src/ingest/ledger-row.ts';
 import { writePlainRow } from '../../src/ingest/ledger-row-bytes.ts';
-import { stagedLine } from '../../src/ingest/ledger-stage.ts';
+import { copyLine } from '../../src/ingest/ledger-copy.ts';
 import { seededRandom } from './helpers.ts';
 
 /**
  * The byte reader (ledger-row-bytes.ts) may decline any record, but a line it writes must be
- * exactly the line the string reader (readLedgerRow + stagedLine) writes, and it must never
+ * exactly the line the string reader (readLedgerRow + copyLine) writes, and it must never
  * accept a record the string reader rejects. Checked on generated records mixing good values
  * with every kind of near miss, under several headers.
  */
@@ -83,7 +83,7 @@ function compare(text: string, columns: LedgerColumns): Compared {
     if (end < 0) return;
     counts.fast++;
     expect(outcome, `line ${record.line}: ${record.raw}`).toMatchObject({ ok: true });
-    if (outcome.ok) expect(out.toString('utf8', 0, end), `line ${record.line}: ${record.raw}`).toBe(stagedLine(outcome.entry, record.line));
+    if (outcome.ok) expect(out.toString('utf8', 0, end), `line ${record.line}: ${record.raw}`).toBe(copyLine(outcome.entry, record.line));
   };
   const reader = new CsvReader();
   let header = true;

@@ -27,7 +27,7 @@ async function importReport(name: string, rows: PlanRow[], now: Date): Promise<v
   await ingestPlanReports(database.db, [file], { logger: capturingLogger().logger, now });
 }
 
-describe('plan report versions (contract §3.2)', () => {
+describe('plan report versions (docs/reference.md §3.2)', () => {
   it('judges each charge by the plans known on its date: old plan valid before the second import, gone after', async () => {
     // Version 1 (imported 10 Jan) offers plan 999; version 2 (imported 10 Feb, 01:00 in Bangkok,
     // which is still 9 Feb in UTC) drops it for plan 555.

@@ -28,7 +28,7 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
 
     const codes = [...result.stdout.matchAll(/^ {4}([A-Z_]+)\s+([\d,]+)/gm)].map((m) => ({ code: m[1]!, count: Number(m[2]!.replaceAll(',', '')) }));
     expect(codes.filter((c) => c.count > 0).length).toBeGreaterThanOrEqual(15);
-    // Every kind of finding contract v2 added is shown by the demo's sample.
+    // Every kind of finding that follows a charge across nights is shown by the demo's sample.
     const shown = new Set(codes.map((c) => c.code));
     for (const code of ['FEES_NOT_REPORTED', 'REFUND_PENDING', 'REFUND_UNVERIFIABLE', 'REFUND_EXCEEDS_AMOUNT', 'CONVFEE_MISMATCH', 'LIVEMODE_MISMATCH', 'ORPHAN_LEDGER_ENTRY']) {
       expect(shown.has(code), code).toBe(true);

@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { dumpTables } from './helpers.ts';
 
 /**
- * KBank's notifications in the night (docs/reference.md, Notifications in the night), through
+ * KBank's notifications in the night (docs/reference.md §6), through
  * the CLI, over real HTTP to the simulator, on real PostgreSQL: a charge only KBank knows is
  * NOT_IN_LEDGER once its grace hours are over (and not before), a forged notification and one
  * KBank contradicts are findings, a night decides by its own moment whenever it is run, the

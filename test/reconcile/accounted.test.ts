@@ -7,7 +7,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 import { runScenario } from '../helpers/scenario.ts';
 
 /**
- * Contract §4, v2: no ingested row is ever left out of every report. After a run, each ledger row
+ * docs/reference.md §4.1: no ingested row is ever left out of every report. After a run, each ledger row
  * is exactly one of: in a charge the run reconciled, an ORPHAN_LEDGER_ENTRY, or outside the run's
  * dates; and each row of the file is either ingested or rejected.
  */
@@ -80,7 +80,7 @@ describe('every ledger row is accounted for after a run', () => {
     const reconciled = new Set(entries.filter((e) => ids(e).some((id) => reconciledIds.has(id))).map((e) => e.entry_id));
 
     // Outside the run's dates, judged from the ledger alone: no row of its charge is dated in
-    // the range, and none is a refund or void booked in it (contract §4, v2; a refund or void row
+    // the range, and none is a refund or void booked in it (docs/reference.md §4.1; a refund or void row
     // carries its charge's transaction_date, so an orphan is reported by the runs of both dates).
     const inDates = (date: string) => FROM <= date && date <= TO;
     const byId = new Map<string, LedgerEntry[]>();

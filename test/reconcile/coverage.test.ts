@@ -9,7 +9,7 @@ const database = await createTestDatabase();
 const key = (date: string, name: string) => `${date}-${name}`;
 const rowsOf = (ledger: LedgerRow[], type: string) => ledger.filter((r) => r.entry_type === type);
 
-describe('a run covers the charges with a refund or void booked in its range (contract §4 v2)', () => {
+describe('a run covers the charges with a refund or void booked in its range (docs/reference.md §4.1)', () => {
   it('takes an old charge whose refund is booked in the range, with all its rows; leaves an old charge without one', async () => {
     const day = nextDate();
     const old = shiftDate(day, -100);

@@ -19,8 +19,8 @@ function rejection(json: unknown): string {
 }
 const withRules = (...rules: object[]) => ({ vat_rate: '0.07', rules });
 const card = (over: Partial<FeeSubject> = {}): FeeSubject => ({ sourceType: 'card', currency: 'THB', date: '2026-03-15', ...over });
-/** The example of contract §3.3. */
-const CONTRACT_EXAMPLE = {
+/** The example of docs/reference.md §3.3, with `pro_rata` and a rate that ended (`valid_to`). */
+const EXAMPLE = {
   vat_rate: '0.07',
   refund_fee_reversal: 'pro_rata',
   rules: [
@@ -122,8 +122,8 @@ describe('fee schedule: what is rejected, naming the rule', () => {
     expect(rejection(withRules({ source_type: 'card' }))).toBe('fees.json: rules[0]: has no rate');
   });
 
-  it('accepts the contract’s own example (§3.3), with pro_rata and none as the default', () => {
-    const schedule = parseFeeSchedule(CONTRACT_EXAMPLE);
+  it('accepts the reference’s example (§3.3), with pro_rata and none as the default', () => {
+    const schedule = parseFeeSchedule(EXAMPLE);
     expect(schedule.refundFeeReversal).toBe('pro_rata');
     expect(schedule.rules).toHaveLength(6);
     expect(parseFeeSchedule({ vat_rate: '0.07', rules: [] }).refundFeeReversal).toBe('none');
@@ -131,7 +131,7 @@ describe('fee schedule: what is rejected, naming the rule', () => {
 });
 
 describe('fee schedule: which rule applies', () => {
-  const schedule = CONTRACT_EXAMPLE;
+  const schedule = EXAMPLE;
   it('the first rule whose given fields all match; brand case-insensitive', () => {
     expect(rateOf(schedule, card({ brand: 'VISA', ipanMode: '01', term: 10 }))).toBe('0.065');
     expect(rateOf(schedule, card({ brand: 'VISA', ipanMode: '01', term: 6 }))).toBe('0.025');

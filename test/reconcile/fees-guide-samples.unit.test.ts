@@ -5,7 +5,7 @@ import { money } from '../../src/money.ts';
 import { parseFeeSchedule } from '../../src/reconcile/fee-schedule-parse.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
 import { keyModeOf } from '../../src/reconcile/livemode-check.ts';
-import type { ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import type { ReconcileContext } from '../../src/reconcile/charge-result.ts';
 import type { GatewayBody, LedgerRow } from '../../src/sample/charge-builder.ts';
 import { reconcileSample } from '../helpers/reconcile-sample.ts';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ReconError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { money } from '../../src/money.ts';
-import { loadFees } from '../../src/pipeline/load-stage.ts';
+import { loadFees } from '../../src/run/ingest.ts';
 import { parseFeeSchedule } from '../../src/reconcile/fee-schedule-parse.ts';
 import { buildCharge, type ChargeSpec, type GatewayBody, type LedgerRow, type SampleCharge } from '../../src/sample/charge-builder.ts';
 import { createTestDatabase } from '../helpers/database.ts';

@@ -206,7 +206,7 @@ describe('installment checks against the Installment Plan Report', () => {
   const fees = { vat_rate: '0.07', rules: [{ source_type: 'card', ipan_mode: '01', term: 10, rate: '0.065' }] };
 
   // Each case its own supplier: reports of one supplier imported today are versions, and a past
-  // charge is judged by the earliest of them (contract §3.2), i.e. by the first case's report.
+  // charge is judged by the earliest of them (docs/reference.md §3.2), i.e. by the first case's report.
   let suppliers = 0;
   async function installmentCase(over: Partial<typeof installment>, planRows: PlanRow[], amount = '12000.00', date?: string) {
     const supplierNo = `1${String(++suppliers).padStart(4, '0')}`;

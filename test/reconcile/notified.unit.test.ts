@@ -4,11 +4,12 @@ import type { GatewayAnswer } from '../../src/gateway/gateway-answer.ts';
 import { money } from '../../src/money.ts';
 import { buildCases, type ChargeCase, type NotifiedPayment } from '../../src/reconcile/charge-case.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
-import { reconcileCharge, type ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import { reconcileCharge } from '../../src/reconcile/reconcile-charge.ts';
+import type { ReconcileContext } from '../../src/reconcile/charge-result.ts';
 import { buildCharge, type GatewayBody } from '../../src/sample/charge-builder.ts';
 import { ledgerEntry } from '../helpers/reconcile-sample.ts';
 
-/** The rules of docs/reference.md, Notifications in the night, on one case and one answer. */
+/** The rules of docs/reference.md §6, on one case and one answer. */
 const D = '2026-06-01';
 const context: ReconcileContext = { fees: undefined, plans: planBook([], []), tolerance: money('0'), asOf: '2026-06-03', refundGraceDays: 3, keyMode: 'test' };
 const notified: NotifiedPayment = {

@@ -53,7 +53,7 @@ const VAT_RATE = '0.07';
 const ISSUERS = ['Kasikornbank Public Limited', 'Kasikornbank Public Company Limited', 'KASIKORN BANK PUBLIC COMPANY LIMITED', 'Bangkok Bank Public Company Limited', 'SIAM COMMERCIAL BANK PUBLIC COMPANY LIMITED'];
 const BOUNDARY_AMOUNTS = ['200.00', '199.99', '10000.00', '10000.01', '1304.35'];
 
-/** The test's own reading of contract §3.3 (first match wins), so the rules are not checked against themselves. */
+/** The test's own reading of docs/reference.md §3.3 (first match wins), so the rules are not checked against themselves. */
 function ruleFor(subject: { sourceType: string; brand?: string; issuerBank?: string; ipanMode?: string; term?: number; date: string }): Rule | undefined {
   const squash = (text: string) => text.toLowerCase().replaceAll(' ', '');
   return RULES.find(

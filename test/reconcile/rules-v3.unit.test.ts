@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { money } from '../../src/money.ts';
-import { compareFirstRows, groupCharges } from '../../src/reconcile/charge-case.ts';
+import { compareFirstRows } from '../../src/ingest/first-row.ts';
+import { groupCharges } from '../../src/reconcile/charge-case.ts';
 import { parseFeeSchedule } from '../../src/reconcile/fee-schedule-parse.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
-import type { ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import type { ReconcileContext } from '../../src/reconcile/charge-result.ts';
 import { cardAnswer, cardRow, refundEntry, settlement } from '../helpers/hand-books.ts';
 import { reconcileSample } from '../helpers/reconcile-sample.ts';
 

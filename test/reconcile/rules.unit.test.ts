@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { money } from '../../src/money.ts';
 import { inquiryRequestFor } from '../../src/reconcile/charge-case.ts';
 import { planBook } from '../../src/reconcile/installment-check.ts';
-import type { ReconcileContext } from '../../src/reconcile/reconcile-charge.ts';
+import type { ReconcileContext } from '../../src/reconcile/charge-result.ts';
 import { buildCharge, type LedgerRow } from '../../src/sample/charge-builder.ts';
 import { ledgerEntry as entry, reconcileSample } from '../helpers/reconcile-sample.ts';
 

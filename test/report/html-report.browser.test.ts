@@ -191,7 +191,7 @@ describe('report.html with 50,000 findings', () => {
   });
 });
 
-describe('report.html of a small run worked out by hand (figures in docs/reference.md, Totals)', () => {
+describe('report.html of a small run worked out by hand (figures in docs/reference.md §5.3)', () => {
   let small: { file: string; runId: string };
 
   beforeAll(async () => {

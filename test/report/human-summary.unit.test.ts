@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { humanSummary } from '../../src/report/human-summary.ts';
-import type { RunJson } from '../../src/report/report-files.ts';
+import type { RunJson } from '../../src/report/run-json.ts';
 import type { SummaryRow } from '../../src/report/summary.ts';
 
 const run: RunJson = {

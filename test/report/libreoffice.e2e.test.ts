@@ -14,7 +14,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 import { runScenario } from '../helpers/scenario.ts';
 
 /**
- * Contract §5, §6, §10: the CSVs a person opens, opened by a spreadsheet. Each is converted to
+ * docs/reference.md §5.1, §5.4, §5.5: the CSVs a person opens, opened by a spreadsheet. Each is converted to
  * .xlsx by headless LibreOffice Calc and read back cell by cell: Thai text intact, amounts as
  * numbers, dates as dates, a reference that looks like a formula left as text.
  */
