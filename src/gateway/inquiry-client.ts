@@ -11,7 +11,7 @@ import { identityProblem } from './charge-identity.ts';
 import type { GatewayAnswer, Received } from './gateway-answer.ts';
 import { inquiryPath, type InquiryRequest } from './inquiry-path.ts';
 import { classifyResponse, type AttemptResult } from './inquiry-response.ts';
-import { createRateLimiter } from './rate-limiter.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import { MAX_ANSWER_DESCRIPTION, readCappedBody } from './answer-body.ts';
 import { createRequestTimer } from './request-timer.ts';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type BackoffOptions } from './retry.ts';
@@ -49,6 +49,8 @@ export interface InquiryClient {
    * a connection error or timeout), naming the host and the last reason; else `undefined`.
    */
   unreachable(): ReconError | undefined;
+  /** The rate limiter's {@link RateLimiter.quietInMs}: when a run after this one may start at the full cap. */
+  quietInMs(): number;
 }
 
 export interface InquiryClientOptions {
@@ -262,6 +264,7 @@ export function createInquiryClient(
   return {
     inquire,
     stats: () => ({ ...counters }),
+    quietInMs: () => limiter.quietInMs(),
     unreachable: () =>
       counters.requests > 0 && answered === 0
         ? new ReconError('GATEWAY_UNREACHABLE', `K-Payment Gateway at ${host} gave no answer to any request (last: ${lastNoAnswer}); check KPGW_BASE_URL and the network`)

@@ -13,6 +13,12 @@ export interface RateLimiter {
   pause(ms: number): void;
   /** Requests waiting for a permit. */
   readonly waiting: number;
+  /**
+   * Milliseconds until every request granted so far arrived more than a window ago (0 when it
+   * has): from then on another limiter of the same key, knowing nothing of this one's requests,
+   * may send its full cap without putting more than the cap into one window at the gateway.
+   */
+  quietInMs(): number;
 }
 
 /** One granted request. */
@@ -172,6 +178,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     get waiting() {
       return waiters.length;
     },
+    quietInMs() {
+      let lastArrival = -Infinity;
+      for (const entry of log) lastArrival = Math.max(lastArrival, Math.min(entry.answeredAt ?? Infinity, entry.at + transitMs));
+      return Math.max(0, lastArrival + windowMs - now());
+    },
   };
 }
 
@@ -182,4 +193,5 @@ const unlimited: RateLimiter = {
   tryAcquire: () => noPermitNeeded,
   pause: () => {},
   waiting: 0,
+  quietInMs: () => 0,
 };

@@ -50,6 +50,8 @@ async function makeFolders(dir: string, created: string[], fail: (reason: string
     try {
       await mkdir(folder);
     } catch (error) {
+      // Another process (a second worker starting) made it meanwhile: it is there, not ours.
+      if (codeOf(error) === 'EEXIST' && (await stat(folder).then((info) => info.isDirectory(), () => false))) continue;
       throw fail(`cannot be created (${codeOf(error)})`);
     }
     created.push(folder);

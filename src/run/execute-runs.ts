@@ -46,7 +46,14 @@ export async function executeRuns(
       if (requests.length > 1) logger.info({ run: i + 1, of: requests.length, from: request.from, to: request.to }, 'starting run');
       const outcome = await runReconciliation(
         { ...request, runId },
-        { database, config: ctx.config, logger, signal: ctx.signal, onProgress: (stage, done, total) => progress.update(requests.length > 1 ? `${stage} ${i + 1}/${requests.length}` : stage, done, total) },
+        {
+          database,
+          config: ctx.config,
+          logger,
+          signal: ctx.signal,
+          onProgress: (stage, done, total) => progress.update(requests.length > 1 ? `${stage} ${i + 1}/${requests.length}` : stage, done, total),
+          restAfter: i < requests.length - 1 || ctx.restAfterLast === true,
+        },
       );
       progress.done();
       const after = (await hooks.after?.(database, outcome)) ?? '';

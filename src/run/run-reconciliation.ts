@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { asDatabaseLost, databaseGone, isDatabaseGone } from '../db/connection.ts';
 import { EXIT, exitCodeOf, isReconError } from '../errors.ts';
 import { deferredCount } from '../followup/carry-over.ts';
-import { createInquiryClient } from '../gateway/inquiry-client.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createInquiryClient, type InquiryClient } from '../gateway/inquiry-client.ts';
 import { keyModeOf } from '../reconcile/livemode-check.ts';
 import type { NumberedCase } from '../reconcile/charge-case.ts';
 import type { ReconcileContext } from '../reconcile/charge-result.ts';
@@ -41,6 +42,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
   };
 
   const lock = await acquireRunLock(database.url, db);
+  let client: InquiryClient | undefined;
   // Stop when asked to, and when the lock is lost: another run could start meanwhile.
   const signal = AbortSignal.any([env.signal, lock.lost]);
   try {
@@ -71,7 +73,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       };
       const results = reconcileStage(db, request.runId, context);
       const linking = gatewayIdLinks(selected.unlinked);
-      const client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
+      client = createInquiryClient(config.kpgw, logger, env.gatewayOptions);
       let answered = 0;
       let total = selected.asked;
       const inquiry: InquireOptions = {
@@ -144,6 +146,8 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       throw isDatabaseGone(unrecorded) ? databaseGone(database.url, failure) : failure;
     }
   } finally {
+    const rest = env.restAfter && !env.signal.aborted ? (client?.quietInMs() ?? 0) : 0;
+    if (rest > 0) await sleep(rest, undefined, { signal: env.signal }).catch(() => undefined);
     await lock.release().catch(() => undefined);
   }
 }

@@ -47,6 +47,13 @@ export interface RunEnvironment {
   readonly gatewayOptions?: InquiryClientOptions;
   /** Progress of the long stages, for a bar on a terminal. */
   readonly onProgress?: (stage: 'ingest' | 'inquiry', done: number, total?: number) => void;
+  /**
+   * Another run of the same key may start as soon as this one returns (a rerun's next day, the
+   * next night in the key's worker queue, perhaps on another machine): before returning, wait
+   * until this run's last requests are a rate-limit window old at the gateway, since the next
+   * run's limiter knows nothing of them (docs/reference.md §1.18).
+   */
+  readonly restAfter?: boolean;
 }
 
 export interface RunOutcome {
@@ -68,4 +75,6 @@ export interface RunContext {
   readonly runId: string;
   /** Where each run's human summary goes; none in a worker, whose reports and logs say it all. */
   readonly stdout?: Writable;
+  /** The last run rests too (see {@link RunEnvironment.restAfter}): a worker's next job of the key may follow at once. */
+  readonly restAfterLast?: boolean;
 }

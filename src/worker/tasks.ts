@@ -58,7 +58,8 @@ export function workerTasks(env: TaskEnvironment): TaskList {
         const config = merchantConfig(env.config, merchant);
         const signal = AbortSignal.any([env.signal, helpers.abortSignal]);
         logger.info('merchant-night started');
-        const exitCode = await runNightly({ config, logger, signal, runId }, { date });
+        // The key's next night, queued behind this one, may start the moment this job ends.
+        const exitCode = await runNightly({ config, logger, signal, runId, restAfterLast: true }, { date });
         logger.info({ exitCode }, 'merchant-night reconciled');
         env.onNight?.({ mid, date, result: { kind: 'reconciled', exitCode } });
       } catch (error) {

@@ -196,6 +196,13 @@ describe('output paths', () => {
     expect(names).not.toContain('unused');
   });
 
+  it('makes and keeps a folder that several processes make at once (workers starting together)', async () => {
+    // Twenty at once over the same new folders: whoever's mkdir loses to another's finds a folder.
+    const folder = at('together', 'merchant', 'reports');
+    await Promise.all(Array.from({ length: 20 }, () => checkWritableDir(folder, 'reports_dir', { keep: true })));
+    expect(await readdir(folder)).toEqual([]);
+  });
+
   it('export --out: a file, or a new name, in a folder that exists', async () => {
     await expect(checkWritableFile(at('pipe'), '--out')).rejects.toMatchObject({ message: `--out ${at('pipe')}: is a FIFO, not a file` });
     await expect(checkWritableFile(at('empty'), '--out')).rejects.toMatchObject({ message: `--out ${at('empty')}: is a folder, not a file` });

@@ -124,3 +124,32 @@ describe('sliding-window rate limiter', () => {
     expect(() => createRateLimiter({ rps: Number.NaN })).toThrow(RangeError);
   });
 });
+
+describe('quiet time, for the run of the same key that follows', () => {
+  it('is a window after the last request arrived (its answer, or its transit bound while unanswered)', () => {
+    let t = 0;
+    const limiter = createRateLimiter({ rps: 2, marginMs: 10, transitMs: 1000, now: () => t });
+    expect(limiter.quietInMs()).toBe(0);
+    const first = limiter.tryAcquire()!;
+    t = 50;
+    first.answered();
+    // Arrived by 50 at the latest; the window is 1,000 + 10 ms: quiet at 1,060.
+    expect(limiter.quietInMs()).toBe(1010);
+    t = 505;
+    const second = limiter.tryAcquire()!;
+    // Unanswered: taken to arrive by 505 + 1,000 at the latest, so quiet at 1,505 + 1,010 = 2,515.
+    expect(limiter.quietInMs()).toBe(2515 - 505);
+    t = 600;
+    second.answered();
+    // Answered at 600: quiet at 600 + 1,010 = 1,610.
+    expect(limiter.quietInMs()).toBe(1010);
+    t = 1610;
+    expect(limiter.quietInMs()).toBe(0);
+  });
+
+  it('is none without a cap', () => {
+    const limiter = createRateLimiter({ rps: Infinity });
+    limiter.tryAcquire();
+    expect(limiter.quietInMs()).toBe(0);
+  });
+});
