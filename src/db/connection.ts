@@ -34,7 +34,7 @@ export async function openDatabase(config: Config, logger: Logger, use: TableUse
     await server.stop({ force: true });
     throw asUnreachable(error, url);
   }
-  const db = createKysely(url, 8, (error) => logger.debug({ err: error }, 'idle database connection closed'));
+  const db = createKysely(url, 8, (error) => logger.debug({ err: error }, 'database connection closed'));
   return {
     url,
     db,
@@ -58,11 +58,15 @@ export async function openServer(config: Pick<Config, 'databaseUrl' | 'embeddedD
   return { url: embedded.url, stop: (options) => embedded.stop(options) };
 }
 
-export function createKysely(url: string, max = 8, onIdleError: (error: Error) => void = () => undefined): Kysely<Database> {
+export function createKysely(url: string, max = 8, onConnectionError: (error: Error) => void = () => undefined): Kysely<Database> {
   const pool = new pg.Pool({ ...connectionOptions(url), max });
-  // An idle connection that the server closes (a restart, a stop racing the pool's shutdown) is
-  // dropped by the pool and replaced on demand; unhandled, its 'error' would crash the process.
-  pool.on('error', onIdleError);
+  // A connection that the server closes (a restart, a dropped database, a stop racing the pool's
+  // shutdown) must not crash the process through an unhandled 'error'. Idle, the pool drops it;
+  // checked out between two queries (a stream paused while the gateway answers), the pool has
+  // no listener on it, so each connection gets one: the next query on it then fails, and that
+  // failure is what the command reports.
+  pool.on('error', onConnectionError);
+  pool.on('connect', (client) => client.on('error', onConnectionError));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -73,6 +73,7 @@ describe('a database that fails', () => {
   it('dropped while a run waits on the gateway: exit 3, one line naming it', async () => {
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
+    let dropped: Promise<unknown> = Promise.resolve();
     try {
       await admin.query('CREATE DATABASE doomed');
       const url = withDatabase(server.url, 'doomed');
@@ -81,7 +82,7 @@ describe('a database that fails', () => {
         env: { DATABASE_URL: url, KPGW_BASE_URL: simulator.url, KPGW_SECRET_KEY: KEY, KPGW_TIMEOUT_MS: '120000', LOG_LEVEL: 'warn' },
         onSpawn: () => {
           // Once the run has asked the gateway, it is mid-run with its database in use.
-          void (async () => {
+          dropped = (async () => {
             while (simulator.stats().total === 0) await new Promise((resolve) => setTimeout(resolve, 50));
             await admin.query('DROP DATABASE doomed WITH (FORCE)');
           })();
@@ -89,7 +90,10 @@ describe('a database that fails', () => {
       });
       expect(result.code, result.stderr).toBe(3);
       expect(humanLines(result.stderr)).toEqual([`kpgw-recon: database ${where(url)} no longer exists (dropped while the command ran?); nothing more could be recorded in it`]);
+      await dropped;
     } finally {
+      // Awaited before the client closes, so a failed drop is this test's failure, not a stray one.
+      await dropped.catch(() => undefined);
       await admin.end();
     }
   }, 120_000);
