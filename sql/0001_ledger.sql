@@ -1,4 +1,4 @@
--- The merchant's ledger: one row per ledger event (contract §3.1), keyed by the ledger's own id.
+-- The merchant's ledger: one row per ledger event (docs/reference.md §3.1), keyed by the ledger's own id.
 CREATE TABLE ledger_entries (
   entry_id         text PRIMARY KEY,
   entry_type       text NOT NULL CHECK (entry_type IN ('charge', 'refund', 'void')),

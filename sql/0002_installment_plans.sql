@@ -1,4 +1,4 @@
--- Installment Plan Reports exported from the KPGW Merchant Portal (contract §3.2). A report
+-- Installment Plan Reports exported from the KPGW Merchant Portal (docs/reference.md §3.2). A report
 -- covers one supplier; importing a newer one replaces that supplier's plans.
 CREATE TABLE installment_plan_reports (
   supplier_no  text PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Reconciliation runs and their results (contract §5). Results of a run become visible to
+-- Reconciliation runs and their results (docs/reference.md §5). Results of a run become visible to
 -- readers only once the run is 'finished': readers take the latest finished run per date.
 CREATE TABLE recon_runs (
   run_id        uuid PRIMARY KEY,

@@ -1,9 +1,9 @@
--- Contract v2 §4: the audit trail keeps each answer's body exactly as KBank sent it, as text.
+-- docs/reference.md §4.2: the audit trail keeps each answer's body exactly as KBank sent it, as text.
 -- Bodies used to be parsed and serialised again before storing (`10.7000` became `10.7`), and
 -- jsonb reorders keys and spacing; rows stored before this migration keep jsonb's rendering.
 ALTER TABLE gateway_inquiries ALTER COLUMN body TYPE text USING body::text;
 
--- Contract v2 §3.2: re-importing a supplier's Installment Plan Report adds a version instead of
+-- docs/reference.md §3.2: re-importing a supplier's Installment Plan Report adds a version instead of
 -- replacing the plans, so an old month is judged by the plans known at the time. A version is
 -- one imported file; the same file imported again (same bytes) adds nothing.
 ALTER TABLE installment_plans DROP CONSTRAINT installment_plans_supplier_no_fkey;
@@ -24,7 +24,7 @@ ALTER TABLE installment_plans
 DROP INDEX installment_plans_lookup;
 CREATE INDEX installment_plans_by_report ON installment_plans (report_id);
 
--- Contract v2 §6: the finance export's new columns, from the gateway's answer.
+-- docs/reference.md §5.4: the finance export's new columns, from the gateway's answer.
 ALTER TABLE recon_charge_results
   ADD COLUMN approval_code  text,
   ADD COLUMN ref_1          text,

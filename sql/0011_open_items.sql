@@ -1,4 +1,4 @@
--- Contract v2 §8 and §9: reconciliation as a process over open items. Every table here is
+-- docs/reference.md §4.21, §4.22 and §1.7: reconciliation as a process over open items. Every table here is
 -- written in the run's one final transaction, so an interrupted run changes none of it.
 --
 -- A "night" is the day a run looks back on: the day before its as-of day (`nightly --date D`

@@ -1,4 +1,4 @@
--- Contract v2 §12: many merchants on one PostgreSQL. Each merchant's tables live in a schema of
+-- docs/reference.md §5.7: many merchants on one PostgreSQL. Each merchant's tables live in a schema of
 -- its own (`kpgw_<mid>`, chosen by the connection's search_path, see src/db/merchant.ts), so
 -- every query, key and lock of one merchant stays clear of the others; and every row says whose
 -- it is. The single merchant of a plain `nightly` from cron keeps the public schema and ''.

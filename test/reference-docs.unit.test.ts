@@ -126,13 +126,28 @@ describe('the documentation lives in the repository', () => {
 
   it('nothing shipped points outside the repository', async () => {
     const loaded = await Promise.all(commands.map((entry) => entry.load()));
-    const files = [join(ROOT, 'README.md'), ...(await shippedFiles('docs')), ...(await shippedFiles('src')), ...(await shippedFiles('jobs')), ...(await shippedFiles('bin'))];
-    for (const file of files) expect(await readFile(file, 'utf8'), file).not.toMatch(/\.\.\/shared|shared\/docs\/contract/);
+    const files = [join(ROOT, 'README.md'), ...(await shippedFiles('docs')), ...(await shippedFiles('src')), ...(await shippedFiles('sql')), ...(await shippedFiles('jobs')), ...(await shippedFiles('bin'))];
+    for (const file of files) expect(await readFile(file, 'utf8'), file).not.toMatch(/\.\.\/shared|shared\/docs\/contract|contract (v\d )?§/i);
     for (const command of loaded) expect(command.help, command.name).not.toMatch(/contract/i);
   });
 });
 
 describe('docs/reference.md can be cited by section number', () => {
+  it('every citation of it in the code, the migrations and the tests names a section it has', async () => {
+    const numbers = new Set(REFERENCE_HEADINGS.map((h) => h.number));
+    const files = [...(await shippedFiles('src')), ...(await shippedFiles('sql')), ...(await shippedFiles('jobs')), ...(await shippedFiles('test'))];
+    let cited = 0;
+    for (const file of files) {
+      for (const [, list] of (await readFile(file, 'utf8')).matchAll(/reference\.md (§[\d.§, and]*\d)/g)) {
+        for (const [, number] of list!.matchAll(/§?(\d+(?:\.\d+)*)/g)) {
+          cited++;
+          expect(numbers, `${relative(ROOT, file)}: §${number}`).toContain(number);
+        }
+      }
+    }
+    expect(cited).toBeGreaterThan(100);
+  });
+
   it('numbers every section, in order and once: 1., 2., … and under 4., 4.1, 4.2, …', () => {
     const counters: number[] = [];
     for (const { level, number, text } of REFERENCE_HEADINGS) {
