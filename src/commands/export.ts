@@ -7,6 +7,7 @@ import { openDatabase } from '../db/connection.ts';
 import { dateRanges, datesBetween } from '../dates.ts';
 import { EXIT } from '../errors.ts';
 import { exportFinance } from '../finance/finance-export.ts';
+import { formatCount } from '../report/human-summary.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 
 export const exportCommand: Command = {
@@ -59,7 +60,7 @@ character the encoding cannot hold; 3 database unreachable.`,
         return EXIT.findings;
       }
       ctx.logger.info({ rows: result.rows, runs: result.runs, notReconciled: result.notReconciled, uncovered: result.uncovered.length, out }, 'export written');
-      ctx.stdout.write(`exported ${result.rows} charges of ${days} day${days === 1 ? '' : 's'} from ${result.runs} run${result.runs === 1 ? '' : 's'} to ${out}\n`);
+      ctx.stdout.write(`exported ${formatCount(result.rows)} charge${result.rows === 1 ? '' : 's'} of ${days} day${days === 1 ? '' : 's'} from ${result.runs} run${result.runs === 1 ? '' : 's'} to ${out}\n`);
       if (!result.notReconciled && !result.uncovered.length) return EXIT.ok;
       const n = result.notReconciled;
       const gaps = result.uncovered.length ? `; no finished run covers ${dateRanges(result.uncovered)}` : '';

@@ -6,6 +6,7 @@ import { EXIT, ReconError } from '../errors.ts';
 import { writeVatReport } from '../finance/vat-schedule.ts';
 import type { Invoice } from '../finance/vat-tie-out.ts';
 import { parseMoney } from '../money.ts';
+import { formatCount } from '../report/human-summary.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 import type { Command } from './command.ts';
 import { isoDateFlag, isoMonthFlag, parseFlags, requireFlag } from './command.ts';
@@ -83,8 +84,8 @@ hold; 3 database unreachable.`,
       }
       ctx.logger.info({ ...result, month, out }, 'vat-report written');
       ctx.stdout.write(
-        `vat-report ${month}: ${result.feeCharges} charges with fees, ${result.refundReversals} refund reversals, ${result.unknownFees} charges with fees not known, `
-          + `${result.notInLedger ? `${result.notInLedger} not in the ledger (NOT_IN_LEDGER), ` : ''}${result.mids} mid${result.mids === 1 ? '' : 's'}, to ${out}\n`,
+        `vat-report ${month}: ${formatCount(result.feeCharges)} charges with fees, ${formatCount(result.refundReversals)} refund reversals, ${formatCount(result.unknownFees)} charges with fees not known, `
+          + `${result.notInLedger ? `${formatCount(result.notInLedger)} not in the ledger (NOT_IN_LEDGER), ` : ''}${result.mids} mid${result.mids === 1 ? '' : 's'}, to ${out}\n`,
       );
       let exit: 0 | 1 = EXIT.ok;
       if (result.uncovered.length) {

@@ -67,8 +67,10 @@ function currencyLines(currency: string, rows: readonly SummaryRow[]): string[] 
 }
 
 /** A count with thousands separators, as the amounts have them. */
-function n(count: number): string {
+/** A count for people: 3,002, not 3002. */
+export function formatCount(count: number): string {
   return COUNT.format(count);
 }
+const n = formatCount;
 
 const COUNT = new Intl.NumberFormat('en-US', { useGrouping: true, maximumFractionDigits: 0 });

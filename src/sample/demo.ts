@@ -15,6 +15,7 @@ import { notifyTarget } from '../notify/notify-target.ts';
 import { startReceiver } from '../notify/receiver.ts';
 import type { RunContext, RunOutcome, RunRequest } from '../run/run-request.ts';
 import { writeSample } from './write-sample.ts';
+import { formatCount } from '../report/human-summary.ts';
 import { checkReportDir } from '../report/output-dir.ts';
 import { startSimulator, type Simulator } from '../simulator/index.ts';
 
@@ -48,7 +49,7 @@ export async function runDemo(ctx: DemoContext, options: { readonly perDay: numb
     faults: { random: { http500: 0.01, malformed: 0.002, hang: 0.001 } },
     seed: 3,
   });
-  ctx.stdout.write(`demo: ${sample.data.expected.size} sample charges for ${from}..${to} in ${dir}; simulator at ${simulator.url}\n`);
+  ctx.stdout.write(`demo: ${formatCount(sample.data.expected.size)} sample charges for ${from}..${to} in ${dir}; simulator at ${simulator.url}\n`);
   const config = {
     ...ctx.config,
     // A database of the demo's own, emptied first: sample data never mixes with real books.
@@ -101,7 +102,7 @@ async function receiveNotifications(ctx: DemoContext, database: DatabaseHandle, 
   try {
     simulator.notifyTo(`${receiver.url}/notify`);
     const sent = await simulator.notifications();
-    ctx.stdout.write(`demo: ${sent.delivered} of ${sent.sent} notifications from the simulator stored by a notify-receiver at ${receiver.url}\n`);
+    ctx.stdout.write(`demo: ${formatCount(sent.delivered)} of ${formatCount(sent.sent)} notifications from the simulator stored by a notify-receiver at ${receiver.url}\n`);
   } finally {
     await receiver.close();
   }
@@ -112,7 +113,7 @@ async function receiveNotifications(ctx: DemoContext, database: DatabaseHandle, 
 async function financeFiles(database: DatabaseHandle, outcome: RunOutcome, range: { from: string; to: string }, mid: string | undefined): Promise<string> {
   const exportFile = join(outcome.reportDir, 'finance-export.csv');
   const exported = await exportFinance(database.db, range, exportFile, undefined, { merchantMid: mid });
-  const lines = [`  finance     ${exportFile} (${exported.rows} charges)`];
+  const lines = [`  finance     ${exportFile} (${formatCount(exported.rows)} charges)`];
   for (const month of new Set(datesBetween(range.from, range.to).map((date) => date.slice(0, 7)))) {
     const file = join(outcome.reportDir, `vat-schedule-${month}.csv`);
     await writeVatReport(database.db, { month, merchantMid: mid }, file);

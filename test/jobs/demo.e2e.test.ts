@@ -60,6 +60,10 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
     const schedules = await Promise.all(vat.map(async (file) => parse(await readFile(file), { bom: true, columns: true }) as Record<string, string>[]));
     expect(schedules.flat().filter((r) => r.kind === 'not_in_ledger').map((r) => r.charge_id)).toEqual([expect.stringMatching(/NOTBOOKED$/)]);
     for (const file of [join(reports, 'finance-export.csv'), ...vat]) expect(result.stdout).toContain(file);
+    // Its own lines group counts as the summary does: the sample's 3,000 charges, the export's rows.
+    expect(result.stdout).toMatch(/^demo: 3,000 sample charges /m);
+    expect(result.stdout).toContain(`finance-export.csv (${exported.length.toLocaleString('en-US')} charges)`);
+    expect(exported.length).toBeGreaterThan(999);
     // How to go on with the other commands: the demo's database is gone, its sample is not.
     expect(result.stdout).toMatch(/the demo's database \(\.data\/demo-postgres\) is removed when it ends/);
     await expect(access(join(dir, '.data', 'demo-postgres'))).rejects.toThrow();
