@@ -7,6 +7,7 @@ import { merchantsToWatch } from '../db/merchant-choice.ts';
 import { migrate } from '../db/migrate.ts';
 import { todayIn } from '../dates.ts';
 import { EXIT } from '../errors.ts';
+import { formatCount } from '../report/human-summary.ts';
 import { checkWritableFile } from '../report/output-dir.ts';
 import { countOpenItems, lastFinishedRun, type MerchantStatus } from '../status/last-run.ts';
 import { overdue, prometheusText, writeAtomically } from '../status/prometheus.ts';
@@ -84,7 +85,7 @@ Exit codes: 0 every merchant's last run is recent; 1 one is older than N hours o
 
 /**
  * `SHOPA: nightly 2026-11-29, as of 2026-11-30: exit 1, findings 184 (120 errors), open items
- * 1051; finished 2026-11-30 02:41 (Asia/Bangkok), 6.2 hours ago`, and `LATE` when overdue.
+ * 1,051; finished 2026-11-30 02:41 (Asia/Bangkok), 6.2 hours ago`, and `LATE` when overdue.
  */
 function describeStatus(status: MerchantStatus, options: { maxAgeHours: number; now: Date }, tz: string): string {
   const run = status.lastRun;
@@ -94,7 +95,7 @@ function describeStatus(status: MerchantStatus, options: { maxAgeHours: number; 
   const open = status.openItems.open_charge + status.openItems.finding + status.openItems.stale;
   const hours = (options.now.getTime() - run.finishedAt.getTime()) / 3_600_000;
   const findings = run.findings.error + run.findings.warning;
-  return `${label(status.mid)}: ${run.kind} ${dates}, as of ${run.asOf}: exit ${run.exitCode}, findings ${findings} (${run.findings.error} error${run.findings.error === 1 ? '' : 's'}), open items ${open}; `
+  return `${label(status.mid)}: ${run.kind} ${dates}, as of ${run.asOf}: exit ${run.exitCode}, findings ${formatCount(findings)} (${formatCount(run.findings.error)} error${run.findings.error === 1 ? '' : 's'}), open items ${formatCount(open)}; `
     + `finished ${format(new TZDate(run.finishedAt, tz), 'yyyy-MM-dd HH:mm')} (${tz}), ${hours.toFixed(1)} hours ago${late}`;
 }
 

@@ -19,30 +19,30 @@ export function humanSummary(input: {
   const findings = [...byCode.values()].reduce((a, b) => a + b, 0);
   const lines = [
     `kpgw-recon ${run.from}${run.to === run.from ? '' : ` to ${run.to}`}: ${run.status} in ${(run.duration_ms / 1000).toFixed(1)} s (run ${run.run_id})`,
-    `  charges     ${n(c.charges)}   matched ${n(c.matched)}   mismatched ${n(c.mismatched)}   unverified ${n(c.unverified)}`,
-    `  ledger rows ${n(c.ledger_rows)}   rejected ${n(c.rejected)}   gateway requests ${n(run.gateway.requests)} (retries ${n(run.gateway.retries)})`,
+    `  charges     ${formatCount(c.charges)}   matched ${formatCount(c.matched)}   mismatched ${formatCount(c.mismatched)}   unverified ${formatCount(c.unverified)}`,
+    `  ledger rows ${formatCount(c.ledger_rows)}   rejected ${formatCount(c.rejected)}   gateway requests ${formatCount(run.gateway.requests)} (retries ${formatCount(run.gateway.retries)})`,
   ];
   for (const currency of [...new Set(summary.map((row) => row.currency))].sort()) lines.push(...currencyLines(currency, summary.filter((row) => row.currency === currency)));
   if (byCode.size) {
     // "by code": the line after the list counts the same findings by what became of them.
     lines.push('  findings by code:');
     for (const [code, count] of [...byCode].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
-      lines.push(`    ${code.padEnd(32)} ${n(count).padStart(7)}  ${SEVERITY[code as MismatchCode] ?? ''}`);
+      lines.push(`    ${code.padEnd(32)} ${formatCount(count).padStart(7)}  ${SEVERITY[code as MismatchCode] ?? ''}`);
     }
   } else {
     lines.push('  no findings');
   }
   const stillOpen = findings - c.new_findings - c.acknowledged;
-  lines.push(`  findings    new ${n(c.new_findings)}   still open ${n(stillOpen)}   acknowledged ${n(c.acknowledged)}   resolved ${n(c.resolved_findings)}`);
+  lines.push(`  findings    new ${formatCount(c.new_findings)}   still open ${formatCount(stillOpen)}   acknowledged ${formatCount(c.acknowledged)}   resolved ${formatCount(c.resolved_findings)}`);
   if (openItems) {
-    const buckets = Object.entries(openItems.byBucket).map(([bucket, count]) => `${bucket} days: ${n(count)}`).join('   ');
-    lines.push(`  open items  ${n(openItems.total)}   ${buckets}   (stale ${n(openItems.byKind.stale)})`);
+    const buckets = Object.entries(openItems.byBucket).map(([bucket, count]) => `${bucket} days: ${formatCount(count)}`).join('   ');
+    lines.push(`  open items  ${formatCount(openItems.total)}   ${buckets}   (stale ${formatCount(openItems.byKind.stale)})`);
   }
   if (c.revisited || c.rechecked || c.deferred) {
-    lines.push(`  follow-ups  revisited ${n(c.revisited)}   re-checked ${n(c.rechecked)}   deferred to the next night ${n(c.deferred)}`);
+    lines.push(`  follow-ups  revisited ${formatCount(c.revisited)}   re-checked ${formatCount(c.rechecked)}   deferred to the next night ${formatCount(c.deferred)}`);
   }
   if (notified && (notified.asked || notified.waiting)) {
-    lines.push(`  notified    asked ${n(notified.asked)}   waiting for the ledger (grace hours) ${n(notified.waiting)}`);
+    lines.push(`  notified    asked ${formatCount(notified.asked)}   waiting for the ledger (grace hours) ${formatCount(notified.waiting)}`);
   }
   lines.push(`  reports: ${reportDir}`);
   return `${lines.join('\n')}\n`;
@@ -62,15 +62,13 @@ function currencyLines(currency: string, rows: readonly SummaryRow[]): string[] 
     `  totals ${currency.padEnd(4)} gross ${total((r) => r.gross_amount)}   voided ${total((r) => r.voided_amount)}   refunded ${total((r) => r.refunded_amount)}`,
     `              KBank, in THB: settled ${total((r) => r.settled_amount)}   MDR ${total((r) => r.mdr)}   VAT ${total((r) => r.vat)}   net ${total((r) => r.net_amount)}`,
   ];
-  if (pending) lines.push(`              fees pending for ${n(pending)} charge${pending === 1 ? '' : 's'} (an estimate: MDR ${total((r) => r.mdr_estimate)}, VAT ${total((r) => r.vat_estimate)})`);
+  if (pending) lines.push(`              fees pending for ${formatCount(pending)} charge${pending === 1 ? '' : 's'} (an estimate: MDR ${total((r) => r.mdr_estimate)}, VAT ${total((r) => r.vat_estimate)})`);
   return lines;
 }
 
-/** A count with thousands separators, as the amounts have them. */
-/** A count for people: 3,002, not 3002. */
+/** A count for people, with thousands separators as the amounts have them: 3,002, not 3002. */
 export function formatCount(count: number): string {
   return COUNT.format(count);
 }
-const n = formatCount;
 
 const COUNT = new Intl.NumberFormat('en-US', { useGrouping: true, maximumFractionDigits: 0 });
