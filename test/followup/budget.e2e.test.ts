@@ -57,6 +57,8 @@ async function night(n: number, args: string[] = []) {
       KPGW_RATE_LIMIT_RPS: '1000',
       KPGW_CONCURRENCY: '16',
       KPGW_MAX_RETRIES: '0',
+      // No request may time out on a busy machine: each night's answers, and so its asks, are exact.
+      KPGW_TIMEOUT_MS: '600000',
       RECON_INBOX: inbox,
       LOG_LEVEL: 'warn',
     },

@@ -80,6 +80,8 @@ const env = () => ({
   KPGW_RATE_LIMIT_RPS: '1000',
   // One request per charge and night, so the simulator's count is the number of charges asked.
   KPGW_MAX_RETRIES: '0',
+  // …and no request times out on a busy machine, leaving a charge unverified for the next night.
+  KPGW_TIMEOUT_MS: '600000',
   RECON_INBOX: inbox,
   RECON_REPORTS_DIR: join(inbox, 'reports'),
   LOG_LEVEL: 'warn',
