@@ -29,6 +29,11 @@ export default defineConfig({
   test: {
     // Two cores: three forks keep them busy while files wait on PostgreSQL, HTTP and child processes.
     maxWorkers: 3,
+    // A worker keeps its modules from one test file to the next rather than loading the whole
+    // pipeline again for each: a file owns its database, folders and servers, and what a shared
+    // helper module holds for one file is reset when it ends (test/helpers/file-scope.ts).
+    isolate: false,
+    setupFiles: ['test/helpers/end-of-file.ts'],
     sequence: { sequencer: TiersFirst },
     // A hang guard, not a deadline: a test's steps are bounded by the code's own timeouts (the
     // gateway's, PostgreSQL's connect timeout, a command's forced exit), so only a real hang

@@ -20,9 +20,10 @@ configuration error, 3 run aborted.`;
 
 /**
  * The whole CLI: returns the exit code instead of exiting so tests can call it in-process.
- * Human output (usage, help, summaries) goes to `stdout`; only the command named is imported.
+ * Human output (usage, help, summaries) goes to `stdout`; log lines and the one-line failures to
+ * `stderr`; only the command named is imported.
  */
-export async function main(argv: string[], stdout: Writable = process.stdout): Promise<ExitCode> {
+export async function main(argv: string[], stdout: Writable = process.stdout, stderr: Writable = process.stderr): Promise<ExitCode> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     stdout.write(`${USAGE}\n`);
@@ -32,7 +33,7 @@ export async function main(argv: string[], stdout: Writable = process.stdout): P
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
     const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
-    return fail(new ReconError('USAGE', `${what} (see kpgw-recon --help)`));
+    return fail(stderr, new ReconError('USAGE', `${what} (see kpgw-recon --help)`));
   }
   if (args.includes('--version')) return printVersion(stdout);
   const command = await entry.load();
@@ -40,7 +41,7 @@ export async function main(argv: string[], stdout: Writable = process.stdout): P
     stdout.write(`${command.help.trim()}\n`);
     return EXIT.ok;
   }
-  return runCommand(command, args, stdout);
+  return runCommand(command, args, stdout, stderr);
 }
 
 /** `kpgw-recon 0.1.0`: the version of package.json, read only when asked. */
@@ -58,7 +59,7 @@ export async function runAsProcess(argv: string[]): Promise<void> {
   setTimeout(() => process.exit(), 5_000).unref();
 }
 
-async function runCommand(command: Command, args: string[], stdout: Writable): Promise<ExitCode> {
+async function runCommand(command: Command, args: string[], stdout: Writable, stderr: Writable): Promise<ExitCode> {
   // Imported here rather than at the top: help and usage need none of them (the logger's pino
   // is a third of the CLI's start-up).
   const [{ loadConfig }, { createLogger }, { terminalOf }] = await Promise.all([import('./config/config.ts'), import('./log.ts'), import('./terminal.ts')]);
@@ -66,11 +67,13 @@ async function runCommand(command: Command, args: string[], stdout: Writable): P
   try {
     config = loadConfig();
   } catch (error) {
-    return fail(error);
+    return fail(stderr, error);
   }
   const runId = randomUUID();
   const terminal = process.stderr.isTTY ? terminalOf(process.stderr) : undefined;
-  const logger = createLogger({ level: config.logLevel, secrets: [config.kpgw.secretKey], terminal }).child({
+  // The process's own stderr is written by file descriptor, synchronously (nothing lost on exit).
+  const destination = stderr === process.stderr ? undefined : { write: (line: string) => stderr.write(line) };
+  const logger = createLogger({ level: config.logLevel, secrets: [config.kpgw.secretKey], terminal, destination }).child({
     runId,
     command: command.name,
   });
@@ -79,7 +82,7 @@ async function runCommand(command: Command, args: string[], stdout: Writable): P
   let reported = false;
   const report = (error: unknown): ExitCode => {
     reported = true;
-    return fail(error, secret);
+    return fail(stderr, error, secret);
   };
   // However the process is stuck (a query that never returns, a server that stopped answering),
   // once stopping has begun it ends within a few seconds, with its one line.
@@ -127,7 +130,7 @@ async function runCommand(command: Command, args: string[], stdout: Writable): P
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   try {
-    const code = await command.run(args, { config, logger, stdout, signal: controller.signal, runId });
+    const code = await command.run(args, { config, logger, stdout, stderr, signal: controller.signal, runId });
     return crash ? report(crash.error) : code;
   } catch (error) {
     if (readerGone && (error as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.ok;
@@ -148,10 +151,10 @@ async function runCommand(command: Command, args: string[], stdout: Writable): P
 const FORCED_EXIT_MS = 5_000;
 
 /** One line on stderr; no stack trace for anything a user can cause. */
-function fail(error: unknown, secret = ''): ExitCode {
+function fail(stderr: Writable, error: unknown, secret = ''): ExitCode {
   const reconError = isReconError(error) ? error : undefined;
   let message = reconError ? reconError.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
   message = redact(message, [secret]);
-  process.stderr.write(`kpgw-recon: ${message}\n`);
+  stderr.write(`kpgw-recon: ${message}\n`);
   return reconError ? exitCodeOf(reconError) : EXIT.aborted;
 }

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { openDatabase } from '../db/connection.ts';
 import { EXIT, ReconError } from '../errors.ts';
 import { readAckFile } from '../followup/ack-file.ts';
@@ -84,16 +85,16 @@ Environment: DATABASE_URL.`,
     const database = await openDatabase(ctx.config, ctx.logger);
     try {
       // A file with lines that cannot be read is refused whole, listing its unknown findings too.
-      if (problems.length) refuse(flags.file, undo, problems, await unmatchedSelectors(database.db, selectors, undo));
+      if (problems.length) refuse(ctx.stderr, flags.file, undo, problems, await unmatchedSelectors(database.db, selectors, undo));
       if (undo) {
         const outcome = await undoAcknowledgements(database.db, selectors);
-        if (!outcome.ok) refuse(flags.file, undo, [], outcome.unmatched);
+        if (!outcome.ok) refuse(ctx.stderr, flags.file, undo, [], outcome.unmatched);
         ctx.logger.info({ count: outcome.count, undo, by }, 'acknowledgements undone');
         ctx.stdout.write(`undid ${plural(outcome.count, 'acknowledgement')}\n`);
         return EXIT.ok;
       }
       const outcome = await acknowledgeFindings(database.db, selectors);
-      if (!outcome.ok) refuse(flags.file, undo, [], outcome.unmatched);
+      if (!outcome.ok) refuse(ctx.stderr, flags.file, undo, [], outcome.unmatched);
       ctx.logger.info({ count: outcome.count, replaced: outcome.replaced, unchanged: outcome.unchanged, by }, 'findings acknowledged');
       ctx.stdout.write(`${describeAcknowledged(outcome)}\n`);
       return EXIT.ok;
@@ -113,8 +114,8 @@ function describeAcknowledged(outcome: { count: number; replaced: number; unchan
 }
 
 /** Nothing applied: the findings named that are not there (not open, or when undoing not acknowledged). */
-function refuse(file: string | undefined, undo: boolean, problems: LineProblem[], unmatched: FindingSelector[]): never {
+function refuse(stderr: Writable, file: string | undefined, undo: boolean, problems: LineProblem[], unmatched: FindingSelector[]): never {
   const notFound = (s: FindingSelector) => `no ${undo ? 'acknowledged' : 'open'} finding for ${describeSelector(s)}`;
   if (file === undefined) throw new ReconError('USAGE', `ack: ${notFound(unmatched[0]!)}`);
-  refuseLines('ack', file, [...problems, ...unmatched.map((s) => ({ line: s.line ?? 0, problem: notFound(s) }))]);
+  refuseLines(stderr, 'ack', file, [...problems, ...unmatched.map((s) => ({ line: s.line ?? 0, problem: notFound(s) }))]);
 }

@@ -1,5 +1,6 @@
 // What `ack` and `retract` share: who is at the keyboard, their text flags, their files' bad lines.
 import { userInfo } from 'node:os';
+import type { Writable } from 'node:stream';
 import { ReconError } from '../errors.ts';
 import type { LineProblem } from '../followup/edited-csv.ts';
 import { controlCharacterIn } from '../ingest/values.ts';
@@ -33,9 +34,9 @@ export function usageError(command: string, message: string): ReconError {
  * Nothing of a file applied: each bad line on stderr (`FILE:LINE: problem`, as a compiler lists
  * them), in line order, then the one-line refusal.
  */
-export function refuseLines(command: string, file: string, lines: LineProblem[]): never {
+export function refuseLines(stderr: Writable, command: string, file: string, lines: LineProblem[]): never {
   const sorted = [...lines].sort((a, b) => a.line - b.line);
-  for (const { line, problem } of sorted) process.stderr.write(`${file}:${line}: ${problem}\n`);
+  for (const { line, problem } of sorted) stderr.write(`${file}:${line}: ${problem}\n`);
   throw new ReconError('INPUT', `${command}: ${file}: nothing was applied: ${plural(sorted.length, 'line')} cannot be used (listed above)`);
 }
 

@@ -12,6 +12,8 @@ export interface CommandContext {
   readonly logger: Logger;
   /** Human output (summaries); logs go to stderr through `logger`. */
   readonly stdout: Writable;
+  /** What a failing command says besides its one-line error (the lines of a refused file, say). */
+  readonly stderr: Writable;
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
   /** This invocation's id: on every log line, and the `run_id` of a reconciliation run. */

@@ -56,7 +56,7 @@ character the encoding cannot hold; 3 database unreachable.`,
       const result = await exportFinance(database.db, { from, to }, out, format, { merchantMid: merchantMid(ctx.config) });
       const days = datesBetween(from, to).length;
       if (!result.written) {
-        warnLine(`export: no finished run covers ${from === to ? from : `${from} to ${to}`} in this database, so nothing was written (run or rerun those dates first)`);
+        warnLine(ctx.stderr, `export: no finished run covers ${from === to ? from : `${from} to ${to}`} in this database, so nothing was written (run or rerun those dates first)`);
         return EXIT.findings;
       }
       ctx.logger.info({ rows: result.rows, runs: result.runs, notReconciled: result.notReconciled, uncovered: result.uncovered.length, out }, 'export written');
@@ -64,7 +64,7 @@ character the encoding cannot hold; 3 database unreachable.`,
       if (!result.notReconciled && !result.uncovered.length) return EXIT.ok;
       const n = result.notReconciled;
       const gaps = result.uncovered.length ? `; no finished run covers ${dateRanges(result.uncovered)}` : '';
-      warnLine(`export: ${n} charge${n === 1 ? ' is' : 's are'} NOT_RECONCILED${gaps} (run or rerun those dates)`);
+      warnLine(ctx.stderr, `export: ${n} charge${n === 1 ? ' is' : 's are'} NOT_RECONCILED${gaps} (run or rerun those dates)`);
       return EXIT.findings;
     } finally {
       await database.close();

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { ReconError } from '../errors.ts';
 import { DATE_STYLES, DEFAULT_EXPORT_FORMAT, EXPORT_ENCODINGS, FILE_KINDS, type ExportFormat } from '../finance/finance-format.ts';
 import { choiceFlag, type FlagSpec } from './command.ts';
@@ -22,8 +23,8 @@ export function formatFromFlags(command: string, flags: { format: string; encodi
 }
 
 /** `kpgw-recon: <line>` on stderr: what a command that exits 1 says about why. */
-export function warnLine(line: string): void {
-  process.stderr.write(`kpgw-recon: ${line}\n`);
+export function warnLine(stderr: Writable, line: string): void {
+  stderr.write(`kpgw-recon: ${line}\n`);
 }
 
 /** The end of such a command's `--help`: the format flags, environment and exit codes. */

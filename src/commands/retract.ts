@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { openDatabase, type DatabaseHandle } from '../db/connection.ts';
 import { EXIT, ReconError, isReconError } from '../errors.ts';
 import type { LineProblem } from '../followup/edited-csv.ts';
@@ -71,9 +72,9 @@ Environment: DATABASE_URL, RECON_TZ.`,
     }
     return withRunLock(ctx, async (database) => {
       // A file with lines that cannot be read is refused whole, listing its other bad lines too.
-      if (problems.length) refuse(flags.file, problems, await refusedRequests(database.db, requests, tz));
+      if (problems.length) refuse(ctx.stderr, flags.file, problems, await refusedRequests(database.db, requests, tz));
       const outcome = await retractRows(database.db, requests, tz);
-      if (!outcome.ok) refuse(flags.file, [], outcome.refused);
+      if (!outcome.ok) refuse(ctx.stderr, flags.file, [], outcome.refused);
       ctx.logger.info({ retracted: outcome.retracted, resolvedFindings: outcome.resolvedFindings, by }, 'ledger rows retracted');
       ctx.stdout.write(`retracted ${plural(outcome.retracted, 'ledger row')}; ${plural(outcome.resolvedFindings, 'finding')} resolved as retracted\n`);
       return EXIT.ok;
@@ -102,7 +103,7 @@ async function withRunLock<T>(ctx: Parameters<Command['run']>[1], work: (databas
 }
 
 /** Nothing applied: the one refusal of a single row, or every bad line of a file. */
-function refuse(file: string | undefined, problems: LineProblem[], refused: { request: RetractionRequest; problem: string }[]): never {
+function refuse(stderr: Writable, file: string | undefined, problems: LineProblem[], refused: { request: RetractionRequest; problem: string }[]): never {
   if (file === undefined) throw new ReconError('USAGE', `retract: ${refused[0]!.problem}`);
-  refuseLines('retract', file, [...problems, ...refused.map(({ request, problem }) => ({ line: request.line ?? 0, problem }))]);
+  refuseLines(stderr, 'retract', file, [...problems, ...refused.map(({ request, problem }) => ({ line: request.line ?? 0, problem }))]);
 }

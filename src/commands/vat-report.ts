@@ -79,7 +79,7 @@ hold; 3 database unreachable.`,
     try {
       const result = await writeVatReport(database.db, { month, mid: flags.mid, merchantMid: merchantMid(ctx.config), invoice }, out, format);
       if (!result.written) {
-        warnLine(`vat-report: no finished run covers any day of ${month} in this database, so nothing was written (run or rerun those dates first)`);
+        warnLine(ctx.stderr, `vat-report: no finished run covers any day of ${month} in this database, so nothing was written (run or rerun those dates first)`);
         return EXIT.findings;
       }
       ctx.logger.info({ ...result, month, out }, 'vat-report written');
@@ -89,13 +89,13 @@ hold; 3 database unreachable.`,
       );
       let exit: 0 | 1 = EXIT.ok;
       if (result.uncovered.length) {
-        warnLine(`vat-report: no finished run covers ${dateRanges(result.uncovered)}: their charges are listed as fees_unknown, not reconciled (run or rerun those dates)`);
+        warnLine(ctx.stderr, `vat-report: no finished run covers ${dateRanges(result.uncovered)}: their charges are listed as fees_unknown, not reconciled (run or rerun those dates)`);
         exit = EXIT.findings;
       }
       if (result.tieOut) {
         ctx.stdout.write(`invoice: ${result.tieOut.reason}\n`);
         if (result.tieOut.outcome === 'differs') {
-          warnLine(`vat-report: the schedule does not tie to the invoice: ${result.tieOut.reason}`);
+          warnLine(ctx.stderr, `vat-report: the schedule does not tie to the invoice: ${result.tieOut.reason}`);
           exit = EXIT.findings;
         }
       }

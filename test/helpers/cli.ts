@@ -23,18 +23,38 @@ export interface CliOptions {
   nodeArgs?: string[];
   /** A command that runs node, e.g. in a mount namespace of its own (`unshare …`); node's path and arguments follow it. */
   prefix?: string[];
+  /** Start the compiled CLI as a process even where calling it in this one would do (see {@link runCli}). */
+  process?: boolean;
 }
 
 /**
- * Runs the real CLI in a child process, as a user or cron would. Only the `e2e` project builds
- * the compiled CLI first (build-cli.ts), so a file that starts it is named `*.e2e.test.ts`; a
- * benchmark (not under vitest) builds it itself.
+ * Commands that are servers or start processes of their own: always a process of their own, as
+ * they hold ports, signal handlers or a PostgreSQL until they are stopped.
+ */
+const OWN_PROCESS = new Set(['demo', 'simulator', 'notify-receiver', 'worker']);
+
+/** An in-process command running now: a second one at the same time gets a process (their environments differ). */
+let inProcessBusy = false;
+
+/**
+ * Runs the CLI as a user or cron would, with the environment given and nothing else of this
+ * process's: its exit code, stdout and stderr (the one-line failures and the JSON log lines).
+ *
+ * A command starts as a process of its own when the test needs one (to signal it, node options,
+ * another working folder, a server command, the embedded PostgreSQL that a missing DATABASE_URL
+ * starts, or `process: true`). Otherwise it is `main()` called in this process: the same parsing,
+ * configuration, command and exit code, without the second or so of CPU a process costs to start
+ * on a busy machine, hundreds of times over in this suite. What only a process shows (its start,
+ * signals, a closed pipe, a crash) is tested with one.
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const ownProcess =
+    options.process || options.onSpawn || options.nodeArgs || options.prefix || options.cwd || OWN_PROCESS.has(args[0]!) || env.DATABASE_URL === undefined || inProcessBusy;
+  if (!ownProcess) return inThisProcess(args, env as Record<string, string>);
   if (process.env.VITEST && !inject('cliBuilt')) return Promise.reject(new Error('runCli starts the compiled CLI, which only the e2e tier builds: name the test file *.e2e.test.ts'));
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const command = [...(options.prefix ?? []), process.execPath, ...(options.nodeArgs ?? []), BIN, ...args];
     const child = spawn(command[0]!, command.slice(1), { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -47,10 +67,24 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   });
 }
 
+/** `main()` with `env` as the whole environment for the call, as a process would have it. */
+async function inThisProcess(args: string[], env: Record<string, string>): Promise<CliResult> {
+  inProcessBusy = true;
+  const saved = { ...process.env };
+  for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+  Object.assign(process.env, env);
+  try {
+    return { ...(await runCliInProcess(args)), signal: null };
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+    inProcessBusy = false;
+  }
+}
+
 /**
- * Runs the CLI in this process, its human output captured: for tests of what a command prints,
- * without the start-up of a process each. `env` is set for the call only (the configuration is
- * read from the environment); `stderr` is the command's own lines (logs go to fd 2 directly).
+ * Runs the CLI in this process, its output captured: for tests of what a command prints. `env`
+ * is added to this process's environment for the call only (the configuration is read from it).
  */
 export async function runCliInProcess(
   args: string[],
@@ -58,19 +92,16 @@ export async function runCliInProcess(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const sink = new Writable({ write: (chunk, _encoding, done) => ((stdout += String(chunk)), done()) });
+  const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
   const saved = Object.keys(options.env ?? {}).map((name) => [name, process.env[name]] as const);
   Object.assign(process.env, options.env);
-  const write = process.stderr.write;
   // A command's crash handlers outlive it (see cli.ts); here the process goes on, so they go.
   const crashHandlers = new Set(process.listeners('uncaughtException'));
   const rejectionHandlers = new Set(process.listeners('unhandledRejection'));
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
   try {
-    const code = await main(args, sink);
+    const code = await main(args, sink((text) => (stdout += text)), sink((text) => (stderr += text)));
     return { code, stdout, stderr };
   } finally {
-    process.stderr.write = write;
     for (const listener of process.listeners('uncaughtException')) if (!crashHandlers.has(listener)) process.off('uncaughtException', listener);
     for (const listener of process.listeners('unhandledRejection')) if (!rejectionHandlers.has(listener)) process.off('unhandledRejection', listener);
     for (const [name, value] of saved) {

@@ -12,8 +12,8 @@ import { SAMPLE_FEES, type GatewayBody, type LedgerRow } from '../../src/sample/
 import { ledgerCsv } from '../../src/sample/sample-files.ts';
 import { startSimulator, type FaultConfig } from '../../src/simulator/index.ts';
 import { randomUUID } from 'node:crypto';
-import { afterAll } from 'vitest';
 import type { TestDatabase } from './database.ts';
+import { atEndOfEachFile } from './file-scope.ts';
 
 export const TEST_KEY = 'skey_test_scenario_0123456789';
 
@@ -48,15 +48,22 @@ export interface ScenarioResult {
 }
 
 /** Every scenario's files go under one folder per test file, removed after the file's tests. */
-const scenarioRoot = mkdtemp(join(tmpdir(), 'kpgw-scenario-'));
-afterAll(async () => rm(await scenarioRoot, { recursive: true, force: true }));
+let scenarioRoot: Promise<string> | undefined;
+/** The next scenario's transaction date, counted per test file (see {@link nextDate}). */
+let day = 0;
+atEndOfEachFile(async () => {
+  const root = scenarioRoot;
+  scenarioRoot = undefined;
+  day = 0;
+  if (root) await rm(await root, { recursive: true, force: true });
+});
 
 /**
  * Runs one reconciliation end to end: the ledger as a CSV file, the gateway as the simulator
  * over real HTTP, the test file's own PostgreSQL.
  */
 export async function runScenario(database: TestDatabase, scenario: Scenario): Promise<ScenarioResult> {
-  const dir = await mkdtemp(join(await scenarioRoot, 'run-'));
+  const dir = await mkdtemp(join(await (scenarioRoot ??= mkdtemp(join(tmpdir(), 'kpgw-scenario-'))), 'run-'));
   const ledgerFile = join(dir, 'ledger.csv');
   await writeFile(ledgerFile, ledgerCsv(scenario.ledger));
   const plans: string[] = [];
@@ -118,7 +125,6 @@ export async function runScenario(database: TestDatabase, scenario: Scenario): P
   }
 }
 
-let day = 0;
 /** A fresh transaction date per scenario, so scenarios sharing a test file's database never meet. */
 export function nextDate(): string {
   const d = new Date(Date.UTC(2026, 0, 1) + day++ * 86_400_000);

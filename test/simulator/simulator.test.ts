@@ -179,7 +179,7 @@ describe('kpgw-recon simulator', () => {
     const controller = new AbortController();
     const config = loadConfig({ KPGW_SECRET_KEY: TEST_KEY });
     const running = simulatorCommand.run(['--port', '0', '--synthetic', '3', '--fault', 'SIM2=http500:1', '--latency', '1'], {
-      config, logger: capturingLogger('warn').logger, stdout, signal: controller.signal, runId: 'test',
+      config, logger: capturingLogger('warn').logger, stdout, stderr: process.stderr, signal: controller.signal, runId: 'test',
     });
     // However long a busy machine takes to start it (the test's timeout bounds the wait).
     while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
@@ -198,7 +198,7 @@ describe('kpgw-recon simulator', () => {
   it('refuses bad flags as usage errors', async () => {
     const ctx = {
       config: loadConfig({}), logger: capturingLogger('warn').logger, stdout: new Writable({ write: (_c, _e, d) => d() }),
-      signal: AbortSignal.abort(), runId: 'test',
+      stderr: process.stderr, signal: AbortSignal.abort(), runId: 'test',
     };
     await expect(simulatorCommand.run(['--port', 'x'], ctx)).rejects.toMatchObject({ code: 'USAGE' });
     await expect(simulatorCommand.run(['--fault', 'SIM1=explode'], ctx)).rejects.toMatchObject({ code: 'USAGE' });
