@@ -60,26 +60,33 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
   const files = await expandCsvPaths(paths);
   const report: IngestReport = { files: files.length, rows: 0, inserted: 0, replaced: 0, unchanged: 0, rejected: [] };
   if (!files.length) options.logger.warn({ paths }, 'no ledger files found');
-  const client = new pg.Client({ ...connectionOptions(target.url), application_name: 'kpgw-recon ingest' });
-  // A lost connection also fails the query in flight, which ends the work; unheard, the
-  // 'error' event would crash the process instead.
-  client.on('error', () => undefined);
-  await connectClient(client);
-  try {
+  // The session opens at the first file whose header can be used: a file that cannot be used
+  // is refused without touching the database.
+  let client: pg.Client | undefined;
+  const session = async (): Promise<pg.Client> => {
+    if (client) return client;
+    client = new pg.Client({ ...connectionOptions(target.url), application_name: 'kpgw-recon ingest' });
+    // A lost connection also fails the query in flight, which ends the work; unheard, the
+    // 'error' event would crash the process instead.
+    client.on('error', () => undefined);
+    await connectClient(client);
     await createSessionTables(client);
+    return client;
+  };
+  try {
     for (const [i, file] of files.entries()) {
       const task: FileTask = { file, encoding: await encodingOf(file), remember: i < files.length - 1, rowsBefore: report.rows };
       let result: FileResult;
       try {
-        result = await ingestFileRejectingRefused(client, task, options);
+        result = await ingestFileRejectingRefused(session, task, options);
       } catch (error) {
         if (!(error instanceof NotUtf8Error)) throw error;
         // Thai text further in than the sniffed first 64 KB: the file is Windows-874 after all.
         options.logger.info({ file, byte: error.byteOffset }, 'ledger file is not UTF-8 after all; reading it as Windows-874');
-        result = await ingestFileRejectingRefused(client, { ...task, encoding: 'win874' }, options);
+        result = await ingestFileRejectingRefused(session, { ...task, encoding: 'win874' }, options);
       }
       if (result.replaced) {
-        for await (const ids of drainReplaced(client)) {
+        for await (const ids of drainReplaced(await session())) {
           for (const entryId of ids) options.logger.info({ entryId, file }, 'ledger entry replaced');
         }
       }
@@ -95,7 +102,7 @@ export async function ingestLedgers(target: IngestTarget, paths: readonly string
     }
     return report;
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 
@@ -130,12 +137,12 @@ const REFUSED_CLASSES = ['22', '23', '54'];
  * names its row; any other, or too many, make the file unusable, an INPUT error naming it
  * rather than a crash.
  */
-async function ingestFileRejectingRefused(client: pg.Client, task: FileTask, options: IngestOptions): Promise<FileResult> {
+async function ingestFileRejectingRefused(session: () => Promise<pg.Client>, task: FileTask, options: IngestOptions): Promise<FileResult> {
   const { file, encoding } = task;
   const refused = new Map<number, string>();
   for (;;) {
     try {
-      return await ingestFile(client, task, options, refused);
+      return await ingestFile(session, task, options, refused);
     } catch (error) {
       const { code, message, where } = error as { code?: unknown; message: string; where?: unknown };
       if (typeof code !== 'string' || !REFUSED_CLASSES.includes(code.slice(0, 2)) || code === PG.UNIQUE_VIOLATION) throw error;
@@ -171,10 +178,11 @@ async function sourceLineOf(
   return undefined;
 }
 
-async function ingestFile(client: pg.Client, task: FileTask, options: IngestOptions, refused: ReadonlyMap<number, string>): Promise<FileResult> {
+async function ingestFile(session: () => Promise<pg.Client>, task: FileTask, options: IngestOptions, refused: ReadonlyMap<number, string>): Promise<FileResult> {
   const { file, encoding, remember, rowsBefore } = task;
   const before = await fileVersion(file);
   const columns = await readHeader(file, encoding, options.ledgerMap);
+  const client = await session();
   let rows = 0;
   let rowsCopied = 0;
   const rejected: RejectedRow[] = [];

@@ -139,7 +139,7 @@ function mutant(seed: number, names?: readonly (keyof typeof MUTATIONS)[]): Muta
 }
 
 /** Mutants per `ingestLedgers` call: a call costs a connection and session tables, a file far less. */
-const BATCH = 50;
+const BATCH = 250;
 
 interface Outcomes {
   input: number;
