@@ -18,7 +18,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = inject('pgServerUrl');
   const template = inject('pgTemplate');
   const name = `${template.replace(/_template$/, '')}_${randomBytes(4).toString('hex')}`;
-  await admin(serverUrl, (client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
+  // A file copy of the small template: several times cheaper than the default, which writes every
+  // page of it through the write-ahead log.
+  await admin(serverUrl, (client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`));
   const url = withDatabase(serverUrl, name);
   const db = createKysely(url);
   afterAll(async () => {

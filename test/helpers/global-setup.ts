@@ -62,9 +62,11 @@ async function startServer(): Promise<TestServer> {
       dataDir: join(parent, 'postgres'),
       logger,
       ephemeral: true,
-      // Durability buys nothing in a throwaway test cluster. Test files run in parallel, each
-      // with its pools and CLI processes: room for their connections.
-      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' },
+      // Durability buys nothing in a throwaway test cluster, nor does autovacuum, which would visit
+      // each of the hundred-odd short-lived databases every minute (the code analyzes the tables
+      // it fills when a plan depends on it). Test files run in parallel, each with its pools and
+      // CLI processes: room for their connections.
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', autovacuum: 'off', max_connections: '300' },
     });
     url = embedded.url;
   }
