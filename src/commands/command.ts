@@ -12,7 +12,7 @@ export interface CommandContext {
   readonly logger: Logger;
   /** Human output (summaries); logs go to stderr through `logger`. */
   readonly stdout: Writable;
-  /** What a failing command says besides its one-line error (the lines of a refused file, say). */
+  /** Human lines beside the logs: the bad lines of a refused file, the warning of an exit 1. */
   readonly stderr: Writable;
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
