@@ -23,8 +23,6 @@ export interface CliOptions {
   nodeArgs?: string[];
   /** A command that runs node, e.g. in a mount namespace of its own (`unshare …`); node's path and arguments follow it. */
   prefix?: string[];
-  /** Start the compiled CLI as a process even where calling it in this one would do (see {@link runCli}). */
-  process?: boolean;
 }
 
 /**
@@ -42,7 +40,7 @@ let inProcessBusy = false;
  *
  * A command starts as a process of its own when the test needs one (to signal it, node options,
  * another working folder, a server command, the embedded PostgreSQL that a missing DATABASE_URL
- * starts, or `process: true`). Otherwise it is `main()` called in this process: the same parsing,
+ * starts). Otherwise it is `main()` called in this process: the same parsing,
  * configuration, command and exit code, without the second or so of CPU a process costs to start
  * on a busy machine, hundreds of times over in this suite. What only a process shows (its start,
  * signals, a closed pipe, a crash) is tested with one.
@@ -51,7 +49,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const ownProcess =
-    options.process || options.onSpawn || options.nodeArgs || options.prefix || options.cwd || OWN_PROCESS.has(args[0]!) || env.DATABASE_URL === undefined || inProcessBusy;
+    options.onSpawn || options.nodeArgs || options.prefix || options.cwd || OWN_PROCESS.has(args[0]!) || env.DATABASE_URL === undefined || inProcessBusy;
   if (!ownProcess) return inThisProcess(args, env as Record<string, string>);
   if (process.env.VITEST && !inject('cliBuilt')) return Promise.reject(new Error('runCli starts the compiled CLI, which only the e2e tier builds: name the test file *.e2e.test.ts'));
   return new Promise((resolve, reject) => {
