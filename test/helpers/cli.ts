@@ -38,8 +38,8 @@ let inProcessBusy = false;
  * Runs the CLI as a user or cron would, with the environment given and nothing else of this
  * process's: its exit code, stdout and stderr (the one-line failures and the JSON log lines).
  *
- * A command starts as a process of its own when the test needs one (to signal it, node options,
- * another working folder, a server command, the embedded PostgreSQL that a missing DATABASE_URL
+ * A command starts as a process of its own when the test needs one (to signal it, node options
+ * or NODE_OPTIONS, another working folder, a server command, the embedded PostgreSQL that a missing DATABASE_URL
  * starts). Otherwise it is `main()` called in this process: the same parsing,
  * configuration, command and exit code, without the second or so of CPU a process costs to start
  * on a busy machine, hundreds of times over in this suite. What only a process shows (its start,
@@ -49,7 +49,14 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const ownProcess =
-    options.onSpawn || options.nodeArgs || options.prefix || options.cwd || OWN_PROCESS.has(args[0]!) || env.DATABASE_URL === undefined || inProcessBusy;
+    options.onSpawn ||
+    options.nodeArgs ||
+    options.env?.NODE_OPTIONS !== undefined ||
+    options.prefix ||
+    options.cwd ||
+    OWN_PROCESS.has(args[0]!) ||
+    env.DATABASE_URL === undefined ||
+    inProcessBusy;
   if (!ownProcess) return inThisProcess(args, env as Record<string, string>);
   if (process.env.VITEST && !inject('cliBuilt')) return Promise.reject(new Error('runCli starts the compiled CLI, which only the e2e tier builds: name the test file *.e2e.test.ts'));
   return new Promise((resolve, reject) => {
