@@ -31,8 +31,11 @@ export interface CliOptions {
  */
 const OWN_PROCESS = new Set(['demo', 'simulator', 'notify-receiver', 'worker']);
 
-/** An in-process command running now: a second one at the same time gets a process (their environments differ). */
-let inProcessBusy = false;
+/**
+ * This process's own environment while an in-process command has replaced it: a second command
+ * at the same time gets a process, started from this rather than from the first one's.
+ */
+let outerEnv: NodeJS.ProcessEnv | undefined;
 
 /**
  * Runs the CLI as a user or cron would, with the environment given and nothing else of this
@@ -46,7 +49,7 @@ let inProcessBusy = false;
  * signals, a closed pipe, a crash) is tested with one.
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...options.env };
+  const env: Record<string, string | undefined> = { ...(outerEnv ?? process.env), LOG_LEVEL: 'info', ...options.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const ownProcess =
     options.onSpawn ||
@@ -56,7 +59,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     options.cwd ||
     OWN_PROCESS.has(args[0]!) ||
     env.DATABASE_URL === undefined ||
-    inProcessBusy;
+    outerEnv !== undefined;
   if (!ownProcess) return inThisProcess(args, env as Record<string, string>);
   if (process.env.VITEST && !inject('cliBuilt')) return Promise.reject(new Error('runCli starts the compiled CLI, which only the e2e tier builds: name the test file *.e2e.test.ts'));
   return new Promise((resolve, reject) => {
@@ -74,8 +77,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 
 /** `main()` with `env` as the whole environment for the call, as a process would have it. */
 async function inThisProcess(args: string[], env: Record<string, string>): Promise<CliResult> {
-  inProcessBusy = true;
-  const saved = { ...process.env };
+  const saved = (outerEnv = { ...process.env });
   for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
   Object.assign(process.env, env);
   try {
@@ -83,7 +85,7 @@ async function inThisProcess(args: string[], env: Record<string, string>): Promi
   } finally {
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
     Object.assign(process.env, saved);
-    inProcessBusy = false;
+    outerEnv = undefined;
   }
 }
 
