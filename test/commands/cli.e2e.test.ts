@@ -40,6 +40,18 @@ describe('the CLI shell', () => {
     }
   });
 
+  it("the README's command table has one row per command, with only flags its --help lists", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.split('\n## Commands\n')[1]!.split('\n## ')[0]!;
+    const rows = [...table.matchAll(/^\| (`.+?) \| .+ \|$/gm)].map((m) => m[1]!).filter((cell) => !cell.startsWith('`--version'));
+    const names = rows.map((cell) => /^`([\w-]+)/.exec(cell)![1]!);
+    expect(names.toSorted()).toEqual(commands.map((c) => c.name).toSorted());
+    for (const [i, name] of names.entries()) {
+      const help = (await runCliInProcess([name, '--help'])).stdout;
+      for (const [flag] of rows[i]!.matchAll(/--[a-z][\w-]*/g)) expect(help, `${name} ${flag}`).toMatch(new RegExp(`${flag}(?![\\w-])`));
+    }
+  });
+
   it('lists each command under the name of the module it loads', async () => {
     for (const entry of commands) expect((await entry.load()).name).toBe(entry.name);
   });
