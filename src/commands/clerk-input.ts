@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { ReconError } from '../errors.ts';
 import type { LineProblem } from '../followup/edited-csv.ts';
 import { controlCharacterIn } from '../ingest/values.ts';
+import { formatCount } from '../report/human-summary.ts';
 
 /** Who is at the keyboard; a container's user may have no name in /etc/passwd. */
 export function currentUser(): string {
@@ -41,5 +42,5 @@ export function refuseLines(stderr: Writable, command: string, file: string, lin
 }
 
 export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
 }

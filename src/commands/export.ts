@@ -64,7 +64,7 @@ character the encoding cannot hold; 3 database unreachable.`,
       if (!result.notReconciled && !result.uncovered.length) return EXIT.ok;
       const n = result.notReconciled;
       const gaps = result.uncovered.length ? `; no finished run covers ${dateRanges(result.uncovered)}` : '';
-      warnLine(ctx.stderr, `export: ${n} charge${n === 1 ? ' is' : 's are'} NOT_RECONCILED${gaps} (run or rerun those dates)`);
+      warnLine(ctx.stderr, `export: ${formatCount(n)} charge${n === 1 ? ' is' : 's are'} NOT_RECONCILED${gaps} (run or rerun those dates)`);
       return EXIT.findings;
     } finally {
       await database.close();

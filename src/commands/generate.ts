@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { isoDateFlag, parseFlags, requireFlag, wholeNumberFlag, type Command } from './command.ts';
 import { shiftDate, todayIn } from '../dates.ts';
 import { EXIT, ReconError } from '../errors.ts';
+import { formatCount } from '../report/human-summary.ts';
 import { writeSample } from '../sample/write-sample.ts';
 
 /** A year of samples at most; 100,000 charges a day is more than any test of scale needs. */
@@ -64,12 +65,12 @@ Then, for example:
     if (lateRefunds !== undefined && !flags.timeline) throw new ReconError('USAGE', 'generate: --late-refunds needs --timeline');
     const timeline = flags.timeline ? { lateRefunds } : undefined;
     const sample = await writeSample(out, { from, days, chargesPerDay: perDay, seed, timeline });
+    const { expected, ledger, badLedgerRows, gateway } = sample.data;
     const history = timeline
-      ? ` with their gateway histories (${sample.data.gateway.length} dated records, ${sample.data.lateRefunds.length} refunds made only at the gateway)`
+      ? ` with their gateway histories (${formatCount(gateway.length)} dated records, ${formatCount(sample.data.lateRefunds.length)} refunds made only at the gateway)`
       : '';
-    ctx.stdout.write(
-      `wrote ${sample.data.expected.size} charges (${sample.data.ledger.length} ledger rows)${history} for ${from}..${shiftDate(from, days - 1)} to ${out}\n`,
-    );
+    const rows = `${formatCount(ledger.length + badLedgerRows.length)} ledger rows, ${badLedgerRows.length} of them unreadable on purpose`;
+    ctx.stdout.write(`wrote ${formatCount(expected.size)} charges (${rows})${history} for ${from}..${shiftDate(from, days - 1)} to ${out}\n`);
     return EXIT.ok;
   },
 };

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, ReconError, type ExitCode } from '../errors.ts';
 import { importNotifyFile } from '../notify/notify-import.ts';
 import { checkInputFile } from '../input-file.ts';
+import { formatCount } from '../report/human-summary.ts';
 import { openImportTarget } from '../notify/open-targets.ts';
 import type { Command } from './command.ts';
 
@@ -36,9 +37,9 @@ Environment:
     try {
       for (const file of files) {
         const c = await importNotifyFile(file, target, logger, signal);
-        const failing = c.invalid > 0 ? `; ${c.invalid} with a checksum that FAILS (${c.storedInvalid} of them stored now, ${c.counted} only counted)` : '';
-        const rejected = c.rejected > 0 ? `; ${c.rejected} rejected (see the log for file and line)` : '';
-        stdout.write(`${file}: ${c.stored} stored, ${c.repeats} already stored${failing}${rejected}\n`);
+        const failing = c.invalid > 0 ? `; ${formatCount(c.invalid)} with a checksum that FAILS (${formatCount(c.storedInvalid)} of them stored now, ${formatCount(c.counted)} only counted)` : '';
+        const rejected = c.rejected > 0 ? `; ${formatCount(c.rejected)} rejected (see the log for file and line)` : '';
+        stdout.write(`${file}: ${formatCount(c.stored)} stored, ${formatCount(c.repeats)} already stored${failing}${rejected}\n`);
         if (c.invalid > 0 || c.rejected > 0) code = EXIT.findings;
       }
       return code;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, ReconError } from '../errors.ts';
 import { checkInputFile } from '../input-file.ts';
+import { formatCount } from '../report/human-summary.ts';
 import { parseChargeFault, parseRandomFault, FAULT_KINDS, type ChargeFault, type FaultConfig, type FaultKind } from '../simulator/faults.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { syntheticCharges } from '../simulator/synthetic.ts';
@@ -86,16 +87,16 @@ Environment:
     });
     try {
       const key = config.kpgw.secretKey ? 'the KPGW_SECRET_KEY from the environment' : SIMULATOR_DEFAULT_KEY;
-      stdout.write(`K-Payment Gateway simulator listening on ${simulator.url} (${simulator.charges} charges; x-api-key: ${key})\n`);
+      stdout.write(`K-Payment Gateway simulator listening on ${simulator.url} (${formatCount(simulator.charges)} charges; x-api-key: ${key})\n`);
       if (flags['notify-url']) {
-        void simulator.notifications().then((r) => stdout.write(`notifications: ${r.delivered} of ${r.sent} answered 200 by ${flags['notify-url']}${r.failed ? ` (${r.failed} given up)` : ''}\n`));
+        void simulator.notifications().then((r) => stdout.write(`notifications: ${formatCount(r.delivered)} of ${formatCount(r.sent)} answered 200 by ${flags['notify-url']}${r.failed ? ` (${formatCount(r.failed)} given up)` : ''}\n`));
       }
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
         signal.addEventListener('abort', () => resolve(), { once: true });
       });
       const stats = simulator.stats();
-      stdout.write(`simulator stopped after ${stats.total} requests (max ${stats.maxInAnyWindow} in any second)\n`);
+      stdout.write(`simulator stopped after ${formatCount(stats.total)} requests (max ${formatCount(stats.maxInAnyWindow)} in any second)\n`);
       return EXIT.ok;
     } finally {
       await simulator.close();

@@ -29,8 +29,8 @@ import type { FeeSource, RunRequest } from './run-request.ts';
  */
 
 export interface IngestedInputs {
-  /** Ledger and plan data rows read. */
-  rows: number;
+  /** Ledger data rows read, rejected ones included: run.json's `ledger_rows` (plan report rows are not counted). */
+  ledgerRows: number;
   rejected: RejectedRow[];
 }
 
@@ -41,26 +41,25 @@ export async function ingestInputs(
   options: { logger: Logger; signal: AbortSignal; onProgress?: (rows: number) => void },
 ): Promise<IngestedInputs> {
   const rejected: RejectedRow[] = [];
-  let rows = 0;
+  let ledgerRows = 0;
   // Plan reports first: they are small, and one that cannot be used stops the run before the
   // ledger is ingested.
   if (request.plans.length) {
     const plans = await ingestPlanReports(database.db, [...request.plans], { logger: options.logger });
-    rows += plans.rows;
     rejected.push(...plans.rejected);
     options.logger.info({ files: plans.files, rows: plans.rows, suppliers: plans.suppliers, rejected: plans.rejected.length }, 'plan reports ingested');
   }
   if (request.ledgers.length) {
     const ledgerMap = request.ledgerMap ? await loadLedgerMap(request.ledgerMap) : undefined;
     const ledger = await ingestLedgers(database, [...request.ledgers], { ledgerMap, ...options });
-    rows += ledger.rows;
+    ledgerRows = ledger.rows;
     rejected.push(...ledger.rejected);
     options.logger.info(
       { files: ledger.files, rows: ledger.rows, inserted: ledger.inserted, replaced: ledger.replaced, unchanged: ledger.unchanged, rejected: ledger.rejected.length },
       'ledger ingested',
     );
   }
-  return { rows, rejected };
+  return { ledgerRows, rejected };
 }
 
 function splitByType(rows: LedgerEntry[]): { charges: LedgerEntry[]; followUps: LedgerEntry[] } {

@@ -126,7 +126,7 @@ export async function runReconciliation(request: RunRequest, env: RunEnvironment
       return await report(request, { ...env, signal }, {
         tally: results.tally,
         rejected: ingested.rejected,
-        ledgerRows: ingested.rows,
+        ledgerRows: ingested.ledgerRows,
         client: client.stats(),
         timings,
         started,

@@ -75,6 +75,12 @@ describe('npm start (kpgw-recon demo) with nothing configured', () => {
       ['BAD-2', "transaction_date '31/02/2026' is not a calendar date"],
       ['BAD-3', "source_type 'bitcoin' is not card, qr, wechat, alipay or unionpay"],
     ]);
+    // The summary's ledger rows are the sample ledger's data rows, those three among them (the plan
+    // report's rows are not ledger rows).
+    const ledgerRows = (await readFile(join(dir, '.data', 'demo', 'ledger', 'orders.csv'), 'utf8')).trimEnd().split('\n').length - 1;
+    const run = JSON.parse(await readFile(join(reports, 'run.json'), 'utf8')) as { counts: { ledger_rows: number } };
+    expect(run.counts.ledger_rows).toBe(ledgerRows);
+    expect(result.stdout).toContain(`  ledger rows ${ledgerRows.toLocaleString('en-US')}   rejected 3 `);
     // The last line is the page to open.
     expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(`report: ${join(reports, 'report.html')}`);
     expect(await postgresProcessesUnder(dir)).toBe(0);

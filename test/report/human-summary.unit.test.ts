@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { humanSummary } from '../../src/report/human-summary.ts';
+import { plural } from '../../src/commands/clerk-input.ts';
+import { formatCount, humanSummary } from '../../src/report/human-summary.ts';
 import type { RunJson } from '../../src/report/run-json.ts';
 import type { SummaryRow } from '../../src/report/summary.ts';
 
@@ -50,5 +51,12 @@ describe('the human summary of open items', () => {
     expect(text).toMatch(/\n {2}findings {4}new 2 {3}still open 1 {3}acknowledged 1 {3}resolved 4\n/);
     expect(text).toMatch(/\n {2}open items {2}9 {3}0-1 days: 4 {3}2-7 days: 3 {3}8-30 days: 0 {3}31\+ days: 2 {3}\(stale 2\)\n/);
     expect(text).toMatch(/\n {2}follow-ups {2}revisited 7 {3}re-checked 3 {3}deferred to the next night 5\n/);
+  });
+});
+
+describe('counts for people', () => {
+  it('are grouped by thousands, as the amounts are', () => {
+    expect([0, 999, 1000, 3002, 1234567].map(formatCount)).toEqual(['0', '999', '1,000', '3,002', '1,234,567']);
+    expect([plural(1, 'line'), plural(2, 'line'), plural(1200, 'finding')]).toEqual(['1 line', '2 lines', '1,200 findings']);
   });
 });

@@ -233,6 +233,10 @@ describe('kpgw-recon generate --timeline', () => {
     const records = (await readFile(join(out, 'gateway.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as DatedRecord);
     expect(records.length).toBeGreaterThan(40);
     expect(records.every((r) => /^\d{4}-\d{2}-\d{2}$/.test(r._from))).toBe(true);
+    // The rows it says it wrote are the ledger file's, the three planted unreadable rows among them.
+    const ledgerRows = (await readFile(join(out, 'ledger', 'orders.csv'), 'utf8')).trimEnd().split('\n').length - 1;
+    const counted = (n: number) => n.toLocaleString('en-US');
+    expect(result.stdout).toContain(`wrote 40 charges (${counted(ledgerRows)} ledger rows, 3 of them unreadable on purpose) with their gateway histories (${counted(records.length)} dated records, `);
     const alone = await runCli(['generate', '--out', out, '--late-refunds', '0.5']);
     expect([alone.code, humanLines(alone.stderr)]).toEqual([2, ['kpgw-recon: generate: --late-refunds needs --timeline']]);
     const over = await runCli(['generate', '--out', out, '--timeline', '--late-refunds', '1.5']);

@@ -178,14 +178,14 @@ describe('kpgw-recon simulator', () => {
     const stdout = new Writable({ write: (chunk, _enc, done) => { out += String(chunk); done(); } });
     const controller = new AbortController();
     const config = loadConfig({ KPGW_SECRET_KEY: TEST_KEY });
-    const running = simulatorCommand.run(['--port', '0', '--synthetic', '3', '--fault', 'SIM2=http500:1', '--latency', '1'], {
+    const running = simulatorCommand.run(['--port', '0', '--synthetic', '1200', '--fault', 'SIM2=http500:1', '--latency', '1'], {
       config, logger: capturingLogger('warn').logger, stdout, stderr: process.stderr, signal: controller.signal, runId: 'test',
     });
     // However long a busy machine takes to start it (the test's timeout bounds the wait).
     while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
     const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(out).toContain('3 charges');
+    expect(out).toContain('(1,200 charges; '); // grouped as every count a person reads
     expect(out).not.toContain(TEST_KEY);
     expect((await get(`${url}/card/v2/charge/SIM2`)).status).toBe(500);
     expect((await get(`${url}/card/v2/charge/SIM2`)).status).toBe(200);
