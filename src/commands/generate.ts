@@ -65,9 +65,9 @@ Then, for example:
     if (lateRefunds !== undefined && !flags.timeline) throw new ReconError('USAGE', 'generate: --late-refunds needs --timeline');
     const timeline = flags.timeline ? { lateRefunds } : undefined;
     const sample = await writeSample(out, { from, days, chargesPerDay: perDay, seed, timeline });
-    const { expected, ledger, badLedgerRows, gateway } = sample.data;
+    const { expected, ledger, badLedgerRows, gateway, lateRefunds: gatewayOnlyRefunds } = sample.data;
     const history = timeline
-      ? ` with their gateway histories (${formatCount(gateway.length)} dated records, ${formatCount(sample.data.lateRefunds.length)} refunds made only at the gateway)`
+      ? ` with their gateway histories (${formatCount(gateway.length)} dated records, ${formatCount(gatewayOnlyRefunds.length)} refunds made only at the gateway)`
       : '';
     const rows = `${formatCount(ledger.length + badLedgerRows.length)} ledger rows, ${badLedgerRows.length} of them unreadable on purpose`;
     ctx.stdout.write(`wrote ${formatCount(expected.size)} charges (${rows})${history} for ${from}..${shiftDate(from, days - 1)} to ${out}\n`);
