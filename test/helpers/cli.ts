@@ -32,7 +32,7 @@ export interface CliOptions {
 const OWN_PROCESS = new Set(['demo', 'simulator', 'notify-receiver', 'worker']);
 
 /**
- * This process's own environment while an in-process command has replaced it: a second command
+ * This process's own environment while an in-process command has changed it: a second command
  * at the same time gets a process, started from this rather than from the first one's.
  */
 let outerEnv: NodeJS.ProcessEnv | undefined;
@@ -77,11 +77,27 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 
 /** `main()` with `env` as the whole environment for the call, as a process would have it. */
 async function inThisProcess(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return { ...(await withEnvironment(env, 'whole', () => captured(args))), signal: null };
+}
+
+/**
+ * Runs the CLI in this process, its output captured: for tests of what a command prints. `env`
+ * is added to this process's environment for the call only (the configuration is read from it).
+ */
+export function runCliInProcess(args: string[], options: { env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return withEnvironment(options.env ?? {}, 'added', () => captured(args));
+}
+
+/**
+ * `work` with `env` in `process.env`, as the whole of it or added to it; afterwards the environment
+ * is this process's own again (`outerEnv` holds it meanwhile, for a command started beside).
+ */
+async function withEnvironment<T>(env: Record<string, string>, as: 'whole' | 'added', work: () => Promise<T>): Promise<T> {
   const saved = (outerEnv = { ...process.env });
-  for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
+  if (as === 'whole') for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name];
   Object.assign(process.env, env);
   try {
-    return { ...(await runCliInProcess(args)), signal: null };
+    return await work();
   } finally {
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
     Object.assign(process.env, saved);
@@ -89,19 +105,11 @@ async function inThisProcess(args: string[], env: Record<string, string>): Promi
   }
 }
 
-/**
- * Runs the CLI in this process, its output captured: for tests of what a command prints. `env`
- * is added to this process's environment for the call only (the configuration is read from it).
- */
-export async function runCliInProcess(
-  args: string[],
-  options: { env?: Record<string, string> } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `main()` with its stdout and stderr captured. */
+async function captured(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-  const saved = Object.keys(options.env ?? {}).map((name) => [name, process.env[name]] as const);
-  Object.assign(process.env, options.env);
   // A command's crash handlers outlive it (see cli.ts); here the process goes on, so they go.
   const crashHandlers = new Set(process.listeners('uncaughtException'));
   const rejectionHandlers = new Set(process.listeners('unhandledRejection'));
@@ -111,10 +119,6 @@ export async function runCliInProcess(
   } finally {
     for (const listener of process.listeners('uncaughtException')) if (!crashHandlers.has(listener)) process.off('uncaughtException', listener);
     for (const listener of process.listeners('unhandledRejection')) if (!rejectionHandlers.has(listener)) process.off('unhandledRejection', listener);
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
   }
 }
 
